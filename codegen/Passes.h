@@ -1,0 +1,32 @@
+//===- Passes.h - attn code generation passes --------------------*- C++ -*-===//
+#ifndef ATTNC_CODEGEN_PASSES_H
+#define ATTNC_CODEGEN_PASSES_H
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Pass/Pass.h"
+#include "mlir/Pass/PassManager.h"
+
+namespace mlir::attn {
+
+#define GEN_PASS_DECL
+#include "codegen/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "codegen/Passes.h.inc"
+
+/// attn-lower-to-loops followed by the standard conversions to the LLVM
+/// dialect (scf -> cf, vector, math, arith, memref, func -> llvm).
+void buildLowerToLLVMPipeline(OpPassManager &pm);
+
+/// Registers "attn-to-llvm" as a named pipeline for attn-opt.
+void registerAttnCodegenPipelines();
+
+} // namespace mlir::attn
+
+#endif // ATTNC_CODEGEN_PASSES_H

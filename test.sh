@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Runs every attnc test on a fresh machine: installs dependencies, builds,
+# runs the lit suite, the same suite under ASan+UBSan, and the DSL fuzzer for
+# a bounded time. Ends with one line: "N passed, N failed".
+#   ATTNC_QUICK=1 ./test.sh   skips the sanitizer build and the fuzzer.
+set -uo pipefail
+ROOT=$(cd "$(dirname "$0")" && pwd)
+cd "$ROOT"
+LIT=/usr/lib/llvm-19/build/utils/lit/lit.py
+FUZZ_SECONDS=${FUZZ_SECONDS:-60}
+passed=0
+failed=0
+report=$ROOT/build/test-report
+mkdir -p "$report"
+
+count_lit() { # $1 = xunit xml, $2 = label
+  local counts
+  counts=$(python3 - "$1" <<'PY'
+import sys, xml.etree.ElementTree as ET
+try:
+    root = ET.parse(sys.argv[1]).getroot()
+except Exception:
+    print("0 1"); sys.exit()
+cases = root.iter("testcase")
+p = f = 0
+for c in cases:
+    if c.find("skipped") is not None:
+        continue
+    if c.find("failure") is not None or c.find("error") is not None:
+        f += 1
+    else:
+        p += 1
+print(p, f)
+PY
+)
+  local p=${counts% *} f=${counts#* }
+  echo "test.sh: $2: $p passed, $f failed"
+  passed=$((passed + p))
+  failed=$((failed + f))
+}
+
+tools/setup-deps.sh || { echo "0 passed, 1 failed"; exit 1; }
+
+# 1. Release build and the lit suite.
+if BUILD_DIR=$ROOT/build tools/build.sh; then
+  python3 "$LIT" -sv --xunit-xml-output="$report/lit.xml" build/test
+  count_lit "$report/lit.xml" "lit"
+else
+  echo "test.sh: build failed"; failed=$((failed + 1))
+fi
+
+if [[ -z ${ATTNC_QUICK:-} ]]; then
+  # 2. The same suite under AddressSanitizer + UndefinedBehaviorSanitizer.
+  if BUILD_DIR=$ROOT/build-asan tools/build.sh -DATTNC_SANITIZE=ON; then
+    ASAN_OPTIONS=detect_leaks=1:detect_container_overflow=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+      python3 "$LIT" -s --xunit-xml-output="$report/lit-asan.xml" build-asan/test
+    count_lit "$report/lit-asan.xml" "lit under asan+ubsan"
+  else
+    echo "test.sh: sanitizer build failed"; failed=$((failed + 1))
+  fi
+  # 3. libFuzzer on the DSL front end, bounded.
+  if [[ -x test/fuzz/run-dsl-fuzzer.sh ]]; then
+    if test/fuzz/run-dsl-fuzzer.sh "$ROOT/build-fuzz" "$FUZZ_SECONDS"; then
+      echo "test.sh: dsl fuzzer: 1 passed, 0 failed"; passed=$((passed + 1))
+    else
+      echo "test.sh: dsl fuzzer: 0 passed, 1 failed"; failed=$((failed + 1))
+    fi
+  fi
+fi
+
+echo "$passed passed, $failed failed"
+[[ $failed -eq 0 ]]

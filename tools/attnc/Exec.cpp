@@ -1,0 +1,349 @@
+//===- Exec.cpp - attnc exec: run a spec's prefill kernel on .npy inputs ---===//
+//
+// The debugging interface: compiles the spec in process (MLIR -> LLVM) and
+// runs its prefill kernel on contiguous Q/K/V given as float32 .npy files.
+//   Q [Lq, heads, D], K and V [Lk, kv_heads, D|Dv], output [Lq, heads, Dv].
+// Key j sits at position j; query i at Lk - Lq + i unless --positions says.
+//
+//===----------------------------------------------------------------------===//
+#include "tools/attnc/Exec.h"
+
+#include "codegen/Passes.h"
+#include "dsl/MLIRGen.h"
+#include "tools/RegisterAll.h"
+#include "tools/common/Npy.h"
+
+#include "mlir/ExecutionEngine/CRunnerUtils.h"
+#include "mlir/ExecutionEngine/ExecutionEngine.h"
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Support/WithColor.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cmath>
+#include <cstring>
+#include <map>
+
+using namespace attnc;
+
+namespace {
+
+int error(const llvm::Twine &msg) {
+  llvm::WithColor::error(llvm::errs(), "attnc exec") << msg << "\n";
+  return 1;
+}
+
+uint16_t toBF16(float f) {
+  uint32_t bits;
+  std::memcpy(&bits, &f, 4);
+  if ((bits & 0x7fffffff) > 0x7f800000) // NaN stays NaN
+    return (bits >> 16) | 0x40;
+  bits += 0x7fff + ((bits >> 16) & 1); // round to nearest even
+  return bits >> 16;
+}
+float fromBF16(uint16_t h) {
+  uint32_t bits = (uint32_t)h << 16;
+  float f;
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
+/// IEEE binary16 conversions with round to nearest even (no F16C needed).
+uint16_t toF16(float f) {
+  uint32_t x;
+  std::memcpy(&x, &f, 4);
+  uint32_t sign = (x >> 16) & 0x8000;
+  uint32_t absx = x & 0x7fffffff;
+  if (absx > 0x7f800000) // NaN
+    return sign | 0x7e00;
+  if (absx >= 0x477ff000) // rounds to >= 65520: infinity
+    return sign | 0x7c00;
+  if (absx < 0x38800000) { // subnormal or zero in half
+    float a;
+    std::memcpy(&a, &absx, 4);
+    // Scale into the subnormal range and let the FPU round to nearest even.
+    float scaled = a * 16777216.0f; // 2^24: half subnormal ulp becomes 1
+    uint32_t m = (uint32_t)scaled;
+    float rem = scaled - (float)m;
+    if (rem > 0.5f || (rem == 0.5f && (m & 1)))
+      ++m;
+    return sign | m;
+  }
+  uint32_t mant = absx & 0x7fffff;
+  uint32_t exp = (absx >> 23) - 127 + 15;
+  uint32_t h = (exp << 10) | (mant >> 13);
+  uint32_t rest = mant & 0x1fff;
+  if (rest > 0x1000 || (rest == 0x1000 && (h & 1)))
+    ++h; // may carry into the exponent, which is still correct
+  return sign | h;
+}
+float fromF16(uint16_t h) {
+  uint32_t sign = (uint32_t)(h & 0x8000) << 16;
+  uint32_t exp = (h >> 10) & 0x1f, mant = h & 0x3ff;
+  float f;
+  if (exp == 0) {
+    f = std::ldexp((float)mant, -24);
+    uint32_t bits;
+    std::memcpy(&bits, &f, 4);
+    bits |= sign;
+    std::memcpy(&f, &bits, 4);
+    return f;
+  }
+  uint32_t bits = sign | (exp == 31 ? (0xffu << 23) | (mant << 13)
+                                    : ((exp - 15 + 127) << 23) | (mant << 13));
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
+
+/// A rank-N strided memref descriptor over storage owned elsewhere.
+template <int N>
+struct Descriptor {
+  void *allocated;
+  void *aligned;
+  int64_t offset;
+  int64_t sizes[N];
+  int64_t strides[N];
+};
+template <int N>
+Descriptor<N> describe(void *data, const std::vector<int64_t> &shape) {
+  Descriptor<N> d;
+  d.allocated = d.aligned = data;
+  d.offset = 0;
+  int64_t stride = 1;
+  for (int i = N - 1; i >= 0; --i) {
+    d.sizes[i] = shape[i];
+    d.strides[i] = stride;
+    stride *= shape[i];
+  }
+  return d;
+}
+
+/// Converts float32 values to the kernel's element type in a byte buffer.
+std::vector<char> encode(const std::vector<double> &values, DType t) {
+  std::vector<char> out;
+  if (t == DType::F32) {
+    out.resize(values.size() * 4);
+    for (size_t i = 0; i < values.size(); ++i) {
+      float f = values[i];
+      std::memcpy(out.data() + 4 * i, &f, 4);
+    }
+    return out;
+  }
+  out.resize(values.size() * 2);
+  for (size_t i = 0; i < values.size(); ++i) {
+    uint16_t h = t == DType::BF16 ? toBF16(values[i]) : toF16(values[i]);
+    std::memcpy(out.data() + 2 * i, &h, 2);
+  }
+  return out;
+}
+
+std::vector<float> decode(const std::vector<char> &bytes, DType t) {
+  size_t width = t == DType::F32 ? 4 : 2;
+  std::vector<float> out(bytes.size() / width);
+  for (size_t i = 0; i < out.size(); ++i) {
+    if (t == DType::F32) {
+      std::memcpy(&out[i], bytes.data() + 4 * i, 4);
+      continue;
+    }
+    uint16_t h;
+    std::memcpy(&h, bytes.data() + 2 * i, 2);
+    out[i] = t == DType::BF16 ? fromBF16(h) : fromF16(h);
+  }
+  return out;
+}
+
+size_t dtypeBytes(DType t) {
+  switch (t) {
+  case DType::F32: case DType::I32: return 4;
+  case DType::I64: return 8;
+  case DType::F16: case DType::BF16: return 2;
+  case DType::I8: case DType::U8: return 1;
+  }
+  return 4;
+}
+
+bool readTokens(const std::string &path, const char *what, int64_t heads,
+                int64_t dim, NpyArray &out, std::string &err) {
+  if (!readNpy(path, out, err))
+    return false;
+  if (out.dtype != "f4" && out.dtype != "f8") {
+    err = path + ": " + what + " must be float32 (found dtype " + out.dtype + ")";
+    return false;
+  }
+  if (out.shape.size() != 3 || out.shape[1] != heads || out.shape[2] != dim) {
+    err = path + ": " + what + " must have shape [tokens, " + std::to_string(heads) +
+          ", " + std::to_string(dim) + "] for this spec, found " + out.shapeString();
+    return false;
+  }
+  return true;
+}
+} // namespace
+
+int attnc::runExec(const Spec &specIn, const ExecOptions &opts) {
+  Spec spec = specIn;
+  if (!opts.dtype.empty()) {
+    DType t;
+    if (opts.dtype == "f32") t = DType::F32;
+    else if (opts.dtype == "bf16") t = DType::BF16;
+    else if (opts.dtype == "f16") t = DType::F16;
+    else return error("--dtype must be f32, bf16 or f16, found '" + opts.dtype + "'");
+    spec.qType = spec.kType = spec.vType = spec.outType = t;
+  }
+
+  std::string err;
+  NpyArray q, k, v;
+  if (!readTokens(opts.q, "Q", spec.heads, spec.headDim, q, err) ||
+      !readTokens(opts.k, "K", spec.kvHeads, spec.headDim, k, err) ||
+      !readTokens(opts.v, "V", spec.kvHeads, spec.valueDim, v, err))
+    return error(err);
+  int64_t lq = q.shape[0], lk = k.shape[0];
+  if (v.shape[0] != lk)
+    return error("K has " + llvm::Twine(lk) + " tokens but V has " + llvm::Twine(v.shape[0]));
+
+  std::vector<int64_t> qPos(lq), kPos(lk);
+  for (int64_t j = 0; j < lk; ++j)
+    kPos[j] = j;
+  for (int64_t i = 0; i < lq; ++i)
+    qPos[i] = lk - lq + i;
+  if (!opts.positions.empty()) {
+    NpyArray p;
+    if (!readNpy(opts.positions, p, err))
+      return error(err);
+    if (p.shape.size() != 1 || p.shape[0] != lq)
+      return error(opts.positions + ": positions must have shape [" + llvm::Twine(lq) +
+                   "] (one per query), found " + p.shapeString());
+    qPos = p.asInts();
+  }
+
+  // Kernel inputs, in declaration order.
+  std::vector<std::vector<char>> inputData(spec.inputs.size());
+  std::vector<std::vector<int64_t>> inputShapes(spec.inputs.size());
+  for (size_t n = 0; n < spec.inputs.size(); ++n) {
+    const KernelInput &in = spec.inputs[n];
+    auto it = opts.inputs.find(in.name);
+    if (it == opts.inputs.end())
+      return error("spec '" + spec.name + "' needs kernel input '" + in.name +
+                   "': pass --input " + in.name + "=FILE.npy");
+    NpyArray a;
+    if (!readNpy(it->second, a, err))
+      return error(err);
+    if (a.shape.size() != in.dims.size())
+      return error(it->second + ": kernel input '" + in.name + "' must have " +
+                   llvm::Twine(in.dims.size()) + " dimensions, found " + a.shapeString());
+    for (size_t d = 0; d < in.dims.size(); ++d) {
+      int64_t fixed = 0;
+      if (!llvm::StringRef(in.dims[d]).getAsInteger(10, fixed) && fixed != a.shape[d])
+        return error(it->second + ": dimension " + llvm::Twine(d) + " of '" + in.name +
+                     "' must be " + llvm::Twine(fixed) + ", found " + a.shapeString());
+    }
+    inputShapes[n] = a.shape;
+    std::vector<char> &bytes = inputData[n];
+    bytes.resize(a.numElements() * dtypeBytes(in.dtype));
+    bool isFloat = in.dtype == DType::F32 || in.dtype == DType::F16 || in.dtype == DType::BF16;
+    if (isFloat) {
+      bytes = encode(a.asDoubles(), in.dtype);
+    } else {
+      std::vector<int64_t> ints = a.asInts();
+      for (size_t e = 0; e < ints.size(); ++e) {
+        int64_t x = ints[e];
+        std::memcpy(bytes.data() + e * dtypeBytes(in.dtype), &x, dtypeBytes(in.dtype));
+      }
+    }
+  }
+  for (const auto &kv : opts.inputs) {
+    bool known = false;
+    for (const KernelInput &in : spec.inputs)
+      known |= in.name == kv.first;
+    if (!known)
+      return error("spec '" + spec.name + "' has no kernel input '" + kv.first + "'");
+  }
+
+  // Compile in process.
+  mlir::DialectRegistry registry;
+  registerAttnDialects(registry);
+  mlir::registerBuiltinDialectTranslation(registry);
+  mlir::registerLLVMDialectTranslation(registry);
+  mlir::MLIRContext context(registry);
+  mlir::OwningOpRef<mlir::ModuleOp> module = mlirGen(context, {spec});
+  if (!module)
+    return error("could not generate MLIR for '" + spec.name + "'");
+  mlir::PassManager pm(&context);
+  mlir::attn::buildLowerToLLVMPipeline(pm);
+  if (mlir::failed(pm.run(*module)))
+    return error("lowering '" + spec.name + "' to LLVM failed");
+
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  mlir::ExecutionEngineOptions engineOptions;
+  engineOptions.transformer = mlir::makeOptimizingTransformer(2, 0, nullptr);
+  auto engine = mlir::ExecutionEngine::create(*module, engineOptions);
+  if (!engine) {
+    std::string msg;
+    llvm::raw_string_ostream os(msg);
+    os << engine.takeError();
+    return error("JIT compilation failed: " + msg);
+  }
+
+  // Buffers in the kernel's element types.
+  std::vector<char> qBuf = encode(q.asDoubles(), spec.qType);
+  std::vector<char> kBuf = encode(k.asDoubles(), spec.kType);
+  std::vector<char> vBuf = encode(v.asDoubles(), spec.vType);
+  std::vector<char> outBuf(lq * spec.heads * spec.valueDim * dtypeBytes(spec.outType));
+  std::vector<float> lse(spec.lse ? lq * spec.heads : 0);
+
+  auto qD = describe<3>(qBuf.data(), {lq, spec.heads, spec.headDim});
+  auto kD = describe<3>(kBuf.data(), {lk, spec.kvHeads, spec.headDim});
+  auto vD = describe<3>(vBuf.data(), {lk, spec.kvHeads, spec.valueDim});
+  auto qpD = describe<1>(qPos.data(), {lq});
+  auto kpD = describe<1>(kPos.data(), {lk});
+  auto outD = describe<3>(outBuf.data(), {lq, spec.heads, spec.valueDim});
+  auto lseD = describe<2>(lse.data(), {lq, spec.heads});
+  int64_t batch = 0;
+  std::vector<Descriptor<1>> in1;
+  std::vector<Descriptor<2>> in2;
+  in1.reserve(spec.inputs.size());
+  in2.reserve(spec.inputs.size());
+
+  // The C interface takes a pointer per memref; packed args point at those.
+  std::vector<void *> pointers = {&qD, &kD, &vD, &qpD, &kpD};
+  std::vector<void *> packed;
+  for (void *&p : pointers)
+    packed.push_back(&p);
+  packed.push_back(&batch);
+  std::vector<void *> inputPointers(spec.inputs.size());
+  for (size_t n = 0; n < spec.inputs.size(); ++n) {
+    if (inputShapes[n].size() == 1) {
+      in1.push_back(describe<1>(inputData[n].data(), inputShapes[n]));
+      inputPointers[n] = &in1.back();
+    } else {
+      in2.push_back(describe<2>(inputData[n].data(), inputShapes[n]));
+      inputPointers[n] = &in2.back();
+    }
+    packed.push_back(&inputPointers[n]);
+  }
+  void *outPtr = &outD, *lsePtr = &lseD;
+  packed.push_back(&outPtr);
+  if (spec.lse)
+    packed.push_back(&lsePtr);
+
+  std::string fn = "_mlir_ciface_" + spec.name + "_prefill_kernel";
+  if (llvm::Error e = (*engine)->invokePacked(fn, packed)) {
+    std::string msg;
+    llvm::raw_string_ostream os(msg);
+    os << e;
+    return error("running the kernel failed: " + msg);
+  }
+
+  std::vector<float> out = decode(outBuf, spec.outType);
+  if (!writeNpy(opts.out, makeNpyF32({lq, spec.heads, spec.valueDim}, out), err))
+    return error(err);
+  if (!opts.lseOut.empty()) {
+    if (!spec.lse)
+      return error("--lse-out needs a spec with 'lse = true'");
+    if (!writeNpy(opts.lseOut, makeNpyF32({lq, spec.heads}, lse), err))
+      return error(err);
+  }
+  return 0;
+}

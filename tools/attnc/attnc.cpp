@@ -1,0 +1,166 @@
+//===- attnc.cpp - The attnc compiler driver ------------------------------===//
+//
+//   attnc [--emit=ast|spec|mlir|llvm] SPEC.attn [-o OUT]
+//   attnc exec SPEC.attn --q Q.npy --k K.npy --v V.npy --out O.npy
+//              [--dtype f32|bf16|f16] [--positions P.npy] [--input NAME=X.npy]
+//
+// Each --emit rung stops the pipeline one stage further: the syntax tree, the
+// checked spec with every default resolved, the attn dialect, then the
+// kernels in the LLVM dialect.
+//
+//===----------------------------------------------------------------------===//
+#include "dsl/AST.h"
+#include "dsl/Diagnostics.h"
+#include "dsl/Frontend.h"
+#include "dsl/MLIRGen.h"
+#include "codegen/Passes.h"
+#include "tools/RegisterAll.h"
+#include "tools/attnc/Exec.h"
+
+#include "mlir/Pass/PassManager.h"
+
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Support/FileUtilities.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Support/WithColor.h"
+
+using namespace llvm;
+
+namespace {
+enum class Emit { AST, Spec, MLIR, LLVM };
+
+cl::OptionCategory category("attnc options");
+cl::SubCommand execCommand("exec", "Run a spec's prefill kernel on .npy inputs");
+cl::opt<std::string> inputFilename(cl::Positional, cl::desc("<spec.attn>"),
+                                   cl::init("-"), cl::cat(category),
+                                   cl::sub(cl::SubCommand::getTopLevel()),
+                                   cl::sub(execCommand));
+cl::opt<std::string> outputFilename("o", cl::desc("Output file"),
+                                    cl::value_desc("filename"), cl::init("-"),
+                                    cl::cat(category));
+cl::opt<Emit> emit(
+    "emit", cl::desc("What to produce"), cl::init(Emit::MLIR),
+    cl::values(clEnumValN(Emit::AST, "ast", "the syntax tree"),
+               clEnumValN(Emit::Spec, "spec",
+                          "the checked spec with every default resolved"),
+               clEnumValN(Emit::MLIR, "mlir", "the attn dialect"),
+               clEnumValN(Emit::LLVM, "llvm",
+                          "the kernels lowered to the LLVM dialect")),
+    cl::cat(category));
+
+// attnc exec
+cl::opt<std::string> execQ("q", cl::desc("Queries [Lq, heads, D] (float32 .npy)"),
+                           cl::Required, cl::sub(execCommand));
+cl::opt<std::string> execK("k", cl::desc("Keys [Lk, kv_heads, D] (float32 .npy)"),
+                           cl::Required, cl::sub(execCommand));
+cl::opt<std::string> execV("v", cl::desc("Values [Lk, kv_heads, Dv] (float32 .npy)"),
+                           cl::Required, cl::sub(execCommand));
+cl::opt<std::string> execOut("out", cl::desc("Output [Lq, heads, Dv] (float32 .npy)"),
+                             cl::Required, cl::sub(execCommand));
+cl::opt<std::string> execLseOut("lse-out", cl::desc("Log-sum-exp [Lq, heads] (.npy)"),
+                                cl::sub(execCommand));
+cl::opt<std::string> execDType("dtype", cl::desc("Compute dtype override: f32, bf16, f16"),
+                               cl::sub(execCommand));
+cl::opt<std::string> execPositions("positions",
+                                   cl::desc("Query positions [Lq] (int .npy)"),
+                                   cl::sub(execCommand));
+cl::list<std::string> execInputs("input", cl::desc("Kernel input NAME=FILE.npy"),
+                                 cl::sub(execCommand));
+} // namespace
+
+int main(int argc, char **argv) {
+  InitLLVM initLLVM(argc, argv);
+  mlir::registerAsmPrinterCLOptions();
+  mlir::registerMLIRContextCLOptions();
+  cl::HideUnrelatedOptions(category);
+  mlir::attn::registerAttnCodegenPasses();
+  cl::ParseCommandLineOptions(argc, argv, "attnc: attention spec compiler\n");
+
+  auto fileOrErr = MemoryBuffer::getFileOrSTDIN(inputFilename, /*IsText=*/true);
+  if (std::error_code ec = fileOrErr.getError()) {
+    WithColor::error(errs(), "attnc")
+        << "cannot read '" << inputFilename << "': " << ec.message() << "\n";
+    return 1;
+  }
+  SourceMgr sourceMgr;
+  unsigned bufferId = sourceMgr.AddNewSourceBuffer(std::move(*fileOrErr), SMLoc());
+  attnc::DiagnosticEngine diag(sourceMgr);
+
+  std::string errorMessage;
+  auto output = mlir::openOutputFile(outputFilename, &errorMessage);
+  if (!output) {
+    WithColor::error(errs(), "attnc") << errorMessage << "\n";
+    return 1;
+  }
+
+  if (execCommand) {
+    std::optional<std::vector<attnc::Spec>> specs = attnc::loadSpecFile(inputFilename);
+    if (!specs)
+      return 1;
+    if (specs->size() != 1) {
+      WithColor::error(errs(), "attnc exec")
+          << inputFilename << " holds " << specs->size()
+          << " specs; exec runs a file with exactly one\n";
+      return 1;
+    }
+    attnc::ExecOptions options;
+    options.q = execQ;
+    options.k = execK;
+    options.v = execV;
+    options.out = execOut;
+    options.lseOut = execLseOut;
+    options.dtype = execDType;
+    options.positions = execPositions;
+    for (const std::string &in : execInputs) {
+      size_t eq = in.find('=');
+      if (eq == std::string::npos || eq == 0) {
+        WithColor::error(errs(), "attnc exec")
+            << "--input expects NAME=FILE.npy, found '" << in << "'\n";
+        return 1;
+      }
+      options.inputs[in.substr(0, eq)] = in.substr(eq + 1);
+    }
+    return attnc::runExec(specs->front(), options);
+  }
+
+  std::unique_ptr<attnc::ast::Module> module =
+      attnc::parseSpecBuffer(sourceMgr, bufferId, diag);
+  if (!module)
+    return 1;
+  if (emit == Emit::AST) {
+    attnc::dumpAST(*module, output->os());
+    output->keep();
+    return 0;
+  }
+  std::optional<std::vector<attnc::Spec>> specs =
+      attnc::analyzeModule(*module, diag);
+  if (!specs)
+    return 1;
+  if (emit == Emit::Spec) {
+    for (const attnc::Spec &spec : *specs)
+      attnc::printSpec(spec, output->os());
+    output->keep();
+    return 0;
+  }
+
+  mlir::DialectRegistry registry;
+  attnc::registerAttnDialects(registry);
+  mlir::MLIRContext context(registry);
+  mlir::OwningOpRef<mlir::ModuleOp> ir = attnc::mlirGen(context, *specs);
+  if (!ir)
+    return 1;
+  if (emit == Emit::LLVM) {
+    mlir::PassManager pm(&context);
+    mlir::attn::buildLowerToLLVMPipeline(pm);
+    if (mlir::failed(pm.run(*ir)))
+      return 1;
+  }
+  ir->print(output->os());
+  output->keep();
+  return 0;
+}
