@@ -111,20 +111,6 @@ const char *typeName(ExprType t) {
   return "?";
 }
 
-std::string fmtDouble(double v) {
-  std::string s;
-  llvm::raw_string_ostream os(s);
-  // Shortest of %g precisions that round-trips, for readable messages.
-  char buf[64];
-  for (int p = 1; p <= 17; ++p) {
-    snprintf(buf, sizeof(buf), "%.*g", p, v);
-    if (std::strtod(buf, nullptr) == v)
-      break;
-  }
-  os << buf;
-  return os.str();
-}
-
 /// "a", "a or b", "one of a, b, c".
 std::string joinChoices(llvm::ArrayRef<StringRef> choices) {
   std::string s = choices.size() > 2 ? "one of " : "";
@@ -696,7 +682,7 @@ bool SpecAnalyzer::checkMin(int64_t v, int64_t min, SMLoc loc, StringRef what) {
 bool SpecAnalyzer::checkPositive(double v, SMLoc loc, StringRef what) {
   if (v > 0)
     return true;
-  return err(loc, "'" + what + "' (" + fmtDouble(v) + ") must be > 0");
+  return err(loc, "'" + what + "' (" + formatDouble(v) + ") must be > 0");
 }
 
 //===----------------------------------------------------------------------===//
@@ -1014,7 +1000,7 @@ bool SpecAnalyzer::resolveRope(const Bound &b) {
     if (auto f = evalFloat(*fraction, b.what("fraction"))) {
       if (!(*f > 0 && *f <= 1)) {
         ok = err(fraction->startLoc(),
-                 "'fraction' (" + fmtDouble(*f) + ") must be in (0, 1]");
+                 "'fraction' (" + formatDouble(*f) + ") must be in (0, 1]");
       } else {
         // Truncate like HF (`int(head_dim * partial_rotary_factor)`); the
         // epsilon absorbs binary rounding of fractions such as 0.4.
@@ -1022,7 +1008,7 @@ bool SpecAnalyzer::resolveRope(const Bound &b) {
         if (rd < 2 || rd % 2 != 0)
           ok = err(fraction->startLoc(),
                    "'rotary_dim' (" + Twine(rd) + ") from 'fraction' " +
-                       fmtDouble(*f) + " of 'head_dim' (" +
+                       formatDouble(*f) + " of 'head_dim' (" +
                        Twine(spec.headDim) + ") must be even and >= 2");
         else
           p.rotaryDim = rd;
@@ -1134,10 +1120,10 @@ bool SpecAnalyzer::resolveScaling(const ast::Expr &e) {
     if (!checkPositive(*slow, b->valueLoc("beta_slow"), "beta_slow"))
       return false;
     if (*fast <= *slow)
-      return err(b->valueLoc("beta_fast"), "'beta_fast' (" + fmtDouble(*fast) +
+      return err(b->valueLoc("beta_fast"), "'beta_fast' (" + formatDouble(*fast) +
                                             ") must be greater than "
                                             "'beta_slow' (" +
-                                            fmtDouble(*slow) + ")");
+                                            formatDouble(*slow) + ")");
     s.betaFast = *fast;
     s.betaSlow = *slow;
     if (!ok)
@@ -1169,9 +1155,9 @@ bool SpecAnalyzer::resolveScaling(const ast::Expr &e) {
     // The smooth interpolation divides by (high - low).
     if (*high <= *low)
       return err(b->valueLoc("high_freq_factor"),
-                 "'high_freq_factor' (" + fmtDouble(*high) +
+                 "'high_freq_factor' (" + formatDouble(*high) +
                      ") must be greater than 'low_freq_factor' (" +
-                     fmtDouble(*low) + ")");
+                     formatDouble(*low) + ")");
     s.lowFreqFactor = *low;
     s.highFreqFactor = *high;
     return true;
@@ -1259,7 +1245,7 @@ bool SpecAnalyzer::resolveRemap(const ast::Expr &e) {
     // ln(T) is the divisor of the query scale: T must exceed 1.
     if (*base != 0 && !(*base > 1))
       return err(b->valueLoc("log_scale_base"),
-                 "'log_scale_base' (" + fmtDouble(*base) +
+                 "'log_scale_base' (" + formatDouble(*base) +
                      ") must be 0 (off) or > 1");
     r.window = *w;
     r.logScaleBase = *base;

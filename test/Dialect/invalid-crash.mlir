@@ -1,8 +1,7 @@
 // Verifier crashes of the attn dialect, with the diagnostics a correct
 // verifier gives. attn-opt currently crashes (segfault / undefined behaviour)
-// on these inputs, hence XFAIL; remove the XFAIL line once they are fixed.
+// on these inputs; the verifiers now check ranks and terminators first.
 //
-// XFAIL: *
 // RUN: attn-opt %s -split-input-file -verify-diagnostics
 
 attn.variant @v {

@@ -1849,7 +1849,7 @@ attn.variant @v {
   cache = #attn.contiguous<layout = nhd, capacity = 0>,
   inputs = []}
 func.func @read_key_rank(%c: !attn.kv_cache<layout = #attn.contiguous<layout = nhd, capacity = 0>, kv_heads = 2, head_dim = 16, value_dim = 16, k = f16, v = f16>) {
-  // expected-error @+1 {{'attn.cache_read' op key must be [tokens, heads, dim], got 'tensor<?x32xf16>'}}
+  // expected-error @+1 {{'attn.cache_read' op key must have rank 3, got 'tensor<?x32xf16>'}}
   %k, %v, %p = attn.cache_read %c variant @v : !attn.kv_cache<layout = #attn.contiguous<layout = nhd, capacity = 0>, kv_heads = 2, head_dim = 16, value_dim = 16, k = f16, v = f16> -> tensor<?x32xf16>, tensor<?x2x16xf16>, tensor<?xi64>
   return
 }

@@ -197,7 +197,7 @@ LogicalResult YarnScalingAttr::verify(EmitFn emitError, FloatAttr factorAttr,
       failed(checkPositive(emitError, "yarn beta_slow", betaSlow)) ||
       failed(checkPositive(emitError, "yarn attention_factor", attentionFactor)))
     return failure();
-  if (!(betaFast > betaSlow))
+  if (!(betaFast > betaSlow) || !std::isfinite(betaFast))
     return emitError() << "yarn beta_fast (" << betaFast
                        << ") must exceed beta_slow (" << betaSlow << ")";
   return success();
@@ -215,7 +215,7 @@ LogicalResult Llama3ScalingAttr::verify(EmitFn emitError, FloatAttr factorAttr,
       failed(checkAtLeast(emitError, "llama3 original_context",
                           originalContext, 1)))
     return failure();
-  if (!(highFreqFactor > lowFreqFactor))
+  if (!(highFreqFactor > lowFreqFactor) || !std::isfinite(highFreqFactor))
     return emitError() << "llama3 high_freq_factor (" << highFreqFactor
                        << ") must exceed low_freq_factor (" << lowFreqFactor
                        << ")";
@@ -251,7 +251,7 @@ LogicalResult ReRopeRemapAttr::verify(EmitFn emitError, int64_t window,
 
   if (failed(checkAtLeast(emitError, "rerope window", window, 1)))
     return failure();
-  if (logScaleBase != 0 && !(logScaleBase > 1))
+  if (logScaleBase != 0 && (!(logScaleBase > 1) || !std::isfinite(logScaleBase)))
     return emitError() << "rerope log_scale_base must be 0 (off) or > 1, got "
                        << logScaleBase;
   return success();

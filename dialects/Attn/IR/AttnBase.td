@@ -45,7 +45,8 @@ class Attn_Op<string mnemonic, list<Trait> traits = []>
     : Op<Attn_Dialect, mnemonic, traits>;
 
 // Reals are stored as f64 FloatAttr / DenseF64ArrayAttr (uniqued, hashable)
-// and printed bare in their shortest round-trippable form: `theta = 500000.0`.
+// and printed bare with MLIR's round-trippable float printer
+// (`theta = 5.000000e+05`), so a text round trip never loses digits.
 class Attn_DoubleParameter<string desc> : AttrParameter<"::mlir::FloatAttr", desc> {
   let printer = "::mlir::attn::printDouble($_printer, $_self)";
   let parser = "::mlir::attn::parseDouble($_parser)";

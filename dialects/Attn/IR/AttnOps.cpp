@@ -140,7 +140,8 @@ LogicalResult verifyRegionSignature(VariantOp op, Region &region,
     llvm::interleaveComma(argTypes, diag);
     return diag << ")";
   }
-  auto yield = dyn_cast<YieldOp>(block.getTerminator());
+  // The region verifier (terminator present) runs after this op's verifier.
+  auto yield = block.empty() ? YieldOp() : dyn_cast<YieldOp>(&block.back());
   if (!yield || yield.getValue().getType() != yieldType)
     return op.emitOpError() << what << " region #" << index << " must yield "
                             << yieldType;
@@ -512,7 +513,9 @@ LogicalResult CacheAppendOp::verifySymbolUses(SymbolTableCollection &table) {
 }
 
 LogicalResult CacheReadOp::verify() {
-  if (failed(checkRank(*this, "positions", getPositions().getType(), 1)) ||
+  if (failed(checkRank(*this, "key", getKey().getType(), 3)) ||
+      failed(checkRank(*this, "value", getValue().getType(), 3)) ||
+      failed(checkRank(*this, "positions", getPositions().getType(), 1)) ||
       failed(checkSameLength(*this, "key", getKey().getType(), "value",
                              getValue().getType())) ||
       failed(checkSameLength(*this, "key", getKey().getType(), "positions",
