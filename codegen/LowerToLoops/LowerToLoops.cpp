@@ -96,6 +96,10 @@ private:
   Value inlineRegion(OpBuilder &ob, Region &region, ArrayRef<Value> args);
   Value guardedInputLoad(OpBuilder &ob, InputOp op, ValueRange indices);
   Value emitBias(OpBuilder &ob, const PairIndices &ix);
+  /// A conservative key-position interval [lo, hi) outside which `mask`
+  /// is false for a query at `qPos`; null ends mean unbounded.
+  std::pair<Value, Value> maskInterval(OpBuilder &ob, MaskAttrInterface mask,
+                                       Value qPos);
 
   VariantOp variant;
   ModuleOp module;
@@ -163,6 +167,9 @@ Value PrefillKernelBuilder::loadInvFreqTable(OpBuilder &ob) {
         Value jf = lb.create<arith::SIToFPOp>(loc, lb.getF64Type(), toI64(lb, j));
         Value expo = lb.create<arith::MulFOp>(loc, jf, f64c(lb, -2.0 / r));
         Value inv = lb.create<math::ExpOp>(loc, lb.create<arith::MulFOp>(loc, expo, logTheta));
+        // Rounded to f32 like the constant tables (semantics.md §5.1).
+        inv = lb.create<arith::ExtFOp>(
+            loc, lb.getF64Type(), lb.create<arith::TruncFOp>(loc, lb.getF32Type(), inv).getResult());
         lb.create<memref::StoreOp>(loc, inv, buffer, j);
         lb.create<scf::YieldOp>(loc);
       });
@@ -425,6 +432,58 @@ Value PrefillKernelBuilder::emitMask(OpBuilder &ob, MaskAttrInterface mask,
   return i1c(ob, true);
 }
 
+std::pair<Value, Value> PrefillKernelBuilder::maskInterval(OpBuilder &ob,
+                                                          MaskAttrInterface mask,
+                                                          Value qp) {
+  auto add = [&](Value v, int64_t c) {
+    return (Value)ob.create<arith::AddIOp>(loc, v, i64c(ob, c));
+  };
+  if (isa<CausalMaskAttr>(mask))
+    return {Value(), add(qp, 1)};
+  if (auto w = dyn_cast<WindowMaskAttr>(mask))
+    return {add(qp, -w.getLeft() + 1), add(qp, w.getRight() + 1)};
+  if (auto sk = dyn_cast<SinksMaskAttr>(mask))
+    return {i64c(ob, 0), i64c(ob, sk.getCount())};
+  if (auto d = dyn_cast<DilatedMaskAttr>(mask))
+    return {add(qp, -d.getWindow() * d.getDilation() + 1), add(qp, 1)};
+  if (auto c = dyn_cast<ChunkedMaskAttr>(mask)) {
+    Value chunk = ob.create<arith::FloorDivSIOp>(loc, add(qp, c.getOffset()),
+                                                 i64c(ob, c.getSize()));
+    Value start = add(ob.create<arith::MulIOp>(loc, chunk, i64c(ob, c.getSize())),
+                      -c.getOffset());
+    return {start, add(start, c.getSize())};
+  }
+  if (auto p = dyn_cast<PrefixLMMaskAttr>(mask); p && p.getInput().empty())
+    return {Value(), ob.create<arith::MaxSIOp>(loc, add(qp, 1), i64c(ob, p.getLength()))};
+  if (auto a = dyn_cast<AndMaskAttr>(mask)) {
+    Value lo, hi;
+    for (Attribute m : a.getOperands()) {
+      auto [l, h] = maskInterval(ob, cast<MaskAttrInterface>(m), qp);
+      if (l)
+        lo = lo ? (Value)ob.create<arith::MaxSIOp>(loc, lo, l) : l;
+      if (h)
+        hi = hi ? (Value)ob.create<arith::MinSIOp>(loc, hi, h) : h;
+    }
+    return {lo, hi};
+  }
+  if (auto o = dyn_cast<OrMaskAttr>(mask)) {
+    // The hull of the operands' intervals; unbounded if any side is.
+    Value lo, hi;
+    bool loOpen = false, hiOpen = false;
+    for (Attribute m : o.getOperands()) {
+      auto [l, h] = maskInterval(ob, cast<MaskAttrInterface>(m), qp);
+      loOpen |= !l;
+      hiOpen |= !h;
+      if (l)
+        lo = lo ? (Value)ob.create<arith::MinSIOp>(loc, lo, l) : l;
+      if (h)
+        hi = hi ? (Value)ob.create<arith::MaxSIOp>(loc, hi, h) : h;
+    }
+    return {loOpen ? Value() : lo, hiOpen ? Value() : hi};
+  }
+  return {Value(), Value()};
+}
+
 /// The additive position bias of the variant (ALiBi, T5), or null.
 Value PrefillKernelBuilder::emitBias(OpBuilder &ob, const PairIndices &ix) {
   Attribute position = variant.getPosition();
@@ -519,6 +578,19 @@ LogicalResult PrefillKernelBuilder::build() {
   Value lq = b.create<memref::DimOp>(loc, qArg, 0);
   Value lk = b.create<memref::DimOp>(loc, kArg, 0);
   Value lqI64 = toI64(b, lq), lkI64 = toI64(b, lk);
+  // With keys at positions 0..Lk-1 (contiguous prefill), key index equals
+  // key position, so each query row only visits its mask's interval.
+  Value keysContiguous =
+      b.create<scf::ForOp>(
+           loc, idxc(b, 0), lk, idxc(b, 1), ValueRange{i1c(b, true)},
+           [&](OpBuilder &lb, Location, Value j, ValueRange acc) {
+             Value p = lb.create<memref::LoadOp>(loc, kPosArg, j);
+             Value same = lb.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq,
+                                                   p, toI64(lb, j));
+             lb.create<scf::YieldOp>(
+                 loc, ValueRange{lb.create<arith::AndIOp>(loc, acc[0], same)});
+           })
+          .getResult(0);
   seqLenF64 = b.create<arith::SIToFPOp>(loc, b.getF64Type(), lkI64);
 
   // 1. Q and K in f32, rotated (twice when a remap needs a far branch).
@@ -589,7 +661,22 @@ LogicalResult PrefillKernelBuilder::build() {
             : Value();
         Value m0 = f32c(qb, negInf), l0 = f32c(qb, 0);
         Value acc0 = qb.create<arith::ConstantOp>(loc, DenseElementsAttr::get(accType, qb.getF32FloatAttr(0)));
-        auto kLoop = qb.create<scf::ForOp>(loc, idxc(qb, 0), lk, idxc(qb, 1),
+        Value jBegin = idxc(qb, 0), jEnd = lk;
+        if (mask) {
+          auto [lo, hi] = maskInterval(qb, mask, qp);
+          if (lo) {
+            Value clamped = qb.create<arith::MaxSIOp>(loc, lo, i64c(qb, 0));
+            jBegin = qb.create<arith::SelectOp>(loc, keysContiguous,
+                                                toIndex(qb, clamped), jBegin);
+          }
+          if (hi) {
+            Value clamped = qb.create<arith::MinSIOp>(
+                loc, qb.create<arith::MaxSIOp>(loc, hi, i64c(qb, 0)), lkI64);
+            jEnd = qb.create<arith::SelectOp>(loc, keysContiguous,
+                                              toIndex(qb, clamped), jEnd);
+          }
+        }
+        auto kLoop = qb.create<scf::ForOp>(loc, jBegin, jEnd, idxc(qb, 1),
             ValueRange{m0, l0, acc0},
             [&](OpBuilder &kb, Location, Value j, ValueRange carried) {
           Value kp = kb.create<memref::LoadOp>(loc, kPosArg, j);
@@ -611,8 +698,12 @@ LogicalResult PrefillKernelBuilder::build() {
                 qUse = tb.create<arith::SelectOp>(loc, far, qRowFar, qRow);
                 kRow = tb.create<arith::SelectOp>(loc, far, kFar, kRow);
               }
-              Value dot = tb.create<vector::ReductionOp>(loc, vector::CombiningKind::ADD,
+              // Reassociation lets LLVM sum the products as a tree
+              // instead of a serial chain of D dependent adds.
+              auto dotOp = tb.create<vector::ReductionOp>(loc, vector::CombiningKind::ADD,
                   tb.create<arith::MulFOp>(loc, qUse, kRow));
+              dotOp.setFastmath(arith::FastMathFlags::reassoc);
+              Value dot = dotOp;
               Value s = tb.create<arith::MulFOp>(loc, dot, f32c(tb, scale));
               if (scoreRegion)
                 s = inlineRegion(tb, *scoreRegion, {s, ix.batch, ix.head, qp, kp, lqI64, lkI64});

@@ -102,5 +102,10 @@ RopeFrequencies mlir::attn::computeRopeFrequencies(RopeAttr rope) {
   } else {
     f.invFreq = base(theta);
   }
+  // The tables are f32, as in HF (docs/semantics.md §5.1): checkpoints see the
+  // frequencies they were trained with. Angles are then formed in f64.
+  for (std::vector<double> *table : {&f.invFreq, &f.invFreqLong})
+    for (double &x : *table)
+      x = (double)(float)x;
   return f;
 }

@@ -118,7 +118,9 @@ def Attn_AttentionOp : Attn_Op<"attention", [Pure,
     `k_positions` give each token's position (the mask and biases read them).
     `inputs` are the variant's kernel inputs in declaration order. The result
     is [Lq, heads, value_dim]; with `lse` the variant also returns the natural
-    log-sum-exp [Lq, heads] (f32, -inf for fully masked rows).
+    log of the normalizer's denominator [Lq, heads] (f32): -inf for a fully
+    masked row under plain softmax, the sink logit (or 0 for off-by-one) when
+    the normalizer adds one.
 
     ```mlir
     %o = attn.attention %q, %k, %v pos %qp, %kp batch %b variant @mistral_7b
