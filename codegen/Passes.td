@@ -7,19 +7,23 @@ include "mlir/Pass/PassBase.td"
 def AttnLowerToLoopsPass : Pass<"attn-lower-to-loops", "mlir::ModuleOp"> {
   let summary = "Lower each attn.variant's prefill kernel to loops on memrefs";
   let description = [{
-    For every `attn.variant @V`, replaces the tensor-level `@V_prefill` with a
-    memref kernel `@V_prefill_kernel` (C interface) that:
-      1. converts Q and K to f32 and applies the variant's RoPE (every scaling
-         and remap) once per token, with the attention factor folded in;
-      2. for each head segment (a run of heads sharing one mask and one score
-         expression) and query, runs one online-softmax pass over the keys:
-         the mask predicate and the score expression are inlined from their
-         attributes and regions, ALiBi/T5 biases added, fully masked rows
-         give 0 (lse = -inf);
-      3. applies the normalizer (softmax, sink logits, off-by-one) and
-         writes the output in the variant's output type.
-    Kernel arguments: q, k, v, q_pos, k_pos, batch, kernel inputs..., out
-    [, lse]. Decode and append are left to later passes.
+    For every `attn.variant @V`, replaces the tensor-level `@V_prefill` with
+    three memref functions (each with a C interface):
+      * `@V_prefill_prepare(q, k, q_pos, k_pos, qf, kf [, qg, kg])` converts
+        Q and K to f32 and applies the variant's RoPE (every scaling and
+        remap, attention factor folded in) once per token; a remap writes a
+        second, far-branch rotation;
+      * `@V_prefill_rows(qf, kf [, qg, kg], v, q_pos, k_pos, batch,
+        inputs..., out [, lse], begin, end)` computes the work items
+        [begin, end) of the (query, head) space: one online-softmax pass over
+        the keys of the row's mask interval (when keys sit at positions
+        0..Lk-1), with the mask, score expression and ALiBi/T5 bias inlined,
+        then the normalizer (softmax, sink logits, off-by-one). Fully masked
+        rows give 0. Callers split [0, Lq * heads) across threads;
+      * `@V_prefill_kernel(q, k, v, q_pos, k_pos, batch, inputs..., out
+        [, lse])` allocates the scratch and runs both, single-threaded.
+    Heads are grouped into segments that share one mask and one score
+    expression. Decode and append are left to later passes.
   }];
   let dependentDialects = [
     "mlir::arith::ArithDialect", "mlir::math::MathDialect",

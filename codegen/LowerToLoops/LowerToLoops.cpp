@@ -105,7 +105,6 @@ private:
   ModuleOp module;
   OpBuilder b;
   Location loc;
-  func::FuncOp kernel;
   // Kernel arguments.
   Value qArg, kArg, vArg, qPosArg, kPosArg, batchArg, outArg, lseArg;
   llvm::StringMap<Value> inputArgs;
@@ -538,14 +537,19 @@ LogicalResult PrefillKernelBuilder::build() {
   if (rope)
     freqs = computeRopeFrequencies(rope);
 
-  // Signature: q, k, v, q_pos, k_pos, batch, inputs..., out [, lse].
-  SmallVector<Type> args = {
-      MemRefType::get({dyn, H, D}, types.getQ()),
-      MemRefType::get({dyn, Hkv, D}, types.getK()),
-      MemRefType::get({dyn, Hkv, Dv}, types.getV()),
-      MemRefType::get({dyn}, b.getI64Type()),
-      MemRefType::get({dyn}, b.getI64Type()),
-      b.getIndexType()};
+  StringRef name = variant.getSymName();
+  bool twoBranches = rope && rope.getRemap();
+  auto f32TokensType = [&](int64_t heads) {
+    return MemRefType::get({dyn, heads, D}, b.getF32Type());
+  };
+  auto makeFunc = [&](StringRef suffix, ArrayRef<Type> args) {
+    b.setInsertionPointToEnd(module.getBody());
+    auto f = b.create<func::FuncOp>(loc, (name + suffix).str(), b.getFunctionType(args, {}));
+    f->setAttr("llvm.emit_c_interface", UnitAttr::get(ctx));
+    b.setInsertionPointToStart(f.addEntryBlock());
+    return f;
+  };
+  SmallVector<Type> inputTypes;
   for (Attribute a : variant.getInputs()) {
     auto in = cast<InputAttr>(a);
     SmallVector<int64_t> dims;
@@ -553,30 +557,67 @@ LogicalResult PrefillKernelBuilder::build() {
       int64_t n = 0;
       dims.push_back(cast<StringAttr>(dimAttr).getValue().getAsInteger(10, n) ? dyn : n);
     }
-    args.push_back(MemRefType::get(dims, in.getDtype()));
+    inputTypes.push_back(MemRefType::get(dims, in.getDtype()));
   }
-  args.push_back(MemRefType::get({dyn, H, Dv}, types.getOut()));
-  if (variant.getLse())
-    args.push_back(MemRefType::get({dyn, H}, b.getF32Type()));
+  Type qT = MemRefType::get({dyn, H, D}, types.getQ());
+  Type kT = MemRefType::get({dyn, Hkv, D}, types.getK());
+  Type vT = MemRefType::get({dyn, Hkv, Dv}, types.getV());
+  Type posT = MemRefType::get({dyn}, b.getI64Type());
+  Type outT = MemRefType::get({dyn, H, Dv}, types.getOut());
+  Type lseT = MemRefType::get({dyn, H}, b.getF32Type());
 
-  b.setInsertionPointToEnd(module.getBody());
-  kernel = b.create<func::FuncOp>(loc, (variant.getSymName() + "_prefill_kernel").str(),
-                                  b.getFunctionType(args, {}));
-  kernel->setAttr("llvm.emit_c_interface", UnitAttr::get(ctx));
-  Block *entry = kernel.addEntryBlock();
-  b.setInsertionPointToStart(entry);
-  auto fa = kernel.getArguments();
-  qArg = fa[0]; kArg = fa[1]; vArg = fa[2]; qPosArg = fa[3]; kPosArg = fa[4];
-  batchArg = fa[5];
-  unsigned next = 6;
+  // 1. prepare(q, k, q_pos, k_pos, qf, kf [, qg, kg]): Q and K in f32,
+  // rotated (twice when a remap needs a far branch). Run once per call.
+  {
+    SmallVector<Type> args = {qT, kT, posT, posT, f32TokensType(H), f32TokensType(Hkv)};
+    if (twoBranches)
+      args.append({f32TokensType(H), f32TokensType(Hkv)});
+    func::FuncOp prepare = makeFunc("_prefill_prepare", args);
+    auto fa = prepare.getArguments();
+    qArg = fa[0]; kArg = fa[1]; qPosArg = fa[2]; kPosArg = fa[3];
+    Value lk = b.create<memref::DimOp>(loc, kArg, 0);
+    seqLenF64 = b.create<arith::SIToFPOp>(loc, b.getF64Type(), toI64(b, lk));
+    if (rope)
+      invFreq = loadInvFreqTable(b);
+    rotateInto(b, qArg, qPosArg, fa[4], H, /*isQuery=*/true, 0);
+    rotateInto(b, kArg, kPosArg, fa[5], Hkv, /*isQuery=*/false, 0);
+    if (twoBranches) {
+      rotateInto(b, qArg, qPosArg, fa[6], H, true, 1);
+      rotateInto(b, kArg, kPosArg, fa[7], Hkv, false, 1);
+    }
+    b.create<func::ReturnOp>(loc);
+  }
+
+  // 2. rows(qf, kf, [qg, kg,] v, q_pos, k_pos, batch, inputs..., out [, lse],
+  // begin, end): work items w in [begin, end) are (query w / heads, head
+  // w % heads). Callers split [0, Lq * heads) across threads.
+  SmallVector<Type> rowArgs = {f32TokensType(H), f32TokensType(Hkv)};
+  if (twoBranches)
+    rowArgs.append({f32TokensType(H), f32TokensType(Hkv)});
+  rowArgs.append({vT, posT, posT, b.getIndexType()});
+  rowArgs.append(inputTypes);
+  rowArgs.push_back(outT);
+  if (variant.getLse())
+    rowArgs.push_back(lseT);
+  rowArgs.append({b.getIndexType(), b.getIndexType()});
+  func::FuncOp rows = makeFunc("_prefill_rows", rowArgs);
+  auto fa = rows.getArguments();
+  unsigned next = 0;
+  Value qf = fa[next++], kf = fa[next++], qg, kg;
+  if (twoBranches) {
+    qg = fa[next++];
+    kg = fa[next++];
+  }
+  vArg = fa[next++]; qPosArg = fa[next++]; kPosArg = fa[next++]; batchArg = fa[next++];
   for (Attribute a : variant.getInputs())
     inputArgs[cast<InputAttr>(a).getName()] = fa[next++];
   outArg = fa[next++];
   if (variant.getLse())
     lseArg = fa[next++];
+  Value workBegin = fa[next++], workEnd = fa[next++];
 
-  Value lq = b.create<memref::DimOp>(loc, qArg, 0);
-  Value lk = b.create<memref::DimOp>(loc, kArg, 0);
+  Value lq = b.create<memref::DimOp>(loc, qf, 0);
+  Value lk = b.create<memref::DimOp>(loc, kf, 0);
   Value lqI64 = toI64(b, lq), lkI64 = toI64(b, lk);
   // With keys at positions 0..Lk-1 (contiguous prefill), key index equals
   // key position, so each query row only visits its mask's interval.
@@ -591,26 +632,6 @@ LogicalResult PrefillKernelBuilder::build() {
                  loc, ValueRange{lb.create<arith::AndIOp>(loc, acc[0], same)});
            })
           .getResult(0);
-  seqLenF64 = b.create<arith::SIToFPOp>(loc, b.getF64Type(), lkI64);
-
-  // 1. Q and K in f32, rotated (twice when a remap needs a far branch).
-  bool twoBranches = rope && rope.getRemap();
-  if (rope)
-    invFreq = loadInvFreqTable(b);
-  auto f32Tokens = [&](Value n, int64_t heads) {
-    return b.create<memref::AllocOp>(loc, MemRefType::get({dyn, heads, D}, b.getF32Type()),
-                                     ValueRange{n});
-  };
-  Value qf = f32Tokens(lq, H), kf = f32Tokens(lk, Hkv);
-  rotateInto(b, qArg, qPosArg, qf, H, /*isQuery=*/true, 0);
-  rotateInto(b, kArg, kPosArg, kf, Hkv, /*isQuery=*/false, 0);
-  Value qg, kg;
-  if (twoBranches) {
-    qg = f32Tokens(lq, H);
-    kg = f32Tokens(lk, Hkv);
-    rotateInto(b, qArg, qPosArg, qg, H, true, 1);
-    rotateInto(b, kArg, kPosArg, kg, Hkv, false, 1);
-  }
   if (auto alibi = dyn_cast<AlibiAttr>(variant.getPosition()))
     alibiSlopes = constantTable("alibi_slopes", alibi.getSlopes().asArrayRef(), b.getF32Type());
   Value sinkLogits;
@@ -638,6 +659,12 @@ LogicalResult PrefillKernelBuilder::build() {
   double negInf = -std::numeric_limits<double>::infinity();
   Attribute remap = rope ? rope.getRemap() : Attribute();
 
+  Value endClamped = b.create<arith::MinUIOp>(
+      loc, workEnd, b.create<arith::MulIOp>(loc, lq, idxc(b, H)));
+  auto workLoop = b.create<scf::ForOp>(loc, workBegin, endClamped, idxc(b, 1));
+  b.setInsertionPointToStart(workLoop.getBody());
+  Value wi = b.create<arith::DivUIOp>(loc, workLoop.getInductionVar(), idxc(b, H));
+  Value wh = b.create<arith::RemUIOp>(loc, workLoop.getInductionVar(), idxc(b, H));
   for (size_t seg = 0; seg + 1 < bounds.size(); ++seg) {
     int64_t h0 = bounds[seg], h1 = bounds[seg + 1];
     MaskAttrInterface mask;
@@ -649,11 +676,12 @@ LogicalResult PrefillKernelBuilder::build() {
       if (auto s = cast<HeadScoreAttr>(a); s.getHeadBegin() <= h0 && h0 < s.getHeadEnd())
         scoreRegion = &variant.getExprs()[s.getRegion()];
 
-    b.create<scf::ForOp>(loc, idxc(b, h0), idxc(b, h1), idxc(b, 1), ValueRange{},
-      [&](OpBuilder &hb, Location, Value h, ValueRange) {
-      Value kvh = hb.create<arith::DivUIOp>(loc, h, idxc(hb, group));
-      hb.create<scf::ForOp>(loc, idxc(hb, 0), lq, idxc(hb, 1), ValueRange{},
-        [&](OpBuilder &qb, Location, Value i, ValueRange) {
+    Value inSegment = b.create<arith::AndIOp>(
+        loc, b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::uge, wh, idxc(b, h0)),
+        b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, wh, idxc(b, h1)));
+    b.create<scf::IfOp>(loc, inSegment, [&](OpBuilder &qb, Location) {
+        Value h = wh, i = wi;
+        Value kvh = qb.create<arith::DivUIOp>(loc, h, idxc(qb, group));
         Value qp = qb.create<memref::LoadOp>(loc, qPosArg, i);
         Value qRow = qb.create<vector::LoadOp>(loc, qVecType, qf, ValueRange{i, h, idxc(qb, 0)});
         Value qRowFar = twoBranches
@@ -774,14 +802,44 @@ LogicalResult PrefillKernelBuilder::build() {
           qb.create<memref::StoreOp>(loc, lse, lseArg, ValueRange{i, h});
         }
         qb.create<scf::YieldOp>(loc);
-      });
-      hb.create<scf::YieldOp>(loc);
     });
   }
-  for (Value buffer : {qf, kf, qg, kg})
-    if (buffer)
-      b.create<memref::DeallocOp>(loc, buffer);
+  b.setInsertionPointAfter(workLoop);
   b.create<func::ReturnOp>(loc);
+
+  // 3. kernel(q, k, v, q_pos, k_pos, batch, inputs..., out [, lse]): the
+  // single-threaded convenience entry point: prepare, then every row.
+  {
+    SmallVector<Type> args = {qT, kT, vT, posT, posT, b.getIndexType()};
+    args.append(inputTypes);
+    args.push_back(outT);
+    if (variant.getLse())
+      args.push_back(lseT);
+    func::FuncOp kernelFn = makeFunc("_prefill_kernel", args);
+    auto ka = kernelFn.getArguments();
+    Value lqK = b.create<memref::DimOp>(loc, ka[0], 0);
+    Value lkK = b.create<memref::DimOp>(loc, ka[1], 0);
+    SmallVector<Value> buffers = {
+        b.create<memref::AllocOp>(loc, f32TokensType(H), ValueRange{lqK}),
+        b.create<memref::AllocOp>(loc, f32TokensType(Hkv), ValueRange{lkK})};
+    if (twoBranches) {
+      buffers.push_back(b.create<memref::AllocOp>(loc, f32TokensType(H), ValueRange{lqK}));
+      buffers.push_back(b.create<memref::AllocOp>(loc, f32TokensType(Hkv), ValueRange{lkK}));
+    }
+    SmallVector<Value> prepArgs = {ka[0], ka[1], ka[3], ka[4]};
+    prepArgs.append(buffers.begin(), buffers.end());
+    b.create<func::CallOp>(loc, (name + "_prefill_prepare").str(), TypeRange{}, prepArgs);
+    SmallVector<Value> callArgs(buffers.begin(), buffers.end());
+    callArgs.append({ka[2], ka[3], ka[4], ka[5]});
+    for (unsigned n = 6; n < ka.size(); ++n)
+      callArgs.push_back(ka[n]);
+    callArgs.push_back(idxc(b, 0));
+    callArgs.push_back(b.create<arith::MulIOp>(loc, lqK, idxc(b, H)));
+    b.create<func::CallOp>(loc, (name + "_prefill_rows").str(), TypeRange{}, callArgs);
+    for (Value buffer : buffers)
+      b.create<memref::DeallocOp>(loc, buffer);
+    b.create<func::ReturnOp>(loc);
+  }
   return success();
 }
 

@@ -492,7 +492,7 @@ Expected<std::unique_ptr<GGUFFile>>
 GGUFFile::parse(std::unique_ptr<GGUFFile> file) {
   if (Error e = file->parseImpl())
     return e;
-  return std::move(file);
+  return file;
 }
 
 Error GGUFFile::parseImpl() {

@@ -34,8 +34,9 @@ public:
   void write(const std::vector<uint8_t> &b) const {
     std::FILE *f = std::fopen(path_.c_str(), "wb");
     ASSERT_NE(f, nullptr);
-    if (!b.empty())
+    if (!b.empty()) {
       ASSERT_EQ(std::fwrite(b.data(), 1, b.size(), f), b.size());
+    }
     std::fclose(f);
   }
 

@@ -90,8 +90,9 @@ TEST(BFloat16, Conversions) {
   EXPECT_TRUE(std::isnan(bf16ToFp32(fp32ToBf16(std::nanf("")))));
   for (uint32_t h = 0; h < 0x10000; h += 7) {
     float f = bf16ToFp32(static_cast<uint16_t>(h));
-    if (!std::isnan(f))
+    if (!std::isnan(f)) {
       ASSERT_EQ(fp32ToBf16(f), h);
+    }
   }
 }
 
@@ -461,7 +462,11 @@ TEST(Quantize, Q8_0RoundTrip) {
                 // Half a quantization step; the scale is stored as f16, so
                 // add the effect of its rounding (|q| <= 127) and float eps.
                 float b = d16 / 2 + 127 * std::fabs(d - d16) + 1e-6f * amax;
-                EXPECT_LE(b, d16 * 0.57f + 1e-6f * amax);
+                // Where d16 is a normal half, that is within 14% of the
+                // ideal scale/2 (subnormal scales lose relative precision).
+                if (d >= std::ldexp(1.0f, -14)) {
+                  EXPECT_LE(b, d16 * 0.57f + 1e-6f * amax);
+                }
                 return b;
               });
   }
@@ -504,11 +509,10 @@ TEST(Quantize, Q4_1RoundTrip) {
 }
 
 TEST(Quantize, ExactCases) {
-  // Multiples of 0.5 with amax 63.5 give d = 0.5 exactly: lossless Q8_0.
+  // Multiples of 0.5 with amax 63.5 (x[0]) give d = 0.5 exactly: lossless.
   std::vector<float> x(32);
   for (int j = 0; j < 32; ++j)
-    x[j] = 0.5f * static_cast<float>(j * 4 - 127 + (j == 31 ? 3 : 0));
-  // x[31] = 0.5 * 127 = 63.5 is the largest magnitude (x[0] = -63.5 too).
+    x[j] = 0.5f * static_cast<float>(j * 4 - 127);
   std::vector<uint8_t> q(34);
   ASSERT_FALSE(quantizeRowQ8_0(x.data(), q.data(), 32));
   std::vector<float> y(32);

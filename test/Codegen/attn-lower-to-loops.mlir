@@ -24,20 +24,32 @@ attn.variant @w {
   attn.yield %r : f32
 })
 
-// The tensor-level variant is replaced by one memref kernel with a C interface.
+// The variant becomes three memref functions with C interfaces: prepare
+// (rotate/convert Q and K once), rows (a slice of the (query, head) work
+// items, for caller-supplied threads) and kernel (both, single-threaded).
 // CHECK: memref.global "private" constant @w_alibi_slopes : memref<4xf32> = dense<[2.500000e-01, 6.250000e-02, 1.562500e-02, 3.906250e-03]>
-// CHECK-LABEL: func.func @w_prefill_kernel(
-// CHECK-SAME: %[[Q:.+]]: memref<?x4x8xf32>, %[[K:.+]]: memref<?x2x8xf32>, %[[V:.+]]: memref<?x2x8xf32>, %[[QP:.+]]: memref<?xi64>, %[[KP:.+]]: memref<?xi64>, %{{.+}}: index, %[[OUT:.+]]: memref<?x4x8xf32>, %[[LSE:.+]]: memref<?x4xf32>)
+// CHECK-LABEL: func.func @w_prefill_prepare(
+// CHECK-SAME: memref<?x4x8xf32>, %{{.+}}: memref<?x2x8xf32>, %{{.+}}: memref<?xi64>, %{{.+}}: memref<?xi64>, %{{.+}}: memref<?x4x8xf32>, %{{.+}}: memref<?x2x8xf32>)
 // CHECK-SAME: attributes {llvm.emit_c_interface}
+// CHECK-LABEL: func.func @w_prefill_rows(
+// CHECK-SAME: %[[QF:.+]]: memref<?x4x8xf32>, %[[KF:.+]]: memref<?x2x8xf32>, %[[V:.+]]: memref<?x2x8xf32>, %[[QP:.+]]: memref<?xi64>, %[[KP:.+]]: memref<?xi64>, %{{.+}}: index, %[[OUT:.+]]: memref<?x4x8xf32>, %[[LSE:.+]]: memref<?x4xf32>, %[[BEGIN:.+]]: index, %[[END:.+]]: index)
 // CHECK-NOT: attn.
-// Segment of heads [0, 2): causal & window(16).
+// Are the keys at positions 0..Lk-1? Then rows visit only their mask's interval.
+// CHECK: scf.for {{.+}} iter_args(%{{.+}} = %true) -> (i1)
 // CHECK: memref.get_global @w_alibi_slopes
-// CHECK: scf.for %[[H:[a-z0-9_]+]] = %c0{{[_0-9]*}} to %c2{{[_0-9]*}} step
-// CHECK: scf.for %{{.+}} = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%[[M:.+]] = %{{.+}}, %[[L:.+]] = %{{.+}}, %[[ACC:.+]] = %{{.+}}) -> (f32, f32, vector<8xf32>)
+// CHECK: scf.for %[[W:.+]] = %[[BEGIN]] to
+// CHECK: %[[I:.+]] = arith.divui %[[W]], %c4
+// CHECK: %[[H:.+]] = arith.remui %[[W]], %c4
+// Segment of heads [0, 2): causal & window(16), keys from max(q - 15, 0) to q + 1.
+// CHECK: arith.cmpi uge, %[[H]], %c0
+// CHECK: arith.cmpi ult, %[[H]], %c2
+// CHECK: scf.if
+// CHECK: %c-15_i64
+// CHECK: scf.for %{{.+}} = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%{{.+}} = %{{.+}}, %{{.+}} = %{{.+}}, %{{.+}} = %{{.+}}) -> (f32, f32, vector<8xf32>)
 // CHECK: arith.cmpi sle
 // CHECK: arith.constant 16 : i64
 // CHECK: scf.if %{{.+}} -> (f32, f32, vector<8xf32>)
-// CHECK: vector.reduction <add>
+// CHECK: vector.reduction <add>, %{{.+}} fastmath<reassoc>
 // CHECK: arith.constant 0.353553385 : f32
 // CHECK: math.tanh
 // CHECK: memref.load %{{.+}}[%[[H]]] : memref<4xf32>
@@ -47,13 +59,20 @@ attn.variant @w {
 // Off-by-one adds exp(0 - m) to the denominator; empty rows write 0 and -inf.
 // CHECK: arith.maximumf
 // CHECK: arith.cmpf ogt
-// CHECK: vector.store %{{.+}}, %[[OUT]]
+// CHECK: vector.store %{{.+}}, %[[OUT]][%[[I]], %[[H]], %{{.+}}]
 // CHECK: math.log
-// CHECK: memref.store %{{.+}}, %[[LSE]]
+// CHECK: memref.store %{{.+}}, %[[LSE]][%[[I]], %[[H]]]
 // Segment of heads [2, 4): causal only, no window constant.
-// CHECK: scf.for %{{[a-z0-9_]+}} = %c2{{[_0-9]*}} to %c4{{[_0-9]*}} step
+// CHECK: arith.cmpi uge, %[[H]], %c2
+// CHECK: arith.cmpi ult, %[[H]], %c4
 // CHECK-NOT: arith.constant 16 : i64
 // CHECK: return
+// CHECK-LABEL: func.func @w_prefill_kernel(
+// CHECK: %[[A:.+]] = memref.alloc
+// CHECK: %[[B:.+]] = memref.alloc
+// CHECK: call @w_prefill_prepare({{.*}}%[[A]], %[[B]])
+// CHECK: call @w_prefill_rows(%[[A]], %[[B]],
+// CHECK: memref.dealloc %[[A]]
 // CHECK-NOT: attn.variant
 
 // -----
@@ -75,14 +94,15 @@ attn.variant @r {
   inputs = [#attn.input<name = "doc", dtype = i32, dims = ["tokens"]>, #attn.input<name = "s", dtype = f32, dims = ["heads"]>]
 }
 
-// CHECK: memref.global "private" constant @r_inv_freq : memref<4xf64> = dense<[1.000000e+00, 1.000000e-01, 1.000000e-02, 1.000000e-03]>
-// CHECK-LABEL: func.func @r_prefill_kernel(
-// CHECK-SAME: memref<?x2x8xbf16>, %{{.+}}: memref<?x1x8xbf16>, %{{.+}}: memref<?x1x8xbf16>
-// CHECK-SAME: %[[DOC:[^:]+]]: memref<?xi32>, %[[SINKS:[^:]+]]: memref<?xf32>, %{{.+}}: memref<?x2x8xbf16>)
-// Four f32 scratch buffers: near and far rotations of Q and K.
-// CHECK-COUNT-4: memref.alloc
+// The inverse frequencies are f32 values (0.1f, 0.01f, 0.001f), stored as f64.
+// CHECK: memref.global "private" constant @r_inv_freq : memref<4xf64> = dense<[1.000000e+00, 0.10000000149011612, 0.0099999997764825821, 0.0010000000474974513]>
+// Prepare writes four f32 buffers: near and far rotations of Q and K.
+// CHECK-LABEL: func.func @r_prefill_prepare(
+// CHECK-SAME: memref<?x2x8xbf16>, %{{.+}}: memref<?x1x8xbf16>, %{{.+}}: memref<?xi64>, %{{.+}}: memref<?xi64>, %{{.+}}: memref<?x2x8xf32>, %{{.+}}: memref<?x1x8xf32>, %{{.+}}: memref<?x2x8xf32>, %{{.+}}: memref<?x1x8xf32>)
 // CHECK: math.cos
 // CHECK: math.sin
+// CHECK-LABEL: func.func @r_prefill_rows(
+// CHECK-SAME: %[[DOC:[^:]+]]: memref<?xi32>, %[[SINKS:[^:]+]]: memref<?xf32>, %{{.+}}: memref<?x2x8xbf16>, %{{.+}}: index, %{{.+}}: index)
 // CHECK: memref.dim %[[DOC]]
 // CHECK: scf.if
 // CHECK: memref.load %[[DOC]]
@@ -91,4 +111,6 @@ attn.variant @r {
 // CHECK: arith.select %{{.+}}, %{{.+}}, %{{.+}} : vector<8xf32>
 // CHECK: memref.load %[[SINKS]]
 // CHECK: arith.truncf %{{.+}} : vector<8xf32> to vector<8xbf16>
+// CHECK-LABEL: func.func @r_prefill_kernel(
+// CHECK-COUNT-4: memref.alloc
 // CHECK-COUNT-4: memref.dealloc

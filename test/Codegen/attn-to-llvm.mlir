@@ -26,16 +26,21 @@ attn.variant @g {
 })
 
 // CHECK-DAG: llvm.func @tanhf(f32) -> f32
-// CHECK-DAG: llvm.mlir.global private constant @g_inv_freq(dense<[1.000000e+00, 1.000000e-02]> : tensor<2xf64>)
-// CHECK-LABEL: llvm.func @g_prefill_kernel(
+// CHECK-DAG: llvm.mlir.global private constant @g_inv_freq(dense<[1.000000e+00, 0.0099999997764825821]> : tensor<2xf64>)
+// CHECK-LABEL: llvm.func @g_prefill_prepare(
+// CHECK: llvm.fpext %{{.+}} : f16 to f32
 // CHECK: llvm.intr.cos
 // CHECK: llvm.intr.sin
-// CHECK: llvm.fpext %{{.+}} : f16 to f32
+// CHECK-LABEL: llvm.func @_mlir_ciface_g_prefill_prepare(
+// CHECK-LABEL: llvm.func @g_prefill_rows(
 // CHECK: llvm.call @tanhf
 // CHECK: llvm.intr.exp
 // CHECK: llvm.fptrunc %{{.+}} : vector<4xf32> to vector<4xf16>
+// CHECK-LABEL: llvm.func @_mlir_ciface_g_prefill_rows(
+// CHECK-LABEL: llvm.func @g_prefill_kernel(
+// CHECK: llvm.call @g_prefill_prepare(
+// CHECK: llvm.call @g_prefill_rows(
 // CHECK-LABEL: llvm.func @_mlir_ciface_g_prefill_kernel(
-// CHECK: llvm.call @g_prefill_kernel(
 
 // CLEAN-NOT: {{ attn\.[a-z_]+}}
 // CLEAN-NOT: {{ scf\.[a-z_]+}}

@@ -25,7 +25,9 @@
 
 #include <cmath>
 #include <cstring>
+#include <algorithm>
 #include <map>
+#include <thread>
 
 using namespace attnc;
 
@@ -301,40 +303,88 @@ int attnc::runExec(const Spec &specIn, const ExecOptions &opts) {
   auto outD = describe<3>(outBuf.data(), {lq, spec.heads, spec.valueDim});
   auto lseD = describe<2>(lse.data(), {lq, spec.heads});
   int64_t batch = 0;
-  std::vector<Descriptor<1>> in1;
-  std::vector<Descriptor<2>> in2;
-  in1.reserve(spec.inputs.size());
-  in2.reserve(spec.inputs.size());
+
+  // f32 scratch for the rotated Q and K (and the far branch of a remap).
+  bool twoBranches = spec.position.kind == PositionKind::RoPE &&
+                     spec.position.remap.kind != RopeRemapKind::None;
+  std::vector<float> qf(lq * spec.heads * spec.headDim), kf(lk * spec.kvHeads * spec.headDim);
+  std::vector<float> qg(twoBranches ? qf.size() : 0), kg(twoBranches ? kf.size() : 0);
+  auto qfD = describe<3>(qf.data(), {lq, spec.heads, spec.headDim});
+  auto kfD = describe<3>(kf.data(), {lk, spec.kvHeads, spec.headDim});
+  auto qgD = describe<3>(qg.data(), {lq, spec.heads, spec.headDim});
+  auto kgD = describe<3>(kg.data(), {lk, spec.kvHeads, spec.headDim});
 
   // The C interface takes a pointer per memref; packed args point at those.
-  std::vector<void *> pointers = {&qD, &kD, &vD, &qpD, &kpD};
-  std::vector<void *> packed;
-  for (void *&p : pointers)
-    packed.push_back(&p);
-  packed.push_back(&batch);
-  std::vector<void *> inputPointers(spec.inputs.size());
-  for (size_t n = 0; n < spec.inputs.size(); ++n) {
-    if (inputShapes[n].size() == 1) {
-      in1.push_back(describe<1>(inputData[n].data(), inputShapes[n]));
-      inputPointers[n] = &in1.back();
-    } else {
-      in2.push_back(describe<2>(inputData[n].data(), inputShapes[n]));
-      inputPointers[n] = &in2.back();
-    }
-    packed.push_back(&inputPointers[n]);
+  auto pack = [](std::vector<void *> &pointers) {
+    std::vector<void *> packed;
+    for (void *&p : pointers)
+      packed.push_back(&p);
+    return packed;
+  };
+  std::vector<void *> prepPointers = {&qD, &kD, &qpD, &kpD, &qfD, &kfD};
+  if (twoBranches) {
+    prepPointers.push_back(&qgD);
+    prepPointers.push_back(&kgD);
   }
-  void *outPtr = &outD, *lsePtr = &lseD;
-  packed.push_back(&outPtr);
-  if (spec.lse)
-    packed.push_back(&lsePtr);
-
-  std::string fn = "_mlir_ciface_" + spec.name + "_prefill_kernel";
-  if (llvm::Error e = (*engine)->invokePacked(fn, packed)) {
+  std::vector<void *> prepPacked = pack(prepPointers);
+  std::string prefix = "_mlir_ciface_" + spec.name;
+  if (llvm::Error e = (*engine)->invokePacked(prefix + "_prefill_prepare", prepPacked)) {
     std::string msg;
     llvm::raw_string_ostream os(msg);
     os << e;
     return error("running the kernel failed: " + msg);
   }
+
+  std::vector<Descriptor<1>> in1;
+  std::vector<Descriptor<2>> in2;
+  in1.reserve(spec.inputs.size());
+  in2.reserve(spec.inputs.size());
+  std::vector<void *> rowPointers = {&qfD, &kfD};
+  if (twoBranches) {
+    rowPointers.push_back(&qgD);
+    rowPointers.push_back(&kgD);
+  }
+  rowPointers.insert(rowPointers.end(), {&vD, &qpD, &kpD});
+  for (size_t n = 0; n < spec.inputs.size(); ++n) {
+    if (inputShapes[n].size() == 1) {
+      in1.push_back(describe<1>(inputData[n].data(), inputShapes[n]));
+      rowPointers.push_back(&in1.back());
+    } else {
+      in2.push_back(describe<2>(inputData[n].data(), inputShapes[n]));
+      rowPointers.push_back(&in2.back());
+    }
+  }
+  rowPointers.push_back(&outD);
+  if (spec.lse)
+    rowPointers.push_back(&lseD);
+
+  auto rowsFn = (*engine)->lookupPacked(prefix + "_prefill_rows");
+  if (!rowsFn) {
+    std::string msg;
+    llvm::raw_string_ostream os(msg);
+    os << rowsFn.takeError();
+    return error("kernel entry point missing: " + msg);
+  }
+  // Caller-supplied parallelism: contiguous slices of the (query, head) work
+  // items, one per thread.
+  int64_t work = lq * spec.heads;
+  unsigned threads = opts.threads ? opts.threads : std::max(1u, std::thread::hardware_concurrency());
+  threads = std::max<int64_t>(1, std::min<int64_t>(threads, work));
+  std::vector<std::thread> pool;
+  for (unsigned t = 0; t < threads; ++t) {
+    pool.emplace_back([&, t] {
+      int64_t begin = work * t / threads, end = work * (t + 1) / threads;
+      std::vector<void *> pointers = rowPointers;
+      std::vector<void *> packed = pack(pointers);
+      // batch sits after k_pos; begin/end close the argument list.
+      packed.insert(packed.begin() + (twoBranches ? 7 : 5), &batch);
+      packed.push_back(&begin);
+      packed.push_back(&end);
+      (*rowsFn)(packed.data());
+    });
+  }
+  for (std::thread &t : pool)
+    t.join();
 
   std::vector<float> out = decode(outBuf, spec.outType);
   if (!writeNpy(opts.out, makeNpyF32({lq, spec.heads, spec.valueDim}, out), err))

@@ -12,6 +12,7 @@ namespace attnc {
 struct ExecOptions {
   std::string q, k, v, out, lseOut, positions;
   std::string dtype; // empty: the spec's
+  unsigned threads = 0; // 0: one per hardware thread
   std::map<std::string, std::string> inputs; // kernel input name -> .npy
 };
 

@@ -69,6 +69,9 @@ cl::opt<std::string> execDType("dtype", cl::desc("Compute dtype override: f32, b
 cl::opt<std::string> execPositions("positions",
                                    cl::desc("Query positions [Lq] (int .npy)"),
                                    cl::sub(execCommand));
+cl::opt<unsigned> execThreads("threads",
+                               cl::desc("Worker threads (default: one per core)"),
+                               cl::init(0), cl::sub(execCommand));
 cl::list<std::string> execInputs("input", cl::desc("Kernel input NAME=FILE.npy"),
                                  cl::sub(execCommand));
 } // namespace
@@ -116,6 +119,7 @@ int main(int argc, char **argv) {
     options.lseOut = execLseOut;
     options.dtype = execDType;
     options.positions = execPositions;
+    options.threads = execThreads;
     for (const std::string &in : execInputs) {
       size_t eq = in.find('=');
       if (eq == std::string::npos || eq == 0) {
