@@ -17,4 +17,5 @@ config.substitutions.append(("%attnc_src", config.attnc_src_root))
 llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 tool_dirs = [config.attnc_tools_dir, config.llvm_tools_dir]
-llvm_config.add_tool_substitutions(["attnc", "attn-opt"], tool_dirs)
+tool_dirs.append(os.path.join(config.attnc_obj_root, "examples"))
+llvm_config.add_tool_substitutions(["attnc", "attn-opt", "attnc-example"], tool_dirs)

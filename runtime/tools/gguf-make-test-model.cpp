@@ -7,6 +7,8 @@
 //
 //   gguf-make-test-model [options] OUT.gguf
 //     --version=N          GGUF version to write (default 3)
+//     --tiny               a ~2 KiB variant (1 layer, embedding 32, vocab 4),
+//                          e.g. as a fuzzing seed
 //     --omit=KEY           leave metadata KEY out
 //     --truncate=N         keep only the first N bytes
 //     --corrupt=KIND       bad-magic | bad-version | version1 | big-endian |
@@ -52,11 +54,14 @@ int main(int argc, char **argv) {
   std::string out, corrupt;
   uint32_t version = 3;
   long long truncate = -1;
+  bool tiny = false;
   std::set<std::string> omit;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a.rfind("--version=", 0) == 0)
       version = static_cast<uint32_t>(std::strtoul(a.c_str() + 10, nullptr, 10));
+    else if (a == "--tiny")
+      tiny = true;
     else if (a.rfind("--omit=", 0) == 0)
       omit.insert(a.substr(7));
     else if (a.rfind("--truncate=", 0) == 0)
@@ -72,8 +77,10 @@ int main(int argc, char **argv) {
     return fail("usage: gguf-make-test-model [--version=N] [--omit=KEY] "
                 "[--truncate=N] [--corrupt=KIND] OUT.gguf");
 
-  const int64_t nEmbd = 64, nFF = 128, nVocab = 32, nLayers = 2;
-  const int64_t nHeads = 4, nKVHeads = 2, headDim = nEmbd / nHeads;
+  const int64_t nEmbd = tiny ? 32 : 64, nFF = tiny ? 32 : 128;
+  const int64_t nVocab = tiny ? 4 : 32, nLayers = tiny ? 1 : 2;
+  const int64_t nHeads = tiny ? 2 : 4, nKVHeads = tiny ? 1 : 2;
+  const int64_t headDim = nEmbd / nHeads;
   const int64_t kvDim = nKVHeads * headDim;
 
   GGUFWriter w(version);
@@ -126,7 +133,14 @@ int main(int argc, char **argv) {
   std::vector<T> ts = {{"token_embd.weight", {nEmbd, nVocab}, GGMLType::Q8_0},
                        {"output_norm.weight", {nEmbd}, GGMLType::F32},
                        {"output.weight", {nEmbd, nVocab}, GGMLType::Q4_1}};
-  for (int l = 0; l < nLayers; ++l) {
+  if (tiny) // one tensor per remaining type, no per-layer weights
+    ts = {{"token_embd.weight", {nEmbd, nVocab}, GGMLType::Q4_0},
+          {"output_norm.weight", {nEmbd}, GGMLType::F32},
+          {"blk.0.attn_q.weight", {nEmbd, 1}, GGMLType::Q8_0},
+          {"blk.0.attn_k.weight", {nEmbd, 1}, GGMLType::Q4_1},
+          {"blk.0.attn_v.weight", {8, 1}, GGMLType::F16},
+          {"blk.0.ffn_up.weight", {8}, GGMLType::BF16}};
+  for (int l = 0; l < (tiny ? 0 : nLayers); ++l) {
     std::string p = "blk." + std::to_string(l) + ".";
     ts.push_back({p + "attn_norm.weight", {nEmbd}, GGMLType::F32});
     ts.push_back({p + "attn_q.weight", {nEmbd, nEmbd}, GGMLType::Q4_0});

@@ -1,6 +1,7 @@
 //===- attnc.cpp - The attnc compiler driver ------------------------------===//
 //
 //   attnc [--emit=ast|spec|mlir|llvm] SPEC.attn [-o OUT]
+//   attnc build SPEC.attn... -o DIR [--name LIB] [--mcpu CPU] [--no-shared]
 //   attnc exec SPEC.attn --q Q.npy --k K.npy --v V.npy --out O.npy
 //              [--dtype f32|bf16|f16] [--positions P.npy] [--input NAME=X.npy]
 //
@@ -15,7 +16,9 @@
 #include "dsl/MLIRGen.h"
 #include "codegen/Passes.h"
 #include "tools/RegisterAll.h"
+#include "tools/attnc/Build.h"
 #include "tools/attnc/Exec.h"
+#include "llvm/Support/Path.h"
 
 #include "mlir/Pass/PassManager.h"
 
@@ -36,6 +39,17 @@ enum class Emit { AST, Spec, MLIR, LLVM };
 
 cl::OptionCategory category("attnc options");
 cl::SubCommand execCommand("exec", "Run a spec's prefill kernel on .npy inputs");
+cl::SubCommand buildCommand("build", "Compile specs into a kernel library (.a, .so, .h)");
+cl::list<std::string> buildInputs(cl::Positional, cl::desc("<spec.attn>..."),
+                                  cl::OneOrMore, cl::sub(buildCommand));
+cl::opt<std::string> buildOut("o", cl::desc("Output directory"), cl::Required,
+                              cl::sub(buildCommand));
+cl::opt<std::string> buildName("name", cl::desc("Library name (default: the first spec file's stem)"),
+                               cl::sub(buildCommand));
+cl::opt<std::string> buildCpu("mcpu", cl::desc("Target CPU (default: native, with its features)"),
+                              cl::init("native"), cl::sub(buildCommand));
+cl::opt<bool> buildNoShared("no-shared", cl::desc("Only the static library"),
+                            cl::sub(buildCommand));
 cl::opt<std::string> inputFilename(cl::Positional, cl::desc("<spec.attn>"),
                                    cl::init("-"), cl::cat(category),
                                    cl::sub(cl::SubCommand::getTopLevel()),
@@ -99,6 +113,24 @@ int main(int argc, char **argv) {
   if (!output) {
     WithColor::error(errs(), "attnc") << errorMessage << "\n";
     return 1;
+  }
+
+  if (buildCommand) {
+    std::vector<attnc::Spec> all;
+    for (const std::string &file : buildInputs) {
+      std::optional<std::vector<attnc::Spec>> specs = attnc::loadSpecFile(file);
+      if (!specs)
+        return 1;
+      all.insert(all.end(), specs->begin(), specs->end());
+    }
+    attnc::BuildOptions options;
+    options.outDir = buildOut;
+    options.libName = buildName.empty()
+                          ? llvm::sys::path::stem(buildInputs.front()).str()
+                          : std::string(buildName);
+    options.cpu = buildCpu;
+    options.noShared = buildNoShared;
+    return attnc::runBuild(all, options);
   }
 
   if (execCommand) {
