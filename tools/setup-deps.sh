@@ -6,7 +6,7 @@ set -euo pipefail
 PKGS=(cmake ninja-build python3
       llvm-19-dev llvm-19-tools libmlir-19-dev mlir-19-tools
       clang-19 lld-19 libclang-rt-19-dev
-      libhalide14-0-dev)
+      libhalide14-0-dev libgtest-dev unzip)
 
 missing=()
 for p in "${PKGS[@]}"; do
