@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The main job, end to end on a fresh machine: install dependencies, build
-# attnc, and compile every spec in specs/ through the front end to the attn
-# dialect (out/mlir/NAME.mlir). Later stages add kernel libraries and a model
-# run to this same command.
+# attnc, compile every spec in specs/ to the attn dialect (out/mlir/NAME.mlir)
+# and to one kernel library (out/lib), then run generated kernels against the
+# float64 reference and the example application. A model run joins this
+# command when the runtime's model lands.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")" && pwd)
 cd "$ROOT"
@@ -25,3 +26,11 @@ for spec in specs/*.attn; do
 done
 echo "run.sh: compiled $ok specs to the attn dialect, $fail failed"
 [[ $fail -eq 0 ]]
+
+# Every spec into one AOT kernel library (static + shared + C header).
+build/bin/attnc build specs/*.attn -o out/lib --name attn_kernels
+# Generated kernels against the independent float64 reference on fresh random
+# inputs (ragged sizes, Lq != Lk, decode-shaped calls), for two variants.
+build/bin/attnc-check --work out/check specs/mistral_7b.attn specs/gemma2_9b_local.attn
+# An application built on a generated library (examples/).
+build/examples/attnc-example

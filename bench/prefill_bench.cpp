@@ -1,7 +1,8 @@
 // attnc-bench-prefill: times attnc's generated CPU prefill kernels (prepare +
 // rows split across threads, as an application would call them) and reports
 // GFLOP/s against this machine's measured FMA peak, median of repeats.
-//   attnc-bench-prefill [--threads N] [--repeats R] [--max-len L]
+//   attnc-bench-prefill [--threads N] [--repeats R] [--min-len L] [--max-len L]
+//                       [--only name1,name2]
 #include "bench_kernels.h"
 
 #include <algorithm>
@@ -73,8 +74,11 @@ struct Variant {
 
 int main(int argc, char **argv) {
   int threads = std::max(1u, std::thread::hardware_concurrency()), repeats = 3;
-  int64_t maxLen = 4096;
+  int64_t maxLen = 4096, minLen = 1024;
+  std::string only;
   for (int i = 1; i + 1 < argc; i += 2) {
+    if (!std::strcmp(argv[i], "--only")) only = argv[i + 1];
+    else if (!std::strcmp(argv[i], "--min-len")) minLen = std::atoll(argv[i + 1]);
     if (!std::strcmp(argv[i], "--threads")) threads = std::atoi(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--repeats")) repeats = std::atoi(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--max-len")) maxLen = std::atoll(argv[i + 1]);
@@ -92,7 +96,9 @@ int main(int argc, char **argv) {
   std::mt19937 rng(1);
   std::normal_distribution<float> normal;
   for (const Variant &var : variants) {
-    for (int64_t len = 1024; len <= maxLen; len *= 2) {
+    if (!only.empty() && only.find(var.name) == std::string::npos)
+      continue;
+    for (int64_t len = minLen; len <= maxLen; len *= 2) {
       int64_t lq = len, lk = len;
       std::vector<float> q(lq * var.heads * var.dim), k(lk * var.kvHeads * var.dim),
           v(lk * var.kvHeads * var.dim), out(lq * var.heads * var.dim), qf(q.size()), kf(k.size());

@@ -26,6 +26,7 @@
 #include <cmath>
 #include <cstring>
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <thread>
 
@@ -278,8 +279,12 @@ int attnc::runExec(const Spec &specIn, const ExecOptions &opts) {
 
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
+  // ExecutionEngineOptions holds a function_ref: the transformer must outlive
+  // create().
+  std::function<llvm::Error(llvm::Module *)> optimize =
+      mlir::makeOptimizingTransformer(2, 0, nullptr);
   mlir::ExecutionEngineOptions engineOptions;
-  engineOptions.transformer = mlir::makeOptimizingTransformer(2, 0, nullptr);
+  engineOptions.transformer = optimize;
   auto engine = mlir::ExecutionEngine::create(*module, engineOptions);
   if (!engine) {
     std::string msg;
