@@ -33,4 +33,18 @@ def AttnLowerToLoopsPass : Pass<"attn-lower-to-loops", "mlir::ModuleOp"> {
   ];
 }
 
+def AttnApproximateMathPass : Pass<"attn-approximate-math", "mlir::ModuleOp"> {
+  let summary = "Inline polynomial approximations of f32 exp, log and tanh";
+  let description = [{
+    Rewrites f32 (and vector-of-f32) `math.exp`, `math.log`, `math.tanh` and
+    the other functions MLIR approximates into arithmetic, so kernels do not
+    call libm in their inner loops. The approximations are accurate to a few
+    ulp; f64 ops (the RoPE angles) are left alone.
+  }];
+  let dependentDialects = [
+    "mlir::arith::ArithDialect", "mlir::math::MathDialect",
+    "mlir::vector::VectorDialect"
+  ];
+}
+
 #endif // ATTNC_CODEGEN_PASSES_TD

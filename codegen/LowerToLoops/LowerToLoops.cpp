@@ -737,21 +737,32 @@ LogicalResult PrefillKernelBuilder::build() {
                 s = inlineRegion(tb, *scoreRegion, {s, ix.batch, ix.head, qp, kp, lqI64, lkI64});
               if (Value bias = emitBias(tb, ix))
                 s = tb.create<arith::AddFOp>(loc, s, bias);
-              // A score of -inf (from a score expression) counts as masked.
-              Value valid = tb.create<arith::CmpFOp>(loc, arith::CmpFPredicate::UNE, s, f32c(tb, negInf));
-              Value mNew = tb.create<arith::MaximumFOp>(loc, m, s);
-              Value corr = tb.create<math::ExpOp>(loc, tb.create<arith::SubFOp>(loc, m, mNew));
-              Value p = tb.create<math::ExpOp>(loc, tb.create<arith::SubFOp>(loc, s, mNew));
-              Value lNew = tb.create<arith::AddFOp>(loc, tb.create<arith::MulFOp>(loc, l, corr), p);
+              // One exp per key: when the score raises the running max, the
+              // old sums are rescaled by exp(m - s) and the key's weight is 1;
+              // otherwise the weight is exp(s - m) and nothing is rescaled.
+              // (The max changes rarely after the first keys.)
               Value vRow = vecToF32(tb, tb.create<vector::LoadOp>(loc, vVecType, vArg, ValueRange{j, kvh, idxc(tb, 0)}));
-              Value corrV = tb.create<vector::BroadcastOp>(loc, accType, corr);
-              Value pV = tb.create<vector::BroadcastOp>(loc, accType, p);
-              Value accNew = tb.create<vector::FMAOp>(loc, pV, vRow,
-                  tb.create<arith::MulFOp>(loc, acc, corrV));
-              tb.create<scf::YieldOp>(loc, ValueRange{
-                  tb.create<arith::SelectOp>(loc, valid, mNew, m),
-                  tb.create<arith::SelectOp>(loc, valid, lNew, l),
-                  tb.create<arith::SelectOp>(loc, valid, accNew, acc)});
+              Value raises = tb.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OGT, s, m);
+              auto update = tb.create<scf::IfOp>(loc, raises,
+                [&](OpBuilder &rb, Location) {
+                  Value corr = rb.create<math::ExpOp>(loc, rb.create<arith::SubFOp>(loc, m, s));
+                  Value lNew = rb.create<arith::AddFOp>(loc, rb.create<arith::MulFOp>(loc, l, corr), f32c(rb, 1));
+                  Value accNew = rb.create<vector::FMAOp>(loc, acc,
+                      rb.create<vector::BroadcastOp>(loc, accType, corr), vRow);
+                  rb.create<scf::YieldOp>(loc, ValueRange{s, lNew, accNew});
+                },
+                [&](OpBuilder &nb, Location) {
+                  // s <= m: a score of -inf (from a score expression) adds
+                  // nothing; with m = -inf too, exp would be NaN.
+                  Value valid = nb.create<arith::CmpFOp>(loc, arith::CmpFPredicate::UNE, s, f32c(nb, negInf));
+                  Value p = nb.create<math::ExpOp>(loc, nb.create<arith::SubFOp>(loc, s, m));
+                  p = nb.create<arith::SelectOp>(loc, valid, p, f32c(nb, 0));
+                  Value lNew = nb.create<arith::AddFOp>(loc, l, p);
+                  Value accNew = nb.create<vector::FMAOp>(loc,
+                      nb.create<vector::BroadcastOp>(loc, accType, p), vRow, acc);
+                  nb.create<scf::YieldOp>(loc, ValueRange{m, lNew, accNew});
+                });
+              tb.create<scf::YieldOp>(loc, update.getResults());
             },
             [&](OpBuilder &eb, Location) {
               eb.create<scf::YieldOp>(loc, carried);
