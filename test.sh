@@ -67,13 +67,21 @@ if [[ -z ${ATTNC_QUICK:-} ]]; then
   else
     echo "test.sh: sanitizer build failed"; failed=$((failed + 1))
   fi
-  # 3. libFuzzer on the DSL front end, bounded.
-  if [[ -x test/fuzz/run-dsl-fuzzer.sh ]]; then
-    if test/fuzz/run-dsl-fuzzer.sh "$ROOT/build-fuzz" "$FUZZ_SECONDS"; then
-      echo "test.sh: dsl fuzzer: 1 passed, 0 failed"; passed=$((passed + 1))
-    else
-      echo "test.sh: dsl fuzzer: 0 passed, 1 failed"; failed=$((failed + 1))
-    fi
+  # 3. libFuzzer on the DSL front end and the GGUF reader, bounded. Only the
+  # fuzz targets are built in this configuration.
+  if BUILD_DIR=$ROOT/build-fuzz TARGETS="dsl_fuzzer gguf_fuzzer gguf-make-test-model" \
+       tools/build.sh -DATTNC_ENABLE_FUZZERS=ON; then
+    for f in test/fuzz/run-dsl-fuzzer.sh test/fuzz/gguf/run-gguf-fuzzer.sh; do
+      name=$(basename "$f" .sh)
+      if "$f" "$ROOT/build-fuzz" "$FUZZ_SECONDS" > "$report/$name.log" 2>&1; then
+        echo "test.sh: $name ($FUZZ_SECONDS s): 1 passed, 0 failed"; passed=$((passed + 1))
+      else
+        tail -20 "$report/$name.log"
+        echo "test.sh: $name: 0 passed, 1 failed"; failed=$((failed + 1))
+      fi
+    done
+  else
+    echo "test.sh: fuzzer build failed"; failed=$((failed + 1))
   fi
 fi
 
