@@ -4,6 +4,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -23,6 +24,12 @@ namespace mlir::attn {
 /// attn-lower-to-loops followed by the standard conversions to the LLVM
 /// dialect (scf -> cf, vector, math, arith, memref, func -> llvm).
 void buildLowerToLLVMPipeline(OpPassManager &pm);
+
+/// attn-lower-to-loops, then the kernels moved into a gpu.module, lowered to
+/// NVVM and serialized to PTX for `chip` (e.g. "sm_80") by LLVM's NVPTX back
+/// end, with libdevice linked for the f64 math of RoPE.
+void buildLowerToPTXPipeline(OpPassManager &pm, const std::string &chip,
+                             const std::string &libdevice);
 
 /// Registers "attn-to-llvm" as a named pipeline for attn-opt.
 void registerAttnCodegenPipelines();

@@ -47,4 +47,19 @@ def AttnApproximateMathPass : Pass<"attn-approximate-math", "mlir::ModuleOp"> {
   ];
 }
 
+def AttnOutlineGPUKernelsPass : Pass<"attn-outline-gpu-kernels", "mlir::ModuleOp"> {
+  let summary = "Move the lowered attention kernels into a gpu.module with GPU entry points";
+  let description = [{
+    Runs after attn-lower-to-loops. Clones the `*_prefill_rows` and
+    `*_prefill_prepare` functions and the constant tables into
+    `gpu.module @attn_kernels` and adds kernels: `NAME_prefill_rows_gpu`
+    (one (query, head) work item per thread) and `NAME_prefill_prepare_gpu`
+    (thread 0 of block 0 prepares Q and K). Host functions are removed.
+  }];
+  let dependentDialects = [
+    "mlir::gpu::GPUDialect", "mlir::func::FuncDialect",
+    "mlir::arith::ArithDialect", "mlir::scf::SCFDialect"
+  ];
+}
+
 #endif // ATTNC_CODEGEN_PASSES_TD

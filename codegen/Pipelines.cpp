@@ -4,6 +4,8 @@
 #include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
 #include "mlir/Conversion/ControlFlowToLLVM/ControlFlowToLLVM.h"
 #include "mlir/Conversion/FuncToLLVM/ConvertFuncToLLVMPass.h"
+#include "mlir/Conversion/GPUToNVVM/GPUToNVVMPass.h"
+#include "mlir/Dialect/GPU/Transforms/Passes.h"
 #include "mlir/Conversion/IndexToLLVM/IndexToLLVM.h"
 #include "mlir/Conversion/MathToLLVM/MathToLLVM.h"
 #include "mlir/Conversion/MathToLibm/MathToLibm.h"
@@ -37,6 +39,39 @@ void mlir::attn::buildLowerToLLVMPipeline(OpPassManager &pm) {
   pm.addPass(createConvertControlFlowToLLVMPass());
   pm.addPass(createConvertFuncToLLVMPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
+}
+
+void mlir::attn::buildLowerToPTXPipeline(OpPassManager &pm, const std::string &chip,
+                                         const std::string &libdevice) {
+  pm.addPass(createAttnLowerToLoopsPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  pm.addPass(createAttnApproximateMathPass());
+  pm.addPass(createAttnOutlineGPUKernelsPass());
+  OpPassManager &device = pm.nest<gpu::GPUModuleOp>();
+  device.addPass(arith::createArithExpandOpsPass());
+  device.addPass(createConvertSCFToCFPass());
+  device.addPass(memref::createExpandStridedMetadataPass());
+  // convert-gpu-to-nvvm does not lower vector ops in LLVM 19.
+  device.addPass(createConvertVectorToLLVMPass());
+  ConvertGpuOpsToNVVMOpsOptions nvvm;
+  nvvm.indexBitwidth = 64;
+  device.addPass(createConvertGpuOpsToNVVMOps(nvvm));
+  // Scalar math became libdevice calls above; vector math (the inline
+  // polynomials' fma) becomes LLVM intrinsics NVPTX can select.
+  device.addPass(createConvertMathToLLVMPass());
+  device.addPass(createReconcileUnrealizedCastsPass());
+  GpuNVVMAttachTargetOptions target;
+  target.chip = chip;
+  target.features = "+ptx80";
+  std::vector<std::string> libs;
+  if (!libdevice.empty())
+    libs.push_back(libdevice);
+  target.linkLibs = libs;
+  pm.addPass(createGpuNVVMAttachTarget(target));
+  GpuModuleToBinaryPassOptions binary;
+  binary.compilationTarget = "isa";
+  pm.addPass(createGpuModuleToBinaryPass(binary));
 }
 
 void mlir::attn::registerAttnCodegenPipelines() {

@@ -20,3 +20,10 @@ llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 tool_dirs = [config.attnc_tools_dir, config.llvm_tools_dir]
 tool_dirs.append(os.path.join(config.attnc_obj_root, "examples"))
 llvm_config.add_tool_substitutions(["attnc", "attn-opt", "attnc-example", "attnc-check"], tool_dirs)
+
+# GPU tests need ptxas and libdevice from a CUDA toolkit (no GPU needed).
+import shutil
+ptxas = shutil.which("ptxas") or ("/usr/local/cuda/bin/ptxas" if os.path.exists("/usr/local/cuda/bin/ptxas") else None)
+if ptxas and os.path.exists("/usr/local/cuda/nvvm/libdevice/libdevice.10.bc"):
+    config.available_features.add("ptxas")
+    config.substitutions.append(("ptxas", ptxas))

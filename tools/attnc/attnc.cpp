@@ -18,7 +18,14 @@
 #include "tools/RegisterAll.h"
 #include "tools/attnc/Build.h"
 #include "tools/attnc/Exec.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
+#include "mlir/Target/LLVM/NVVM/Target.h"
+#include "mlir/Target/LLVMIR/Dialect/GPU/GPUToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/NVVM/NVVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 
 #include "mlir/Pass/PassManager.h"
 
@@ -35,7 +42,7 @@
 using namespace llvm;
 
 namespace {
-enum class Emit { AST, Spec, MLIR, LLVM };
+enum class Emit { AST, Spec, MLIR, LLVM, PTX };
 
 cl::OptionCategory category("attnc options");
 cl::SubCommand execCommand("exec", "Run a spec's prefill kernel on .npy inputs");
@@ -64,8 +71,14 @@ cl::opt<Emit> emit(
                           "the checked spec with every default resolved"),
                clEnumValN(Emit::MLIR, "mlir", "the attn dialect"),
                clEnumValN(Emit::LLVM, "llvm",
-                          "the kernels lowered to the LLVM dialect")),
+                          "the kernels lowered to the LLVM dialect"),
+               clEnumValN(Emit::PTX, "ptx", "the GPU kernels as PTX (NVVM)")),
     cl::cat(category));
+cl::opt<std::string> gpuArch("gpu-arch", cl::desc("GPU architecture for --emit=ptx"),
+                             cl::init("sm_80"), cl::cat(category));
+cl::opt<std::string> libdevicePath(
+    "libdevice", cl::desc("libdevice bitcode linked into GPU kernels"),
+    cl::init("/usr/local/cuda/nvvm/libdevice/libdevice.10.bc"), cl::cat(category));
 
 // attnc exec
 cl::opt<std::string> execQ("q", cl::desc("Queries [Lq, heads, D] (float32 .npy)"),
@@ -186,10 +199,42 @@ int main(int argc, char **argv) {
 
   mlir::DialectRegistry registry;
   attnc::registerAttnDialects(registry);
+  registry.insert<mlir::gpu::GPUDialect, mlir::NVVM::NVVMDialect>();
+  mlir::NVVM::registerNVVMTargetInterfaceExternalModels(registry);
+  mlir::registerBuiltinDialectTranslation(registry);
+  mlir::registerLLVMDialectTranslation(registry);
+  mlir::registerGPUDialectTranslation(registry);
+  mlir::registerNVVMDialectTranslation(registry);
   mlir::MLIRContext context(registry);
   mlir::OwningOpRef<mlir::ModuleOp> ir = attnc::mlirGen(context, *specs);
   if (!ir)
     return 1;
+  if (emit == Emit::PTX) {
+    if (!llvm::sys::fs::exists(libdevicePath)) {
+      WithColor::error(errs(), "attnc")
+          << "libdevice not found at '" << libdevicePath
+          << "' (install the CUDA toolkit or pass --libdevice)\n";
+      return 1;
+    }
+    mlir::PassManager pm(&context);
+    mlir::attn::buildLowerToPTXPipeline(pm, gpuArch, libdevicePath);
+    if (mlir::failed(pm.run(*ir)))
+      return 1;
+    bool any = false;
+    ir->walk([&](mlir::gpu::BinaryOp binary) {
+      for (mlir::Attribute object : binary.getObjects()) {
+        // The serialized PTX carries a trailing NUL for the driver API.
+        output->os() << cast<mlir::gpu::ObjectAttr>(object).getObject().getValue().rtrim('\0');
+        any = true;
+      }
+    });
+    if (!any) {
+      WithColor::error(errs(), "attnc") << "no GPU binary was produced\n";
+      return 1;
+    }
+    output->keep();
+    return 0;
+  }
   if (emit == Emit::LLVM) {
     mlir::PassManager pm(&context);
     mlir::attn::buildLowerToLLVMPipeline(pm);

@@ -1,0 +1,96 @@
+//===- OutlineGPUKernels.cpp - attn-outline-gpu-kernels -------------------===//
+//
+// Moves the memref kernels made by attn-lower-to-loops into a gpu.module and
+// wraps them in GPU entry points: `NAME_prefill_rows_gpu` runs one (query,
+// head) work item per thread (item = block_id.x * block_dim.x + thread_id.x;
+// the rows function clamps items past Lq * heads), `NAME_prefill_prepare_gpu`
+// runs the RoPE preparation on thread 0 of block 0. This is the first,
+// CUDA-core form of the GPU path: it shares every numerical decision with the
+// CPU kernels; tensor cores, shared-memory staging and a parallel prepare are
+// the next steps. Host-side functions are removed: launching is the runtime's
+// job (CUDA driver API).
+//
+//===----------------------------------------------------------------------===//
+#include "codegen/Passes.h"
+
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/IRMapping.h"
+
+namespace mlir::attn {
+#define GEN_PASS_DEF_ATTNOUTLINEGPUKERNELSPASS
+#include "codegen/Passes.h.inc"
+} // namespace mlir::attn
+
+using namespace mlir;
+
+namespace {
+struct AttnOutlineGPUKernelsPass
+    : public mlir::attn::impl::AttnOutlineGPUKernelsPassBase<AttnOutlineGPUKernelsPass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    MLIRContext *ctx = &getContext();
+    OpBuilder b(ctx);
+    Location loc = module.getLoc();
+    module->setAttr(gpu::GPUDialect::getContainerModuleAttrName(), UnitAttr::get(ctx));
+    b.setInsertionPointToEnd(module.getBody());
+    auto gpuModule = b.create<gpu::GPUModuleOp>(loc, "attn_kernels");
+
+    // Device copies of the kernels and the constant tables they read.
+    SmallVector<Operation *> hostOps;
+    OpBuilder mb = OpBuilder::atBlockBegin(gpuModule.getBody());
+    for (Operation &op : module.getBody()->getOperations()) {
+      if (&op == gpuModule.getOperation())
+        continue;
+      if (isa<memref::GlobalOp, func::FuncOp>(op)) {
+        mb.clone(op);
+        hostOps.push_back(&op);
+      }
+    }
+    for (Operation *op : hostOps)
+      op->erase();
+
+    SmallVector<func::FuncOp> kernels(gpuModule.getOps<func::FuncOp>());
+    for (func::FuncOp f : kernels) {
+      f->removeAttr("llvm.emit_c_interface");
+      StringRef name = f.getSymName();
+      bool isRows = name.ends_with("_prefill_rows");
+      bool isPrepare = name.ends_with("_prefill_prepare");
+      if (!isRows && !isPrepare) {
+        if (name.ends_with("_prefill_kernel"))
+          f.erase(); // allocates scratch: a host-side convenience only
+        continue;
+      }
+      // Kernel arguments: the function's, minus rows' trailing (begin, end).
+      ArrayRef<Type> inputs = f.getFunctionType().getInputs();
+      SmallVector<Type> args(inputs.begin(), inputs.end() - (isRows ? 2 : 0));
+      OpBuilder kb = OpBuilder::atBlockTerminator(gpuModule.getBody());
+      auto kernel = kb.create<gpu::GPUFuncOp>(loc, (name + "_gpu").str(),
+                                              kb.getFunctionType(args, {}));
+      kernel->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), UnitAttr::get(ctx));
+      Block &entry = kernel.getBody().front();
+      kb.setInsertionPointToStart(&entry);
+      Value item = kb.create<arith::AddIOp>(
+          loc,
+          kb.create<arith::MulIOp>(loc, kb.create<gpu::BlockIdOp>(loc, gpu::Dimension::x),
+                                   kb.create<gpu::BlockDimOp>(loc, gpu::Dimension::x)),
+          kb.create<gpu::ThreadIdOp>(loc, gpu::Dimension::x));
+      SmallVector<Value> callArgs(entry.getArguments().begin(), entry.getArguments().end());
+      if (isRows) {
+        callArgs.push_back(item);
+        callArgs.push_back(kb.create<arith::AddIOp>(
+            loc, item, kb.create<arith::ConstantIndexOp>(loc, 1)));
+        kb.create<func::CallOp>(loc, f, callArgs);
+      } else {
+        Value first = kb.create<arith::CmpIOp>(
+            loc, arith::CmpIPredicate::eq, item, kb.create<arith::ConstantIndexOp>(loc, 0));
+        kb.create<scf::IfOp>(loc, first, [&](OpBuilder &tb, Location) {
+          tb.create<func::CallOp>(loc, f, callArgs);
+          tb.create<scf::YieldOp>(loc);
+        });
+      }
+      kb.create<gpu::ReturnOp>(loc);
+    }
+  }
+};
+} // namespace
