@@ -34,3 +34,12 @@ build/bin/attnc build specs/*.attn -o out/lib --name attn_kernels
 build/bin/attnc-check --work out/check specs/mistral_7b.attn specs/gemma2_9b_local.attn
 # An application built on a generated library (examples/).
 build/examples/attnc-example
+# GPU kernels of one spec through NVVM to PTX, checked by ptxas (no GPU needed).
+if command -v ptxas >/dev/null || [[ -x /usr/local/cuda/bin/ptxas ]]; then
+  PTXAS=$(command -v ptxas || echo /usr/local/cuda/bin/ptxas)
+  for arch in sm_80 sm_90; do
+    build/bin/attnc --emit=ptx --gpu-arch $arch specs/mistral_7b.attn -o out/mistral_7b.$arch.ptx
+    "$PTXAS" -arch=$arch out/mistral_7b.$arch.ptx -o out/mistral_7b.$arch.cubin
+  done
+  echo "run.sh: GPU kernels of mistral_7b assembled by ptxas for sm_80 and sm_90 (out/*.cubin)"
+fi

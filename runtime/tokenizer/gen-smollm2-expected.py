@@ -60,6 +60,7 @@ def escape(s):
         elif ch == "\t": out.append("\\t")
         elif ch == "\\": out.append("\\x5c")
         elif ch == "%": out.append("%%")
+        elif ch == "$": out.append("\\x24")
         elif ch == '"': out.append("\\x22")
         elif o < 0x20 or o == 0x7f: out.append("\\x%02x" % o)
         else: out.append(ch)
