@@ -61,6 +61,7 @@ def escape(s):
         elif ch == "\\": out.append("\\x5c")
         elif ch == "%": out.append("%%")
         elif ch == "$": out.append("\\x24")
+        elif ch == "`": out.append("\\x60")
         elif ch == '"': out.append("\\x22")
         elif o < 0x20 or o == 0x7f: out.append("\\x%02x" % o)
         else: out.append(ch)

@@ -43,17 +43,18 @@ using namespace attnc;
 using namespace llvm;
 
 namespace {
-cl::list<std::string> specFiles(cl::Positional, cl::desc("<spec.attn>..."));
-cl::opt<std::string> attncPath("attnc", cl::desc("The attnc binary (default: next to attnc-check, then PATH)"));
-cl::opt<uint64_t> seedOpt("seed", cl::desc("Random seed"), cl::init(1));
-cl::opt<std::string> dtypeOpt("dtype", cl::desc("Kernel dtype: f32, bf16 or f16"), cl::init("f32"));
-cl::opt<std::string> workOpt("work", cl::desc("Keep the .npy files in this directory"));
+cl::OptionCategory checkCategory("attnc-check options");
+cl::list<std::string> specFiles(cl::Positional, cl::desc("<spec.attn>..."), cl::cat(checkCategory));
+cl::opt<std::string> attncPath("attnc", cl::desc("The attnc binary (default: next to attnc-check, then PATH)"), cl::cat(checkCategory));
+cl::opt<uint64_t> seedOpt("seed", cl::desc("Random seed"), cl::init(1), cl::cat(checkCategory));
+cl::opt<std::string> dtypeOpt("dtype", cl::desc("Kernel dtype: f32, bf16 or f16"), cl::init("f32"), cl::cat(checkCategory));
+cl::opt<std::string> workOpt("work", cl::desc("Keep the .npy files in this directory"), cl::cat(checkCategory));
 cl::list<std::string> configFilter("config", cl::desc("Run only these configurations"),
-                                   cl::CommaSeparated);
-cl::opt<bool> verbose("v", cl::desc("Print the exec command lines and row details"));
-cl::opt<bool> selfTest("self-test", cl::desc("Plant bugs in the reference and check that they are caught"));
-cl::opt<bool> listConfigs("list-configs", cl::desc("Print the configurations of each spec and exit"));
-cl::opt<std::string> writeBad("write-bad-npy", cl::desc("Write malformed .npy files for exec tests into DIR"));
+                                   cl::CommaSeparated, cl::cat(checkCategory));
+cl::opt<bool> verbose("v", cl::desc("Print the exec command lines and row details"), cl::cat(checkCategory));
+cl::opt<bool> selfTest("self-test", cl::desc("Plant bugs in the reference and check that they are caught"), cl::cat(checkCategory));
+cl::opt<bool> listConfigs("list-configs", cl::desc("Print the configurations of each spec and exit"), cl::cat(checkCategory));
+cl::opt<std::string> writeBad("write-bad-npy", cl::desc("Write malformed .npy files for exec tests into DIR"), cl::cat(checkCategory));
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
@@ -731,6 +732,7 @@ std::string findAttnc(const char *argv0) {
 
 int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
+  cl::HideUnrelatedOptions(checkCategory);
   cl::ParseCommandLineOptions(argc, argv, "attnc differential tester\n");
 
   if (!writeBad.empty())

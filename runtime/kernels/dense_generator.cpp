@@ -1,0 +1,235 @@
+//===- dense_generator.cpp - Halide AOT generators for the dense ops ------===//
+//
+// Build-time generator executable (links libHalide); the runtime only links
+// the AOT output (.a + .h, C ABI), never libHalide. Target: `host`.
+//
+// Layout conventions (Halide dims are innermost first):
+//   activations x(k, n)   : row-major float [n][k]
+//   outputs     y(m, n)   : row-major float [n][m]
+//   weights     w(rowBytes, m) : the raw ggml rows, row-major [m][rowBytes],
+//               used in place (zero-copy from the GGUF mmap):
+//     q4_1: 20-byte blocks {f16 d, f16 min, 16 bytes nibbles};
+//           element j (0..15) = low nibble of byte j, element j+16 = high nibble;
+//           x = d*q + min.
+//     q8_0: 34-byte blocks {f16 d, 32 x int8}; x = d*q.
+//     f32 : w(k, m) float.
+//   The f16 scales are decoded inside the pipeline (bits -> Float(16) -> f32).
+//
+// Matmul algorithm (all three weight types): a 16-lane x 2-half partial
+// accumulator per output, partial(j, h, r, i) = sum over 32-element blocks b of
+// w[r][32b + 16h + j] * x[i][32b + 16h + j], then y = sum of the 32 partials
+// (+ a scalar tail over k % 32 for f32). This keeps every load a dense vector
+// (16 consecutive bytes / floats) and gives two independent FMA chains per row.
+//
+// Matmul schedule: y is tiled into TR rows x TI columns (n); the partials of a
+// tile are computed per tile with rows, columns and halves unrolled (register
+// blocking: TR*TI*2 vector accumulators; each weight vector is decoded once per
+// tile and reused for the TI columns). Tiles are grouped 4 row-tiles per
+// parallel task (Halide thread pool). Specializations pick TR x TI =
+// 4x4 (n >= 4, m >= 4: prompt processing), 4x1 (matrix-vector, m >= 4) and
+// 1x1 (tiny m).
+//===----------------------------------------------------------------------===//
+#include "Halide.h"
+
+using namespace Halide;
+
+namespace {
+
+constexpr int kLanes = 16; // vector lanes of the partial sums (one zmm / 2 ymm)
+
+Expr f16ToF32(Expr lo, Expr hi) {
+  Expr bits = cast<uint16_t>(lo) | (cast<uint16_t>(hi) << 8);
+  return cast<float>(reinterpret(Float(16), bits));
+}
+
+/// y(r, i) = sum_{j,h} partial(j, h, r, i) (+ tail), pure.
+Expr horizontalSum(Func partial, Expr r, Expr i) {
+  std::vector<Expr> terms;
+  for (int h = 0; h < 2; ++h)
+    for (int j = 0; j < kLanes; ++j)
+      terms.push_back(partial(j, h, r, i));
+  // Pairwise (tree) summation.
+  while (terms.size() > 1) {
+    std::vector<Expr> next;
+    for (size_t t = 0; t + 1 < terms.size(); t += 2)
+      next.push_back(terms[t] + terms[t + 1]);
+    if (terms.size() % 2)
+      next.push_back(terms.back());
+    terms.swap(next);
+  }
+  return terms[0];
+}
+
+/// The shared matmul schedule (see the file comment).
+void scheduleMatmul(Func y, Func partial, Var j, Var h, Var r, Var i, RDom b,
+                    const Target &target) {
+  Var ro("ro"), ri("ri"), io("io"), ii("ii"), rt("rt");
+  Expr m = y.output_buffer().dim(0).extent();
+  Expr n = y.output_buffer().dim(1).extent();
+  const int groups = 4; // row tiles per parallel task
+  (void)target;
+
+  auto tileAs = [&](Stage s, int tr, int ti) {
+    s.tile(r, i, ro, io, ri, ii, tr, ti, TailStrategy::ShiftInwards)
+        .split(ro, rt, ro, groups, TailStrategy::GuardWithIf)
+        .reorder(ri, ii, ro, io, rt)
+        .parallel(rt);
+  };
+  tileAs(y.specialize(n >= 4 && m >= 4), 4, 4);
+  tileAs(y.specialize(m >= 4), 4, 1);
+  tileAs(y, 1, 1);
+
+  partial.compute_at(y, ro).vectorize(j).unroll(h).unroll(r).unroll(i);
+  partial.update()
+      .reorder(j, h, r, i, b.x)
+      .vectorize(j)
+      .unroll(h)
+      .unroll(r)
+      .unroll(i);
+}
+
+class MatmulQ4_1 : public Generator<MatmulQ4_1> {
+public:
+  Input<Buffer<float, 2>> x{"x"};   // (k, n)
+  Input<Buffer<uint8_t, 2>> w{"w"}; // (k/32 * 20, m)
+  Output<Buffer<float, 2>> y{"y"};  // (m, n)
+
+  void generate() {
+    // ---- Algorithm ----
+    Expr k = x.dim(0).extent();
+    RDom b(0, k / 32, "b");
+    Expr base = b.x * 20;
+    Expr d = f16ToF32(w(base, r), w(base + 1, r));
+    Expr mn = f16ToF32(w(base + 2, r), w(base + 3, r));
+    Expr q = w(base + 4 + j, r);
+    Expr nib = select(h == 0, q & 15, q >> 4);
+    Expr wv = cast<float>(nib) * d + mn;
+    partial(j, h, r, i) = 0.0f;
+    partial(j, h, r, i) += wv * x(b.x * 32 + h * 16 + j, i);
+    y(r, i) = horizontalSum(partial, r, i);
+
+    // ---- Schedule ----
+    scheduleMatmul(y, partial, j, h, r, i, b, get_target());
+  }
+
+private:
+  Var j{"j"}, h{"h"}, r{"r"}, i{"i"};
+  Func partial{"partial"};
+};
+
+class MatmulQ8_0 : public Generator<MatmulQ8_0> {
+public:
+  Input<Buffer<float, 2>> x{"x"};   // (k, n)
+  Input<Buffer<uint8_t, 2>> w{"w"}; // (k/32 * 34, m)
+  Output<Buffer<float, 2>> y{"y"};  // (m, n)
+
+  void generate() {
+    // ---- Algorithm ----
+    Expr k = x.dim(0).extent();
+    RDom b(0, k / 32, "b");
+    Expr base = b.x * 34;
+    Expr d = f16ToF32(w(base, r), w(base + 1, r));
+    Expr q = cast<int8_t>(w(base + 2 + h * 16 + j, r));
+    Expr wv = cast<float>(q) * d;
+    partial(j, h, r, i) = 0.0f;
+    partial(j, h, r, i) += wv * x(b.x * 32 + h * 16 + j, i);
+    y(r, i) = horizontalSum(partial, r, i);
+
+    // ---- Schedule ----
+    scheduleMatmul(y, partial, j, h, r, i, b, get_target());
+  }
+
+private:
+  Var j{"j"}, h{"h"}, r{"r"}, i{"i"};
+  Func partial{"partial"};
+};
+
+class MatmulF32 : public Generator<MatmulF32> {
+public:
+  Input<Buffer<float, 2>> x{"x"}; // (k, n)
+  Input<Buffer<float, 2>> w{"w"}; // (k, m)
+  Output<Buffer<float, 2>> y{"y"}; // (m, n)
+
+  void generate() {
+    // ---- Algorithm ---- (any k: 32-wide blocks + scalar tail)
+    Expr k = x.dim(0).extent();
+    Expr kMain = (k / 32) * 32;
+    RDom b(0, k / 32, "b");
+    RDom t(kMain, k - kMain, "t");
+    partial(j, h, r, i) = 0.0f;
+    partial(j, h, r, i) +=
+        w(b.x * 32 + h * 16 + j, r) * x(b.x * 32 + h * 16 + j, i);
+    Expr tail = sum(w(t.x, r) * x(t.x, i));
+    y(r, i) = horizontalSum(partial, r, i) + tail;
+
+    // ---- Schedule ----
+    scheduleMatmul(y, partial, j, h, r, i, b, get_target());
+  }
+
+private:
+  Var j{"j"}, h{"h"}, r{"r"}, i{"i"};
+  Func partial{"partial"};
+};
+
+class RmsNorm : public Generator<RmsNorm> {
+public:
+  Input<Buffer<float, 2>> x{"x"};      // (dim, n)
+  Input<Buffer<float, 1>> weight{"weight"}; // (dim)
+  Input<float> eps{"eps"};
+  Output<Buffer<float, 2>> y{"y"};     // (dim, n)
+
+  void generate() {
+    // ---- Algorithm ----
+    Expr dim = x.dim(0).extent();
+    Expr dMain = (dim / kLanes) * kLanes;
+    RDom c(0, dim / kLanes, "c");
+    RDom t(dMain, dim - dMain, "t");
+    ssPart(j, i) = 0.0f;
+    ssPart(j, i) += x(c.x * kLanes + j, i) * x(c.x * kLanes + j, i);
+    Expr ss = sum(x(t.x, i) * x(t.x, i));
+    for (int l = 0; l < kLanes; ++l)
+      ss += ssPart(l, i);
+    inv(i) = 1.0f / sqrt(ss / cast<float>(dim) + eps);
+    y(d, i) = x(d, i) * inv(i) * weight(d);
+
+    // ---- Schedule ----
+    y.vectorize(d, kLanes, TailStrategy::GuardWithIf).parallel(i);
+    inv.compute_at(y, i);
+    ssPart.compute_at(y, i).vectorize(j);
+    ssPart.update().vectorize(j);
+  }
+
+private:
+  Var d{"d"}, i{"i"}, j{"j"};
+  Func ssPart{"ssPart"}, inv{"inv"};
+};
+
+class SwiGLU : public Generator<SwiGLU> {
+public:
+  Input<Buffer<float, 1>> gate{"gate"};
+  Input<Buffer<float, 1>> up{"up"};
+  Output<Buffer<float, 1>> out{"out"};
+
+  void generate() {
+    // ---- Algorithm ----
+    Expr g = gate(e);
+    out(e) = g / (1.0f + exp(-g)) * up(e);
+
+    // ---- Schedule ----
+    Var eo("eo"), ei("ei");
+    out.split(e, eo, ei, 4096, TailStrategy::GuardWithIf)
+        .parallel(eo)
+        .vectorize(ei, kLanes, TailStrategy::GuardWithIf);
+  }
+
+private:
+  Var e{"e"};
+};
+
+} // namespace
+
+HALIDE_REGISTER_GENERATOR(MatmulQ4_1, matmul_q4_1)
+HALIDE_REGISTER_GENERATOR(MatmulQ8_0, matmul_q8_0)
+HALIDE_REGISTER_GENERATOR(MatmulF32, matmul_f32)
+HALIDE_REGISTER_GENERATOR(RmsNorm, rmsnorm)
+HALIDE_REGISTER_GENERATOR(SwiGLU, swiglu)
