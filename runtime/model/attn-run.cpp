@@ -7,8 +7,9 @@
 // attention of every layer runs through the kernels attnc generated from
 // specs/smollm2_135m.attn (prepare + rows, split across threads); the dense
 // ops (RMSNorm, Q4_1/Q8_0 matmuls, SwiGLU) are Halide AOT kernels. The KV
-// cache is contiguous, token-major (the spec's layout), keys stored before
-// RoPE: `prepare` rotates them at their positions on every call.
+// cache is contiguous, token-major (the spec's layout); `prepare` rotates each
+// new key once, at its position, when it is written (the spec's RoPE applies
+// on write and has no length-dependent scaling).
 //
 // First form: one sequence, the prompt processed in one batch, then one
 // token per step; sampling, perplexity, paged/ring/quantized caches and a
@@ -52,7 +53,7 @@ constexpr int H = smollm2_135m_heads, HKV = smollm2_135m_kv_heads, D = smollm2_1
 struct Layer {
   kernels::WeightView wq, wk, wv, wo, gate, up, down;
   const float *attnNorm = nullptr, *ffnNorm = nullptr;
-  std::vector<float> k, v; // cache [tokens][HKV][D], keys not rotated
+  std::vector<float> kf, v; // cache [tokens][HKV][D]; keys rotated when written
 };
 
 struct Model {
@@ -87,21 +88,26 @@ const float *f32Vector(const gguf::GGUFFile &f, const std::string &name, int64_t
   return reinterpret_cast<const float *>(t.data);
 }
 
-/// Attention of `n` new tokens (positions start..start+n-1) over the cache.
-void attention(Model &m, Layer &layer, const float *q, int64_t n, int64_t start, float *out) {
+/// Attention of `n` new tokens (positions start..start+n-1) whose keys and
+/// values `k`, `v` are appended to the cache first.
+void attention(Model &m, Layer &layer, const float *q, const float *k, const float *v, int64_t n,
+               int64_t start, float *out) {
   int64_t lk = start + n;
   std::vector<int64_t> qPos(n), kPos(lk);
   for (int64_t i = 0; i < n; ++i) qPos[i] = start + i;
   for (int64_t j = 0; j < lk; ++j) kPos[j] = j;
-  std::vector<float> qf(n * H * D), kf(lk * HKV * D);
-  smollm2_135m_prefill_prepare(q, n, layer.k.data(), lk, qPos.data(), kPos.data(), qf.data(),
-                               kf.data());
+  std::vector<float> qf(n * H * D);
+  layer.kf.resize(lk * HKV * D);
+  layer.v.insert(layer.v.end(), v, v + n * HKV * D);
+  // Rotates the new queries and the new keys (straight into the cache).
+  smollm2_135m_prefill_prepare(q, n, k, n, qPos.data(), kPos.data() + start, qf.data(),
+                               layer.kf.data() + start * HKV * D);
   int64_t work = n * H;
   int threads = std::max<int64_t>(1, std::min<int64_t>(m.threads, work));
   std::vector<std::thread> pool;
   for (int t = 0; t < threads; ++t)
     pool.emplace_back([&, t] {
-      smollm2_135m_prefill_rows(qf.data(), n, kf.data(), lk, layer.v.data(), qPos.data(),
+      smollm2_135m_prefill_rows(qf.data(), n, layer.kf.data(), lk, layer.v.data(), qPos.data(),
                                 kPos.data(), 0, out, work * t / threads,
                                 work * (t + 1) / threads);
     });
@@ -127,9 +133,7 @@ std::vector<float> forward(Model &m, const std::vector<int32_t> &tokens, int64_t
     check(kernels::matmul(h.data(), n, layer.wq, q.data()), "wq");
     check(kernels::matmul(h.data(), n, layer.wk, k.data()), "wk");
     check(kernels::matmul(h.data(), n, layer.wv, v.data()), "wv");
-    layer.k.insert(layer.k.end(), k.begin(), k.end());
-    layer.v.insert(layer.v.end(), v.begin(), v.end());
-    attention(m, layer, q.data(), n, start, att.data());
+    attention(m, layer, q.data(), k.data(), v.data(), n, start, att.data());
     check(kernels::matmul(att.data(), n, layer.wo, proj.data()), "wo");
     for (int64_t e = 0; e < n * dim; ++e) x[e] += proj[e];
     check(kernels::rmsnorm(x.data(), layer.ffnNorm, h.data(), n, dim, eps), "rmsnorm");
