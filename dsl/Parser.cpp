@@ -353,38 +353,54 @@ ast::ExprPtr Parser::parseTernary() {
   return makeNode(ast::ExprKind::Ternary, loc, ast::Op::Add, std::move(ops));
 }
 
-ast::ExprPtr Parser::parseOr() {
-  ast::ExprPtr lhs = parseAnd();
-  while (lhs && tok.is(Tok::Pipe)) {
+ast::ExprPtr Parser::makeBinary(llvm::SMLoc loc, ast::Op op, ast::ExprPtr lhs,
+                                ast::ExprPtr rhs) {
+  std::vector<ast::ExprPtr> ops;
+  ops.push_back(std::move(lhs));
+  ops.push_back(std::move(rhs));
+  return makeNode(ast::ExprKind::Binary, loc, op, std::move(ops));
+}
+
+/// One left-associative precedence level: operands from `next`, operators
+/// recognized by `match`.
+ast::ExprPtr Parser::parseLeftAssoc(ast::ExprPtr (Parser::*next)(),
+                                    bool (*match)(Tok, ast::Op &)) {
+  ast::ExprPtr lhs = (this->*next)();
+  ast::Op op;
+  while (lhs && match(tok.kind, op)) {
     llvm::SMLoc loc = tok.loc();
     consume();
-    ast::ExprPtr rhs = parseAnd();
+    ast::ExprPtr rhs = (this->*next)();
     if (!rhs)
       return nullptr;
-    std::vector<ast::ExprPtr> ops;
-    ops.push_back(std::move(lhs));
-    ops.push_back(std::move(rhs));
-    lhs = makeNode(ast::ExprKind::Binary, loc, ast::Op::Or, std::move(ops));
+    lhs = makeBinary(loc, op, std::move(lhs), std::move(rhs));
   }
   return lhs;
 }
 
-ast::ExprPtr Parser::parseAnd() {
-  ast::ExprPtr lhs = parseCmp();
-  while (lhs && tok.is(Tok::Amp)) {
-    llvm::SMLoc loc = tok.loc();
-    consume();
-    ast::ExprPtr rhs = parseCmp();
-    if (!rhs)
-      return nullptr;
-    std::vector<ast::ExprPtr> ops;
-    ops.push_back(std::move(lhs));
-    ops.push_back(std::move(rhs));
-    lhs = makeNode(ast::ExprKind::Binary, loc, ast::Op::And, std::move(ops));
-  }
-  return lhs;
+static bool matchOr(Tok kind, ast::Op &op) {
+  op = ast::Op::Or;
+  return kind == Tok::Pipe;
 }
-
+static bool matchAnd(Tok kind, ast::Op &op) {
+  op = ast::Op::And;
+  return kind == Tok::Amp;
+}
+static bool matchAdd(Tok kind, ast::Op &op) {
+  switch (kind) {
+  case Tok::Plus: op = ast::Op::Add; return true;
+  case Tok::Minus: op = ast::Op::Sub; return true;
+  default: return false;
+  }
+}
+static bool matchMul(Tok kind, ast::Op &op) {
+  switch (kind) {
+  case Tok::Star: op = ast::Op::Mul; return true;
+  case Tok::Slash: op = ast::Op::Div; return true;
+  case Tok::Percent: op = ast::Op::Rem; return true;
+  default: return false;
+  }
+}
 static bool matchCmp(Tok kind, ast::Op &op) {
   switch (kind) {
   case Tok::EqEq: op = ast::Op::Eq; return true;
@@ -396,6 +412,11 @@ static bool matchCmp(Tok kind, ast::Op &op) {
   default: return false;
   }
 }
+
+ast::ExprPtr Parser::parseOr() { return parseLeftAssoc(&Parser::parseAnd, matchOr); }
+ast::ExprPtr Parser::parseAnd() { return parseLeftAssoc(&Parser::parseCmp, matchAnd); }
+ast::ExprPtr Parser::parseAdd() { return parseLeftAssoc(&Parser::parseMul, matchAdd); }
+ast::ExprPtr Parser::parseMul() { return parseLeftAssoc(&Parser::parseUnary, matchMul); }
 
 ast::ExprPtr Parser::parseCmp() {
   ast::ExprPtr lhs = parseAdd();
@@ -415,45 +436,7 @@ ast::ExprPtr Parser::parseCmp() {
                           "parentheses or '&'");
     return nullptr;
   }
-  std::vector<ast::ExprPtr> ops;
-  ops.push_back(std::move(lhs));
-  ops.push_back(std::move(rhs));
-  return makeNode(ast::ExprKind::Binary, loc, op, std::move(ops));
-}
-
-ast::ExprPtr Parser::parseAdd() {
-  ast::ExprPtr lhs = parseMul();
-  while (lhs && (tok.is(Tok::Plus) || tok.is(Tok::Minus))) {
-    ast::Op op = tok.is(Tok::Plus) ? ast::Op::Add : ast::Op::Sub;
-    llvm::SMLoc loc = tok.loc();
-    consume();
-    ast::ExprPtr rhs = parseMul();
-    if (!rhs)
-      return nullptr;
-    std::vector<ast::ExprPtr> ops;
-    ops.push_back(std::move(lhs));
-    ops.push_back(std::move(rhs));
-    lhs = makeNode(ast::ExprKind::Binary, loc, op, std::move(ops));
-  }
-  return lhs;
-}
-
-ast::ExprPtr Parser::parseMul() {
-  ast::ExprPtr lhs = parseUnary();
-  while (lhs &&
-         (tok.is(Tok::Star) || tok.is(Tok::Slash) || tok.is(Tok::Percent))) {
-    ast::Op op = tok.is(Tok::Star) ? ast::Op::Mul : tok.is(Tok::Slash) ? ast::Op::Div : ast::Op::Rem;
-    llvm::SMLoc loc = tok.loc();
-    consume();
-    ast::ExprPtr rhs = parseUnary();
-    if (!rhs)
-      return nullptr;
-    std::vector<ast::ExprPtr> ops;
-    ops.push_back(std::move(lhs));
-    ops.push_back(std::move(rhs));
-    lhs = makeNode(ast::ExprKind::Binary, loc, op, std::move(ops));
-  }
-  return lhs;
+  return makeBinary(loc, op, std::move(lhs), std::move(rhs));
 }
 
 ast::ExprPtr Parser::parseUnary() {
@@ -488,10 +471,7 @@ ast::ExprPtr Parser::parsePower() {
   ast::ExprPtr exponent = parseUnary();
   if (!exponent)
     return nullptr;
-  std::vector<ast::ExprPtr> ops;
-  ops.push_back(std::move(base));
-  ops.push_back(std::move(exponent));
-  return makeNode(ast::ExprKind::Binary, loc, ast::Op::Pow, std::move(ops));
+  return makeBinary(loc, ast::Op::Pow, std::move(base), std::move(exponent));
 }
 
 ast::ExprPtr Parser::parsePostfix() {

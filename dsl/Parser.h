@@ -52,6 +52,10 @@ private:
   // Expressions; each returns null after reporting an error.
   ast::ExprPtr parseExpr();
   ast::ExprPtr parseTernary();
+  ast::ExprPtr makeBinary(llvm::SMLoc loc, ast::Op op, ast::ExprPtr lhs,
+                          ast::ExprPtr rhs);
+  ast::ExprPtr parseLeftAssoc(ast::ExprPtr (Parser::*next)(),
+                              bool (*match)(Tok, ast::Op &));
   ast::ExprPtr parseOr();
   ast::ExprPtr parseAnd();
   ast::ExprPtr parseCmp();
