@@ -13,6 +13,7 @@
 #include "kernels/DenseOps.h"
 
 #include "gguf/Quants.h"
+#include "TestUtil.h"
 
 #include <gtest/gtest.h>
 
@@ -29,18 +30,7 @@ using attnc::gguf::GGMLType;
 
 namespace {
 
-struct Rng {
-  uint64_t s;
-  explicit Rng(uint64_t seed) : s(seed * 6364136223846793005ull + 1) {}
-  uint32_t next() {
-    s = s * 6364136223846793005ull + 1442695040888963407ull;
-    return static_cast<uint32_t>(s >> 33);
-  }
-  float uniform(float lo, float hi) {
-    return lo + (hi - lo) * static_cast<float>(next() & 0xffffff) /
-                    static_cast<float>(0x1000000);
-  }
-};
+using attnc::gguf::test::Rng;
 
 std::vector<float> randomVec(Rng &rng, size_t count, float lo, float hi) {
   std::vector<float> v(count);
