@@ -1,0 +1,113 @@
+//===- KernelEmitter.h - Shared IR emission for the attention kernels -*- C++ -*-===//
+//
+// What every CPU/GPU kernel builder of a variant emits the same way: RoPE
+// rotation (every scaling and remap), the mask algebra and its key
+// intervals, score-expression and predicate regions inlined, ALiBi/T5
+// biases, guarded reads of kernel inputs, constant tables. The prefill
+// (attn-lower-to-loops) and decode/append (attn-lower-cache-kernels)
+// builders derive from it, so both apply exactly the same formulas.
+//
+//===----------------------------------------------------------------------===//
+#ifndef ATTNC_CODEGEN_LOWERTOLOOPS_KERNELEMITTER_H
+#define ATTNC_CODEGEN_LOWERTOLOOPS_KERNELEMITTER_H
+
+#include "codegen/LowerToLoops/RopeFrequencies.h"
+#include "dialects/Attn/IR/AttnOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/ADT/StringMap.h"
+
+namespace mlir::attn {
+
+
+/// The indices a mask or score expression may read.
+struct PairIndices {
+  Value batch;      // index
+  Value head;       // index
+  Value qPos, kPos; // i64
+  Value qLen, kLen; // i64
+};
+
+class KernelEmitter {
+public:
+  KernelEmitter(VariantOp variant, ModuleOp module)
+      : variant(variant), module(module), b(variant.getContext()),
+        loc(variant.getLoc()) {}
+
+protected:
+  // Constants.
+  Value f32c(OpBuilder &ob, double v) {
+    return ob.create<arith::ConstantOp>(loc, ob.getF32FloatAttr(v));
+  }
+  Value f64c(OpBuilder &ob, double v) {
+    return ob.create<arith::ConstantOp>(loc, ob.getF64FloatAttr(v));
+  }
+  Value i64c(OpBuilder &ob, int64_t v) {
+    return ob.create<arith::ConstantIntOp>(loc, v, 64);
+  }
+  Value idxc(OpBuilder &ob, int64_t v) {
+    return ob.create<arith::ConstantIndexOp>(loc, v);
+  }
+  Value i1c(OpBuilder &ob, bool v) {
+    return ob.create<arith::ConstantIntOp>(loc, v, 1);
+  }
+  Value toIndex(OpBuilder &ob, Value i64v) {
+    return ob.create<arith::IndexCastOp>(loc, ob.getIndexType(), i64v);
+  }
+  Value toI64(OpBuilder &ob, Value idx) {
+    return ob.create<arith::IndexCastOp>(loc, ob.getI64Type(), idx);
+  }
+  Value toF32(OpBuilder &ob, Value v) {
+    Type t = v.getType();
+    if (t.isF32())
+      return v;
+    if (isa<FloatType>(t))
+      return t.getIntOrFloatBitWidth() > 32
+                 ? (Value)ob.create<arith::TruncFOp>(loc, ob.getF32Type(), v)
+                 : (Value)ob.create<arith::ExtFOp>(loc, ob.getF32Type(), v);
+    return ob.create<arith::SIToFPOp>(loc, ob.getF32Type(), v);
+  }
+  /// Converts a vector of floats to f32.
+  Value vecToF32(OpBuilder &ob, Value v) {
+    auto vt = cast<VectorType>(v.getType());
+    if (vt.getElementType().isF32())
+      return v;
+    return ob.create<arith::ExtFOp>(loc, VectorType::get(vt.getShape(), ob.getF32Type()), v);
+  }
+
+  /// A private constant memref global named NAME_<name>, created once per
+  /// module.
+  Value constantTable(StringRef name, ArrayRef<double> values, Type elemType);
+
+  // Stages.
+  void rotateInto(OpBuilder &ob, Value src, Value positions, Value dst,
+                  int64_t heads, bool isQuery, int remapBranch);
+  Value loadInvFreqTable(OpBuilder &ob);
+  Value emitMask(OpBuilder &ob, MaskAttrInterface mask, const PairIndices &ix);
+  Value inlineRegion(OpBuilder &ob, Region &region, ArrayRef<Value> args);
+  Value guardedInputLoad(OpBuilder &ob, InputOp op, ValueRange indices);
+  Value emitBias(OpBuilder &ob, const PairIndices &ix);
+  /// A conservative key-position interval [lo, hi) outside which `mask`
+  /// is false for a query at `qPos`; null ends mean unbounded.
+  std::pair<Value, Value> maskInterval(OpBuilder &ob, MaskAttrInterface mask,
+                                       Value qPos);
+
+  VariantOp variant;
+  ModuleOp module;
+  OpBuilder b;
+  Location loc;
+  // The kernel inputs of the function being built, by name.
+  llvm::StringMap<Value> inputArgs;
+  // Scratch buffers and tables.
+  Value invFreq;          // memref<halfxf64> (run-time selected / computed)
+  Value alibiSlopes;      // memref<Hxf32>
+  RopeFrequencies freqs;
+  RopeAttr rope;
+  Value seqLenF64;        // current length for dynamic rules
+};
+
+} // namespace mlir::attn
+
+#endif // ATTNC_CODEGEN_LOWERTOLOOPS_KERNELEMITTER_H
