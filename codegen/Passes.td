@@ -33,6 +33,41 @@ def AttnLowerToLoopsPass : Pass<"attn-lower-to-loops", "mlir::ModuleOp"> {
   ];
 }
 
+def AttnLowerCacheKernelsPass : Pass<"attn-lower-cache-kernels", "mlir::ModuleOp"> {
+  let summary = "Lower each attn.variant's decode and cache-append kernels to loops on memrefs";
+  let description = [{
+    For every `attn.variant @V` whose cache layout is supported (contiguous
+    and paged, `nhd` or `hnd`; ring with sinks; unquantized or per-token
+    int8/fp8), replaces the tensor-level `@V_decode` and `@V_append` with
+    memref functions (each with a C interface):
+      * `@V_append(k, v, pos, cache..., seq, len) -> i32` writes the tokens
+        `len..` of sequence `seq`: RoPE at write (`on_write`, scaled for the
+        length after the call), rounding to the cache element type, per-token
+        quantization; returns 0, or 1 (past capacity), 2 (page missing from
+        the page table), 3 (no such sequence) without writing;
+      * `@V_decode_split(q, q_pos, cache..., lens, inputs..., part_out,
+        part_lse, begin, end)`: work items (sequence, KV head, split) over
+        `[0, B * kv_heads * S)`; the query heads sharing a KV head read each
+        key once; keys are gathered in chunks into f32 scratch (dequantized,
+        rotated at their positions for `on_read` RoPE; ring keys at their
+        positions inside the cache);
+      * `@V_decode_merge(part_out, part_lse, inputs..., out [, lse], begin,
+        end)`: the log-sum-exp merge of the S splits and the normalizer;
+      * `@V_decode(q, q_pos, cache..., lens, inputs..., out [, lse])`: both,
+        S = 1, on the calling thread.
+    Cache buffers: K and V `[seqs|pages, slots, kv_heads, D]` (`hnd`:
+    `[.., kv_heads, slots, D]`), positions `[seqs|pages, slots]` (i64),
+    per-token scales `[seqs|pages, slots, kv_heads]` (f32) when quantized,
+    the page table `[seqs, max_pages]` (i32) when paged. Other layouts
+    (per-channel int8/fp8, int4) keep their tensor-level functions.
+  }];
+  let dependentDialects = [
+    "mlir::arith::ArithDialect", "mlir::math::MathDialect",
+    "mlir::memref::MemRefDialect", "mlir::scf::SCFDialect",
+    "mlir::vector::VectorDialect", "mlir::func::FuncDialect"
+  ];
+}
+
 def AttnApproximateMathPass : Pass<"attn-approximate-math", "mlir::ModuleOp"> {
   let summary = "Inline polynomial approximations of f32 exp, log and tanh";
   let description = [{

@@ -1,6 +1,7 @@
 //===- Pipelines.cpp - From the attn dialect to the LLVM dialect ----------===//
 #include "codegen/Passes.h"
 
+#include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
 #include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
 #include "mlir/Conversion/ControlFlowToLLVM/ControlFlowToLLVM.h"
 #include "mlir/Conversion/FuncToLLVM/ConvertFuncToLLVMPass.h"
@@ -21,6 +22,7 @@
 using namespace mlir;
 
 void mlir::attn::buildLowerToLLVMPipeline(OpPassManager &pm) {
+  pm.addPass(createAttnLowerCacheKernelsPass());
   pm.addPass(createAttnLowerToLoopsPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
@@ -30,6 +32,8 @@ void mlir::attn::buildLowerToLLVMPipeline(OpPassManager &pm) {
   pm.addPass(createConvertSCFToCFPass());
   pm.addPass(createConvertVectorToLLVMPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
+  // Subview offsets come out as affine.apply.
+  pm.addPass(createLowerAffinePass());
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
   // Intrinsics where LLVM has them (exp, log, cos, sin, fma...), libm calls
   // for the rest (tanh).

@@ -4,9 +4,12 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/IRMapping.h"
 
 #include <cmath>
+#include <limits>
+#include <set>
 
 using namespace mlir;
 using namespace mlir::attn;
@@ -420,3 +423,106 @@ Value KernelEmitter::emitBias(OpBuilder &ob, const PairIndices &ix) {
   return toF32(ob, v);
 }
 
+
+Value KernelEmitter::emitScore(OpBuilder &ob, Value dot, const PairIndices &ix,
+                               Region *scoreRegion) {
+  float scale = variant.getScale().convertToDouble();
+  Value s = ob.create<arith::MulFOp>(loc, dot, f32c(ob, scale));
+  if (scoreRegion)
+    s = inlineRegion(ob, *scoreRegion, {s, ix.batch, ix.head, ix.qPos, ix.kPos, ix.qLen, ix.kLen});
+  if (Value bias = emitBias(ob, ix))
+    s = ob.create<arith::AddFOp>(loc, s, bias);
+  return s;
+}
+
+SmallVector<Value, 3> KernelEmitter::onlineSoftmaxStep(OpBuilder &ob, Value s, Value vRow,
+                                                       Value m, Value l, Value acc) {
+  auto accType = cast<VectorType>(acc.getType());
+  double negInf = -std::numeric_limits<double>::infinity();
+  // One exp per key: a score above the running max rescales the old sums by
+  // exp(m - s) and weighs the key 1; otherwise the key weighs exp(s - m).
+  Value raises = ob.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OGT, s, m);
+  auto update = ob.create<scf::IfOp>(
+      loc, raises,
+      [&](OpBuilder &rb, Location) {
+        Value corr = rb.create<math::ExpOp>(loc, rb.create<arith::SubFOp>(loc, m, s));
+        Value lNew = rb.create<arith::AddFOp>(loc, rb.create<arith::MulFOp>(loc, l, corr), f32c(rb, 1));
+        Value accNew = rb.create<vector::FMAOp>(
+            loc, acc, rb.create<vector::BroadcastOp>(loc, accType, corr), vRow);
+        rb.create<scf::YieldOp>(loc, ValueRange{s, lNew, accNew});
+      },
+      [&](OpBuilder &nb, Location) {
+        // s <= m: a -inf score adds nothing (with m = -inf, exp would be NaN).
+        Value valid = nb.create<arith::CmpFOp>(loc, arith::CmpFPredicate::UNE, s, f32c(nb, negInf));
+        Value p = nb.create<math::ExpOp>(loc, nb.create<arith::SubFOp>(loc, s, m));
+        p = nb.create<arith::SelectOp>(loc, valid, p, f32c(nb, 0));
+        Value lNew = nb.create<arith::AddFOp>(loc, l, p);
+        Value accNew = nb.create<vector::FMAOp>(
+            loc, nb.create<vector::BroadcastOp>(loc, accType, p), vRow, acc);
+        nb.create<scf::YieldOp>(loc, ValueRange{m, lNew, accNew});
+      });
+  return {update.getResult(0), update.getResult(1), update.getResult(2)};
+}
+
+SmallVector<Value, 3> KernelEmitter::applyNormalizer(OpBuilder &ob, Value head, Value m,
+                                                     Value l, Value acc) {
+  double negInf = -std::numeric_limits<double>::infinity();
+  Value extra;
+  if (auto sinks = dyn_cast<SoftmaxSinksAttr>(variant.getNormalizer())) {
+    Value logits = inputArgs.lookup(sinks.getSinks());
+    Value n = ob.create<memref::DimOp>(loc, logits, 0);
+    Value ok = ob.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, head, n);
+    auto ifOp = ob.create<scf::IfOp>(
+        loc, ok,
+        [&](OpBuilder &tb, Location) {
+          tb.create<scf::YieldOp>(loc, ValueRange{toF32(tb, tb.create<memref::LoadOp>(loc, logits, head))});
+        },
+        [&](OpBuilder &eb, Location) { eb.create<scf::YieldOp>(loc, ValueRange{f32c(eb, negInf)}); });
+    extra = ifOp.getResult(0);
+  } else if (isa<OffByOneAttr>(variant.getNormalizer())) {
+    extra = f32c(ob, 0);
+  }
+  if (!extra)
+    return {m, l, acc};
+  auto accType = cast<VectorType>(acc.getType());
+  Value mTot = ob.create<arith::MaximumFOp>(loc, m, extra);
+  // exp(m - mTot) with m = mTot = -inf would be NaN; l is 0 then.
+  Value mIsInf = ob.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ, m, f32c(ob, negInf));
+  Value corr = ob.create<arith::SelectOp>(
+      loc, mIsInf, f32c(ob, 0), ob.create<math::ExpOp>(loc, ob.create<arith::SubFOp>(loc, m, mTot)));
+  Value extraIsInf = ob.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ, extra, f32c(ob, negInf));
+  Value pe = ob.create<arith::SelectOp>(
+      loc, extraIsInf, f32c(ob, 0),
+      ob.create<math::ExpOp>(loc, ob.create<arith::SubFOp>(loc, extra, mTot)));
+  l = ob.create<arith::AddFOp>(loc, ob.create<arith::MulFOp>(loc, l, corr), pe);
+  acc = ob.create<arith::MulFOp>(loc, acc, ob.create<vector::BroadcastOp>(loc, accType, corr));
+  return {mTot, l, acc};
+}
+
+SmallVector<KernelEmitter::HeadSegment> KernelEmitter::headSegments() {
+  int64_t H = variant.getShape().getHeads();
+  std::set<int64_t> cuts = {0, H};
+  for (Attribute a : variant.getMasks()) {
+    auto m = cast<HeadMaskAttr>(a);
+    cuts.insert(m.getHeadBegin());
+    cuts.insert(m.getHeadEnd());
+  }
+  for (Attribute a : variant.getScores()) {
+    auto s = cast<HeadScoreAttr>(a);
+    cuts.insert(s.getHeadBegin());
+    cuts.insert(s.getHeadEnd());
+  }
+  std::vector<int64_t> bounds(cuts.begin(), cuts.end());
+  SmallVector<HeadSegment> segments;
+  for (size_t i = 0; i + 1 < bounds.size(); ++i) {
+    HeadSegment seg{bounds[i], bounds[i + 1], {}, nullptr};
+    for (Attribute a : variant.getMasks())
+      if (auto m = cast<HeadMaskAttr>(a); m.getHeadBegin() <= seg.begin && seg.begin < m.getHeadEnd())
+        seg.mask = m.getMask();
+    for (Attribute a : variant.getScores())
+      if (auto s = cast<HeadScoreAttr>(a); s.getHeadBegin() <= seg.begin && seg.begin < s.getHeadEnd())
+        seg.score = &variant.getExprs()[s.getRegion()];
+    segments.push_back(seg);
+  }
+  return segments;
+}

@@ -94,6 +94,26 @@ protected:
   std::pair<Value, Value> maskInterval(OpBuilder &ob, MaskAttrInterface mask,
                                        Value qPos);
 
+  // Online softmax, shared by the decode kernels (one key at a time).
+  /// dot * scale, then the head's score expression and the position bias.
+  Value emitScore(OpBuilder &ob, Value dot, const PairIndices &ix, Region *scoreRegion);
+  /// One key of an online softmax: returns the new (max, sum, acc) after a
+  /// key with score `s` and value row `vRow` (vector<Dv x f32>).
+  SmallVector<Value, 3> onlineSoftmaxStep(OpBuilder &ob, Value s, Value vRow, Value m,
+                                          Value l, Value acc);
+  /// Folds the normalizer's extra logit (sink logits, off-by-one) of head
+  /// `head` into (max, sum, acc); a no-op for plain softmax.
+  SmallVector<Value, 3> applyNormalizer(OpBuilder &ob, Value head, Value m, Value l,
+                                        Value acc);
+  /// The head segments [h0, h1) that share one mask and one score
+  /// expression, with that mask (null = all pairs) and score region.
+  struct HeadSegment {
+    int64_t begin, end;
+    MaskAttrInterface mask;
+    Region *score;
+  };
+  SmallVector<HeadSegment> headSegments();
+
   VariantOp variant;
   ModuleOp module;
   OpBuilder b;

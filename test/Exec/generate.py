@@ -20,8 +20,11 @@ LOW_PRECISION = {
     "mistral_7b": "sliding window",
     "mpt_7b": "ALiBi",
     "gemma2_9b_global": "softcap",
+    "streaming_llm": "ring cache with sinks",
+    "fp8_cache": "fp8 paged cache",
+    "int8_kv_cache": "int8 head-major cache",
 }
-LOW_PRECISION_CONFIGS = ["square", "chunk", "decode", "edge", "hot"]
+LOW_PRECISION_CONFIGS = ["square", "chunk", "decode", "edge", "hot", "cache_decode", "cache_wrap"]
 TOL = {"f32": "1e-04", "bf16": "1e-02", "f16": "2e-03"}
 LSE_TOL = {"f32": "1e-05", "bf16": "1e-03", "f16": "1e-03"}
 

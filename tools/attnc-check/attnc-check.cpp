@@ -177,7 +177,20 @@ struct Config {
   int64_t lq = 0, lk = 0;
   std::vector<int64_t> positions; // empty: default positions
   double qGain = 1.0;             // multiplies Q (large logits for softcap)
+  // Cache kernels (`attnc exec --decode`): K/V appended to the spec's cache
+  // `appendChunk` tokens per call, then one decode step per query (each
+  // after appending its own key), the keys split `splits` ways.
+  bool decode = false;
+  int64_t splits = 3, appendChunk = 7;
 };
+
+/// Whether the spec's cache layout has decode kernels (docs/kernels.md).
+bool cacheKernelsSupported(const Spec &s) {
+  const CacheQuant &q = s.cache.quant;
+  return q.kind == QuantKind::None ||
+         ((q.kind == QuantKind::Int8 || q.kind == QuantKind::FP8) &&
+          q.granularity == QuantGranularity::PerToken);
+}
 
 /// The largest distance or position a mask's structure depends on, so the
 /// `edge` configuration can straddle every boundary.
@@ -255,6 +268,31 @@ std::vector<Config> configsFor(const Spec &spec, std::vector<std::string> &notes
     if (any)
       cs.push_back({"hot", 37, 37, {}, 8.0}); // logits ~8x: softcap bends
   }
+  if (!cacheKernelsSupported(spec)) {
+    notes.push_back("cache_*: no decode kernels for this cache's quantization yet, skipped");
+    return cs;
+  }
+  // Cache kernels: ragged append chunks, several pages, empty splits.
+  auto cacheCfg = [](std::string name, int64_t lq, int64_t lk, int64_t splits, int64_t chunk) {
+    Config c{std::move(name), lq, lk, {}, 1.0};
+    c.decode = true;
+    c.splits = splits;
+    c.appendChunk = chunk;
+    return c;
+  };
+  cs.push_back(cacheCfg("cache_decode", 4, 75, 3, 7));
+  cs.push_back(cacheCfg("cache_single", 1, 1, 4, 7));
+  if (spec.cache.kind == CacheKind::Ring) {
+    // Past the ring's capacity: window tokens are overwritten.
+    int64_t slots = spec.cache.sinks + spec.cache.window;
+    cs.push_back(cacheCfg("cache_wrap", 3, slots + 37, 5, 64));
+  }
+  if (extent + 40 > 75 && extent + 40 <= 9000)
+    cs.push_back(cacheCfg("cache_edge", 3, extent + 40, 4, 64));
+  if (P.kind == PositionKind::RoPE && P.remap.kind != RopeRemapKind::None)
+    cs.push_back(cacheCfg("cache_remap", 3, P.remap.window + 40, 3, 64));
+  if (hasDynamicRope(spec) && P.scaling.originalContext <= 4096)
+    cs.push_back(cacheCfg("cache_long_context", 2, P.scaling.originalContext + 8, 2, 512));
   return cs;
 }
 
@@ -275,6 +313,7 @@ struct Checker {
     ReferenceInputs in;
     std::vector<double> out, lse;
     bool ok = false;
+    Config cfg; // set for cache (decode) runs
   };
 
   bool writeArray(const std::string &path, const NpyArray &a) {
@@ -413,6 +452,11 @@ struct Checker {
     // attnc exec.
     std::vector<std::string> args = {attnc, "exec", specPath, "--q", qPath, "--k", kPath,
                                      "--v", vPath, "--out", outPath, "--dtype", dtypeName};
+    if (cfg.decode) {
+      run.cfg = cfg;
+      args.insert(args.end(), {"--decode", "--splits", std::to_string(cfg.splits),
+                               "--append-chunk", std::to_string(cfg.appendChunk)});
+    }
     if (!cfg.positions.empty()) {
       args.push_back("--positions");
       args.push_back(posPath);
@@ -466,6 +510,76 @@ struct Checker {
     return true;
   }
 
+  /// The reference of a cache run: query i attends over the cache right
+  /// after token T - 1 = Lk - Lq + i was appended (semantics.md §8): all T
+  /// tokens, or a ring's sinks and last W tokens at their positions inside
+  /// the cache; keys rotated when written (on_write, scaled for the length
+  /// after their append call) or at read; values and keys rounded to the
+  /// cache type and quantized per token as the cache stores them.
+  bool referenceDecode(const Spec &spec, const Run &run, ReferenceResult &ref,
+                       std::string &err) {
+    const int64_t H = spec.heads, G = spec.kvHeads, D = spec.headDim, Dv = spec.valueDim;
+    const int64_t lq = run.in.lq, lk = run.in.lk, pre = lk - lq, C = run.cfg.appendChunk;
+    const Cache &cache = spec.cache;
+    const bool rope = spec.position.kind == PositionKind::RoPE && spec.position.rotaryDim > 0;
+    const bool onWrite = rope && spec.position.apply == RopeApply::OnWrite;
+    const bool ring = cache.kind == CacheKind::Ring;
+    // What the cache holds for every token.
+    std::vector<double> kStored = run.in.k, vStored = run.in.v;
+    for (int64_t t = 0; t < lk; ++t) {
+      int64_t callEnd = t < pre ? std::min(pre, (t / C + 1) * C) : t + 1;
+      for (int64_t g = 0; g < G; ++g) {
+        double *kr = &kStored[(t * G + g) * D];
+        if (onWrite) {
+          referenceRotate(spec, kr, t, callEnd);
+          for (int64_t c = 0; c < D; ++c)
+            kr[c] = roundToDType(kr[c], dtype);
+        }
+        referenceQuantizeRow(cache.quant, kr, D);
+        referenceQuantizeRow(cache.quant, &vStored[(t * G + g) * Dv], Dv);
+      }
+    }
+    ref.out.assign(lq * H * Dv, 0.0);
+    ref.lse.assign(lq * H, -kInf);
+    ref.fullyMasked.assign(lq * H, 0);
+    for (int64_t i = 0; i < lq; ++i) {
+      const int64_t T = pre + i + 1;
+      std::vector<int64_t> resident;
+      if (ring) {
+        for (int64_t t = 0; t < std::min(T, cache.sinks); ++t)
+          resident.push_back(t);
+        for (int64_t t = std::max(cache.sinks, T - cache.window); t < T; ++t)
+          resident.push_back(t);
+      } else {
+        for (int64_t t = 0; t < T; ++t)
+          resident.push_back(t);
+      }
+      const int64_t R = resident.size();
+      ReferenceInputs in;
+      in.lq = 1;
+      in.lk = R;
+      in.inputs = run.in.inputs;
+      in.batch = 0;
+      in.seqLen = R;
+      in.keysRotated = onWrite;
+      in.q.assign(run.in.q.begin() + i * H * D, run.in.q.begin() + (i + 1) * H * D);
+      for (int64_t r = 0; r < R; ++r) {
+        int64_t t = resident[r];
+        in.k.insert(in.k.end(), kStored.begin() + t * G * D, kStored.begin() + (t + 1) * G * D);
+        in.v.insert(in.v.end(), vStored.begin() + t * G * Dv, vStored.begin() + (t + 1) * G * Dv);
+        in.kPos.push_back(ring && rope ? r : t);
+      }
+      in.qPos = {ring && rope ? R - 1 : T - 1};
+      ReferenceResult one;
+      if (!referenceAttention(spec, in, one, err))
+        return false;
+      std::copy(one.out.begin(), one.out.end(), ref.out.begin() + i * H * Dv);
+      std::copy(one.lse.begin(), one.lse.end(), ref.lse.begin() + i * H);
+      std::copy(one.fullyMasked.begin(), one.fullyMasked.end(), ref.fullyMasked.begin() + i * H);
+    }
+    return true;
+  }
+
   struct Verdict {
     double relErr = 0, lseErr = 0;
     bool pass = true, lsePass = true;
@@ -478,7 +592,8 @@ struct Checker {
     Verdict vd;
     ReferenceResult ref;
     std::string err;
-    refOk = referenceAttention(spec, run.in, ref, err);
+    refOk = run.cfg.decode ? referenceDecode(spec, run, ref, err)
+                           : referenceAttention(spec, run.in, ref, err);
     if (!refOk) {
       vd.pass = false;
       vd.why = "reference: " + err;
@@ -647,6 +762,13 @@ std::vector<Planted> plantedBugs() {
        [](Spec &s) { s.position.layout = RopeLayout::HalfSplit; }},
       {"t5 unidirectional", "t5_bias", "square",
        [](Spec &s) { s.position.bidirectional = false; }},
+      // Cache kernels: the reference must model the cache, not just attention.
+      {"fp8 quantization ignored", "fp8_cache", "cache_decode",
+       [](Spec &s) { s.cache.quant.kind = QuantKind::None; }},
+      {"int8 read as fp8", "int8_kv_cache", "cache_decode",
+       [](Spec &s) { s.cache.quant.kind = QuantKind::FP8; s.cache.quant.format = FP8Format::E5M2; }},
+      {"ring window-1", "streaming_llm", "cache_wrap", [](Spec &s) { s.cache.window -= 1; }},
+      {"ring sinks-1", "streaming_llm", "cache_wrap", [](Spec &s) { s.cache.sinks -= 1; }},
       {"document ignored", "packed_documents", "square",
        [](Spec &s) {
          for (HeadMask &m : s.masks)

@@ -26,6 +26,9 @@
 #include <cmath>
 #include <cstring>
 #include <algorithm>
+#include <climits>
+#include <deque>
+#include <random>
 #include <functional>
 #include <map>
 #include <thread>
@@ -182,6 +185,220 @@ bool readTokens(const std::string &path, const char *what, int64_t heads,
   }
   return true;
 }
+
+/// Packed arguments of a C-interface entry point: memrefs are passed as a
+/// pointer to their descriptor, scalars by address.
+class PackedArgs {
+public:
+  PackedArgs &memref(void *descriptor) {
+    descriptors.push_back(descriptor);
+    packed.push_back(&descriptors.back());
+    return *this;
+  }
+  PackedArgs &scalar(void *address) {
+    packed.push_back(address);
+    return *this;
+  }
+  void **data() { return packed.data(); }
+
+private:
+  std::deque<void *> descriptors; // stable addresses
+  std::vector<void *> packed;
+};
+
+std::string describeError(llvm::Error e) {
+  std::string msg;
+  llvm::raw_string_ostream os(msg);
+  os << e;
+  return msg;
+}
+
+/// Why the spec's cache layout has no decode kernels yet (empty if it has).
+std::string unsupportedCache(const Spec &spec) {
+  const CacheQuant &q = spec.cache.quant;
+  if (q.kind == QuantKind::Int4)
+    return "int4 (KIVI) quantization";
+  if ((q.kind == QuantKind::Int8 || q.kind == QuantKind::FP8) &&
+      q.granularity == QuantGranularity::PerChannel)
+    return "per_channel quantization";
+  return "";
+}
+
+/// --decode: appends K/V to a cache in the spec's layout through the
+/// generated append kernel, then runs one decode step per query (each after
+/// appending its own token), with the KV split `splits` ways across threads
+/// and LSE-merged. The sequence sits at index 0 of a two-sequence cache whose
+/// unused storage is filled with NaN bytes, so a wrong slot shows.
+int runDecodeSteps(const Spec &spec, const ExecOptions &opts, mlir::ExecutionEngine &engine,
+                   const NpyArray &q, const NpyArray &k, const NpyArray &v,
+                   const std::vector<int64_t> &queryPositions,
+                   const std::vector<void *> &inputDescriptors) {
+  const int64_t H = spec.heads, Hkv = spec.kvHeads, D = spec.headDim, Dv = spec.valueDim;
+  const int64_t lq = q.shape[0], lk = k.shape[0];
+  if (lq > lk)
+    return error("--decode appends every query's own key first: Q has " + llvm::Twine(lq) +
+                 " tokens but K only " + llvm::Twine(lk));
+  if (std::string why = unsupportedCache(spec); !why.empty())
+    return error("spec '" + spec.name + "': decode kernels for " + why + " are not generated yet");
+  if (opts.splits == 0 || opts.appendChunk == 0)
+    return error("--splits and --append-chunk must be at least 1");
+  const Cache &c = spec.cache;
+  const bool quant = c.quant.kind != QuantKind::None;
+  const bool paged = c.kind == CacheKind::Paged, ring = c.kind == CacheKind::Ring;
+  const bool hnd = c.layout == CacheLayout::HND && !ring;
+  const int64_t B = 2, seq = 0;
+  int64_t rows = B, slots = 0, maxPages = 0;
+  std::vector<int32_t> table;
+  if (ring) {
+    slots = c.sinks + c.window;
+  } else if (paged) {
+    slots = c.pageSize;
+    int64_t needed = (lk + slots - 1) / slots;
+    rows = needed + 3; // spare pages stay NaN
+    maxPages = needed + 1;
+    std::vector<int32_t> order(rows);
+    for (int64_t i = 0; i < rows; ++i)
+      order[i] = i;
+    std::mt19937_64 rng(opts.seed);
+    std::shuffle(order.begin(), order.end(), rng);
+    table.assign(B * maxPages, -1);
+    for (int64_t p = 0; p < needed; ++p)
+      table[seq * maxPages + p] = order[p];
+  } else {
+    slots = c.capacity > 0 ? c.capacity : lk;
+  }
+  size_t kBytes = quant ? 1 : dtypeBytes(spec.kType), vBytes = quant ? 1 : dtypeBytes(spec.vType);
+  std::vector<char> kCache(rows * slots * Hkv * D * kBytes, (char)0xFF);
+  std::vector<char> vCache(rows * slots * Hkv * Dv * vBytes, (char)0xFF);
+  std::vector<int64_t> posCache(rows * slots, INT64_MIN / 2);
+  std::vector<float> kScales(quant ? rows * slots * Hkv : 0, NAN), vScales(kScales.size(), NAN);
+  auto tokenShape = [&](int64_t dim) {
+    return hnd ? std::vector<int64_t>{rows, Hkv, slots, dim} : std::vector<int64_t>{rows, slots, Hkv, dim};
+  };
+  auto kcD = describe<4>(kCache.data(), tokenShape(D));
+  auto vcD = describe<4>(vCache.data(), tokenShape(Dv));
+  auto pcD = describe<2>(posCache.data(), {rows, slots});
+  auto ksD = describe<3>(kScales.data(), {rows, slots, Hkv});
+  auto vsD = describe<3>(vScales.data(), {rows, slots, Hkv});
+  auto tableD = describe<2>(table.data(), {B, maxPages});
+  auto addCache = [&](PackedArgs &a) {
+    a.memref(&kcD).memref(&vcD).memref(&pcD);
+    if (quant)
+      a.memref(&ksD).memref(&vsD);
+    if (paged)
+      a.memref(&tableD);
+  };
+  std::string prefix = "_mlir_ciface_" + spec.name;
+  auto appendFn = engine.lookupPacked(prefix + "_append");
+  auto splitFn = engine.lookupPacked(prefix + "_decode_split");
+  auto mergeFn = engine.lookupPacked(prefix + "_decode_merge");
+  if (!appendFn || !splitFn || !mergeFn) {
+    std::string msg;
+    for (auto *fn : {&appendFn, &splitFn, &mergeFn})
+      if (!*fn)
+        msg = describeError(fn->takeError());
+    return error("kernel entry point missing: " + msg);
+  }
+  std::vector<double> kAll = k.asDoubles(), vAll = v.asDoubles(), qAll = q.asDoubles();
+  int64_t len = 0;
+  // Appends tokens [len, end) of K/V at positions j.
+  auto append = [&](int64_t end) -> int {
+    int64_t n = end - len;
+    std::vector<double> kPart(kAll.begin() + len * Hkv * D, kAll.begin() + end * Hkv * D);
+    std::vector<double> vPart(vAll.begin() + len * Hkv * Dv, vAll.begin() + end * Hkv * Dv);
+    std::vector<char> kBuf = encode(kPart, spec.kType), vBuf = encode(vPart, spec.vType);
+    std::vector<int64_t> pos(n);
+    for (int64_t i = 0; i < n; ++i)
+      pos[i] = len + i;
+    auto kD = describe<3>(kBuf.data(), {n, Hkv, D});
+    auto vD = describe<3>(vBuf.data(), {n, Hkv, Dv});
+    auto posD = describe<1>(pos.data(), {n});
+    int64_t seqArg = seq, lenArg = len;
+    int32_t status = -1;
+    PackedArgs a;
+    a.memref(&kD).memref(&vD).memref(&posD);
+    addCache(a);
+    a.scalar(&seqArg).scalar(&lenArg).scalar(&status);
+    (*appendFn)(a.data());
+    if (status == 1)
+      return error("appending tokens " + llvm::Twine(len) + ".." + llvm::Twine(end - 1) +
+                   " exceeds the cache capacity of " + llvm::Twine(slots) + " tokens");
+    if (status != 0)
+      return error("the append kernel refused tokens " + llvm::Twine(len) + ".." +
+                   llvm::Twine(end - 1) + " (status " + llvm::Twine(status) + ")");
+    len = end;
+    return 0;
+  };
+  for (int64_t end = std::min(lk - lq, (int64_t)opts.appendChunk); len < lk - lq;
+       end = std::min(lk - lq, end + (int64_t)opts.appendChunk))
+    if (int rc = append(end))
+      return rc;
+
+  const int64_t S = opts.splits;
+  unsigned threads = opts.threads ? opts.threads : std::max(1u, std::thread::hardware_concurrency());
+  std::vector<float> result(lq * H * Dv), lseResult(lq * H);
+  for (int64_t i = 0; i < lq; ++i) {
+    if (int rc = append(len + 1))
+      return rc;
+    std::vector<double> qRows(B * H * D);
+    for (int64_t b = 0; b < B; ++b)
+      std::copy(qAll.begin() + i * H * D, qAll.begin() + (i + 1) * H * D, qRows.begin() + b * H * D);
+    std::vector<char> qBuf = encode(qRows, spec.qType);
+    std::vector<int64_t> qPos(B, queryPositions[i]), lens(B, 0);
+    lens[seq] = len;
+    std::vector<float> pout(B * S * H * Dv), plse(B * S * H);
+    std::vector<char> outBuf(B * H * Dv * dtypeBytes(spec.outType));
+    std::vector<float> lse(B * H);
+    auto qD = describe<3>(qBuf.data(), {B, H, D});
+    auto qpD = describe<1>(qPos.data(), {B});
+    auto lensD = describe<1>(lens.data(), {B});
+    auto poutD = describe<4>(pout.data(), {B, S, H, Dv});
+    auto plseD = describe<3>(plse.data(), {B, S, H});
+    auto outD = describe<3>(outBuf.data(), {B, H, Dv});
+    auto lseD = describe<2>(lse.data(), {B, H});
+    // Caller-supplied parallelism over the (sequence, KV head, split) items.
+    int64_t work = B * Hkv * S;
+    unsigned n = std::max<int64_t>(1, std::min<int64_t>(threads, work));
+    std::vector<std::thread> pool;
+    for (unsigned t = 0; t < n; ++t)
+      pool.emplace_back([&, t] {
+        int64_t begin = work * t / n, end = work * (t + 1) / n;
+        PackedArgs a;
+        a.memref(&qD).memref(&qpD);
+        addCache(a);
+        a.memref(&lensD);
+        for (void *in : inputDescriptors)
+          a.memref(in);
+        a.memref(&poutD).memref(&plseD).scalar(&begin).scalar(&end);
+        (*splitFn)(a.data());
+      });
+    for (std::thread &t : pool)
+      t.join();
+    int64_t begin = 0, end = B * H;
+    PackedArgs m;
+    m.memref(&poutD).memref(&plseD);
+    for (void *in : inputDescriptors)
+      m.memref(in);
+    m.memref(&outD);
+    if (spec.lse)
+      m.memref(&lseD);
+    m.scalar(&begin).scalar(&end);
+    (*mergeFn)(m.data());
+    std::vector<float> out = decode(outBuf, spec.outType);
+    std::copy(out.begin() + seq * H * Dv, out.begin() + (seq + 1) * H * Dv, result.begin() + i * H * Dv);
+    std::copy(lse.begin() + seq * H, lse.begin() + (seq + 1) * H, lseResult.begin() + i * H);
+  }
+  std::string err;
+  if (!writeNpy(opts.out, makeNpyF32({lq, H, Dv}, result), err))
+    return error(err);
+  if (!opts.lseOut.empty()) {
+    if (!spec.lse)
+      return error("--lse-out needs a spec with 'lse = true'");
+    if (!writeNpy(opts.lseOut, makeNpyF32({lq, H}, lseResult), err))
+      return error(err);
+  }
+  return 0;
+}
 } // namespace
 
 int attnc::runExec(const Spec &specIn, const ExecOptions &opts) {
@@ -293,6 +510,23 @@ int attnc::runExec(const Spec &specIn, const ExecOptions &opts) {
     return error("JIT compilation failed: " + msg);
   }
 
+  std::vector<Descriptor<1>> in1;
+  std::vector<Descriptor<2>> in2;
+  in1.reserve(spec.inputs.size());
+  in2.reserve(spec.inputs.size());
+  std::vector<void *> inputDescriptors;
+  for (size_t n = 0; n < spec.inputs.size(); ++n) {
+    if (inputShapes[n].size() == 1) {
+      in1.push_back(describe<1>(inputData[n].data(), inputShapes[n]));
+      inputDescriptors.push_back(&in1.back());
+    } else {
+      in2.push_back(describe<2>(inputData[n].data(), inputShapes[n]));
+      inputDescriptors.push_back(&in2.back());
+    }
+  }
+  if (opts.decode)
+    return runDecodeSteps(spec, opts, **engine, q, k, v, qPos, inputDescriptors);
+
   // Buffers in the kernel's element types.
   std::vector<char> qBuf = encode(q.asDoubles(), spec.qType);
   std::vector<char> kBuf = encode(k.asDoubles(), spec.kType);
@@ -340,25 +574,13 @@ int attnc::runExec(const Spec &specIn, const ExecOptions &opts) {
     return error("running the kernel failed: " + msg);
   }
 
-  std::vector<Descriptor<1>> in1;
-  std::vector<Descriptor<2>> in2;
-  in1.reserve(spec.inputs.size());
-  in2.reserve(spec.inputs.size());
   std::vector<void *> rowPointers = {&qfD, &kfD};
   if (twoBranches) {
     rowPointers.push_back(&qgD);
     rowPointers.push_back(&kgD);
   }
   rowPointers.insert(rowPointers.end(), {&vD, &qpD, &kpD});
-  for (size_t n = 0; n < spec.inputs.size(); ++n) {
-    if (inputShapes[n].size() == 1) {
-      in1.push_back(describe<1>(inputData[n].data(), inputShapes[n]));
-      rowPointers.push_back(&in1.back());
-    } else {
-      in2.push_back(describe<2>(inputData[n].data(), inputShapes[n]));
-      rowPointers.push_back(&in2.back());
-    }
-  }
+  rowPointers.insert(rowPointers.end(), inputDescriptors.begin(), inputDescriptors.end());
   rowPointers.push_back(&outD);
   if (spec.lse)
     rowPointers.push_back(&lseD);

@@ -14,10 +14,16 @@ struct ExecOptions {
   std::string dtype; // empty: the spec's
   unsigned threads = 0; // 0: one per hardware thread
   std::map<std::string, std::string> inputs; // kernel input name -> .npy
+  // --decode: the cache kernels (append, then one decode step per query).
+  bool decode = false;
+  unsigned splits = 3;      // KV splits of each decode step
+  unsigned appendChunk = 7; // tokens per append call before the queries
+  uint64_t seed = 1;        // physical page order of a paged cache
 };
 
-/// Compiles `spec` in process and runs its prefill kernel; returns the exit
-/// code (errors are printed).
+/// Compiles `spec` in process and runs its prefill kernel, or with
+/// `decode` its append and decode kernels; returns the exit code (errors are
+/// printed).
 int runExec(const Spec &spec, const ExecOptions &options);
 
 } // namespace attnc

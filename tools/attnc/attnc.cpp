@@ -101,6 +101,17 @@ cl::opt<unsigned> execThreads("threads",
                                cl::init(0), cl::sub(execCommand));
 cl::list<std::string> execInputs("input", cl::desc("Kernel input NAME=FILE.npy"),
                                  cl::sub(execCommand));
+cl::opt<bool> execDecode("decode",
+                         cl::desc("Run the cache kernels: append K/V to the spec's cache, "
+                                  "then one decode step per query"),
+                         cl::sub(execCommand));
+cl::opt<unsigned> execSplits("splits", cl::desc("--decode: KV splits per sequence (LSE-merged)"),
+                             cl::init(3), cl::sub(execCommand));
+cl::opt<unsigned> execAppendChunk("append-chunk",
+                                  cl::desc("--decode: tokens per append call before the queries"),
+                                  cl::init(7), cl::sub(execCommand));
+cl::opt<uint64_t> execSeed("seed", cl::desc("--decode: seed of the physical page order"),
+                           cl::init(1), cl::sub(execCommand));
 } // namespace
 
 int main(int argc, char **argv) {
@@ -165,6 +176,10 @@ int main(int argc, char **argv) {
     options.dtype = execDType;
     options.positions = execPositions;
     options.threads = execThreads;
+    options.decode = execDecode;
+    options.splits = execSplits;
+    options.appendChunk = execAppendChunk;
+    options.seed = execSeed;
     for (const std::string &in : execInputs) {
       size_t eq = in.find('=');
       if (eq == std::string::npos || eq == 0) {

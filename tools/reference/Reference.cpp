@@ -413,7 +413,8 @@ bool attnc::referenceAttention(const Spec &spec, const ReferenceInputs &in,
   std::vector<std::vector<double>> kNear(Lk * G), kFar;
   for (int64_t j = 0; j < Lk; ++j)
     for (int64_t g = 0; g < G; ++g)
-      kNear[j * G + g] = rotated(&in.k[(j * G + g) * D], kPos[j]);
+      kNear[j * G + g] = in.keysRotated ? std::vector<double>(&in.k[(j * G + g) * D], &in.k[(j * G + g) * D] + D)
+                                        : rotated(&in.k[(j * G + g) * D], kPos[j]);
   if (remap != RopeRemapKind::None) {
     kFar.resize(Lk * G);
     for (int64_t j = 0; j < Lk; ++j)
@@ -527,4 +528,61 @@ bool attnc::referenceAttention(const Spec &spec, const ReferenceInputs &in,
     }
   }
   return true;
+}
+
+void attnc::referenceRotate(const Spec &spec, double *x, int64_t pos, int64_t seqLen) {
+  const Position &P = spec.position;
+  if (P.kind != PositionKind::RoPE || P.rotaryDim == 0)
+    return;
+  double af = P.scaling.kind == RopeScalingKind::YaRN || P.scaling.kind == RopeScalingKind::LongRoPE
+                  ? P.scaling.attentionFactor
+                  : 1.0;
+  std::vector<double> v(x, x + spec.headDim);
+  rotate(v, (double)pos, referenceInvFreq(P, seqLen), af, P.layout, P.rotaryDim);
+  std::copy(v.begin(), v.end(), x);
+}
+
+std::vector<double> attnc::referenceFP8Grid(FP8Format format) {
+  // e4m3fn: bias 7, 3 mantissa bits, code 0x7F is NaN; e5m2: bias 15, 2 bits,
+  // exponent 31 is inf/NaN.
+  const bool e4m3 = format == FP8Format::E4M3;
+  const int mbits = e4m3 ? 3 : 2, bias = e4m3 ? 7 : 15;
+  const int last = e4m3 ? 0x7E : 0x7B;
+  std::vector<double> grid;
+  for (int code = 0; code <= last; ++code) {
+    int e = code >> mbits, m = code & ((1 << mbits) - 1);
+    grid.push_back(e == 0 ? std::ldexp((double)m, 1 - bias - mbits)
+                          : std::ldexp(1.0 + (double)m / (1 << mbits), e - bias));
+  }
+  return grid;
+}
+
+void attnc::referenceQuantizeRow(const CacheQuant &quant, double *x, int64_t n) {
+  if (quant.kind == QuantKind::None)
+    return;
+  double a = 0;
+  for (int64_t c = 0; c < n; ++c)
+    a = std::max(a, std::fabs(x[c]));
+  if (quant.kind == QuantKind::Int8) {
+    const float scale = (float)a / 127.0f; // f32 division, as the scale is stored
+    for (int64_t c = 0; c < n; ++c) {
+      double q = scale == 0 ? 0 : std::nearbyint((double)((float)x[c] / scale));
+      q = std::min(127.0, std::max(-127.0, q));
+      x[c] = q * scale;
+    }
+    return;
+  }
+  // FP8: the nearest grid value (ties to the even code), saturating at F.
+  const std::vector<double> grid = referenceFP8Grid(quant.format);
+  const float scale = (float)a / (float)grid.back();
+  for (int64_t c = 0; c < n; ++c) {
+    double y = scale == 0 ? 0 : std::fabs((double)((float)x[c] / scale));
+    size_t best = 0;
+    for (size_t i = 1; i < grid.size(); ++i) {
+      double d = std::fabs(grid[i] - y), db = std::fabs(grid[best] - y);
+      if (d < db || (d == db && i % 2 == 0))
+        best = i;
+    }
+    x[c] = std::copysign(grid[best] * scale, x[c]);
+  }
 }

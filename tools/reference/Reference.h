@@ -41,6 +41,9 @@ struct ReferenceInputs {
   int64_t batch = 0;
   /// Current length for length-dependent RoPE scalings; < 0 means Lk.
   int64_t seqLen = -1;
+  /// Keys are already rotated (read from a cache written with RoPE
+  /// `on_write`): the reference uses them as they are.
+  bool keysRotated = false;
 };
 
 struct ReferenceResult {
@@ -67,6 +70,21 @@ int64_t referenceT5Bucket(int64_t relativePosition, bool bidirectional,
 bool referenceMaskKeeps(const Mask &mask, const Spec &spec,
                         const ReferenceInputs &inputs, int64_t head,
                         int64_t qPos, int64_t kPos);
+
+/// Rotates the `head_dim` values at `x` by the spec's RoPE at `pos`, with
+/// the scaling evaluated for length `seqLen` (what an `on_write` cache
+/// stores for a key). A no-op without RoPE.
+void referenceRotate(const Spec &spec, double *x, int64_t pos, int64_t seqLen);
+
+/// Replaces the `n` values of one cached row (one token, one KV head) by
+/// what a per-token quantized cache returns (semantics.md §8.4): int8
+/// symmetric or fp8 (nearest-even, saturating), with an f32 scale. A no-op
+/// for an unquantized cache.
+void referenceQuantizeRow(const CacheQuant &quant, double *x, int64_t n);
+
+/// The non-negative finite values of an FP8 format, by code (0..127 for
+/// e4m3fn without the NaN code, 0..123 for e5m2 without inf/NaN).
+std::vector<double> referenceFP8Grid(FP8Format format);
 
 /// Rounds `x` to the nearest bf16 / f16 / f32 value (ties to even), as the
 /// kernel sees its inputs when they are stored in that type.
