@@ -21,8 +21,13 @@ namespace mlir::attn {
 #define GEN_PASS_REGISTRATION
 #include "codegen/Passes.h.inc"
 
-/// attn-lower-to-loops followed by the standard conversions to the LLVM
-/// dialect (scf -> cf, vector, math, arith, memref, func -> llvm).
+/// The attn-specific lowerings: attn-lower-cache-kernels (decode, append)
+/// then attn-lower-to-loops (prefill); the result is memref/scf/vector code.
+void buildAttnToLoopsPipeline(OpPassManager &pm);
+/// The standard conversions from those loops to the LLVM dialect (scf -> cf,
+/// vector, math, arith, memref, func -> llvm).
+void buildLoopsToLLVMPipeline(OpPassManager &pm);
+/// Both of the above.
 void buildLowerToLLVMPipeline(OpPassManager &pm);
 
 /// attn-lower-to-loops, then the kernels moved into a gpu.module, lowered to

@@ -21,9 +21,17 @@
 
 using namespace mlir;
 
-void mlir::attn::buildLowerToLLVMPipeline(OpPassManager &pm) {
+void mlir::attn::buildAttnToLoopsPipeline(OpPassManager &pm) {
   pm.addPass(createAttnLowerCacheKernelsPass());
   pm.addPass(createAttnLowerToLoopsPass());
+}
+
+void mlir::attn::buildLowerToLLVMPipeline(OpPassManager &pm) {
+  buildAttnToLoopsPipeline(pm);
+  buildLoopsToLLVMPipeline(pm);
+}
+
+void mlir::attn::buildLoopsToLLVMPipeline(OpPassManager &pm) {
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   pm.addPass(createAttnApproximateMathPass());

@@ -116,7 +116,12 @@ private:
   void bindCache(ValueRange args, unsigned &next);
   SmallVector<Type> inputTypes();
   void bindInputs(ValueRange args, unsigned &next);
-  func::FuncOp makeFunc(StringRef suffix, ArrayRef<Type> args, ArrayRef<Type> results = {});
+  /// A kernel with a C interface; `names` become `attn.arg_name` argument
+  /// attributes, from which `attnc build` writes the header.
+  func::FuncOp makeFunc(StringRef suffix, ArrayRef<Type> args, ArrayRef<std::string> names,
+                        ArrayRef<Type> results = {});
+  SmallVector<std::string> cacheNames();
+  SmallVector<std::string> inputNames();
 
   /// (i0, i1): the first two indices of logical token `t` of sequence `seq`
   /// in the token buffers (sequence/page, token/slot).
@@ -133,6 +138,11 @@ private:
   Value pow2(OpBuilder &ob, Value e);
   Value splatI32(OpBuilder &ob, VectorType t, int64_t v);
 
+  /// Rotates keys [0, cnt) of the chunk `src` ([C, heads, D] f32) at
+  /// positions p0, p0 + 1, ... into `dst`: per pair, cos/sin at p0 and of
+  /// one step, then complex multiplication in f64 from key to key (the
+  /// drift over a chunk is ~1e-15, far below the f32 result).
+  void rotateConsecutive(OpBuilder &ob, Value src, Value p0, Value cnt, Value dst);
   void buildAppend();
   void buildSplit();
   void buildMerge();
@@ -160,11 +170,14 @@ void hoistStaticAllocas(func::FuncOp f) {
 }
 
 func::FuncOp CacheKernelBuilder::makeFunc(StringRef suffix, ArrayRef<Type> args,
-                                          ArrayRef<Type> results) {
+                                          ArrayRef<std::string> names, ArrayRef<Type> results) {
+  assert(args.size() == names.size() && "one name per argument");
   b.setInsertionPointToEnd(module.getBody());
   auto f = b.create<func::FuncOp>(loc, (variant.getSymName() + suffix).str(),
                                   b.getFunctionType(args, results));
   f->setAttr("llvm.emit_c_interface", UnitAttr::get(b.getContext()));
+  for (auto [i, name] : llvm::enumerate(names))
+    f.setArgAttr(i, "attn.arg_name", b.getStringAttr(name));
   b.setInsertionPointToStart(f.addEntryBlock());
   inputArgs.clear();
   return f;
@@ -192,6 +205,22 @@ SmallVector<Type> CacheKernelBuilder::cacheTypes() {
   if (L.kind == CacheLayoutInfo::Paged)
     t.push_back(MemRefType::get({dyn, dyn}, b.getI32Type()));
   return t;
+}
+
+SmallVector<std::string> CacheKernelBuilder::cacheNames() {
+  SmallVector<std::string> n = {"k_cache", "v_cache", "pos_cache"};
+  if (L.quant != CacheLayoutInfo::None)
+    n.append({"k_scale", "v_scale"});
+  if (L.kind == CacheLayoutInfo::Paged)
+    n.push_back("page_table");
+  return n;
+}
+
+SmallVector<std::string> CacheKernelBuilder::inputNames() {
+  SmallVector<std::string> n;
+  for (Attribute a : variant.getInputs())
+    n.push_back(cast<InputAttr>(a).getName().str());
+  return n;
 }
 
 void CacheKernelBuilder::bindCache(ValueRange args, unsigned &next) {
@@ -387,6 +416,62 @@ void CacheKernelBuilder::build() {
   buildDecode();
 }
 
+void CacheKernelBuilder::rotateConsecutive(OpBuilder &ob, Value src, Value p0, Value cnt,
+                                           Value dst) {
+  int64_t half = rope.getRotaryDim() / 2;
+  int64_t heads = cast<MemRefType>(src.getType()).getDimSize(1);
+  bool interleaved = rope.getLayout() == RopeLayout::Interleaved;
+  auto rowType = VectorType::get({D}, ob.getF32Type());
+  auto forRange = [&](OpBuilder &fb, Value lo, Value hi, ValueRange init,
+                      function_ref<SmallVector<Value>(OpBuilder &, Value, ValueRange)> body) {
+    return fb.create<scf::ForOp>(loc, lo, hi, idxc(fb, 1), init,
+                                 [&](OpBuilder &lb, Location, Value i, ValueRange carried) {
+                                   lb.create<scf::YieldOp>(loc, body(lb, i, carried));
+                                 });
+  };
+  // Dimensions past rotary_dim pass through.
+  forRange(ob, idxc(ob, 0), cnt, {}, [&](OpBuilder &lb, Value jj, ValueRange) {
+    forRange(lb, idxc(lb, 0), idxc(lb, heads), {}, [&](OpBuilder &hb, Value e, ValueRange) {
+      SmallVector<Value> at = {jj, e, idxc(hb, 0)};
+      hb.create<vector::StoreOp>(loc, hb.create<vector::LoadOp>(loc, rowType, src, at), dst, at);
+      return SmallVector<Value>{};
+    });
+    return SmallVector<Value>{};
+  });
+  Value p0f = ob.create<arith::SIToFPOp>(loc, ob.getF64Type(), p0);
+  Value af = f64c(ob, freqs.attentionFactor);
+  forRange(ob, idxc(ob, 0), idxc(ob, half), {}, [&](OpBuilder &pb, Value j, ValueRange) {
+    Value inv = pb.create<memref::LoadOp>(loc, invFreq, j);
+    Value a0 = pb.create<arith::MulFOp>(loc, p0f, inv);
+    Value c0 = pb.create<math::CosOp>(loc, a0), s0 = pb.create<math::SinOp>(loc, a0);
+    Value cd = pb.create<math::CosOp>(loc, inv), sd = pb.create<math::SinOp>(loc, inv);
+    Value i0 = interleaved ? pb.create<arith::MulIOp>(loc, j, idxc(pb, 2)).getResult() : j;
+    Value i1 = pb.create<arith::AddIOp>(loc, i0, idxc(pb, interleaved ? 1 : half));
+    forRange(pb, idxc(pb, 0), idxc(pb, heads), {}, [&](OpBuilder &hb, Value e, ValueRange) {
+      forRange(hb, idxc(hb, 0), cnt, {c0, s0}, [&](OpBuilder &kb, Value jj, ValueRange cs) {
+        Value c = cs[0], s = cs[1];
+        Value cf = kb.create<arith::TruncFOp>(loc, kb.getF32Type(), kb.create<arith::MulFOp>(loc, c, af));
+        Value sf = kb.create<arith::TruncFOp>(loc, kb.getF32Type(), kb.create<arith::MulFOp>(loc, s, af));
+        Value x0 = kb.create<memref::LoadOp>(loc, src, ValueRange{jj, e, i0});
+        Value x1 = kb.create<memref::LoadOp>(loc, src, ValueRange{jj, e, i1});
+        Value y0 = kb.create<arith::SubFOp>(loc, kb.create<arith::MulFOp>(loc, x0, cf),
+                                            kb.create<arith::MulFOp>(loc, x1, sf));
+        Value y1 = kb.create<arith::AddFOp>(loc, kb.create<arith::MulFOp>(loc, x1, cf),
+                                            kb.create<arith::MulFOp>(loc, x0, sf));
+        kb.create<memref::StoreOp>(loc, y0, dst, ValueRange{jj, e, i0});
+        kb.create<memref::StoreOp>(loc, y1, dst, ValueRange{jj, e, i1});
+        Value cn = kb.create<arith::SubFOp>(loc, kb.create<arith::MulFOp>(loc, c, cd),
+                                            kb.create<arith::MulFOp>(loc, s, sd));
+        Value sn = kb.create<arith::AddFOp>(loc, kb.create<arith::MulFOp>(loc, s, cd),
+                                            kb.create<arith::MulFOp>(loc, c, sd));
+        return SmallVector<Value>{cn, sn};
+      });
+      return SmallVector<Value>{};
+    });
+    return SmallVector<Value>{};
+  });
+}
+
 /// append(k [n, Hkv, D], v [n, Hkv, Dv], pos [n], cache..., seq, len) -> i32:
 /// 0 on success; 1: past the contiguous capacity; 2: a page of the new
 /// tokens is missing from the page table (-1, out of range); 3: `seq` is
@@ -398,7 +483,10 @@ void CacheKernelBuilder::buildAppend() {
                             MemRefType::get({dyn}, b.getI64Type())};
   args.append(cacheTypes());
   args.append({b.getIndexType(), b.getIndexType()});
-  func::FuncOp f = makeFunc("_append", args, {b.getI32Type()});
+  SmallVector<std::string> names = {"k", "v", "pos"};
+  names.append(cacheNames());
+  names.append({"seq", "len"});
+  func::FuncOp f = makeFunc("_append", args, names, {b.getI32Type()});
   auto fa = f.getArguments();
   Value kIn = fa[0], vIn = fa[1], posIn = fa[2];
   unsigned next = 3;
@@ -510,7 +598,12 @@ void CacheKernelBuilder::buildSplit() {
   args.append(inputTypes());
   args.append({MemRefType::get({dyn, dyn, H, Dv}, b.getF32Type()),
                MemRefType::get({dyn, dyn, H}, b.getF32Type()), b.getIndexType(), b.getIndexType()});
-  func::FuncOp f = makeFunc("_decode_split", args);
+  SmallVector<std::string> names = {"q", "q_pos"};
+  names.append(cacheNames());
+  names.push_back("lens");
+  names.append(inputNames());
+  names.append({"part_out", "part_lse", "begin", "end"});
+  func::FuncOp f = makeFunc("_decode_split", args, names);
   auto fa = f.getArguments();
   Value qIn = fa[0], qPosIn = fa[1];
   unsigned next = 2;
@@ -521,16 +614,21 @@ void CacheKernelBuilder::buildSplit() {
   if (auto alibi = dyn_cast<AlibiAttr>(variant.getPosition()))
     alibiSlopes = constantTable("alibi_slopes", alibi.getSlopes().asArrayRef(), b.getF32Type());
 
+  // A work item covers a block of `hb` KV heads: all of them when a token's
+  // heads sit together in memory (nhd: one sequential stream per item), one
+  // for head-major pages. Chunks shrink so the gathered f32 rows stay in L1/L2.
+  const int64_t hb = L.hnd ? 1 : Hkv, blocks = Hkv / hb, hq = hb * group;
+  const int64_t C = std::max<int64_t>(8, kChunk / hb);
   Value B = b.create<memref::DimOp>(loc, qIn, 0);
   Value S = b.create<memref::DimOp>(loc, pout, 1);
-  Value perSeq = b.create<arith::MulIOp>(loc, S, idxc(b, Hkv));
+  Value perSeq = b.create<arith::MulIOp>(loc, S, idxc(b, blocks));
   Value endC = b.create<arith::MinUIOp>(loc, end, b.create<arith::MulIOp>(loc, B, perSeq));
   auto work = b.create<scf::ForOp>(loc, begin, endC, idxc(b, 1));
   b.setInsertionPointToStart(work.getBody());
   Value w = work.getInductionVar();
   Value seq = b.create<arith::DivUIOp>(loc, w, perSeq);
   Value rem = b.create<arith::RemUIOp>(loc, w, perSeq);
-  Value kvh = b.create<arith::DivUIOp>(loc, rem, S);
+  Value kvb = b.create<arith::DivUIOp>(loc, rem, S);
   Value split = b.create<arith::RemUIOp>(loc, rem, S);
   Value T = toIndex(b, b.create<memref::LoadOp>(loc, lens, seq));
   // Resident keys: all T, or for a ring the sinks plus the last W window
@@ -552,54 +650,61 @@ void CacheKernelBuilder::buildSplit() {
   if (rope)
     invFreq = loadInvFreqTable(b);
 
-  // The group's queries, rotated at the query position.
+  // The block's queries, rotated at the query position.
   auto strided = [&](Value src, ArrayRef<OpFoldResult> offs, ArrayRef<OpFoldResult> sizes) {
     SmallVector<OpFoldResult> strides(offs.size(), b.getIndexAttr(1));
     return b.create<memref::SubViewOp>(loc, src, offs, sizes, strides).getResult();
   };
-  Value h0 = b.create<arith::MulIOp>(loc, kvh, idxc(b, group));
+  Value kv0 = b.create<arith::MulIOp>(loc, kvb, idxc(b, hb));
+  Value h0 = b.create<arith::MulIOp>(loc, kv0, idxc(b, group));
   Value qGroup = strided(qIn, {seq, h0, b.getIndexAttr(0)},
-                         {b.getIndexAttr(1), b.getIndexAttr(group), b.getIndexAttr(D)});
+                         {b.getIndexAttr(1), b.getIndexAttr(hq), b.getIndexAttr(D)});
   Value qPosBuf = b.create<memref::AllocaOp>(loc, MemRefType::get({1}, b.getI64Type()));
   b.create<memref::StoreOp>(loc, qp, qPosBuf, idxc(b, 0));
-  auto groupType = MemRefType::get({1, group, D}, b.getF32Type());
+  auto groupType = MemRefType::get({1, hq, D}, b.getF32Type());
   Value qf = b.create<memref::AllocaOp>(loc, groupType);
-  rotateInto(b, qGroup, qPosBuf, qf, group, /*isQuery=*/true, 0);
+  rotateInto(b, qGroup, qPosBuf, qf, hq, /*isQuery=*/true, 0);
   Value qg;
   if (twoBranches) {
     qg = b.create<memref::AllocaOp>(loc, groupType);
-    rotateInto(b, qGroup, qPosBuf, qg, group, true, 1);
+    rotateInto(b, qGroup, qPosBuf, qg, hq, true, 1);
   }
-  // Online-softmax state per query head of the group.
-  Value mBuf = b.create<memref::AllocaOp>(loc, MemRefType::get({group}, b.getF32Type()));
-  Value lBuf = b.create<memref::AllocaOp>(loc, MemRefType::get({group}, b.getF32Type()));
-  Value accBuf = b.create<memref::AllocaOp>(loc, MemRefType::get({group, Dv}, b.getF32Type()));
+  // Online-softmax state per query head of the block.
+  Value mBuf = b.create<memref::AllocaOp>(loc, MemRefType::get({hq}, b.getF32Type()));
+  Value lBuf = b.create<memref::AllocaOp>(loc, MemRefType::get({hq}, b.getF32Type()));
+  Value accBuf = b.create<memref::AllocaOp>(loc, MemRefType::get({hq, Dv}, b.getF32Type()));
   auto accType = VectorType::get({Dv}, b.getF32Type());
   auto kVecType = VectorType::get({D}, b.getF32Type());
   Value zeroAcc = b.create<arith::ConstantOp>(loc, DenseElementsAttr::get(accType, b.getF32FloatAttr(0)));
-  for (int64_t g = 0; g < group; ++g) {
-    b.create<memref::StoreOp>(loc, f32c(b, negInf), mBuf, idxc(b, g));
-    b.create<memref::StoreOp>(loc, f32c(b, 0), lBuf, idxc(b, g));
-    b.create<vector::StoreOp>(loc, zeroAcc, accBuf, ValueRange{idxc(b, g), idxc(b, 0)});
-  }
-  auto chunkType = MemRefType::get({kChunk, 1, D}, b.getF32Type());
+  b.create<scf::ForOp>(loc, idxc(b, 0), idxc(b, hq), idxc(b, 1), ValueRange{},
+                       [&](OpBuilder &lb, Location, Value g, ValueRange) {
+                         lb.create<memref::StoreOp>(loc, f32c(lb, negInf), mBuf, g);
+                         lb.create<memref::StoreOp>(loc, f32c(lb, 0), lBuf, g);
+                         lb.create<vector::StoreOp>(loc, zeroAcc, accBuf, ValueRange{g, idxc(lb, 0)});
+                         lb.create<scf::YieldOp>(loc);
+                       });
+  auto chunkType = MemRefType::get({C, hb, D}, b.getF32Type());
   Value kRaw = b.create<memref::AllocaOp>(loc, chunkType);
   Value kNear = kRaw, kFar;
   if (rope && onRead)
     kNear = b.create<memref::AllocaOp>(loc, chunkType);
   if (twoBranches)
     kFar = b.create<memref::AllocaOp>(loc, chunkType);
-  Value vChunk = b.create<memref::AllocaOp>(loc, MemRefType::get({kChunk, Dv}, b.getF32Type()));
-  Value posChunk = b.create<memref::AllocaOp>(loc, MemRefType::get({kChunk}, b.getI64Type()));
+  Value vChunk = b.create<memref::AllocaOp>(loc, MemRefType::get({C, hb, Dv}, b.getF32Type()));
+  Value posChunk = b.create<memref::AllocaOp>(loc, MemRefType::get({C}, b.getI64Type()));
+  Value sChunk = b.create<memref::AllocaOp>(loc, MemRefType::get({C}, b.getF32Type()));
+  auto chunkVecType = VectorType::get({C}, b.getF32Type());
+  Value negInfChunk = b.create<arith::ConstantOp>(
+      loc, DenseElementsAttr::get(chunkVecType, b.getF32FloatAttr(negInf)));
 
   // This split's resident keys [r0, r1).
   Value per = b.create<arith::CeilDivUIOp>(loc, R, S);
   Value r0 = b.create<arith::MinUIOp>(loc, b.create<arith::MulIOp>(loc, split, per), R);
   Value r1 = b.create<arith::MinUIOp>(loc, b.create<arith::AddIOp>(loc, r0, per), R);
-  auto chunks = b.create<scf::ForOp>(loc, r0, r1, idxc(b, kChunk));
+  auto chunks = b.create<scf::ForOp>(loc, r0, r1, idxc(b, C));
   b.setInsertionPointToStart(chunks.getBody());
   Value c0 = chunks.getInductionVar();
-  Value cnt = b.create<arith::MinUIOp>(loc, idxc(b, kChunk), b.create<arith::SubIOp>(loc, r1, c0));
+  Value cnt = b.create<arith::MinUIOp>(loc, idxc(b, C), b.create<arith::SubIOp>(loc, r1, c0));
   {
     // Gather (and dequantize) the chunk.
     auto gather = b.create<scf::ForOp>(loc, idxc(b, 0), cnt, idxc(b, 1));
@@ -607,30 +712,77 @@ void CacheKernelBuilder::buildSplit() {
     b.setInsertionPointToStart(gather.getBody());
     Value jj = gather.getInductionVar();
     Value r = b.create<arith::AddIOp>(loc, c0, jj);
-    Value t = r;
-    if (ring) {
+    auto logical = [&](Value r) -> Value {
+      if (!ring)
+        return r;
       Value isSink = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, r, nSinks);
       Value winT = b.create<arith::AddIOp>(loc, winStart, b.create<arith::SubIOp>(loc, r, nSinks));
-      t = b.create<arith::SelectOp>(loc, isSink, r, winT);
-    }
+      return b.create<arith::SelectOp>(loc, isSink, r, winT);
+    };
+    Value t = logical(r);
     auto [i0, i1] = slotOf(b, seq, t);
-    b.create<vector::StoreOp>(loc, loadRow(b, true, i0, i1, kvh), kRaw, ValueRange{jj, idxc(b, 0), idxc(b, 0)});
-    b.create<vector::StoreOp>(loc, loadRow(b, false, i0, i1, kvh), vChunk, ValueRange{jj, idxc(b, 0)});
+    {
+      // Prefetch the rows one chunk ahead: the loads are the decode's cost,
+      // and a page table breaks the hardware prefetcher's streams.
+      Value ahead = b.create<arith::MinUIOp>(loc, b.create<arith::AddIOp>(loc, r, idxc(b, std::max<int64_t>(C, 16))),
+                                             b.create<arith::SubIOp>(loc, r1, idxc(b, 1)));
+      auto [a0, a1] = slotOf(b, seq, logical(ahead));
+      // One line per 64 bytes of the block's rows (nhd: one contiguous span).
+      for (bool key : {true, false}) {
+        Value buffer = key ? kc : vc;
+        int64_t bytes = cast<MemRefType>(buffer.getType()).getElementTypeBitWidth() / 8;
+        int64_t n = key ? D : Dv, step = std::max<int64_t>(1, 64 / bytes);
+        for (int64_t e = 0; e < hb; ++e)
+          for (int64_t c = 0; c < n; c += step) {
+            SmallVector<Value> at = rowIndices(b, a0, a1, b.create<arith::AddIOp>(loc, kv0, idxc(b, e)));
+            at.back() = idxc(b, c);
+            b.create<memref::PrefetchOp>(loc, buffer, at, /*isWrite=*/false, /*localityHint=*/3,
+                                         /*isDataCache=*/true);
+          }
+      }
+    }
+    b.create<scf::ForOp>(loc, idxc(b, 0), idxc(b, hb), idxc(b, 1), ValueRange{},
+                         [&](OpBuilder &eb, Location, Value e, ValueRange) {
+                           Value kvh = eb.create<arith::AddIOp>(loc, kv0, e);
+                           eb.create<vector::StoreOp>(loc, loadRow(eb, true, i0, i1, kvh), kRaw,
+                                                      ValueRange{jj, e, idxc(eb, 0)});
+                           eb.create<vector::StoreOp>(loc, loadRow(eb, false, i0, i1, kvh), vChunk,
+                                                      ValueRange{jj, e, idxc(eb, 0)});
+                           eb.create<scf::YieldOp>(loc);
+                         });
     Value kp = cachePositions ? toI64(b, r) : b.create<memref::LoadOp>(loc, pc, ValueRange{i0, i1}).getResult();
     b.create<memref::StoreOp>(loc, kp, posChunk, jj);
   }
   if (rope && onRead) {
     // Rotated at their attention positions, scaled for the current length.
     Value raw = strided(kRaw, {b.getIndexAttr(0), b.getIndexAttr(0), b.getIndexAttr(0)},
-                        {cnt, b.getIndexAttr(1), b.getIndexAttr(D)});
+                        {cnt, b.getIndexAttr(hb), b.getIndexAttr(D)});
     Value pos = strided(posChunk, {b.getIndexAttr(0)}, {cnt});
     auto view = [&](Value buf) {
       return strided(buf, {b.getIndexAttr(0), b.getIndexAttr(0), b.getIndexAttr(0)},
-                     {cnt, b.getIndexAttr(1), b.getIndexAttr(D)});
+                     {cnt, b.getIndexAttr(hb), b.getIndexAttr(D)});
     };
-    rotateInto(b, raw, pos, view(kNear), 1, /*isQuery=*/false, 0);
+    // Consecutive positions (always for a ring) take the angle recurrence:
+    // 4 sin/cos per pair and chunk instead of 2 per pair and key.
+    auto consecutive = b.create<scf::ForOp>(
+        loc, idxc(b, 1), cnt, idxc(b, 1), ValueRange{i1c(b, true)},
+        [&](OpBuilder &lb, Location, Value jj, ValueRange acc) {
+          Value p = lb.create<memref::LoadOp>(loc, posChunk, jj);
+          Value p0 = lb.create<memref::LoadOp>(loc, posChunk, idxc(lb, 0));
+          Value same = lb.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, p,
+                                                lb.create<arith::AddIOp>(loc, p0, toI64(lb, jj)));
+          lb.create<scf::YieldOp>(loc, ValueRange{lb.create<arith::AndIOp>(loc, acc[0], same)});
+        });
+    auto pick = b.create<scf::IfOp>(loc, consecutive.getResult(0), /*withElse=*/true);
+    {
+      OpBuilder::InsertionGuard ig(b);
+      b.setInsertionPointToStart(&pick.getThenRegion().front());
+      rotateConsecutive(b, kRaw, b.create<memref::LoadOp>(loc, posChunk, idxc(b, 0)), cnt, kNear);
+      b.setInsertionPointToStart(&pick.getElseRegion().front());
+      rotateInto(b, raw, pos, view(kNear), hb, /*isQuery=*/false, 0);
+    }
     if (twoBranches)
-      rotateInto(b, raw, pos, view(kFar), 1, false, 1);
+      rotateInto(b, raw, pos, view(kFar), hb, false, 1);
   }
   // Attend: every query head of the group over the chunk.
   Attribute remap = rope ? rope.getRemap() : Attribute();
@@ -638,10 +790,11 @@ void CacheKernelBuilder::buildSplit() {
   if (auto rr = dyn_cast_or_null<ReRopeRemapAttr>(remap)) remapWindow = rr.getWindow();
   if (auto se = dyn_cast_or_null<SelfExtendRemapAttr>(remap)) remapWindow = se.getWindow();
   for (const HeadSegment &segment : headSegments()) {
-    auto gLoop = b.create<scf::ForOp>(loc, idxc(b, 0), idxc(b, group), idxc(b, 1));
+    auto gLoop = b.create<scf::ForOp>(loc, idxc(b, 0), idxc(b, hq), idxc(b, 1));
     OpBuilder::InsertionGuard ig(b);
     b.setInsertionPointToStart(gLoop.getBody());
-    Value g = gLoop.getInductionVar();
+    Value g = gLoop.getInductionVar();           // query head within the block
+    Value e = b.create<arith::DivUIOp>(loc, g, idxc(b, group)); // its KV head
     Value h = b.create<arith::AddIOp>(loc, h0, g);
     Value inSegment = b.create<arith::AndIOp>(
         loc, b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::uge, h, idxc(b, segment.begin)),
@@ -653,34 +806,62 @@ void CacheKernelBuilder::buildSplit() {
       Value m0 = sb.create<memref::LoadOp>(loc, mBuf, g);
       Value l0 = sb.create<memref::LoadOp>(loc, lBuf, g);
       Value acc0 = sb.create<vector::LoadOp>(loc, accType, accBuf, ValueRange{g, idxc(sb, 0)});
-      auto keys = sb.create<scf::ForOp>(
-          loc, idxc(sb, 0), cnt, idxc(sb, 1), ValueRange{m0, l0, acc0},
-          [&](OpBuilder &kb, Location, Value jj, ValueRange carried) {
+      // 1. The chunk's scores (-inf where masked, and in the padding).
+      sb.create<vector::StoreOp>(loc, negInfChunk, sChunk, ValueRange{idxc(sb, 0)});
+      sb.create<scf::ForOp>(
+          loc, idxc(sb, 0), cnt, idxc(sb, 1), ValueRange{},
+          [&](OpBuilder &kb, Location, Value jj, ValueRange) {
             Value kp = kb.create<memref::LoadOp>(loc, posChunk, jj);
             PairIndices ix{seq, h, qp, kp, i64c(kb, 1), rI64};
             Value keep = segment.mask ? emitMask(kb, segment.mask, ix) : i1c(kb, true);
-            auto ifOp = kb.create<scf::IfOp>(
-                loc, keep,
-                [&](OpBuilder &tb, Location) {
-                  Value kRow = tb.create<vector::LoadOp>(loc, kVecType, kNear, ValueRange{jj, idxc(tb, 0), idxc(tb, 0)});
-                  Value qUse = qRow;
-                  if (twoBranches) {
-                    Value far = tb.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sge,
-                                                         tb.create<arith::SubIOp>(loc, qp, kp), i64c(tb, remapWindow));
-                    Value kRowFar = tb.create<vector::LoadOp>(loc, kVecType, kFar, ValueRange{jj, idxc(tb, 0), idxc(tb, 0)});
-                    qUse = tb.create<arith::SelectOp>(loc, far, qRowFar, qRow);
-                    kRow = tb.create<arith::SelectOp>(loc, far, kRowFar, kRow);
-                  }
-                  auto dotOp = tb.create<vector::ReductionOp>(loc, vector::CombiningKind::ADD,
-                                                              tb.create<arith::MulFOp>(loc, qUse, kRow));
-                  dotOp.setFastmath(arith::FastMathFlags::reassoc);
-                  Value s = emitScore(tb, dotOp, ix, segment.score);
-                  Value vRow = tb.create<vector::LoadOp>(loc, accType, vChunk, ValueRange{jj, idxc(tb, 0)});
-                  tb.create<scf::YieldOp>(loc, onlineSoftmaxStep(tb, s, vRow, carried[0], carried[1], carried[2]));
-                },
-                [&](OpBuilder &eb, Location) { eb.create<scf::YieldOp>(loc, carried); });
-            kb.create<scf::YieldOp>(loc, ifOp.getResults());
+            kb.create<scf::IfOp>(loc, keep, [&](OpBuilder &tb, Location) {
+              Value kRow = tb.create<vector::LoadOp>(loc, kVecType, kNear, ValueRange{jj, e, idxc(tb, 0)});
+              Value qUse = qRow;
+              if (twoBranches) {
+                Value far = tb.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sge,
+                                                     tb.create<arith::SubIOp>(loc, qp, kp), i64c(tb, remapWindow));
+                Value kRowFar = tb.create<vector::LoadOp>(loc, kVecType, kFar, ValueRange{jj, e, idxc(tb, 0)});
+                qUse = tb.create<arith::SelectOp>(loc, far, qRowFar, qRow);
+                kRow = tb.create<arith::SelectOp>(loc, far, kRowFar, kRow);
+              }
+              // Reassociation lets LLVM sum the products as a tree.
+              auto dotOp = tb.create<vector::ReductionOp>(loc, vector::CombiningKind::ADD,
+                                                          tb.create<arith::MulFOp>(loc, qUse, kRow));
+              dotOp.setFastmath(arith::FastMathFlags::reassoc);
+              tb.create<memref::StoreOp>(loc, emitScore(tb, dotOp, ix, segment.score), sChunk, jj);
+              tb.create<scf::YieldOp>(loc);
+            });
+            kb.create<scf::YieldOp>(loc);
           });
+      // 2. One rescale per chunk: exps of the whole chunk as one vector.
+      Value sv = sb.create<vector::LoadOp>(loc, chunkVecType, sChunk, ValueRange{idxc(sb, 0)});
+      Value mNew = sb.create<arith::MaximumFOp>(
+          loc, m0, sb.create<vector::ReductionOp>(loc, vector::CombiningKind::MAXIMUMF, sv));
+      Value anyKept = sb.create<arith::CmpFOp>(loc, arith::CmpFPredicate::ONE, mNew, f32c(sb, negInf));
+      auto upd = sb.create<scf::IfOp>(
+          loc, anyKept,
+          [&](OpBuilder &ub, Location) {
+            // exp(-inf - m) = 0 for masked keys; m0 = -inf gives corr 0.
+            Value corr = ub.create<math::ExpOp>(loc, ub.create<arith::SubFOp>(loc, m0, mNew));
+            Value pv = ub.create<math::ExpOp>(
+                loc, ub.create<arith::SubFOp>(loc, sv, ub.create<vector::BroadcastOp>(loc, chunkVecType, mNew)));
+            Value sum = ub.create<vector::ReductionOp>(loc, vector::CombiningKind::ADD, pv);
+            Value l = ub.create<arith::AddFOp>(loc, ub.create<arith::MulFOp>(loc, l0, corr), sum);
+            ub.create<vector::StoreOp>(loc, pv, sChunk, ValueRange{idxc(ub, 0)});
+            Value acc = ub.create<arith::MulFOp>(loc, acc0, ub.create<vector::BroadcastOp>(loc, accType, corr));
+            // 3. P·V.
+            auto pvLoop = ub.create<scf::ForOp>(
+                loc, idxc(ub, 0), cnt, idxc(ub, 1), ValueRange{acc},
+                [&](OpBuilder &kb, Location, Value jj, ValueRange a) {
+                  Value p = kb.create<memref::LoadOp>(loc, sChunk, jj);
+                  Value vRow = kb.create<vector::LoadOp>(loc, accType, vChunk, ValueRange{jj, e, idxc(kb, 0)});
+                  kb.create<scf::YieldOp>(
+                      loc, ValueRange{kb.create<vector::FMAOp>(loc, kb.create<vector::BroadcastOp>(loc, accType, p), vRow, a[0])});
+                });
+            ub.create<scf::YieldOp>(loc, ValueRange{mNew, l, pvLoop.getResult(0)});
+          },
+          [&](OpBuilder &eb, Location) { eb.create<scf::YieldOp>(loc, ValueRange{m0, l0, acc0}); });
+      auto keys = upd;
       sb.create<memref::StoreOp>(loc, keys.getResult(0), mBuf, g);
       sb.create<memref::StoreOp>(loc, keys.getResult(1), lBuf, g);
       sb.create<vector::StoreOp>(loc, keys.getResult(2), accBuf, ValueRange{g, idxc(sb, 0)});
@@ -689,8 +870,11 @@ void CacheKernelBuilder::buildSplit() {
   }
   b.setInsertionPointAfter(chunks);
   // Partial results: normalized output and lse (-inf and 0 when no key).
-  for (int64_t g = 0; g < group; ++g) {
-    Value gi = idxc(b, g);
+  {
+    auto outLoop = b.create<scf::ForOp>(loc, idxc(b, 0), idxc(b, hq), idxc(b, 1));
+    OpBuilder::InsertionGuard ig(b);
+    b.setInsertionPointToStart(outLoop.getBody());
+    Value gi = outLoop.getInductionVar();
     Value h = b.create<arith::AddIOp>(loc, h0, gi);
     Value m = b.create<memref::LoadOp>(loc, mBuf, gi);
     Value l = b.create<memref::LoadOp>(loc, lBuf, gi);
@@ -720,7 +904,13 @@ void CacheKernelBuilder::buildMerge() {
   if (variant.getLse())
     args.push_back(MemRefType::get({dyn, H}, b.getF32Type()));
   args.append({b.getIndexType(), b.getIndexType()});
-  func::FuncOp f = makeFunc("_decode_merge", args);
+  SmallVector<std::string> names = {"part_out", "part_lse"};
+  names.append(inputNames());
+  names.push_back("out");
+  if (variant.getLse())
+    names.push_back("lse");
+  names.append({"begin", "end"});
+  func::FuncOp f = makeFunc("_decode_merge", args, names);
   auto fa = f.getArguments();
   Value pout = fa[0], plse = fa[1];
   unsigned next = 2;
@@ -791,7 +981,14 @@ void CacheKernelBuilder::buildDecode() {
   args.push_back(MemRefType::get({dyn, H, Dv}, types.getOut()));
   if (variant.getLse())
     args.push_back(MemRefType::get({dyn, H}, b.getF32Type()));
-  func::FuncOp f = makeFunc("_decode", args);
+  SmallVector<std::string> names = {"q", "q_pos"};
+  names.append(cacheNames());
+  names.push_back("lens");
+  names.append(inputNames());
+  names.push_back("out");
+  if (variant.getLse())
+    names.push_back("lse");
+  func::FuncOp f = makeFunc("_decode", args, names);
   auto fa = f.getArguments();
   Value B = b.create<memref::DimOp>(loc, fa[0], 0);
   Value pout = b.create<memref::AllocOp>(loc, MemRefType::get({dyn, 1, H, Dv}, b.getF32Type()), ValueRange{B});

@@ -435,35 +435,6 @@ Value KernelEmitter::emitScore(OpBuilder &ob, Value dot, const PairIndices &ix,
   return s;
 }
 
-SmallVector<Value, 3> KernelEmitter::onlineSoftmaxStep(OpBuilder &ob, Value s, Value vRow,
-                                                       Value m, Value l, Value acc) {
-  auto accType = cast<VectorType>(acc.getType());
-  double negInf = -std::numeric_limits<double>::infinity();
-  // One exp per key: a score above the running max rescales the old sums by
-  // exp(m - s) and weighs the key 1; otherwise the key weighs exp(s - m).
-  Value raises = ob.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OGT, s, m);
-  auto update = ob.create<scf::IfOp>(
-      loc, raises,
-      [&](OpBuilder &rb, Location) {
-        Value corr = rb.create<math::ExpOp>(loc, rb.create<arith::SubFOp>(loc, m, s));
-        Value lNew = rb.create<arith::AddFOp>(loc, rb.create<arith::MulFOp>(loc, l, corr), f32c(rb, 1));
-        Value accNew = rb.create<vector::FMAOp>(
-            loc, acc, rb.create<vector::BroadcastOp>(loc, accType, corr), vRow);
-        rb.create<scf::YieldOp>(loc, ValueRange{s, lNew, accNew});
-      },
-      [&](OpBuilder &nb, Location) {
-        // s <= m: a -inf score adds nothing (with m = -inf, exp would be NaN).
-        Value valid = nb.create<arith::CmpFOp>(loc, arith::CmpFPredicate::UNE, s, f32c(nb, negInf));
-        Value p = nb.create<math::ExpOp>(loc, nb.create<arith::SubFOp>(loc, s, m));
-        p = nb.create<arith::SelectOp>(loc, valid, p, f32c(nb, 0));
-        Value lNew = nb.create<arith::AddFOp>(loc, l, p);
-        Value accNew = nb.create<vector::FMAOp>(
-            loc, nb.create<vector::BroadcastOp>(loc, accType, p), vRow, acc);
-        nb.create<scf::YieldOp>(loc, ValueRange{m, lNew, accNew});
-      });
-  return {update.getResult(0), update.getResult(1), update.getResult(2)};
-}
-
 SmallVector<Value, 3> KernelEmitter::applyNormalizer(OpBuilder &ob, Value head, Value m,
                                                      Value l, Value acc) {
   double negInf = -std::numeric_limits<double>::infinity();

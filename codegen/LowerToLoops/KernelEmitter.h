@@ -94,13 +94,8 @@ protected:
   std::pair<Value, Value> maskInterval(OpBuilder &ob, MaskAttrInterface mask,
                                        Value qPos);
 
-  // Online softmax, shared by the decode kernels (one key at a time).
   /// dot * scale, then the head's score expression and the position bias.
   Value emitScore(OpBuilder &ob, Value dot, const PairIndices &ix, Region *scoreRegion);
-  /// One key of an online softmax: returns the new (max, sum, acc) after a
-  /// key with score `s` and value row `vRow` (vector<Dv x f32>).
-  SmallVector<Value, 3> onlineSoftmaxStep(OpBuilder &ob, Value s, Value vRow, Value m,
-                                          Value l, Value acc);
   /// Folds the normalizer's extra logit (sink logits, off-by-one) of head
   /// `head` into (max, sum, acc); a no-op for plain softmax.
   SmallVector<Value, 3> applyNormalizer(OpBuilder &ob, Value head, Value m, Value l,

@@ -58,7 +58,8 @@ const char *cType(DType t) {
 
 /// The C header: memref descriptors, the raw C-interface entry points and
 /// plain-pointer wrappers.
-std::string makeHeader(const std::string &lib, const std::vector<Spec> &specs) {
+std::string makeHeader(const std::string &lib, const std::vector<Spec> &specs,
+                       const std::string &cacheKernels) {
   std::string guard = "ATTNC_" + llvm::StringRef(lib).upper() + "_H";
   std::string h;
   llvm::raw_string_ostream os(h);
@@ -83,7 +84,7 @@ std::string makeHeader(const std::string &lib, const std::vector<Spec> &specs) {
      << "#ifndef " << guard << "\n#define " << guard << "\n\n"
      << "#include <stdint.h>\n\n#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n"
      << "#ifndef ATTNC_MEMREF_TYPES\n#define ATTNC_MEMREF_TYPES\n";
-  for (int r = 1; r <= 3; ++r)
+  for (int r = 1; r <= 4; ++r)
     os << "typedef struct { void *allocated; void *aligned; int64_t offset; int64_t sizes["
        << r << "]; int64_t strides[" << r << "]; } attnc_memref" << r << "d;\n";
   os << "static inline attnc_memref1d attnc_view1d(const void *p, int64_t n0) {\n"
@@ -92,6 +93,8 @@ std::string makeHeader(const std::string &lib, const std::vector<Spec> &specs) {
      << "  attnc_memref2d m = {(void *)p, (void *)p, 0, {n0, n1}, {n1, 1}}; return m;\n}\n"
      << "static inline attnc_memref3d attnc_view3d(const void *p, int64_t n0, int64_t n1, int64_t n2) {\n"
      << "  attnc_memref3d m = {(void *)p, (void *)p, 0, {n0, n1, n2}, {n1 * n2, n2, 1}}; return m;\n}\n"
+     << "static inline attnc_memref4d attnc_view4d(const void *p, int64_t n0, int64_t n1, int64_t n2, int64_t n3) {\n"
+     << "  attnc_memref4d m = {(void *)p, (void *)p, 0, {n0, n1, n2, n3}, {n1 * n2 * n3, n2 * n3, n3, 1}}; return m;\n}\n"
      << "#endif\n\n";
   for (const Spec &s : specs) {
     bool far = s.position.kind == PositionKind::RoPE &&
@@ -181,8 +184,61 @@ std::string makeHeader(const std::string &lib, const std::vector<Spec> &specs) {
        << "  _mlir_ciface_" << n << "_prefill_rows(&qf_m, &kf_m" << farArgs << ", &v_m, &qp_m, &kp_m, batch"
        << inputsPass << ", &out_m" << lseArg << ", begin, end);\n}\n\n";
   }
+  os << cacheKernels;
   os << "#ifdef __cplusplus\n}\n#endif\n\n#endif\n";
   return h;
+}
+
+std::string cTypeOf(mlir::Type t) {
+  if (t.isF32()) return "float";
+  if (t.isBF16()) return "bf16 bits";
+  if (t.isF16()) return "f16 bits";
+  if (t.isInteger(8)) return "int8_t";
+  if (t.isInteger(32)) return "int32_t";
+  if (t.isInteger(64)) return "int64_t";
+  return "?";
+}
+
+/// C prototypes of the decode/append kernels (attn-lower-cache-kernels),
+/// written from their function types and `attn.arg_name` attributes, with
+/// each buffer's shape and element type (? = the caller's size).
+std::string cacheKernelPrototypes(mlir::ModuleOp module) {
+  std::string h;
+  llvm::raw_string_ostream os(h);
+  for (auto f : module.getOps<mlir::func::FuncOp>()) {
+    if (f.getNumArguments() == 0 || !f.getArgAttr(0, "attn.arg_name"))
+      continue;
+    auto type = f.getFunctionType();
+    std::string ret = type.getNumResults() ? "int32_t" : "void";
+    os << ret << " _mlir_ciface_" << f.getSymName() << "(";
+    for (unsigned i = 0; i < f.getNumArguments(); ++i) {
+      auto name = f.getArgAttrOfType<mlir::StringAttr>(i, "attn.arg_name").getValue();
+      mlir::Type t = type.getInput(i);
+      os << (i ? ",\n    " : "");
+      if (auto m = mlir::dyn_cast<mlir::MemRefType>(t)) {
+        os << "attnc_memref" << m.getRank() << "d *" << name << " /* [";
+        for (unsigned d = 0; d < m.getRank(); ++d) {
+          os << (d ? "][" : "");
+          if (m.isDynamicDim(d))
+            os << "?";
+          else
+            os << m.getDimSize(d);
+        }
+        os << "] " << cTypeOf(m.getElementType()) << " */";
+      } else {
+        os << "int64_t " << name;
+      }
+    }
+    os << ");\n";
+  }
+  if (h.empty())
+    return h;
+  return "/* Decode and cache append (docs/kernels.md, \"Decode and append\"). append returns 0, or\n"
+         " * 1 past the capacity, 2 a page missing from page_table, 3 no such sequence;\n"
+         " * nothing is written unless it returns 0. decode_split runs the work items\n"
+         " * [begin, end) of [0, seqs * kv_heads * S) (S = part_out's second size),\n"
+         " * decode_merge the items [begin, end) of [0, seqs * heads); decode runs both\n"
+         " * with S = 1 on the calling thread. */\n" + h + "\n";
 }
 } // namespace
 
@@ -203,8 +259,13 @@ int attnc::runBuild(const std::vector<Spec> &specs, const BuildOptions &opts) {
   mlir::OwningOpRef<mlir::ModuleOp> module = mlirGen(context, specs);
   if (!module)
     return error("could not generate MLIR");
+  mlir::PassManager loops(&context);
+  mlir::attn::buildAttnToLoopsPipeline(loops);
+  if (mlir::failed(loops.run(*module)))
+    return error("lowering the attn dialect failed");
+  std::string cacheKernels = cacheKernelPrototypes(*module);
   mlir::PassManager pm(&context);
-  mlir::attn::buildLowerToLLVMPipeline(pm);
+  mlir::attn::buildLoopsToLLVMPipeline(pm);
   if (mlir::failed(pm.run(*module)))
     return error("lowering to the LLVM dialect failed");
 
@@ -318,7 +379,7 @@ int attnc::runBuild(const std::vector<Spec> &specs, const BuildOptions &opts) {
     llvm::raw_fd_ostream out(headerPath, ec);
     if (ec)
       return error("cannot write '" + headerPath + "': " + ec.message());
-    out << makeHeader(opts.libName, specs);
+    out << makeHeader(opts.libName, specs, cacheKernels);
   }
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (opts.verbose)

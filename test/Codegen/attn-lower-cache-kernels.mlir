@@ -1,0 +1,136 @@
+// RUN: attn-opt --attn-lower-cache-kernels --split-input-file %s | FileCheck %s
+
+// A paged, head-major cache with per-token int8 quantization and GQA group 2.
+attn.variant @p {
+  shape = #attn.shape<heads = 4, kv_heads = 2, head_dim = 8, value_dim = 8>,
+  types = #attn.types<q = bf16, k = bf16, v = bf16, out = bf16, accum = f32>,
+  scale = 0.35355339059327373 : f64,
+  lse = true,
+  position = #attn.rope<theta = 1.000000e+04, rotary_dim = 8, layout = half_split, apply = on_write>,
+  masks = [#attn.head_mask<head_begin = 0, head_end = 4, mask = #attn.causal>],
+  scores = [],
+  normalizer = #attn.softmax,
+  tiles = #attn.tiles<q = 64, k = 64>,
+  blocks = #attn.from_mask,
+  cache = #attn.paged<page_size = 16, layout = hnd, quant = #attn.int8<granularity = per_token>>,
+  inputs = []
+}
+func.func @p_append(%cache: !attn.kv_cache<layout = #attn.paged<page_size = 16, layout = hnd, quant = #attn.int8<granularity = per_token>>, kv_heads = 2, head_dim = 8, value_dim = 8, k = bf16, v = bf16>, %k: tensor<?x2x8xbf16>, %v: tensor<?x2x8xbf16>, %pos: tensor<?xi64>, %len: index) {
+  %0 = attn.rope key %k at %pos len %len variant @p : tensor<?x2x8xbf16>, tensor<?xi64> -> tensor<?x2x8xbf16>
+  attn.cache_append %cache, %0, %v at %pos variant @p : <layout = #attn.paged<page_size = 16, layout = hnd, quant = #attn.int8<granularity = per_token>>, kv_heads = 2, head_dim = 8, value_dim = 8, k = bf16, v = bf16>, tensor<?x2x8xbf16>, tensor<?x2x8xbf16>, tensor<?xi64>
+  return
+}
+
+// The tensor-level append is replaced; the memref kernels carry their
+// argument names for the generated C header.
+// CHECK-NOT: attn.cache_append
+// CHECK-LABEL: func.func @p_append(
+// CHECK-SAME: memref<?x2x8xbf16> {attn.arg_name = "k"}
+// CHECK-SAME: memref<?x2x16x8xi8> {attn.arg_name = "k_cache"}
+// CHECK-SAME: memref<?x16xi64> {attn.arg_name = "pos_cache"}
+// CHECK-SAME: memref<?x16x2xf32> {attn.arg_name = "k_scale"}
+// CHECK-SAME: memref<?x?xi32> {attn.arg_name = "page_table"}
+// CHECK-SAME: index {attn.arg_name = "seq"}, %{{.+}}: index {attn.arg_name = "len"}) -> i32
+// Status checks (no such sequence, pages missing) come before any write.
+// CHECK: %c3_i32 = arith.constant 3 : i32
+// CHECK: arith.ceildivui
+// CHECK: scf.for {{.+}} iter_args({{.+}}) -> (i1)
+// CHECK: %c2_i32 = arith.constant 2 : i32
+// CHECK: scf.if
+// Keys rotated at write, rounded to bf16, then quantized per (token, head).
+// CHECK: math.cos
+// CHECK: arith.divui %{{.+}}, %c16
+// CHECK: arith.remui %{{.+}}, %c16
+// CHECK: memref.load %{{.+}} : memref<?x?xi32>
+// CHECK: arith.truncf {{.+}} : vector<8xf32> to vector<8xbf16>
+// CHECK: vector.reduction <maximumf>
+// CHECK: math.roundeven {{.+}} : vector<8xf32>
+// CHECK: arith.fptosi {{.+}} : vector<8xf32> to vector<8xi8>
+// CHECK: vector.store {{.+}} : memref<?x2x16x8xi8>, vector<8xi8>
+// CHECK: memref.store {{.+}} : memref<?x16x2xf32>
+
+// Decode: items (sequence, KV head, split); the two query heads of a KV head
+// share each gathered (dequantized) key.
+// CHECK-LABEL: func.func @p_decode_split(
+// CHECK-SAME: {attn.arg_name = "part_out"}
+// CHECK: memref.alloca() : memref<64x1x8xf32>
+// CHECK: scf.for %[[W:.+]] = %{{.+}} to
+// CHECK: memref.subview %{{.+}}[%{{.+}}, %{{.+}}, 0] [1, 2, 8] [1, 1, 1]
+// CHECK: arith.ceildivui
+// CHECK: scf.for %{{.+}} = %{{.+}} to %{{.+}} step %c64
+// CHECK: arith.sitofp {{.+}} : vector<8xi8> to vector<8xf32>
+// CHECK: scf.for %{{.+}} = %c0{{.*}} to %c2
+// CHECK: vector.reduction <add>
+// CHECK: math.exp
+// CHECK: vector.store {{.+}} : memref<?x?x4x8xf32>, vector<8xf32>
+// CHECK-LABEL: func.func @p_decode_merge(
+// CHECK: math.exp
+// CHECK: math.log
+// CHECK-LABEL: func.func @p_decode(
+// CHECK: call @p_decode_split
+// CHECK: call @p_decode_merge
+
+// -----
+
+// A ring cache (StreamingLLM) with RoPE at read: positions inside the cache,
+// chunks with consecutive positions take the angle recurrence.
+attn.variant @r {
+  shape = #attn.shape<heads = 2, kv_heads = 2, head_dim = 8, value_dim = 8>,
+  types = #attn.types<q = f32, k = f32, v = f32, out = f32, accum = f32>,
+  scale = 0.35355339059327373 : f64,
+  lse = false,
+  position = #attn.rope<theta = 1.000000e+04, rotary_dim = 8, layout = half_split, apply = on_read>,
+  masks = [#attn.head_mask<head_begin = 0, head_end = 2, mask = #attn.causal>],
+  scores = [],
+  normalizer = #attn.softmax,
+  tiles = #attn.tiles<q = 64, k = 64>,
+  blocks = #attn.from_mask,
+  cache = #attn.ring<sinks = 4, window = 12>,
+  inputs = []
+}
+func.func @r_prefill(%q: tensor<?x2x8xf32>) -> tensor<?x2x8xf32> {
+  return %q : tensor<?x2x8xf32>
+}
+
+// Functions without cache ops are left alone.
+// CHECK: func.func @r_prefill(
+// CHECK-LABEL: func.func @r_append(
+// CHECK-SAME: memref<?x16x2x8xf32> {attn.arg_name = "k_cache"}
+// Sinks keep their slots, window tokens roll through slots 4..15.
+// CHECK: arith.cmpi ult, %{{.+}}, %c4
+// CHECK: arith.remui %{{.+}}, %c12
+// CHECK-NOT: math.cos
+// CHECK-LABEL: func.func @r_decode_split(
+// Resident: min(T, 4) sinks plus min(T - sinks, 12) window tokens.
+// CHECK: arith.minui %{{.+}}, %c4
+// CHECK: arith.minui %{{.+}}, %c12
+// CHECK: scf.for {{.+}} iter_args({{.+}}) -> (i1)
+// CHECK: scf.if
+// CHECK: scf.for {{.+}} iter_args({{.+}}) -> (f64, f64)
+// CHECK: } else {
+// CHECK: math.cos
+
+// -----
+
+// int4 (KIVI) has no cache kernels yet: the tensor-level functions stay.
+attn.variant @k4 {
+  shape = #attn.shape<heads = 2, kv_heads = 2, head_dim = 8, value_dim = 8>,
+  types = #attn.types<q = f16, k = f16, v = f16, out = f16, accum = f32>,
+  scale = 0.35355339059327373 : f64,
+  lse = false,
+  position = #attn.nope,
+  masks = [#attn.head_mask<head_begin = 0, head_end = 2, mask = #attn.causal>],
+  scores = [],
+  normalizer = #attn.softmax,
+  tiles = #attn.tiles<q = 64, k = 64>,
+  blocks = #attn.from_mask,
+  cache = #attn.paged<page_size = 32, layout = nhd, quant = #attn.int4<group = 8, keys = per_channel, values = per_token>>,
+  inputs = []
+}
+func.func @k4_append(%cache: !attn.kv_cache<layout = #attn.paged<page_size = 32, layout = nhd, quant = #attn.int4<group = 8, keys = per_channel, values = per_token>>, kv_heads = 2, head_dim = 8, value_dim = 8, k = f16, v = f16>, %k: tensor<?x2x8xf16>, %v: tensor<?x2x8xf16>, %pos: tensor<?xi64>) {
+  attn.cache_append %cache, %k, %v at %pos variant @k4 : <layout = #attn.paged<page_size = 32, layout = nhd, quant = #attn.int4<group = 8, keys = per_channel, values = per_token>>, kv_heads = 2, head_dim = 8, value_dim = 8, k = f16, v = f16>, tensor<?x2x8xf16>, tensor<?x2x8xf16>, tensor<?xi64>
+  return
+}
+// CHECK-LABEL: func.func @k4_append(
+// CHECK: attn.cache_append
+// CHECK-NOT: func.func @k4_decode_split
