@@ -1,0 +1,82 @@
+//===- Model.h - A llama-family GGUF model on attnc kernels ----*- C++ -*-===//
+//
+// Weights are views into the mmap'ed GGUF file (keep it alive). The dense ops
+// are the Halide AOT kernels (runtime/kernels); attention runs through the
+// kernels attnc compiled ahead of time from a spec (AttentionKernels). The
+// KV cache is contiguous, token-major (the spec's layout); `prepare` rotates
+// each new key once, at its position, when it is written (the spec's RoPE
+// applies on write and has no length-dependent scaling).
+//
+//===----------------------------------------------------------------------===//
+#ifndef ATTNC_RUNTIME_MODEL_MODEL_H
+#define ATTNC_RUNTIME_MODEL_MODEL_H
+
+#include "gguf/GGUFFile.h"
+#include "gguf/LlamaConfig.h"
+#include "kernels/DenseOps.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace attnc::model {
+
+/// Prints "attn-run: error: MSG" and exits with status 1.
+[[noreturn]] void die(const std::string &msg);
+
+/// One spec compiled into attn-run's kernel library (attn_model_kernels.h).
+struct AttentionKernels {
+  const char *name;
+  int heads, kvHeads, headDim;
+  double theta;
+  void (*prepare)(const float *q, int64_t lq, const float *k, int64_t lk, const int64_t *qPos,
+                  const int64_t *kPos, float *qf, float *kf);
+  void (*rows)(const float *qf, int64_t lq, const float *kf, int64_t lk, const float *v,
+               const int64_t *qPos, const int64_t *kPos, int64_t batch, float *out, int64_t begin,
+               int64_t end);
+};
+
+/// The specs compiled into attn-run.
+const std::vector<AttentionKernels> &compiledSpecs();
+
+/// Empty when `k` fits the model's attention shape and RoPE theta, else why not.
+std::string mismatch(const AttentionKernels &k, const gguf::LlamaConfig &cfg);
+
+struct Layer {
+  kernels::WeightView wq, wk, wv, wo, gate, up, down;
+  const float *attnNorm = nullptr, *ffnNorm = nullptr;
+  std::vector<float> kf, v; ///< cache [tokens][kv_heads][head_dim]; keys rotated when written
+};
+
+struct Model {
+  gguf::LlamaConfig cfg;
+  const AttentionKernels *attn = nullptr;
+  const gguf::GGUFTensorInfo *embed = nullptr;
+  kernels::WeightView output;
+  const float *outputNorm = nullptr;
+  std::vector<Layer> layers;
+  int threads = 2;
+
+  /// Binds the tensors of `file` (dies with a clear message on a missing or
+  /// mis-shaped tensor). `attn` must fit `cfg` (see mismatch()).
+  static Model load(const gguf::GGUFFile &file, const gguf::LlamaConfig &cfg,
+                    const AttentionKernels &attn, int threads);
+
+  int64_t vocab() const { return output.rows; }
+  /// Tokens held in the KV cache.
+  int64_t cached() const;
+  /// Empties the KV cache (keeps its memory).
+  void clearCache();
+  /// Bytes the KV cache holds allocated (keys and values, all layers).
+  size_t cacheBytes() const;
+};
+
+/// Runs `tokens` at positions start.. (start == cached()) through the model,
+/// appending their keys and values to the cache. Returns the logits of the
+/// tokens logitsFrom..n-1 ([n - logitsFrom][vocab]); by default of the last.
+std::vector<float> forward(Model &m, const std::vector<int32_t> &tokens, int64_t start,
+                           int64_t logitsFrom = -1);
+
+} // namespace attnc::model
+
+#endif
