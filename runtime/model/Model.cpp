@@ -80,6 +80,9 @@ const std::vector<AttentionKernels> &compiledSpecs() {
   static const std::vector<AttentionKernels> specs = {
       {"smollm2_135m", smollm2_135m_heads, smollm2_135m_kv_heads, smollm2_135m_head_dim, 100000.0,
        smollm2_135m_prefill_prepare, smollm2_135m_prefill_rows},
+      {"smollm2_135m_sinks", smollm2_135m_sinks_heads, smollm2_135m_sinks_kv_heads,
+       smollm2_135m_sinks_head_dim, 100000.0, smollm2_135m_sinks_prefill_prepare,
+       smollm2_135m_sinks_prefill_rows},
   };
   return specs;
 }

@@ -1,17 +1,22 @@
 //===- attn-run.cpp - Run a llama-family GGUF model on attnc kernels ------===//
 //
-//   attn-run generate   --model M.gguf (--prompt TEXT | --chat TEXT) [--max-tokens N]
+//   attn-run generate   --model M.gguf [--spec S.attn] (--prompt TEXT | --chat TEXT) [--max-tokens N]
 //                       [--temperature T] [--top-k K] [--top-p P] [--seed S] [--threads T]
-//   attn-run perplexity --model M.gguf --file TEXT [--ctx N] [--stride S]
+//                       [--trace]
+//   attn-run perplexity --model M.gguf [--spec S.attn] --file TEXT [--ctx N] [--stride S]
 //                       [--max-chunks K] [--threads T]
 //
 // The model (Model.h) runs its dense ops on Halide AOT kernels and its
-// attention on kernels attnc compiled ahead of time from a spec. `generate`
+// attention on kernels attnc compiled ahead of time from a spec: --spec picks
+// one of the compiled specs by the name in the file (checked against the
+// file and the GGUF); by default the first that fits the GGUF. `generate`
 // streams tokens to stdout (greedy unless --temperature > 0, Sampler.h);
 // `perplexity` follows llama.cpp's llama-perplexity (Perplexity.h).
 // Statistics and progress go to stderr.
 //
 //===----------------------------------------------------------------------===//
+#include "dsl/Frontend.h"
+#include "dsl/Spec.h"
 #include "model/Model.h"
 #include "model/Perplexity.h"
 #include "model/Sampler.h"
@@ -43,9 +48,9 @@ using namespace attnc::model;
 namespace {
 
 const char *kUsage =
-    "usage: attn-run generate --model M.gguf (--prompt TEXT | --chat TEXT) [--max-tokens N]\n"
-    "                [--temperature T] [--top-k K] [--top-p P] [--seed S] [--threads T]\n"
-    "       attn-run perplexity --model M.gguf --file TEXT [--ctx N] [--stride S]\n"
+    "usage: attn-run generate --model M.gguf [--spec S.attn] (--prompt TEXT | --chat TEXT) [--max-tokens N]\n"
+    "                [--temperature T] [--top-k K] [--top-p P] [--seed S] [--threads T] [--trace]\n"
+    "       attn-run perplexity --model M.gguf [--spec S.attn] --file TEXT [--ctx N] [--stride S]\n"
     "                [--max-chunks K] [--threads T]\n";
 
 int64_t parseInt(const std::string &opt, const std::string &s, int64_t lo, int64_t hi) {
@@ -71,15 +76,56 @@ double seconds(std::chrono::steady_clock::time_point a, std::chrono::steady_cloc
   return std::chrono::duration<double>(b - a).count();
 }
 
-/// "peak RSS X MiB, KV cache Y MiB" (RSS includes the touched pages of the
+/// "peak RSS X MiB, KV cache Y MiB, spec NAME" (RSS includes the touched pages of the
 /// mmap'ed weights).
 std::string memoryReport(const Model &m) {
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
   char buf[128];
-  std::snprintf(buf, sizeof buf, "peak RSS %.1f MiB, KV cache %.2f MiB", ru.ru_maxrss / 1024.0,
-                m.cacheBytes() / (1024.0 * 1024.0));
+  std::snprintf(buf, sizeof buf, "peak RSS %.1f MiB, KV cache %.2f MiB, spec %s",
+                ru.ru_maxrss / 1024.0, m.cacheBytes() / (1024.0 * 1024.0), m.attn->name);
   return buf;
+}
+
+std::string compiledNames() {
+  std::string s;
+  for (const AttentionKernels &k : compiledSpecs()) s += (s.empty() ? "" : ", ") + std::string(k.name);
+  return s;
+}
+
+/// The compiled kernels for `specPath` (parsed with the DSL front end; must
+/// name a compiled spec and agree with it), or by default the first compiled
+/// spec that fits the model's attention shape and RoPE theta.
+const AttentionKernels &chooseSpec(const std::string &specPath, const gguf::LlamaConfig &cfg) {
+  if (specPath.empty()) {
+    for (const AttentionKernels &k : compiledSpecs())
+      if (mismatch(k, cfg).empty())
+        return k;
+    die("no spec compiled into attn-run fits the model: " + mismatch(compiledSpecs().front(), cfg) +
+        " (compiled: " + compiledNames() + ")");
+  }
+  std::optional<std::vector<Spec>> specs = loadSpecFile(specPath); // prints its diagnostics
+  if (!specs)
+    die("cannot use spec file '" + specPath + "'");
+  if (specs->size() != 1)
+    die("spec file '" + specPath + "' defines " + std::to_string(specs->size()) +
+        " attentions; attn-run needs exactly one");
+  const Spec &s = specs->front();
+  const AttentionKernels *k = nullptr;
+  for (const AttentionKernels &c : compiledSpecs())
+    if (s.name == c.name)
+      k = &c;
+  if (!k)
+    die("spec '" + s.name + "' (" + specPath + ") is not compiled into attn-run (compiled: " +
+        compiledNames() + "); add it to runtime/model/CMakeLists.txt");
+  if (s.heads != k->heads || s.kvHeads != k->kvHeads || s.headDim != k->headDim ||
+      s.position.kind != PositionKind::RoPE || s.position.theta != k->theta)
+    die("spec file '" + specPath + "' differs from the compiled spec " + k->name +
+        " (shape or RoPE theta): rebuild attn-run");
+  std::string why = mismatch(*k, cfg);
+  if (!why.empty())
+    die(why);
+  return *k;
 }
 
 struct Loaded {
@@ -88,16 +134,14 @@ struct Loaded {
   Model model;
 };
 
-Loaded load(const std::string &path, int threads) {
+Loaded load(const std::string &path, const std::string &specPath, int threads) {
   Loaded l;
   auto file = gguf::GGUFFile::open(path);
   if (!file) die(file.message());
   l.file = std::move(*file);
   auto cfg = gguf::LlamaConfig::fromGGUF(*l.file);
   if (!cfg) die(cfg.message());
-  const AttentionKernels &spec = compiledSpecs().front();
-  std::string why = mismatch(spec, *cfg);
-  if (!why.empty()) die(why);
+  const AttentionKernels &spec = chooseSpec(specPath, *cfg);
   auto tok = tok::Tokenizer::fromGGUF(*l.file);
   if (!tok) die(tok.message());
   l.tok = std::move(*tok);
@@ -106,11 +150,22 @@ Loaded load(const std::string &path, int threads) {
   return l;
 }
 
-int generate(const std::string &modelPath, const std::string &prompt, bool chat, int maxTokens,
-             SamplerOptions so, bool seeded, int threads) {
+/// --trace: the prompt ids, then per step the chosen id and the margin of the
+/// best logit over the runner-up (for comparisons with llama.cpp).
+void traceStep(int step, int32_t id, const std::vector<float> &logits) {
+  float best = -INFINITY, second = -INFINITY;
+  for (float l : logits) {
+    if (l > best) { second = best; best = l; }
+    else if (l > second) second = l;
+  }
+  std::fprintf(stderr, "trace: step %d token %d margin %.6f\n", step, id, best - second);
+}
+
+int generate(const std::string &modelPath, const std::string &specPath, const std::string &prompt, bool chat, int maxTokens,
+             SamplerOptions so, bool seeded, bool trace, int threads) {
   if (!seeded)
     so.seed = std::random_device{}();
-  Loaded l = load(modelPath, threads);
+  Loaded l = load(modelPath, specPath, threads);
   Model &m = l.model;
   std::string text = prompt;
   if (chat) {
@@ -127,6 +182,11 @@ int generate(const std::string &modelPath, const std::string &prompt, bool chat,
     die("prompt (" + std::to_string(ids.size()) + " tokens) + --max-tokens exceeds the context length " +
         std::to_string(m.cfg.contextLength));
 
+  if (trace) {
+    std::fprintf(stderr, "trace: prompt");
+    for (int32_t id : ids) std::fprintf(stderr, " %d", id);
+    std::fprintf(stderr, "\n");
+  }
   Sampler sampler(so);
   auto t0 = std::chrono::steady_clock::now();
   std::vector<float> logits = forward(m, ids, 0);
@@ -135,6 +195,8 @@ int generate(const std::string &modelPath, const std::string &prompt, bool chat,
   int generated = 0;
   for (; generated < maxTokens; ++generated) {
     int32_t next = sampler.sample(logits.data(), logits.size());
+    if (trace)
+      traceStep(generated, next, logits);
     if (l.tok->isEndOfGeneration(next))
       break;
     std::fputs(l.tok->piece(next).c_str(), stdout);
@@ -156,14 +218,14 @@ int generate(const std::string &modelPath, const std::string &prompt, bool chat,
   return 0;
 }
 
-int perplexity(const std::string &modelPath, const std::string &textPath, int64_t ctx,
+int perplexity(const std::string &modelPath, const std::string &specPath, const std::string &textPath, int64_t ctx,
                int64_t stride, int64_t maxChunks, int threads) {
   std::ifstream in(textPath, std::ios::binary);
   if (!in)
     die("cannot open '" + textPath + "'");
   std::stringstream ss;
   ss << in.rdbuf();
-  Loaded l = load(modelPath, threads);
+  Loaded l = load(modelPath, specPath, threads);
   Model &m = l.model;
   if (ctx > m.cfg.contextLength)
     die("--ctx " + std::to_string(ctx) + " exceeds the model's context length " +
@@ -212,8 +274,8 @@ int main(int argc, char **argv) {
     std::fputs(kUsage, stderr);
     return 2;
   }
-  std::string modelPath, prompt, textPath;
-  bool chat = false, seeded = false;
+  std::string modelPath, specPath, prompt, textPath;
+  bool chat = false, seeded = false, trace = false;
   int maxTokens = 64, threads = std::max(1u, std::thread::hardware_concurrency());
   int64_t ctx = 512, stride = 0, maxChunks = 0;
   SamplerOptions so;
@@ -228,6 +290,7 @@ int main(int argc, char **argv) {
     // Options of the other command are refused rather than ignored.
     bool gen = cmd == "generate";
     if (a == "--model") modelPath = value();
+    else if (a == "--spec") specPath = value();
     else if (a == "--threads") threads = parseInt(a, value(), 1, 1024);
     else if (gen && a == "--prompt") prompt = value();
     else if (gen && a == "--chat") { prompt = value(); chat = true; }
@@ -236,6 +299,7 @@ int main(int argc, char **argv) {
     else if (gen && a == "--top-k") so.topK = parseInt(a, value(), 0, intMax);
     else if (gen && a == "--top-p") so.topP = parseFloat(a, value());
     else if (gen && a == "--seed") { so.seed = parseInt(a, value(), 0, std::numeric_limits<int64_t>::max()); seeded = true; }
+    else if (gen && a == "--trace") trace = true;
     else if (!gen && a == "--file") textPath = value();
     else if (!gen && a == "--ctx") ctx = parseInt(a, value(), 4, intMax);
     else if (!gen && a == "--stride") stride = parseInt(a, value(), 1, intMax);
@@ -247,9 +311,9 @@ int main(int argc, char **argv) {
       die("--model and --prompt (or --chat) are required");
     std::string bad = validate(so);
     if (!bad.empty()) die(bad);
-    return generate(modelPath, prompt, chat, maxTokens, so, seeded, threads);
+    return generate(modelPath, specPath, prompt, chat, maxTokens, so, seeded, trace, threads);
   }
   if (modelPath.empty() || textPath.empty())
     die("--model and --file are required");
-  return perplexity(modelPath, textPath, ctx, stride, maxChunks, threads);
+  return perplexity(modelPath, specPath, textPath, ctx, stride, maxChunks, threads);
 }
