@@ -48,20 +48,28 @@ const float *f32Vector(const gguf::GGUFFile &f, const std::string &name, int64_t
   return reinterpret_cast<const float *>(t.data);
 }
 
-/// Attention of `n` new tokens (positions start..start+n-1) whose keys and
-/// values `k`, `v` are appended to the cache first.
+/// Attention of `n` new tokens whose keys and values `k`, `v` are appended to
+/// the cache first. Positions are cache indices: the dense cache holds every
+/// token, so they are the token positions.
 void attention(Model &m, Layer &layer, const float *q, const float *k, const float *v, int64_t n,
-               int64_t start, float *out) {
+               float *out) {
   const AttentionKernels &a = *m.attn;
-  const int64_t qRow = a.heads * a.headDim, kvRow = a.kvHeads * a.headDim, lk = start + n;
+  const int64_t qRow = a.heads * a.headDim, kvRow = a.kvHeads * a.headDim;
+  const int64_t start = layer.v.size() / kvRow, lk = start + n;
   std::vector<int64_t> qPos(n), kPos(lk);
   for (int64_t i = 0; i < n; ++i) qPos[i] = start + i;
   for (int64_t j = 0; j < lk; ++j) kPos[j] = j;
   std::vector<float> qf(n * qRow);
   layer.kf.resize(lk * kvRow);
   layer.v.insert(layer.v.end(), v, v + n * kvRow);
-  // Rotates the new queries and the new keys (straight into the cache).
-  a.prepare(q, n, k, n, qPos.data(), kPos.data() + start, qf.data(), layer.kf.data() + start * kvRow);
+  if (m.cache.dense()) {
+    // Rotates the new queries and the new keys (straight into the cache).
+    a.prepare(q, n, k, n, qPos.data(), kPos.data() + start, qf.data(), layer.kf.data() + start * kvRow);
+  } else {
+    // Re-rotates every kept key at its current cache index.
+    layer.kraw.insert(layer.kraw.end(), k, k + n * kvRow);
+    a.prepare(q, n, layer.kraw.data(), lk, qPos.data(), kPos.data(), qf.data(), layer.kf.data());
+  }
   int64_t work = n * a.heads;
   int threads = std::max<int64_t>(1, std::min<int64_t>(m.threads, work));
   std::vector<std::thread> pool;
@@ -130,6 +138,39 @@ Model Model::load(const gguf::GGUFFile &file, const gguf::LlamaConfig &cfg,
   return m;
 }
 
+std::string CachePolicy::str() const {
+  if (dense())
+    return "dense";
+  return sinks ? "sinks:" + std::to_string(sinks) + "," + std::to_string(window)
+               : "window:" + std::to_string(window);
+}
+
+CachePolicy parseCachePolicy(const std::string &s, std::string &error) {
+  error.clear();
+  auto number = [&](const std::string &t, int64_t lo, int64_t &out) {
+    char *end = nullptr;
+    long long v = std::strtoll(t.c_str(), &end, 10);
+    if (t.empty() || *end || v < lo || v > (1ll << 30))
+      return false;
+    out = v;
+    return true;
+  };
+  CachePolicy p;
+  const std::string bad = "--cache expects dense, window:W or sinks:N,W (W >= 1, N >= 0), got '" + s + "'";
+  if (s == "dense")
+    return p;
+  if (s.rfind("window:", 0) == 0) {
+    if (!number(s.substr(7), 1, p.window)) error = bad;
+    return p;
+  }
+  size_t comma = s.find(',');
+  if (s.rfind("sinks:", 0) == 0 && comma != std::string::npos &&
+      number(s.substr(6, comma - 6), 0, p.sinks) && number(s.substr(comma + 1), 1, p.window))
+    return p;
+  error = bad;
+  return {};
+}
+
 int64_t Model::cached() const {
   return layers.empty() ? 0 : layers[0].v.size() / (attn->kvHeads * attn->headDim);
 }
@@ -137,13 +178,32 @@ int64_t Model::cached() const {
 void Model::clearCache() {
   for (Layer &l : layers) {
     l.kf.clear();
+    l.kraw.clear();
     l.v.clear();
   }
+  seen = 0;
 }
+
+namespace {
+/// StreamingLLM eviction: keeps the first `sinks` and the last `window` tokens.
+void evict(Model &m) {
+  const int64_t keep = m.cache.sinks + m.cache.window, n = m.cached();
+  if (m.cache.dense() || n <= keep)
+    return;
+  const int64_t kvRow = m.attn->kvHeads * m.attn->headDim;
+  const int64_t from = m.cache.sinks * kvRow, to = (n - m.cache.window) * kvRow;
+  for (Layer &l : m.layers) {
+    l.kraw.erase(l.kraw.begin() + from, l.kraw.begin() + to);
+    l.v.erase(l.v.begin() + from, l.v.begin() + to);
+    l.kf.resize(l.kraw.size());
+  }
+}
+} // namespace
 
 size_t Model::cacheBytes() const {
   size_t b = 0;
-  for (const Layer &l : layers) b += (l.kf.capacity() + l.v.capacity()) * sizeof(float);
+  for (const Layer &l : layers)
+    b += (l.kf.capacity() + l.kraw.capacity() + l.v.capacity()) * sizeof(float);
   return b;
 }
 
@@ -155,9 +215,9 @@ std::vector<float> forward(Model &m, const std::vector<int32_t> &tokens, int64_t
   const float eps = m.cfg.rmsNormEps;
   if (logitsFrom < 0)
     logitsFrom = n - 1;
-  if (n == 0 || start != m.cached() || logitsFrom >= n)
+  if (n == 0 || start != m.seen || logitsFrom >= n)
     die("internal: forward of " + std::to_string(n) + " tokens at " + std::to_string(start) +
-        " with " + std::to_string(m.cached()) + " cached");
+        " after " + std::to_string(m.seen));
   std::vector<float> x(n * dim), h(n * dim), q(n * qRow), k(n * kvRow), v(n * kvRow),
       att(n * qRow), proj(n * dim), g(n * ffn), u(n * ffn), act(n * ffn);
   for (int64_t i = 0; i < n; ++i) {
@@ -172,7 +232,7 @@ std::vector<float> forward(Model &m, const std::vector<int32_t> &tokens, int64_t
     check(kernels::matmul(h.data(), n, layer.wq, q.data()), "wq");
     check(kernels::matmul(h.data(), n, layer.wk, k.data()), "wk");
     check(kernels::matmul(h.data(), n, layer.wv, v.data()), "wv");
-    attention(m, layer, q.data(), k.data(), v.data(), n, start, att.data());
+    attention(m, layer, q.data(), k.data(), v.data(), n, att.data());
     check(kernels::matmul(att.data(), n, layer.wo, proj.data()), "wo");
     for (int64_t e = 0; e < n * dim; ++e) x[e] += proj[e];
     check(kernels::rmsnorm(x.data(), layer.ffnNorm, h.data(), n, dim, eps), "rmsnorm");
@@ -182,6 +242,8 @@ std::vector<float> forward(Model &m, const std::vector<int32_t> &tokens, int64_t
     check(kernels::matmul(act.data(), n, layer.down, proj.data()), "ffn_down");
     for (int64_t e = 0; e < n * dim; ++e) x[e] += proj[e];
   }
+  m.seen += n;
+  evict(m);
   // The head (a vocab x dim matmul) runs only on the rows asked for.
   const int64_t rows = n - logitsFrom;
   std::vector<float> normed(rows * dim), logits(rows * m.vocab());

@@ -42,10 +42,27 @@ const std::vector<AttentionKernels> &compiledSpecs();
 /// Empty when `k` fits the model's attention shape and RoPE theta, else why not.
 std::string mismatch(const AttentionKernels &k, const gguf::LlamaConfig &cfg);
 
+/// Which keys the cache keeps. dense: all. Otherwise StreamingLLM: the first
+/// `sinks` tokens and the last `window`; the cache keeps keys un-rotated and
+/// every forward rotates them at their position *inside the cache* (so
+/// positions stay below sinks + window + batch), through `prepare` with
+/// explicit positions. Eviction runs after each forward, so the queries of
+/// one batch of n tokens see up to sinks + window + n - 1 keys.
+struct CachePolicy {
+  int64_t sinks = 0, window = 0; ///< window 0: dense
+  bool dense() const { return window == 0; }
+  std::string str() const;
+};
+
+/// Parses dense | window:W | sinks:N,W; sets `error` on bad input.
+CachePolicy parseCachePolicy(const std::string &s, std::string &error);
+
 struct Layer {
   kernels::WeightView wq, wk, wv, wo, gate, up, down;
   const float *attnNorm = nullptr, *ffnNorm = nullptr;
-  std::vector<float> kf, v; ///< cache [tokens][kv_heads][head_dim]; keys rotated when written
+  /// [tokens][kv_heads][head_dim]. Dense: kf holds keys rotated when written.
+  /// Otherwise kraw holds them un-rotated and kf is the per-forward rotation.
+  std::vector<float> kf, kraw, v;
 };
 
 struct Model {
@@ -56,6 +73,8 @@ struct Model {
   const float *outputNorm = nullptr;
   std::vector<Layer> layers;
   int threads = 2;
+  CachePolicy cache;
+  int64_t seen = 0; ///< tokens run since the cache was cleared (the next position)
 
   /// Binds the tensors of `file` (dies with a clear message on a missing or
   /// mis-shaped tensor). `attn` must fit `cfg` (see mismatch()).
@@ -67,11 +86,11 @@ struct Model {
   int64_t cached() const;
   /// Empties the KV cache (keeps its memory).
   void clearCache();
-  /// Bytes the KV cache holds allocated (keys and values, all layers).
+  /// Bytes the KV cache holds allocated (keys, rotation scratch and values, all layers).
   size_t cacheBytes() const;
 };
 
-/// Runs `tokens` at positions start.. (start == cached()) through the model,
+/// Runs `tokens` at positions start.. (start == seen) through the model,
 /// appending their keys and values to the cache. Returns the logits of the
 /// tokens logitsFrom..n-1 ([n - logitsFrom][vocab]); by default of the last.
 std::vector<float> forward(Model &m, const std::vector<int32_t> &tokens, int64_t start,

@@ -2,9 +2,9 @@
 //
 //   attn-run generate   --model M.gguf [--spec S.attn] (--prompt TEXT | --chat TEXT) [--max-tokens N]
 //                       [--temperature T] [--top-k K] [--top-p P] [--seed S] [--threads T]
-//                       [--trace]
+//                       [--trace] [--cache dense|window:W|sinks:N,W]
 //   attn-run perplexity --model M.gguf [--spec S.attn] --file TEXT [--ctx N] [--stride S]
-//                       [--max-chunks K] [--threads T]
+//                       [--max-chunks K] [--batch B] [--threads T] [--cache ...]
 //
 // The model (Model.h) runs its dense ops on Halide AOT kernels and its
 // attention on kernels attnc compiled ahead of time from a spec: --spec picks
@@ -50,8 +50,9 @@ namespace {
 const char *kUsage =
     "usage: attn-run generate --model M.gguf [--spec S.attn] (--prompt TEXT | --chat TEXT) [--max-tokens N]\n"
     "                [--temperature T] [--top-k K] [--top-p P] [--seed S] [--threads T] [--trace]\n"
+    "                [--cache dense|window:W|sinks:N,W]\n"
     "       attn-run perplexity --model M.gguf [--spec S.attn] --file TEXT [--ctx N] [--stride S]\n"
-    "                [--max-chunks K] [--threads T]\n";
+    "                [--max-chunks K] [--batch B] [--threads T] [--cache dense|window:W|sinks:N,W]\n";
 
 int64_t parseInt(const std::string &opt, const std::string &s, int64_t lo, int64_t hi) {
   errno = 0;
@@ -76,14 +77,15 @@ double seconds(std::chrono::steady_clock::time_point a, std::chrono::steady_cloc
   return std::chrono::duration<double>(b - a).count();
 }
 
-/// "peak RSS X MiB, KV cache Y MiB, spec NAME" (RSS includes the touched pages of the
+/// "peak RSS X MiB, KV cache Y MiB (POLICY), spec NAME" (allocated bytes; RSS includes the touched pages of the
 /// mmap'ed weights).
 std::string memoryReport(const Model &m) {
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
   char buf[128];
-  std::snprintf(buf, sizeof buf, "peak RSS %.1f MiB, KV cache %.2f MiB, spec %s",
-                ru.ru_maxrss / 1024.0, m.cacheBytes() / (1024.0 * 1024.0), m.attn->name);
+  std::snprintf(buf, sizeof buf, "peak RSS %.1f MiB, KV cache %.2f MiB (%s), spec %s",
+                ru.ru_maxrss / 1024.0, m.cacheBytes() / (1024.0 * 1024.0), m.cache.str().c_str(),
+                m.attn->name);
   return buf;
 }
 
@@ -161,12 +163,14 @@ void traceStep(int step, int32_t id, const std::vector<float> &logits) {
   std::fprintf(stderr, "trace: step %d token %d margin %.6f\n", step, id, best - second);
 }
 
-int generate(const std::string &modelPath, const std::string &specPath, const std::string &prompt, bool chat, int maxTokens,
+int generate(const std::string &modelPath, const std::string &specPath, CachePolicy cache,
+             const std::string &prompt, bool chat, int maxTokens,
              SamplerOptions so, bool seeded, bool trace, int threads) {
   if (!seeded)
     so.seed = std::random_device{}();
   Loaded l = load(modelPath, specPath, threads);
   Model &m = l.model;
+  m.cache = cache;
   std::string text = prompt;
   if (chat) {
     auto kind = tok::detectChatTemplate(l.tok->chatTemplate());
@@ -178,8 +182,13 @@ int generate(const std::string &modelPath, const std::string &specPath, const st
     ids.push_back(id);
   if (ids.empty())
     die("the prompt encodes to no tokens");
-  if ((int64_t)ids.size() + maxTokens > m.cfg.contextLength)
-    die("prompt (" + std::to_string(ids.size()) + " tokens) + --max-tokens exceeds the context length " +
+  // A dense cache holds every position; a sinks/window cache rotates keys at
+  // their cache index, which stays below sinks + window + prompt.
+  int64_t maxPos = cache.dense() ? (int64_t)ids.size() + maxTokens
+                                 : cache.sinks + cache.window + (int64_t)ids.size();
+  if (maxPos > m.cfg.contextLength)
+    die("prompt (" + std::to_string(ids.size()) + " tokens) + " +
+        (cache.dense() ? "--max-tokens" : "the --cache size") + " exceeds the context length " +
         std::to_string(m.cfg.contextLength));
 
   if (trace) {
@@ -218,8 +227,9 @@ int generate(const std::string &modelPath, const std::string &specPath, const st
   return 0;
 }
 
-int perplexity(const std::string &modelPath, const std::string &specPath, const std::string &textPath, int64_t ctx,
-               int64_t stride, int64_t maxChunks, int threads) {
+int perplexity(const std::string &modelPath, const std::string &specPath, CachePolicy cache,
+               const std::string &textPath, int64_t ctx, int64_t stride, int64_t maxChunks,
+               int64_t batchSize, int threads) {
   std::ifstream in(textPath, std::ios::binary);
   if (!in)
     die("cannot open '" + textPath + "'");
@@ -227,9 +237,15 @@ int perplexity(const std::string &modelPath, const std::string &specPath, const 
   ss << in.rdbuf();
   Loaded l = load(modelPath, specPath, threads);
   Model &m = l.model;
-  if (ctx > m.cfg.contextLength)
-    die("--ctx " + std::to_string(ctx) + " exceeds the model's context length " +
-        std::to_string(m.cfg.contextLength));
+  m.cache = cache;
+  // Dense: one forward per window (llama.cpp's default batch is the whole
+  // chunk too); a sinks/window cache evicts between batches, so they are small.
+  if (batchSize == 0)
+    batchSize = cache.dense() ? ctx : std::min<int64_t>(ctx, 64);
+  int64_t maxPos = cache.dense() ? ctx : std::min(ctx, cache.sinks + cache.window + batchSize);
+  if (maxPos > m.cfg.contextLength)
+    die((cache.dense() ? "--ctx " : "--cache size + --batch ") + std::to_string(maxPos) +
+        " exceeds the model's context length " + std::to_string(m.cfg.contextLength));
   // As llama.cpp: BOS (when the model adds it), no special-token parsing.
   std::vector<int32_t> tokens;
   for (auto id : l.tok->encode(ss.str(), /*addSpecial=*/true, /*parseSpecial=*/false))
@@ -238,22 +254,27 @@ int perplexity(const std::string &modelPath, const std::string &specPath, const 
   std::vector<EvalWindow> windows = evalWindows(tokens.size(), ctx, stride, maxChunks, err);
   if (!err.empty())
     die(err);
-  std::fprintf(stderr, "attn-run: %zu tokens, %zu windows of %lld tokens (%s), %d threads\n",
+  std::fprintf(stderr, "attn-run: %zu tokens, %zu windows of %lld tokens (%s), cache %s, batch %lld, %d threads\n",
                tokens.size(), windows.size(), (long long)ctx,
                stride ? ("stride " + std::to_string(stride)).c_str() : "non-overlapping",
-               threads);
+               cache.str().c_str(), (long long)batchSize, threads);
   NllStats stats;
   auto t0 = std::chrono::steady_clock::now();
   for (size_t w = 0; w < windows.size(); ++w) {
     const EvalWindow &win = windows[w];
-    std::vector<int32_t> batch(tokens.begin() + win.start, tokens.begin() + win.start + ctx);
+    std::vector<int32_t> chunk(tokens.begin() + win.start, tokens.begin() + win.start + ctx);
     if (l.tok->addBos())
-      batch[0] = l.tok->bos();
+      chunk[0] = l.tok->bos();
     m.clearCache();
-    std::vector<float> logits = forward(m, batch, 0, win.firstScored);
-    for (int64_t j = win.firstScored; j < ctx - 1; ++j)
-      stats.add(negLogLikelihood(logits.data() + (j - win.firstScored) * m.vocab(), m.vocab(),
-                                 batch[j + 1]));
+    for (int64_t b0 = 0; b0 < ctx; b0 += batchSize) {
+      const int64_t b1 = std::min(ctx, b0 + batchSize);
+      // Logits only for the scored rows of this batch (at least its last row).
+      const int64_t from = std::min(std::max(win.firstScored, b0), b1 - 1);
+      std::vector<float> logits =
+          forward(m, std::vector<int32_t>(chunk.begin() + b0, chunk.begin() + b1), b0, from - b0);
+      for (int64_t j = std::max(win.firstScored, from); j < std::min(b1, ctx - 1); ++j)
+        stats.add(negLogLikelihood(logits.data() + (j - from) * m.vocab(), m.vocab(), chunk[j + 1]));
+    }
     double el = seconds(t0, std::chrono::steady_clock::now());
     std::fprintf(stderr, "\r[%zu/%zu] PPL %.4f  (%.1f s, ETA %.0f s)   ", w + 1, windows.size(),
                  stats.ppl(), el, el / (w + 1) * (windows.size() - w - 1));
@@ -277,7 +298,8 @@ int main(int argc, char **argv) {
   std::string modelPath, specPath, prompt, textPath;
   bool chat = false, seeded = false, trace = false;
   int maxTokens = 64, threads = std::max(1u, std::thread::hardware_concurrency());
-  int64_t ctx = 512, stride = 0, maxChunks = 0;
+  int64_t ctx = 512, stride = 0, maxChunks = 0, batchSize = 0;
+  CachePolicy cache;
   SamplerOptions so;
   const int64_t intMax = std::numeric_limits<int32_t>::max();
   for (int i = 2; i < argc; ++i) {
@@ -291,6 +313,11 @@ int main(int argc, char **argv) {
     bool gen = cmd == "generate";
     if (a == "--model") modelPath = value();
     else if (a == "--spec") specPath = value();
+    else if (a == "--cache") {
+      std::string e;
+      cache = parseCachePolicy(value(), e);
+      if (!e.empty()) die(e);
+    }
     else if (a == "--threads") threads = parseInt(a, value(), 1, 1024);
     else if (gen && a == "--prompt") prompt = value();
     else if (gen && a == "--chat") { prompt = value(); chat = true; }
@@ -304,6 +331,7 @@ int main(int argc, char **argv) {
     else if (!gen && a == "--ctx") ctx = parseInt(a, value(), 4, intMax);
     else if (!gen && a == "--stride") stride = parseInt(a, value(), 1, intMax);
     else if (!gen && a == "--max-chunks") maxChunks = parseInt(a, value(), 1, intMax);
+    else if (!gen && a == "--batch") batchSize = parseInt(a, value(), 1, intMax);
     else die("unknown option '" + a + "' for " + cmd);
   }
   if (cmd == "generate") {
@@ -311,9 +339,9 @@ int main(int argc, char **argv) {
       die("--model and --prompt (or --chat) are required");
     std::string bad = validate(so);
     if (!bad.empty()) die(bad);
-    return generate(modelPath, specPath, prompt, chat, maxTokens, so, seeded, trace, threads);
+    return generate(modelPath, specPath, cache, prompt, chat, maxTokens, so, seeded, trace, threads);
   }
   if (modelPath.empty() || textPath.empty())
     die("--model and --file are required");
-  return perplexity(modelPath, specPath, textPath, ctx, stride, maxChunks, threads);
+  return perplexity(modelPath, specPath, cache, textPath, ctx, stride, maxChunks, batchSize, threads);
 }
