@@ -203,7 +203,7 @@ void evict(Model &m) {
 size_t Model::cacheBytes() const {
   size_t b = 0;
   for (const Layer &l : layers)
-    b += (l.kf.capacity() + l.kraw.capacity() + l.v.capacity()) * sizeof(float);
+    b += (l.kf.size() + l.kraw.size() + l.v.size()) * sizeof(float);
   return b;
 }
 

@@ -86,7 +86,8 @@ struct Model {
   int64_t cached() const;
   /// Empties the KV cache (keeps its memory).
   void clearCache();
-  /// Bytes the KV cache holds allocated (keys, rotation scratch and values, all layers).
+  /// Bytes of the cached keys (with the rotation scratch of a sinks/window
+  /// cache) and values, all layers.
   size_t cacheBytes() const;
 };
 

@@ -77,7 +77,7 @@ double seconds(std::chrono::steady_clock::time_point a, std::chrono::steady_cloc
   return std::chrono::duration<double>(b - a).count();
 }
 
-/// "peak RSS X MiB, KV cache Y MiB (POLICY), spec NAME" (allocated bytes; RSS includes the touched pages of the
+/// "peak RSS X MiB, KV cache Y MiB (POLICY), spec NAME" (RSS includes the touched pages of the
 /// mmap'ed weights).
 std::string memoryReport(const Model &m) {
   rusage ru{};
@@ -274,10 +274,13 @@ int perplexity(const std::string &modelPath, const std::string &specPath, CacheP
           forward(m, std::vector<int32_t>(chunk.begin() + b0, chunk.begin() + b1), b0, from - b0);
       for (int64_t j = std::max(win.firstScored, from); j < std::min(b1, ctx - 1); ++j)
         stats.add(negLogLikelihood(logits.data() + (j - from) * m.vocab(), m.vocab(), chunk[j + 1]));
+      // Progress after every batch (one long window is many batches).
+      double el = seconds(t0, std::chrono::steady_clock::now());
+      double done = (w + double(b1) / ctx) / windows.size();
+      std::fprintf(stderr, "\r[%zu/%zu] %3.0f%% PPL %.4f  (%.1f s, ETA %.0f s)   ", w + 1,
+                   windows.size(), 100 * done, stats.count() ? stats.ppl() : 0.0, el,
+                   el / done * (1 - done));
     }
-    double el = seconds(t0, std::chrono::steady_clock::now());
-    std::fprintf(stderr, "\r[%zu/%zu] PPL %.4f  (%.1f s, ETA %.0f s)   ", w + 1, windows.size(),
-                 stats.ppl(), el, el / (w + 1) * (windows.size() - w - 1));
   }
   double total = seconds(t0, std::chrono::steady_clock::now());
   std::fprintf(stderr, "\nattn-run: scored %lld tokens in %.1f s (%.1f tok/s evaluated), %s\n",
