@@ -152,15 +152,16 @@ Loaded load(const std::string &path, const std::string &specPath, int threads) {
   return l;
 }
 
-/// --trace: the prompt ids, then per step the chosen id and the margin of the
-/// best logit over the runner-up (for comparisons with llama.cpp).
+/// --trace: the prompt ids, then per step the chosen id, the margin of the
+/// best logit over the runner-up and the runner-up's id (for comparisons with
+/// llama.cpp, bench/peers/llama_cpp_parity.sh).
 void traceStep(int step, int32_t id, const std::vector<float> &logits) {
-  float best = -INFINITY, second = -INFINITY;
-  for (float l : logits) {
-    if (l > best) { second = best; best = l; }
-    else if (l > second) second = l;
-  }
-  std::fprintf(stderr, "trace: step %d token %d margin %.6f\n", step, id, best - second);
+  int32_t best = argmax(logits.data(), logits.size()), second = best == 0 ? 1 : 0;
+  for (int32_t i = 0; i < (int32_t)logits.size(); ++i)
+    if (i != best && logits[i] > logits[second])
+      second = i;
+  std::fprintf(stderr, "trace: step %d token %d margin %.6f second %d\n", step, id,
+               logits[best] - logits[second], second);
 }
 
 int generate(const std::string &modelPath, const std::string &specPath, CachePolicy cache,
