@@ -95,19 +95,6 @@ const std::vector<AttentionKernels> &compiledSpecs() {
   return specs;
 }
 
-std::string mismatch(const AttentionKernels &k, const gguf::LlamaConfig &cfg) {
-  if ((int)cfg.nHeads != k.heads || (int)cfg.nKVHeads != k.kvHeads || (int)cfg.headDim != k.headDim)
-    return "the model's attention shape (" + std::to_string(cfg.nHeads) + " heads, " +
-           std::to_string(cfg.nKVHeads) + " kv heads, head_dim " + std::to_string(cfg.headDim) +
-           ") differs from the kernels' spec " + k.name + " (" + std::to_string(k.heads) + ", " +
-           std::to_string(k.kvHeads) + ", " + std::to_string(k.headDim) + ")";
-  if (std::fabs(cfg.ropeFreqBase - k.theta) > 1e-3 * k.theta)
-    return "the model's rope.freq_base (" + std::to_string(cfg.ropeFreqBase) +
-           ") differs from the theta of the kernels' spec " + k.name + " (" +
-           std::to_string(k.theta) + ")";
-  return "";
-}
-
 Model Model::load(const gguf::GGUFFile &file, const gguf::LlamaConfig &cfg,
                   const AttentionKernels &attn, int threads) {
   Model m;

@@ -14,6 +14,7 @@
 #include "gguf/GGUFFile.h"
 #include "gguf/LlamaConfig.h"
 #include "kernels/DenseOps.h"
+#include "model/SpecMatch.h"
 
 #include <cstdint>
 #include <string>
@@ -24,23 +25,8 @@ namespace attnc::model {
 /// Prints "attn-run: error: MSG" and exits with status 1.
 [[noreturn]] void die(const std::string &msg);
 
-/// One spec compiled into attn-run's kernel library (attn_model_kernels.h).
-struct AttentionKernels {
-  const char *name;
-  int heads, kvHeads, headDim;
-  double theta;
-  void (*prepare)(const float *q, int64_t lq, const float *k, int64_t lk, const int64_t *qPos,
-                  const int64_t *kPos, float *qf, float *kf);
-  void (*rows)(const float *qf, int64_t lq, const float *kf, int64_t lk, const float *v,
-               const int64_t *qPos, const int64_t *kPos, int64_t batch, float *out, int64_t begin,
-               int64_t end);
-};
-
-/// The specs compiled into attn-run.
+/// The specs compiled into attn-run (attn_model_kernels.h).
 const std::vector<AttentionKernels> &compiledSpecs();
-
-/// Empty when `k` fits the model's attention shape and RoPE theta, else why not.
-std::string mismatch(const AttentionKernels &k, const gguf::LlamaConfig &cfg);
 
 /// Which keys the cache keeps. dense: all. Otherwise StreamingLLM: the first
 /// `sinks` tokens and the last `window`; the cache keeps keys un-rotated and

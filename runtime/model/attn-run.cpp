@@ -121,9 +121,10 @@ const AttentionKernels &chooseSpec(const std::string &specPath, const gguf::Llam
     die("spec '" + s.name + "' (" + specPath + ") is not compiled into attn-run (compiled: " +
         compiledNames() + "); add it to runtime/model/CMakeLists.txt");
   if (s.heads != k->heads || s.kvHeads != k->kvHeads || s.headDim != k->headDim ||
-      s.position.kind != PositionKind::RoPE || s.position.theta != k->theta)
+      s.position.kind != PositionKind::RoPE || s.position.theta != k->theta ||
+      s.position.rotaryDim != k->headDim || s.position.scaling.kind != RopeScalingKind::None)
     die("spec file '" + specPath + "' differs from the compiled spec " + k->name +
-        " (shape or RoPE theta): rebuild attn-run");
+        " (shape or RoPE): rebuild attn-run");
   std::string why = mismatch(*k, cfg);
   if (!why.empty())
     die(why);
