@@ -96,8 +96,9 @@ std::string compiledNames() {
 }
 
 /// The compiled kernels for `specPath` (parsed with the DSL front end; must
-/// name a compiled spec and agree with it), or by default the first compiled
-/// spec that fits the model's attention shape and RoPE theta.
+/// name a compiled spec and agree with its shape and RoPE; the mask and dtype
+/// are not compared), or by default the first compiled spec that fits the
+/// model (SpecMatch.h).
 const AttentionKernels &chooseSpec(const std::string &specPath, const gguf::LlamaConfig &cfg) {
   if (specPath.empty()) {
     for (const AttentionKernels &k : compiledSpecs())
