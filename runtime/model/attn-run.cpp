@@ -1,164 +1,313 @@
 //===- attn-run.cpp - Run a llama-family GGUF model on attnc kernels ------===//
 //
-//   attn-run generate --model M.gguf (--prompt TEXT | --chat TEXT)
-//                     [--max-tokens N] [--threads T]
+//   attn-run generate   --model M.gguf [--spec S.attn] (--prompt TEXT | --chat TEXT) [--max-tokens N]
+//                       [--temperature T] [--top-k K] [--top-p P] [--seed S] [--threads T]
+//                       [--trace] [--cache dense|window:W|sinks:N,W]
+//   attn-run perplexity --model M.gguf [--spec S.attn] --file TEXT [--ctx N] [--stride S]
+//                       [--max-chunks K] [--batch B] [--threads T] [--cache ...]
 //
-// Greedy generation with the model's own tokenizer and chat template. The
-// attention of every layer runs through the kernels attnc generated from
-// specs/smollm2_135m.attn (prepare + rows, split across threads); the dense
-// ops (RMSNorm, Q4_1/Q8_0 matmuls, SwiGLU) are Halide AOT kernels. The KV
-// cache is contiguous, token-major (the spec's layout); `prepare` rotates each
-// new key once, at its position, when it is written (the spec's RoPE applies
-// on write and has no length-dependent scaling).
-//
-// First form: one sequence, the prompt processed in one batch, then one
-// token per step; sampling, perplexity, paged/ring/quantized caches and a
-// spec chosen from the file are open work.
+// The model (Model.h) runs its dense ops on Halide AOT kernels and its
+// attention on kernels attnc compiled ahead of time from a spec: --spec picks
+// one of the compiled specs by the name in the file (checked against the
+// file and the GGUF); by default the first that fits the GGUF. `generate`
+// streams tokens to stdout (greedy unless --temperature > 0, Sampler.h);
+// `perplexity` follows llama.cpp's llama-perplexity (Perplexity.h).
+// Statistics and progress go to stderr.
 //
 //===----------------------------------------------------------------------===//
-#include "attn_model_kernels.h"
-#include "gguf/GGUFFile.h"
-#include "gguf/LlamaConfig.h"
-#include "gguf/Quants.h"
-#include "kernels/DenseOps.h"
+#include "dsl/Frontend.h"
+#include "dsl/Spec.h"
+#include "model/Model.h"
+#include "model/Perplexity.h"
+#include "model/Sampler.h"
 #include "tokenizer/ChatTemplate.h"
 #include "tokenizer/Tokenizer.h"
 
+#include <sys/resource.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <random>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
 using namespace attnc;
+using namespace attnc::model;
 
 namespace {
 
-[[noreturn]] void die(const std::string &msg) {
-  std::fprintf(stderr, "attn-run: error: %s\n", msg.c_str());
-  std::exit(1);
+const char *kUsage =
+    "usage: attn-run generate --model M.gguf [--spec S.attn] (--prompt TEXT | --chat TEXT) [--max-tokens N]\n"
+    "                [--temperature T] [--top-k K] [--top-p P] [--seed S] [--threads T] [--trace]\n"
+    "                [--cache dense|window:W|sinks:N,W]\n"
+    "       attn-run perplexity --model M.gguf [--spec S.attn] --file TEXT [--ctx N] [--stride S]\n"
+    "                [--max-chunks K] [--batch B] [--threads T] [--cache dense|window:W|sinks:N,W]\n";
+
+int64_t parseInt(const std::string &opt, const std::string &s, int64_t lo, int64_t hi) {
+  errno = 0;
+  char *end = nullptr;
+  long long v = std::strtoll(s.c_str(), &end, 10);
+  if (s.empty() || *end || errno || v < lo || v > hi)
+    die(opt + " expects an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) +
+        "], got '" + s + "'");
+  return v;
 }
 
-void check(const gguf::Error &e, const char *what) {
-  if (e.isFailure())
-    die(std::string(what) + ": " + e.message());
+float parseFloat(const std::string &opt, const std::string &s) {
+  errno = 0;
+  char *end = nullptr;
+  float v = std::strtof(s.c_str(), &end);
+  if (s.empty() || *end || errno || !std::isfinite(v))
+    die(opt + " expects a number, got '" + s + "'");
+  return v;
 }
 
-constexpr int H = smollm2_135m_heads, HKV = smollm2_135m_kv_heads, D = smollm2_135m_head_dim;
+double seconds(std::chrono::steady_clock::time_point a, std::chrono::steady_clock::time_point b) {
+  return std::chrono::duration<double>(b - a).count();
+}
 
-struct Layer {
-  kernels::WeightView wq, wk, wv, wo, gate, up, down;
-  const float *attnNorm = nullptr, *ffnNorm = nullptr;
-  std::vector<float> kf, v; // cache [tokens][HKV][D]; keys rotated when written
+/// "peak RSS X MiB, KV cache Y MiB (POLICY), spec NAME" (RSS includes the touched pages of the
+/// mmap'ed weights).
+std::string memoryReport(const Model &m) {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  char buf[128];
+  std::snprintf(buf, sizeof buf, "peak RSS %.1f MiB, KV cache %.2f MiB (%s), spec %s",
+                ru.ru_maxrss / 1024.0, m.cacheBytes() / (1024.0 * 1024.0), m.cache.str().c_str(),
+                m.attn->name);
+  return buf;
+}
+
+std::string compiledNames() {
+  std::string s;
+  for (const AttentionKernels &k : compiledSpecs()) s += (s.empty() ? "" : ", ") + std::string(k.name);
+  return s;
+}
+
+/// The compiled kernels for `specPath` (parsed with the DSL front end; must
+/// name a compiled spec and agree with its shape and RoPE; the mask and dtype
+/// are not compared), or by default the first compiled spec that fits the
+/// model (SpecMatch.h).
+const AttentionKernels &chooseSpec(const std::string &specPath, const gguf::LlamaConfig &cfg) {
+  if (specPath.empty()) {
+    for (const AttentionKernels &k : compiledSpecs())
+      if (mismatch(k, cfg).empty())
+        return k;
+    die("no spec compiled into attn-run fits the model: " + mismatch(compiledSpecs().front(), cfg) +
+        " (compiled: " + compiledNames() + ")");
+  }
+  std::optional<std::vector<Spec>> specs = loadSpecFile(specPath); // prints its diagnostics
+  if (!specs)
+    die("cannot use spec file '" + specPath + "'");
+  if (specs->size() != 1)
+    die("spec file '" + specPath + "' defines " + std::to_string(specs->size()) +
+        " attentions; attn-run needs exactly one");
+  const Spec &s = specs->front();
+  const AttentionKernels *k = nullptr;
+  for (const AttentionKernels &c : compiledSpecs())
+    if (s.name == c.name)
+      k = &c;
+  if (!k)
+    die("spec '" + s.name + "' (" + specPath + ") is not compiled into attn-run (compiled: " +
+        compiledNames() + "); add it to runtime/model/CMakeLists.txt");
+  if (s.heads != k->heads || s.kvHeads != k->kvHeads || s.headDim != k->headDim ||
+      s.position.kind != PositionKind::RoPE || s.position.theta != k->theta ||
+      s.position.rotaryDim != k->headDim || s.position.scaling.kind != RopeScalingKind::None)
+    die("spec file '" + specPath + "' differs from the compiled spec " + k->name +
+        " (shape or RoPE): rebuild attn-run");
+  std::string why = mismatch(*k, cfg);
+  if (!why.empty())
+    die(why);
+  return *k;
+}
+
+struct Loaded {
+  std::unique_ptr<gguf::GGUFFile> file;
+  std::optional<tok::Tokenizer> tok;
+  Model model;
 };
 
-struct Model {
-  gguf::LlamaConfig cfg;
-  const gguf::GGUFTensorInfo *embed = nullptr;
-  kernels::WeightView output;
-  const float *outputNorm = nullptr;
-  std::vector<Layer> layers;
-  int threads = 2;
-};
-
-const gguf::GGUFTensorInfo &tensor(const gguf::GGUFFile &f, const std::string &name) {
-  const gguf::GGUFTensorInfo *t = f.findTensor(name);
-  if (!t)
-    die("the model has no tensor '" + name + "'");
-  return *t;
+Loaded load(const std::string &path, const std::string &specPath, int threads) {
+  Loaded l;
+  auto file = gguf::GGUFFile::open(path);
+  if (!file) die(file.message());
+  l.file = std::move(*file);
+  auto cfg = gguf::LlamaConfig::fromGGUF(*l.file);
+  if (!cfg) die(cfg.message());
+  const AttentionKernels &spec = chooseSpec(specPath, *cfg);
+  auto tok = tok::Tokenizer::fromGGUF(*l.file);
+  if (!tok) die(tok.message());
+  l.tok = std::move(*tok);
+  kernels::setNumThreads(threads);
+  l.model = Model::load(*l.file, *cfg, spec, threads);
+  return l;
 }
 
-kernels::WeightView weight(const gguf::GGUFFile &f, const std::string &name, int64_t rows,
-                           int64_t cols) {
-  const gguf::GGUFTensorInfo &t = tensor(f, name);
-  if (t.ne[0] != cols || t.nRows() != rows)
-    die("tensor '" + name + "' has shape " + t.shapeString() + ", expected [" +
-        std::to_string(cols) + ", " + std::to_string(rows) + "]");
-  return {t.type, t.data, rows, cols};
+/// --trace: the prompt ids, then per step the chosen id, the margin of the
+/// best logit over the runner-up and the runner-up's id (for comparisons with
+/// llama.cpp, bench/peers/llama_cpp_parity.sh).
+void traceStep(int step, int32_t id, const std::vector<float> &logits) {
+  int32_t best = argmax(logits.data(), logits.size()), second = best == 0 ? 1 : 0;
+  for (int32_t i = 0; i < (int32_t)logits.size(); ++i)
+    if (i != best && logits[i] > logits[second])
+      second = i;
+  std::fprintf(stderr, "trace: step %d token %d margin %.6f second %d\n", step, id,
+               logits[best] - logits[second], second);
 }
 
-const float *f32Vector(const gguf::GGUFFile &f, const std::string &name, int64_t n) {
-  const gguf::GGUFTensorInfo &t = tensor(f, name);
-  if (t.type != gguf::GGMLType::F32 || t.nElements != n)
-    die("tensor '" + name + "' must be f32 with " + std::to_string(n) + " elements");
-  return reinterpret_cast<const float *>(t.data);
-}
-
-/// Attention of `n` new tokens (positions start..start+n-1) whose keys and
-/// values `k`, `v` are appended to the cache first.
-void attention(Model &m, Layer &layer, const float *q, const float *k, const float *v, int64_t n,
-               int64_t start, float *out) {
-  int64_t lk = start + n;
-  std::vector<int64_t> qPos(n), kPos(lk);
-  for (int64_t i = 0; i < n; ++i) qPos[i] = start + i;
-  for (int64_t j = 0; j < lk; ++j) kPos[j] = j;
-  std::vector<float> qf(n * H * D);
-  layer.kf.resize(lk * HKV * D);
-  layer.v.insert(layer.v.end(), v, v + n * HKV * D);
-  // Rotates the new queries and the new keys (straight into the cache).
-  smollm2_135m_prefill_prepare(q, n, k, n, qPos.data(), kPos.data() + start, qf.data(),
-                               layer.kf.data() + start * HKV * D);
-  int64_t work = n * H;
-  int threads = std::max<int64_t>(1, std::min<int64_t>(m.threads, work));
-  std::vector<std::thread> pool;
-  for (int t = 0; t < threads; ++t)
-    pool.emplace_back([&, t] {
-      smollm2_135m_prefill_rows(qf.data(), n, layer.kf.data(), lk, layer.v.data(), qPos.data(),
-                                kPos.data(), 0, out, work * t / threads,
-                                work * (t + 1) / threads);
-    });
-  for (auto &p : pool) p.join();
-}
-
-/// Runs `tokens` at positions start.. through the model; returns the logits
-/// of the last one.
-std::vector<float> forward(Model &m, const std::vector<int32_t> &tokens, int64_t start) {
-  const int64_t n = tokens.size(), dim = m.cfg.embeddingLength, ffn = m.cfg.feedForwardLength;
-  const float eps = m.cfg.rmsNormEps;
-  std::vector<float> x(n * dim), h(n * dim), q(n * H * D), k(n * HKV * D), v(n * HKV * D),
-      att(n * H * D), proj(n * dim), g(n * ffn), u(n * ffn), a(n * ffn);
-  for (int64_t i = 0; i < n; ++i) {
-    if (tokens[i] < 0 || tokens[i] >= m.embed->nRows())
-      die("token id " + std::to_string(tokens[i]) + " out of the vocabulary");
-    check(gguf::dequantizeRow(m.embed->type, m.embed->data + tokens[i] * m.embed->rowBytes(),
-                              x.data() + i * dim, dim),
-          "embedding");
+int generate(const std::string &modelPath, const std::string &specPath, CachePolicy cache,
+             const std::string &prompt, bool chat, int maxTokens,
+             SamplerOptions so, bool seeded, bool trace, int threads) {
+  if (!seeded)
+    so.seed = std::random_device{}();
+  Loaded l = load(modelPath, specPath, threads);
+  Model &m = l.model;
+  m.cache = cache;
+  std::string text = prompt;
+  if (chat) {
+    auto kind = tok::detectChatTemplate(l.tok->chatTemplate());
+    if (!kind) die(kind.message());
+    text = tok::applyChatTemplate(*kind, {{"user", prompt}}, true);
   }
-  for (Layer &layer : m.layers) {
-    check(kernels::rmsnorm(x.data(), layer.attnNorm, h.data(), n, dim, eps), "rmsnorm");
-    check(kernels::matmul(h.data(), n, layer.wq, q.data()), "wq");
-    check(kernels::matmul(h.data(), n, layer.wk, k.data()), "wk");
-    check(kernels::matmul(h.data(), n, layer.wv, v.data()), "wv");
-    attention(m, layer, q.data(), k.data(), v.data(), n, start, att.data());
-    check(kernels::matmul(att.data(), n, layer.wo, proj.data()), "wo");
-    for (int64_t e = 0; e < n * dim; ++e) x[e] += proj[e];
-    check(kernels::rmsnorm(x.data(), layer.ffnNorm, h.data(), n, dim, eps), "rmsnorm");
-    check(kernels::matmul(h.data(), n, layer.gate, g.data()), "ffn_gate");
-    check(kernels::matmul(h.data(), n, layer.up, u.data()), "ffn_up");
-    check(kernels::swiglu(g.data(), u.data(), a.data(), n * ffn), "swiglu");
-    check(kernels::matmul(a.data(), n, layer.down, proj.data()), "ffn_down");
-    for (int64_t e = 0; e < n * dim; ++e) x[e] += proj[e];
+  std::vector<int32_t> ids;
+  for (auto id : l.tok->encode(text, /*addSpecial=*/true, /*parseSpecial=*/true))
+    ids.push_back(id);
+  if (ids.empty())
+    die("the prompt encodes to no tokens");
+  // A dense cache holds every position; a sinks/window cache rotates keys at
+  // their cache index, which stays below sinks + window + prompt.
+  int64_t maxPos = cache.dense() ? (int64_t)ids.size() + maxTokens
+                                 : cache.sinks + cache.window + (int64_t)ids.size();
+  if (maxPos > m.cfg.contextLength)
+    die("prompt (" + std::to_string(ids.size()) + " tokens) + " +
+        (cache.dense() ? "--max-tokens" : "the --cache size") + " exceeds the context length " +
+        std::to_string(m.cfg.contextLength));
+
+  if (trace) {
+    std::fprintf(stderr, "trace: prompt");
+    for (int32_t id : ids) std::fprintf(stderr, " %d", id);
+    std::fprintf(stderr, "\n");
   }
-  std::vector<float> last(dim), logits(m.output.rows);
-  check(kernels::rmsnorm(x.data() + (n - 1) * dim, m.outputNorm, last.data(), 1, dim, eps), "norm");
-  check(kernels::matmul(last.data(), 1, m.output, logits.data()), "output");
-  return logits;
+  Sampler sampler(so);
+  auto t0 = std::chrono::steady_clock::now();
+  std::vector<float> logits = forward(m, ids, 0);
+  auto t1 = std::chrono::steady_clock::now();
+  int64_t pos = ids.size();
+  int generated = 0;
+  for (; generated < maxTokens; ++generated) {
+    int32_t next = sampler.sample(logits.data(), logits.size());
+    if (trace)
+      traceStep(generated, next, logits);
+    if (l.tok->isEndOfGeneration(next))
+      break;
+    std::fputs(l.tok->piece(next).c_str(), stdout);
+    std::fflush(stdout);
+    logits = forward(m, {next}, pos++);
+  }
+  auto t2 = std::chrono::steady_clock::now();
+  double prefill = seconds(t0, t1), decode = seconds(t1, t2);
+  std::string how = so.temperature == 0.0f
+                        ? std::string("greedy")
+                        : "temperature " + std::to_string(so.temperature).substr(0, 5) + " top-k " +
+                              std::to_string(so.topK) + " top-p " +
+                              std::to_string(so.topP).substr(0, 5) + " seed " +
+                              std::to_string(so.seed);
+  std::fprintf(stderr, "\nattn-run: prompt %zu tokens in %.2f s (%.1f tok/s), generated %d tokens in %.2f s "
+                       "(%.1f tok/s), %d threads, %s, %s\n",
+               ids.size(), prefill, ids.size() / prefill, generated, decode,
+               generated ? generated / decode : 0.0, threads, how.c_str(), memoryReport(m).c_str());
+  return 0;
 }
+
+int perplexity(const std::string &modelPath, const std::string &specPath, CachePolicy cache,
+               const std::string &textPath, int64_t ctx, int64_t stride, int64_t maxChunks,
+               int64_t batchSize, int threads) {
+  std::ifstream in(textPath, std::ios::binary);
+  if (!in)
+    die("cannot open '" + textPath + "'");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  Loaded l = load(modelPath, specPath, threads);
+  Model &m = l.model;
+  m.cache = cache;
+  // Dense: one forward per window (llama.cpp's default batch is the whole
+  // chunk too); a sinks/window cache evicts between batches, so they are small.
+  if (batchSize == 0)
+    batchSize = cache.dense() ? ctx : std::min<int64_t>(ctx, 64);
+  int64_t maxPos = cache.dense() ? ctx : std::min(ctx, cache.sinks + cache.window + batchSize);
+  if (maxPos > m.cfg.contextLength)
+    die((cache.dense() ? "--ctx " : "--cache size + --batch ") + std::to_string(maxPos) +
+        " exceeds the model's context length " + std::to_string(m.cfg.contextLength));
+  // As llama.cpp: BOS (when the model adds it), no special-token parsing.
+  std::vector<int32_t> tokens;
+  for (auto id : l.tok->encode(ss.str(), /*addSpecial=*/true, /*parseSpecial=*/false))
+    tokens.push_back(id);
+  std::string err;
+  std::vector<EvalWindow> windows = evalWindows(tokens.size(), ctx, stride, maxChunks, err);
+  if (!err.empty())
+    die(err);
+  std::fprintf(stderr, "attn-run: %zu tokens, %zu windows of %lld tokens (%s), cache %s, batch %lld, %d threads\n",
+               tokens.size(), windows.size(), (long long)ctx,
+               stride ? ("stride " + std::to_string(stride)).c_str() : "non-overlapping",
+               cache.str().c_str(), (long long)batchSize, threads);
+  NllStats stats;
+  auto t0 = std::chrono::steady_clock::now();
+  for (size_t w = 0; w < windows.size(); ++w) {
+    const EvalWindow &win = windows[w];
+    std::vector<int32_t> chunk(tokens.begin() + win.start, tokens.begin() + win.start + ctx);
+    if (l.tok->addBos())
+      chunk[0] = l.tok->bos();
+    m.clearCache();
+    for (int64_t b0 = 0; b0 < ctx; b0 += batchSize) {
+      const int64_t b1 = std::min(ctx, b0 + batchSize);
+      // Logits only for the scored rows of this batch (at least its last row).
+      const int64_t from = std::min(std::max(win.firstScored, b0), b1 - 1);
+      std::vector<float> logits =
+          forward(m, std::vector<int32_t>(chunk.begin() + b0, chunk.begin() + b1), b0, from - b0);
+      for (int64_t j = std::max(win.firstScored, from); j < std::min(b1, ctx - 1); ++j)
+        stats.add(negLogLikelihood(logits.data() + (j - from) * m.vocab(), m.vocab(), chunk[j + 1]));
+      // Progress after every batch (one long window is many batches).
+      double el = seconds(t0, std::chrono::steady_clock::now());
+      double done = (w + double(b1) / ctx) / windows.size();
+      std::fprintf(stderr, "\r[%zu/%zu] %3.0f%% PPL %.4f  (%.1f s, ETA %.0f s)   ", w + 1,
+                   windows.size(), 100 * done, stats.count() ? stats.ppl() : 0.0, el,
+                   el / done * (1 - done));
+    }
+  }
+  double total = seconds(t0, std::chrono::steady_clock::now());
+  std::fprintf(stderr, "\nattn-run: scored %lld tokens in %.1f s (%.1f tok/s evaluated), %s\n",
+               (long long)stats.count(), total, windows.size() * ctx / total,
+               memoryReport(m).c_str());
+  std::printf("PPL = %.4f +/- %.5f\n", stats.ppl(), stats.pplError());
+  return 0;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
-  if (argc < 2 || std::strcmp(argv[1], "generate") != 0) {
-    std::fprintf(stderr, "usage: attn-run generate --model M.gguf (--prompt TEXT | --chat TEXT) "
-                         "[--max-tokens N] [--threads T]\n");
+  std::string cmd = argc >= 2 ? argv[1] : "";
+  if (cmd != "generate" && cmd != "perplexity") {
+    std::fputs(kUsage, stderr);
     return 2;
   }
-  std::string modelPath, prompt;
-  bool chat = false;
+  std::string modelPath, specPath, prompt, textPath;
+  bool chat = false, seeded = false, trace = false;
   int maxTokens = 64, threads = std::max(1u, std::thread::hardware_concurrency());
+  int64_t ctx = 512, stride = 0, maxChunks = 0, batchSize = 0;
+  CachePolicy cache;
+  SamplerOptions so;
+  const int64_t intMax = std::numeric_limits<int32_t>::max();
   for (int i = 2; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&]() -> std::string {
@@ -166,88 +315,39 @@ int main(int argc, char **argv) {
         die("missing value after " + a);
       return argv[++i];
     };
+    // Options of the other command are refused rather than ignored.
+    bool gen = cmd == "generate";
     if (a == "--model") modelPath = value();
-    else if (a == "--prompt") prompt = value();
-    else if (a == "--chat") { prompt = value(); chat = true; }
-    else if (a == "--max-tokens") maxTokens = std::atoi(value().c_str());
-    else if (a == "--threads") threads = std::atoi(value().c_str());
-    else die("unknown option '" + a + "'");
+    else if (a == "--spec") specPath = value();
+    else if (a == "--cache") {
+      std::string e;
+      cache = parseCachePolicy(value(), e);
+      if (!e.empty()) die(e);
+    }
+    else if (a == "--threads") threads = parseInt(a, value(), 1, 1024);
+    else if (gen && a == "--prompt") prompt = value();
+    else if (gen && a == "--chat") { prompt = value(); chat = true; }
+    else if (gen && a == "--max-tokens") maxTokens = parseInt(a, value(), 0, intMax);
+    else if (gen && a == "--temperature") so.temperature = parseFloat(a, value());
+    else if (gen && a == "--top-k") so.topK = parseInt(a, value(), 0, intMax);
+    else if (gen && a == "--top-p") so.topP = parseFloat(a, value());
+    else if (gen && a == "--seed") { so.seed = parseInt(a, value(), 0, std::numeric_limits<int64_t>::max()); seeded = true; }
+    else if (gen && a == "--trace") trace = true;
+    else if (!gen && a == "--file") textPath = value();
+    else if (!gen && a == "--ctx") ctx = parseInt(a, value(), 4, intMax);
+    else if (!gen && a == "--stride") stride = parseInt(a, value(), 1, intMax);
+    else if (!gen && a == "--max-chunks") maxChunks = parseInt(a, value(), 1, intMax);
+    else if (!gen && a == "--batch") batchSize = parseInt(a, value(), 1, intMax);
+    else die("unknown option '" + a + "' for " + cmd);
   }
-  if (modelPath.empty() || prompt.empty())
-    die("--model and --prompt (or --chat) are required");
-
-  auto file = gguf::GGUFFile::open(modelPath);
-  if (!file) die(file.message());
-  auto cfg = gguf::LlamaConfig::fromGGUF(**file);
-  if (!cfg) die(cfg.message());
-  if ((int)cfg->nHeads != H || (int)cfg->nKVHeads != HKV || (int)cfg->headDim != D)
-    die("the model's attention shape (" + std::to_string(cfg->nHeads) + " heads, " +
-        std::to_string(cfg->nKVHeads) + " kv heads, head_dim " + std::to_string(cfg->headDim) +
-        ") differs from the kernels' spec smollm2_135m (9, 3, 64)");
-  if (std::fabs(cfg->ropeFreqBase - 100000.0f) > 1e-3f)
-    die("the model's rope.freq_base differs from the spec's theta (100000)");
-  auto tok = tok::Tokenizer::fromGGUF(**file);
-  if (!tok) die(tok.message());
-
-  Model m;
-  m.cfg = *cfg;
-  m.threads = threads;
-  kernels::setNumThreads(threads);
-  const int64_t dim = cfg->embeddingLength, ffn = cfg->feedForwardLength;
-  m.embed = &tensor(**file, "token_embd.weight");
-  m.outputNorm = f32Vector(**file, "output_norm.weight", dim);
-  m.output = (*file)->findTensor("output.weight")
-                 ? weight(**file, "output.weight", m.embed->nRows(), dim)
-                 : kernels::WeightView{m.embed->type, m.embed->data, m.embed->nRows(), dim};
-  for (uint32_t l = 0; l < cfg->nLayers; ++l) {
-    std::string p = "blk." + std::to_string(l) + ".";
-    Layer layer;
-    layer.wq = weight(**file, p + "attn_q.weight", H * D, dim);
-    layer.wk = weight(**file, p + "attn_k.weight", HKV * D, dim);
-    layer.wv = weight(**file, p + "attn_v.weight", HKV * D, dim);
-    layer.wo = weight(**file, p + "attn_output.weight", dim, H * D);
-    layer.gate = weight(**file, p + "ffn_gate.weight", ffn, dim);
-    layer.up = weight(**file, p + "ffn_up.weight", ffn, dim);
-    layer.down = weight(**file, p + "ffn_down.weight", dim, ffn);
-    layer.attnNorm = f32Vector(**file, p + "attn_norm.weight", dim);
-    layer.ffnNorm = f32Vector(**file, p + "ffn_norm.weight", dim);
-    m.layers.push_back(std::move(layer));
+  if (cmd == "generate") {
+    if (modelPath.empty() || prompt.empty())
+      die("--model and --prompt (or --chat) are required");
+    std::string bad = validate(so);
+    if (!bad.empty()) die(bad);
+    return generate(modelPath, specPath, cache, prompt, chat, maxTokens, so, seeded, trace, threads);
   }
-
-  std::string text = prompt;
-  if (chat) {
-    auto kind = tok::detectChatTemplate(tok->chatTemplate());
-    if (!kind) die(kind.message());
-    text = tok::applyChatTemplate(*kind, {{"user", prompt}}, true);
-  }
-  std::vector<int32_t> ids;
-  for (auto id : tok->encode(text, /*addSpecial=*/true, /*parseSpecial=*/true))
-    ids.push_back(id);
-  if (ids.empty())
-    die("the prompt encodes to no tokens");
-  if ((int64_t)ids.size() + maxTokens > cfg->contextLength)
-    die("prompt (" + std::to_string(ids.size()) + " tokens) + --max-tokens exceeds the context length " +
-        std::to_string(cfg->contextLength));
-
-  auto t0 = std::chrono::steady_clock::now();
-  std::vector<float> logits = forward(m, ids, 0);
-  auto t1 = std::chrono::steady_clock::now();
-  int64_t pos = ids.size();
-  int generated = 0;
-  for (; generated < maxTokens; ++generated) {
-    int32_t next = std::max_element(logits.begin(), logits.end()) - logits.begin();
-    if (tok->isEndOfGeneration(next))
-      break;
-    std::fputs(tok->piece(next).c_str(), stdout);
-    std::fflush(stdout);
-    logits = forward(m, {next}, pos++);
-  }
-  auto t2 = std::chrono::steady_clock::now();
-  double prefill = std::chrono::duration<double>(t1 - t0).count();
-  double decode = std::chrono::duration<double>(t2 - t1).count();
-  std::fprintf(stderr, "\nattn-run: prompt %zu tokens in %.2f s (%.1f tok/s), generated %d tokens in %.2f s "
-                       "(%.1f tok/s), %d threads\n",
-               ids.size(), prefill, ids.size() / prefill, generated, decode,
-               generated ? generated / decode : 0.0, threads);
-  return 0;
+  if (modelPath.empty() || textPath.empty())
+    die("--model and --file are required");
+  return perplexity(modelPath, specPath, cache, textPath, ctx, stride, maxChunks, batchSize, threads);
 }

@@ -1,0 +1,242 @@
+//===- Model.cpp - A llama-family GGUF model on attnc kernels -------------===//
+#include "model/Model.h"
+
+#include "attn_model_kernels.h"
+#include "gguf/Quants.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <thread>
+
+namespace attnc::model {
+
+void die(const std::string &msg) {
+  std::fflush(stdout);
+  std::fprintf(stderr, "attn-run: error: %s\n", msg.c_str());
+  std::exit(1);
+}
+
+namespace {
+
+void check(const gguf::Error &e, const char *what) {
+  if (e.isFailure())
+    die(std::string(what) + ": " + e.message());
+}
+
+const gguf::GGUFTensorInfo &tensor(const gguf::GGUFFile &f, const std::string &name) {
+  const gguf::GGUFTensorInfo *t = f.findTensor(name);
+  if (!t)
+    die("the model has no tensor '" + name + "'");
+  return *t;
+}
+
+kernels::WeightView weight(const gguf::GGUFFile &f, const std::string &name, int64_t rows,
+                           int64_t cols) {
+  const gguf::GGUFTensorInfo &t = tensor(f, name);
+  if (t.ne[0] != cols || t.nRows() != rows)
+    die("tensor '" + name + "' has shape " + t.shapeString() + ", expected [" +
+        std::to_string(cols) + ", " + std::to_string(rows) + "]");
+  return {t.type, t.data, rows, cols};
+}
+
+const float *f32Vector(const gguf::GGUFFile &f, const std::string &name, int64_t n) {
+  const gguf::GGUFTensorInfo &t = tensor(f, name);
+  if (t.type != gguf::GGMLType::F32 || t.nElements != n)
+    die("tensor '" + name + "' must be f32 with " + std::to_string(n) + " elements");
+  return reinterpret_cast<const float *>(t.data);
+}
+
+/// Attention of `n` new tokens whose keys and values `k`, `v` are appended to
+/// the cache first. Positions are cache indices: the dense cache holds every
+/// token, so they are the token positions.
+void attention(Model &m, Layer &layer, const float *q, const float *k, const float *v, int64_t n,
+               float *out) {
+  const AttentionKernels &a = *m.attn;
+  const int64_t qRow = a.heads * a.headDim, kvRow = a.kvHeads * a.headDim;
+  const int64_t start = layer.v.size() / kvRow, lk = start + n;
+  std::vector<int64_t> qPos(n), kPos(lk);
+  for (int64_t i = 0; i < n; ++i) qPos[i] = start + i;
+  for (int64_t j = 0; j < lk; ++j) kPos[j] = j;
+  std::vector<float> qf(n * qRow);
+  layer.kf.resize(lk * kvRow);
+  layer.v.insert(layer.v.end(), v, v + n * kvRow);
+  if (m.cache.dense()) {
+    // Rotates the new queries and the new keys (straight into the cache).
+    a.prepare(q, n, k, n, qPos.data(), kPos.data() + start, qf.data(), layer.kf.data() + start * kvRow);
+  } else {
+    // Re-rotates every kept key at its current cache index.
+    layer.kraw.insert(layer.kraw.end(), k, k + n * kvRow);
+    a.prepare(q, n, layer.kraw.data(), lk, qPos.data(), kPos.data(), qf.data(), layer.kf.data());
+  }
+  int64_t work = n * a.heads;
+  int threads = std::max<int64_t>(1, std::min<int64_t>(m.threads, work));
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t)
+    pool.emplace_back([&, t] {
+      a.rows(qf.data(), n, layer.kf.data(), lk, layer.v.data(), qPos.data(), kPos.data(), 0, out,
+             work * t / threads, work * (t + 1) / threads);
+    });
+  for (auto &p : pool) p.join();
+}
+
+} // namespace
+
+// The header's wrappers, as plain function pointers, one row per spec.
+const std::vector<AttentionKernels> &compiledSpecs() {
+  static const std::vector<AttentionKernels> specs = {
+      {"smollm2_135m", smollm2_135m_heads, smollm2_135m_kv_heads, smollm2_135m_head_dim, 100000.0,
+       smollm2_135m_prefill_prepare, smollm2_135m_prefill_rows},
+      {"smollm2_135m_sinks", smollm2_135m_sinks_heads, smollm2_135m_sinks_kv_heads,
+       smollm2_135m_sinks_head_dim, 100000.0, smollm2_135m_sinks_prefill_prepare,
+       smollm2_135m_sinks_prefill_rows},
+  };
+  return specs;
+}
+
+Model Model::load(const gguf::GGUFFile &file, const gguf::LlamaConfig &cfg,
+                  const AttentionKernels &attn, int threads) {
+  Model m;
+  m.cfg = cfg;
+  m.attn = &attn;
+  m.threads = threads;
+  const int64_t dim = cfg.embeddingLength, ffn = cfg.feedForwardLength;
+  const int64_t qRow = attn.heads * attn.headDim, kvRow = attn.kvHeads * attn.headDim;
+  m.embed = &tensor(file, "token_embd.weight");
+  m.outputNorm = f32Vector(file, "output_norm.weight", dim);
+  m.output = file.findTensor("output.weight")
+                 ? weight(file, "output.weight", m.embed->nRows(), dim)
+                 : kernels::WeightView{m.embed->type, m.embed->data, m.embed->nRows(), dim};
+  for (uint32_t l = 0; l < cfg.nLayers; ++l) {
+    std::string p = "blk." + std::to_string(l) + ".";
+    Layer layer;
+    layer.wq = weight(file, p + "attn_q.weight", qRow, dim);
+    layer.wk = weight(file, p + "attn_k.weight", kvRow, dim);
+    layer.wv = weight(file, p + "attn_v.weight", kvRow, dim);
+    layer.wo = weight(file, p + "attn_output.weight", dim, qRow);
+    layer.gate = weight(file, p + "ffn_gate.weight", ffn, dim);
+    layer.up = weight(file, p + "ffn_up.weight", ffn, dim);
+    layer.down = weight(file, p + "ffn_down.weight", dim, ffn);
+    layer.attnNorm = f32Vector(file, p + "attn_norm.weight", dim);
+    layer.ffnNorm = f32Vector(file, p + "ffn_norm.weight", dim);
+    m.layers.push_back(std::move(layer));
+  }
+  return m;
+}
+
+std::string CachePolicy::str() const {
+  if (dense())
+    return "dense";
+  return sinks ? "sinks:" + std::to_string(sinks) + "," + std::to_string(window)
+               : "window:" + std::to_string(window);
+}
+
+CachePolicy parseCachePolicy(const std::string &s, std::string &error) {
+  error.clear();
+  auto number = [&](const std::string &t, int64_t lo, int64_t &out) {
+    char *end = nullptr;
+    long long v = std::strtoll(t.c_str(), &end, 10);
+    if (t.empty() || *end || v < lo || v > (1ll << 30))
+      return false;
+    out = v;
+    return true;
+  };
+  CachePolicy p;
+  const std::string bad = "--cache expects dense, window:W or sinks:N,W (W >= 1, N >= 0), got '" + s + "'";
+  if (s == "dense")
+    return p;
+  if (s.rfind("window:", 0) == 0) {
+    if (!number(s.substr(7), 1, p.window)) error = bad;
+    return p;
+  }
+  size_t comma = s.find(',');
+  if (s.rfind("sinks:", 0) == 0 && comma != std::string::npos &&
+      number(s.substr(6, comma - 6), 0, p.sinks) && number(s.substr(comma + 1), 1, p.window))
+    return p;
+  error = bad;
+  return {};
+}
+
+int64_t Model::cached() const {
+  return layers.empty() ? 0 : layers[0].v.size() / (attn->kvHeads * attn->headDim);
+}
+
+void Model::clearCache() {
+  for (Layer &l : layers) {
+    l.kf.clear();
+    l.kraw.clear();
+    l.v.clear();
+  }
+  seen = 0;
+}
+
+namespace {
+/// StreamingLLM eviction: keeps the first `sinks` and the last `window` tokens.
+void evict(Model &m) {
+  const int64_t keep = m.cache.sinks + m.cache.window, n = m.cached();
+  if (m.cache.dense() || n <= keep)
+    return;
+  const int64_t kvRow = m.attn->kvHeads * m.attn->headDim;
+  const int64_t from = m.cache.sinks * kvRow, to = (n - m.cache.window) * kvRow;
+  for (Layer &l : m.layers) {
+    l.kraw.erase(l.kraw.begin() + from, l.kraw.begin() + to);
+    l.v.erase(l.v.begin() + from, l.v.begin() + to);
+    l.kf.resize(l.kraw.size());
+  }
+}
+} // namespace
+
+size_t Model::cacheBytes() const {
+  size_t b = 0;
+  for (const Layer &l : layers)
+    b += (l.kf.size() + l.kraw.size() + l.v.size()) * sizeof(float);
+  return b;
+}
+
+std::vector<float> forward(Model &m, const std::vector<int32_t> &tokens, int64_t start,
+                           int64_t logitsFrom) {
+  const AttentionKernels &a = *m.attn;
+  const int64_t n = tokens.size(), dim = m.cfg.embeddingLength, ffn = m.cfg.feedForwardLength;
+  const int64_t qRow = a.heads * a.headDim, kvRow = a.kvHeads * a.headDim;
+  const float eps = m.cfg.rmsNormEps;
+  if (logitsFrom < 0)
+    logitsFrom = n - 1;
+  if (n == 0 || start != m.seen || logitsFrom >= n)
+    die("internal: forward of " + std::to_string(n) + " tokens at " + std::to_string(start) +
+        " after " + std::to_string(m.seen));
+  std::vector<float> x(n * dim), h(n * dim), q(n * qRow), k(n * kvRow), v(n * kvRow),
+      att(n * qRow), proj(n * dim), g(n * ffn), u(n * ffn), act(n * ffn);
+  for (int64_t i = 0; i < n; ++i) {
+    if (tokens[i] < 0 || tokens[i] >= m.embed->nRows())
+      die("token id " + std::to_string(tokens[i]) + " out of the vocabulary");
+    check(gguf::dequantizeRow(m.embed->type, m.embed->data + tokens[i] * m.embed->rowBytes(),
+                              x.data() + i * dim, dim),
+          "embedding");
+  }
+  for (Layer &layer : m.layers) {
+    check(kernels::rmsnorm(x.data(), layer.attnNorm, h.data(), n, dim, eps), "rmsnorm");
+    check(kernels::matmul(h.data(), n, layer.wq, q.data()), "wq");
+    check(kernels::matmul(h.data(), n, layer.wk, k.data()), "wk");
+    check(kernels::matmul(h.data(), n, layer.wv, v.data()), "wv");
+    attention(m, layer, q.data(), k.data(), v.data(), n, att.data());
+    check(kernels::matmul(att.data(), n, layer.wo, proj.data()), "wo");
+    for (int64_t e = 0; e < n * dim; ++e) x[e] += proj[e];
+    check(kernels::rmsnorm(x.data(), layer.ffnNorm, h.data(), n, dim, eps), "rmsnorm");
+    check(kernels::matmul(h.data(), n, layer.gate, g.data()), "ffn_gate");
+    check(kernels::matmul(h.data(), n, layer.up, u.data()), "ffn_up");
+    check(kernels::swiglu(g.data(), u.data(), act.data(), n * ffn), "swiglu");
+    check(kernels::matmul(act.data(), n, layer.down, proj.data()), "ffn_down");
+    for (int64_t e = 0; e < n * dim; ++e) x[e] += proj[e];
+  }
+  m.seen += n;
+  evict(m);
+  // The head (a vocab x dim matmul) runs only on the rows asked for.
+  const int64_t rows = n - logitsFrom;
+  std::vector<float> normed(rows * dim), logits(rows * m.vocab());
+  check(kernels::rmsnorm(x.data() + logitsFrom * dim, m.outputNorm, normed.data(), rows, dim, eps), "norm");
+  check(kernels::matmul(normed.data(), rows, m.output, logits.data()), "output");
+  return logits;
+}
+
+} // namespace attnc::model

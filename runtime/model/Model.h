@@ -1,0 +1,88 @@
+//===- Model.h - A llama-family GGUF model on attnc kernels ----*- C++ -*-===//
+//
+// Weights are views into the mmap'ed GGUF file (keep it alive). The dense ops
+// are the Halide AOT kernels (runtime/kernels); attention runs through the
+// kernels attnc compiled ahead of time from a spec (AttentionKernels). The
+// KV cache is contiguous, token-major (the spec's layout); `prepare` rotates
+// each new key once, at its position, when it is written (the spec's RoPE
+// applies on write and has no length-dependent scaling).
+//
+//===----------------------------------------------------------------------===//
+#ifndef ATTNC_RUNTIME_MODEL_MODEL_H
+#define ATTNC_RUNTIME_MODEL_MODEL_H
+
+#include "gguf/GGUFFile.h"
+#include "gguf/LlamaConfig.h"
+#include "kernels/DenseOps.h"
+#include "model/SpecMatch.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace attnc::model {
+
+/// Prints "attn-run: error: MSG" and exits with status 1.
+[[noreturn]] void die(const std::string &msg);
+
+/// The specs compiled into attn-run (attn_model_kernels.h).
+const std::vector<AttentionKernels> &compiledSpecs();
+
+/// Which keys the cache keeps. dense: all. Otherwise StreamingLLM: the first
+/// `sinks` tokens and the last `window`; the cache keeps keys un-rotated and
+/// every forward rotates them at their position *inside the cache* (so
+/// positions stay below sinks + window + batch), through `prepare` with
+/// explicit positions. Eviction runs after each forward, so the queries of
+/// one batch of n tokens see up to sinks + window + n - 1 keys.
+struct CachePolicy {
+  int64_t sinks = 0, window = 0; ///< window 0: dense
+  bool dense() const { return window == 0; }
+  std::string str() const;
+};
+
+/// Parses dense | window:W | sinks:N,W; sets `error` on bad input.
+CachePolicy parseCachePolicy(const std::string &s, std::string &error);
+
+struct Layer {
+  kernels::WeightView wq, wk, wv, wo, gate, up, down;
+  const float *attnNorm = nullptr, *ffnNorm = nullptr;
+  /// [tokens][kv_heads][head_dim]. Dense: kf holds keys rotated when written.
+  /// Otherwise kraw holds them un-rotated and kf is the per-forward rotation.
+  std::vector<float> kf, kraw, v;
+};
+
+struct Model {
+  gguf::LlamaConfig cfg;
+  const AttentionKernels *attn = nullptr;
+  const gguf::GGUFTensorInfo *embed = nullptr;
+  kernels::WeightView output;
+  const float *outputNorm = nullptr;
+  std::vector<Layer> layers;
+  int threads = 2;
+  CachePolicy cache;
+  int64_t seen = 0; ///< tokens run since the cache was cleared (the next position)
+
+  /// Binds the tensors of `file` (dies with a clear message on a missing or
+  /// mis-shaped tensor). `attn` must fit `cfg` (see mismatch()).
+  static Model load(const gguf::GGUFFile &file, const gguf::LlamaConfig &cfg,
+                    const AttentionKernels &attn, int threads);
+
+  int64_t vocab() const { return output.rows; }
+  /// Tokens held in the KV cache.
+  int64_t cached() const;
+  /// Empties the KV cache (keeps its memory).
+  void clearCache();
+  /// Bytes of the cached keys (with the rotation scratch of a sinks/window
+  /// cache) and values, all layers.
+  size_t cacheBytes() const;
+};
+
+/// Runs `tokens` at positions start.. (start == seen) through the model,
+/// appending their keys and values to the cache. Returns the logits of the
+/// tokens logitsFrom..n-1 ([n - logitsFrom][vocab]); by default of the last.
+std::vector<float> forward(Model &m, const std::vector<int32_t> &tokens, int64_t start,
+                           int64_t logitsFrom = -1);
+
+} // namespace attnc::model
+
+#endif

@@ -1,0 +1,29 @@
+//===- SpecMatch.cpp - Does a compiled attention spec fit a model? --------===//
+#include "model/SpecMatch.h"
+
+#include <cmath>
+
+namespace attnc::model {
+
+std::string mismatch(const AttentionKernels &k, const gguf::LlamaConfig &cfg) {
+  if ((int)cfg.nHeads != k.heads || (int)cfg.nKVHeads != k.kvHeads || (int)cfg.headDim != k.headDim)
+    return "the model's attention shape (" + std::to_string(cfg.nHeads) + " heads, " +
+           std::to_string(cfg.nKVHeads) + " kv heads, head_dim " + std::to_string(cfg.headDim) +
+           ") differs from the kernels' spec " + k.name + " (" + std::to_string(k.heads) + ", " +
+           std::to_string(k.kvHeads) + ", " + std::to_string(k.headDim) + ")";
+  // The compiled specs rotate every dimension, without scaling.
+  if (cfg.ropeDimensionCount != 0 && cfg.ropeDimensionCount != cfg.headDim)
+    return "the model rotates " + std::to_string(cfg.ropeDimensionCount) + " of " +
+           std::to_string(cfg.headDim) + " head dimensions; the kernels' spec " + k.name +
+           " rotates all of them";
+  if (cfg.ropeScalingType != "none" && cfg.ropeScalingFactor != 1.0f)
+    return "the model uses rope scaling '" + cfg.ropeScalingType + "' (factor " +
+           std::to_string(cfg.ropeScalingFactor) + "), the kernels' spec " + k.name + " none";
+  if (std::fabs(cfg.ropeFreqBase - k.theta) > 1e-3 * k.theta)
+    return "the model's rope.freq_base (" + std::to_string(cfg.ropeFreqBase) +
+           ") differs from the theta of the kernels' spec " + k.name + " (" +
+           std::to_string(k.theta) + ")";
+  return "";
+}
+
+} // namespace attnc::model
