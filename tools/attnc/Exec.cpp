@@ -238,8 +238,6 @@ int runDecodeSteps(const Spec &spec, const ExecOptions &opts, mlir::ExecutionEng
   if (lq > lk)
     return error("--decode appends every query's own key first: Q has " + llvm::Twine(lq) +
                  " tokens but K only " + llvm::Twine(lk));
-  if (std::string why = unsupportedCache(spec); !why.empty())
-    return error("spec '" + spec.name + "': decode kernels for " + why + " are not generated yet");
   if (opts.splits == 0 || opts.appendChunk == 0)
     return error("--splits and --append-chunk must be at least 1");
   const Cache &c = spec.cache;
@@ -412,6 +410,9 @@ int attnc::runExec(const Spec &specIn, const ExecOptions &opts) {
     spec.qType = spec.kType = spec.vType = spec.outType = t;
   }
 
+  if (opts.decode)
+    if (std::string why = unsupportedCache(spec); !why.empty())
+      return error("spec '" + spec.name + "': decode kernels for " + why + " are not generated yet");
   std::string err;
   NpyArray q, k, v;
   if (!readTokens(opts.q, "Q", spec.heads, spec.headDim, q, err) ||
