@@ -1,5 +1,6 @@
 //===- Pipelines.cpp - From the attn dialect to the LLVM dialect ----------===//
 #include "codegen/Passes.h"
+#include "passes/Passes.h"
 
 #include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
 #include "mlir/Conversion/ControlFlowToLLVM/ControlFlowToLLVM.h"
@@ -21,6 +22,9 @@
 using namespace mlir;
 
 void mlir::attn::buildLowerToLLVMPipeline(OpPassManager &pm) {
+  // The CPU kernels are tiled; the GPU pipeline keeps one thread per
+  // (query, head) item and runs no block plan.
+  pm.addPass(createAttnClassifyBlocksPass());
   pm.addPass(createAttnLowerToLoopsPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
