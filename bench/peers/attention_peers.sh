@@ -5,13 +5,17 @@
 # vendored in the llama-cpp-python sdist) and PyTorch CPU SDPA/FlexAttention
 # (a CPU torch in a venv). Not a test: prints one line per (kernel, shape).
 #   bench/peers/attention_peers.sh [THREADS]
-# Env: LENS (default "1024 4096 16384"), REPEATS (3), ATTNC_PEERS_GGML
-# (default ~/.cache/attnc/peers-ggml), TORCH_PY (default the venv's python).
+# Env: LENS (attnc, default "1024 2048 4096 8192 16384"), PEER_LENS (every
+# shape, default "1024 4096"), LONG_LEN (dense and sliding window only,
+# default 16384, 1 timed run), REPEATS (3), ATTNC_PEERS_GGML (default
+# ~/.cache/attnc/peers-ggml), TORCH_PY (default the venv's python).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${BUILD_DIR:-$ROOT/build}
 THREADS=${1:-2}
-LENS=${LENS:-"1024 4096 16384"}
+LENS=${LENS:-"1024 2048 4096 8192 16384"}
+PEER_LENS=${PEER_LENS:-"1024 4096"}
+LONG_LEN=${LONG_LEN:-16384}
 REPEATS=${REPEATS:-3}
 PEERS=${ATTNC_PEERS_GGML:-$HOME/.cache/attnc/peers-ggml}
 TORCH_PY=${TORCH_PY:-$HOME/.cache/attnc/torch-venv/bin/python}
@@ -44,17 +48,22 @@ echo "== attnc (attnc-bench-prefill: peak first, then GFLOP/s per variant)"
 # name D heads kv_heads window softcap max_bias (the attnc variants' shapes)
 SHAPES="dense_d64:64:8:8:0:0:0 dense_d128:128:8:8:0:0:0 gqa4_d128:128:16:4:0:0:0 gqa8_d128:128:16:2:0:0:0
 alibi_d128:128:8:8:0:0:8 softcap_d128:128:8:8:0:50:0 swa4096_d128:128:8:8:4096:0:0"
+LONG_SHAPES="dense_d128:128:8:8:0:0:0 swa4096_d128:128:8:8:4096:0:0"
 echo "== ggml FLASH_ATTN_EXT (f32 Q, f16 K/V and mask)"
-for L in $LENS; do
+for L in $PEER_LENS; do
   for s in $SHAPES; do
     IFS=: read -r name D H HKV W SC MB <<<"$s"
     echo -n "$name "; "$GGML_BENCH" "$THREADS" "$D" "$H" "$HKV" "$L" "$W" "$REPEATS" "$SC" "$MB"
   done
 done
+for s in $LONG_SHAPES; do
+  IFS=: read -r name D H HKV W SC MB <<<"$s"
+  echo -n "$name "; "$GGML_BENCH" "$THREADS" "$D" "$H" "$HKV" "$LONG_LEN" "$W" 1 "$SC" "$MB"
+done
 if [[ -x $TORCH_PY ]]; then
   echo "== PyTorch $("$TORCH_PY" -c 'import torch; print(torch.__version__)') CPU (f32)"
   args=()
-  for L in $LENS; do
+  for L in $PEER_LENS; do
     for s in $SHAPES; do
       IFS=: read -r name D H HKV W SC MB <<<"$s"
       [[ $SC != 0 || $MB != 0 ]] && continue # SDPA has no softcap/ALiBi parameters
@@ -62,6 +71,12 @@ if [[ -x $TORCH_PY ]]; then
     done
   done
   "$TORCH_PY" "$ROOT/bench/peers/torch_sdpa.py" "$THREADS" "$REPEATS" "${args[@]}" 2>&1 | grep -v "^W[0-9]"
+  long=()
+  for s in $LONG_SHAPES; do
+    IFS=: read -r name D H HKV W SC MB <<<"$s"
+    long+=("$D:$H:$HKV:$LONG_LEN:$W")
+  done
+  "$TORCH_PY" "$ROOT/bench/peers/torch_sdpa.py" "$THREADS" 1 "${long[@]}" 2>&1 | grep -v "^W[0-9]"
 else
   echo "== PyTorch: $TORCH_PY not found (python3 -m venv ~/.cache/attnc/torch-venv && ~/.cache/attnc/torch-venv/bin/pip install torch numpy)"
 fi

@@ -67,7 +67,8 @@ int main(int argc, char **argv) {
   struct ggml_cgraph *gf = ggml_new_graph(ctx);
   ggml_build_forward_expand(gf, out);
   double *times = (double *)malloc(sizeof(double) * repeats);
-  ggml_graph_compute_with_ctx(ctx, gf, threads); // warm-up
+  if (repeats > 1)
+    ggml_graph_compute_with_ctx(ctx, gf, threads); // warm-up
   for (int r = 0; r < repeats; ++r) {
     double t0 = now();
     ggml_graph_compute_with_ctx(ctx, gf, threads);

@@ -237,7 +237,6 @@ void TiledPrefillEmitter::emitTiledRows(OpBuilder &b, const RowsArgs &a,
   auto vecT = VectorType::get({kLanes}, f32);
   auto maskT = VectorType::get({kLanes}, b.getI1Type());
   auto posVecT = VectorType::get({kLanes}, b.getI64Type());
-  auto vInT = VectorType::get({kLanes}, types.getV());
   auto accRowT = VectorType::get({Dv}, f32);
   auto splat = [&](VectorType t, Attribute v) {
     return (Value)b.create<arith::ConstantOp>(loc, DenseElementsAttr::get(t, v));
@@ -254,6 +253,12 @@ void TiledPrefillEmitter::emitTiledRows(OpBuilder &b, const RowsArgs &a,
   Value qPosBuf = b.create<memref::AllocaOp>(loc, MemRefType::get({R}, b.getI64Type()));
   Value accBuf = b.create<memref::AllocaOp>(loc, MemRefType::get({NB * R, Dv}, f32));
   Value sBuf = b.create<memref::AllocaOp>(loc, MemRefType::get({Tk, R}, f32));
+  // The block's current K and V tile, copied (V converted to f32) once for
+  // its row tiles: keys sit at a 4 KB stride in K/V (kv_heads x D x 4 bytes
+  // for 8 x 128), so reading 16 of them in place maps every access of a step
+  // to one L1 set and thrashes it.
+  Value kTile = b.create<memref::AllocaOp>(loc, MemRefType::get({Tk, D}, f32));
+  Value vTile = b.create<memref::AllocaOp>(loc, MemRefType::get({Tk, Dv}, f32));
   // Q packed by prepare (packQueryTiles).
   Value qFlat = b.create<memref::ReinterpretCastOp>(
       loc, MemRefType::get({ShapedType::kDynamic}, f32), a.qf, OpFoldResult(b.getIndexAttr(0)),
@@ -373,6 +378,32 @@ void TiledPrefillEmitter::emitTiledRows(OpBuilder &b, const RowsArgs &a,
       Value j0I64 = toI64(b, j0), j1I64 = b.create<arith::AddIOp>(loc, j0I64, i64c(b, Tk));
       Value whole = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sle, j1I64, lkI64);
       Value nKeys = b.create<arith::MinSIOp>(loc, idxc(b, Tk), b.create<arith::SubIOp>(loc, lk, j0));
+      {
+        // Copy the tile (the last one's key indices clamped to Lk - 1).
+        Value kLast = b.create<arith::SubIOp>(loc, lk, idxc(b, 1));
+        auto vecOf = [&](int64_t n) { return n % kLanes == 0 ? kLanes : 1; };
+        int64_t kw = vecOf(D), vw = vecOf(Dv);
+        for (int64_t jj = 0; jj < Tk; ++jj) {
+          Value j = b.create<arith::MinUIOp>(loc, b.create<arith::AddIOp>(loc, j0, idxc(b, jj)), kLast);
+          Value jt = idxc(b, jj);
+          b.create<scf::ForOp>(loc, idxc(b, 0), idxc(b, D), idxc(b, kw), ValueRange{},
+                               [&](OpBuilder &cb, Location, Value d, ValueRange) {
+                                 auto t = VectorType::get({kw}, f32);
+                                 cb.create<vector::StoreOp>(
+                                     loc, cb.create<vector::LoadOp>(loc, t, a.kf, ValueRange{j, kvh, d}),
+                                     kTile, ValueRange{jt, d});
+                                 cb.create<scf::YieldOp>(loc);
+                               });
+          b.create<scf::ForOp>(loc, idxc(b, 0), idxc(b, Dv), idxc(b, vw), ValueRange{},
+                               [&](OpBuilder &cb, Location, Value c, ValueRange) {
+                                 auto t = VectorType::get({vw}, types.getV());
+                                 cb.create<vector::StoreOp>(
+                                     loc, vecToF32(cb, cb.create<vector::LoadOp>(loc, t, a.v, ValueRange{j, kvh, c})),
+                                     vTile, ValueRange{jt, c});
+                                 cb.create<scf::YieldOp>(loc);
+                               });
+        }
+      }
       // The block's row tiles, one after the other on this K/V tile.
       auto rtLoop = b.create<scf::ForOp>(loc, idxc(b, 0), idxc(b, NB), idxc(b, 1));
       b.setInsertionPointToStart(rtLoop.getBody());
@@ -404,43 +435,28 @@ void TiledPrefillEmitter::emitTiledRows(OpBuilder &b, const RowsArgs &a,
       b.setInsertionPointToStart(&tileIf.getThenRegion().front());
 
       // Sᵀ = K Qᵀ: per d, one load of the 16 rows' q[d] and one broadcast
-      // FMA per key (K in its natural layout, keys at constant strides).
-      // The last key tile clamps its key indices (the extra scores are
-      // masked below).
-      auto emitQK = [&](OpBuilder &ob, bool clamp) {
-        SmallVector<Value> init(Tk, zeroVec);
-        Value kLast = ob.create<arith::SubIOp>(loc, lk, idxc(ob, 1));
-        SmallVector<Value> keys;
-        for (int64_t jj = 0; jj < Tk; ++jj) {
-          Value j = ob.create<arith::AddIOp>(loc, j0, idxc(ob, jj));
-          keys.push_back(clamp ? (Value)ob.create<arith::MinUIOp>(loc, j, kLast) : j);
-        }
-        auto dLoop = ob.create<scf::ForOp>(
-            loc, idxc(ob, 0), idxc(ob, D), idxc(ob, 1), init,
-            [&](OpBuilder &db, Location, Value d, ValueRange acc) {
-              Value qv = db.create<vector::MaskedLoadOp>(
-                  loc, vecT, qFlat,
-                  ValueRange{db.create<arith::AddIOp>(loc, qBlock, db.create<arith::MulIOp>(loc, d, t.rowsReal))},
-                  t.rowMask, zeroVec);
-              SmallVector<Value> next;
-              for (int64_t jj = 0; jj < Tk; ++jj) {
-                Value ks = db.create<vector::BroadcastOp>(
-                    loc, vecT, db.create<memref::LoadOp>(loc, a.kf, ValueRange{keys[jj], kvh, d}));
-                next.push_back(db.create<vector::FMAOp>(loc, ks, qv, acc[jj]));
-              }
-              db.create<scf::YieldOp>(loc, next);
-            });
-        return SmallVector<Value>(dLoop.getResults());
-      };
-      SmallVector<Type> sTypes(Tk, vecT);
-      auto qkIf = b.create<scf::IfOp>(
-          loc, whole,
-          [&](OpBuilder &tb, Location) { tb.create<scf::YieldOp>(loc, emitQK(tb, false)); },
-          [&](OpBuilder &eb, Location) { eb.create<scf::YieldOp>(loc, emitQK(eb, true)); });
+      // FMA per key of the copied tile (the last tile's extra keys repeat
+      // key Lk - 1; their scores are masked below).
+      SmallVector<Value> init(Tk, zeroVec);
+      auto dLoop = b.create<scf::ForOp>(
+          loc, idxc(b, 0), idxc(b, D), idxc(b, 1), init,
+          [&](OpBuilder &db, Location, Value d, ValueRange acc) {
+            Value qv = db.create<vector::MaskedLoadOp>(
+                loc, vecT, qFlat,
+                ValueRange{db.create<arith::AddIOp>(loc, qBlock, db.create<arith::MulIOp>(loc, d, t.rowsReal))},
+                t.rowMask, zeroVec);
+            SmallVector<Value> next;
+            for (int64_t jj = 0; jj < Tk; ++jj) {
+              Value ks = db.create<vector::BroadcastOp>(
+                  loc, vecT, db.create<memref::LoadOp>(loc, kTile, ValueRange{idxc(db, jj), d}));
+              next.push_back(db.create<vector::FMAOp>(loc, ks, qv, acc[jj]));
+            }
+            db.create<scf::YieldOp>(loc, next);
+          });
       Value scaleVec = splat(vecT, b.getF32FloatAttr(scale));
       SmallVector<Value> s;
       for (int64_t jj = 0; jj < Tk; ++jj) {
-        Value x = b.create<arith::MulFOp>(loc, qkIf.getResult(jj), scaleVec);
+        Value x = b.create<arith::MulFOp>(loc, dLoop.getResult(jj), scaleVec);
         if (seg.score && seg.scoreOnVectors)
           x = inlineRegionOnVector(b, *seg.score, x);
         if (vectorBias) {
@@ -540,8 +556,7 @@ void TiledPrefillEmitter::emitTiledRows(OpBuilder &b, const RowsArgs &a,
             auto jLoop = cb.create<scf::ForOp>(
                 loc, idxc(cb, 0), nKeys, idxc(cb, 1), o,
                 [&](OpBuilder &jb, Location, Value jj, ValueRange acc) {
-                  Value j = jb.create<arith::AddIOp>(loc, j0, jj);
-                  Value vRow = vecToF32(jb, jb.create<vector::LoadOp>(loc, vInT, a.v, ValueRange{j, kvh, c}));
+                  Value vRow = jb.create<vector::LoadOp>(loc, vecT, vTile, ValueRange{jj, c});
                   SmallVector<Value> next;
                   for (int64_t r = 0; r < R; ++r) {
                     Value p = jb.create<vector::BroadcastOp>(
