@@ -15,6 +15,18 @@ using namespace mlir::attn;
 namespace {
 constexpr int64_t kLanes = 16; // f32 lanes of one AVX-512 register
 constexpr double kNegInf = -std::numeric_limits<double>::infinity();
+
+/// Whether keys inside the hull of the mask's interval can be masked for a
+/// whole key tile (unions, complements, dilation, global tokens).
+bool hullHasHoles(MaskAttrInterface mask) {
+  if (isa<OrMaskAttr, NotMaskAttr, DilatedMaskAttr, GlobalMaskAttr>(mask))
+    return true;
+  if (auto a = dyn_cast<AndMaskAttr>(mask))
+    return llvm::any_of(a.getOperands(), [](Attribute m) {
+      return hullHasHoles(cast<MaskAttrInterface>(m));
+    });
+  return false;
+}
 } // namespace
 
 /// Query tile (Tq queries x P heads = 16 rows) geometry shared by the
@@ -378,6 +390,17 @@ void TiledPrefillEmitter::emitTiledRows(OpBuilder &b, const RowsArgs &a,
       Value j0I64 = toI64(b, j0), j1I64 = b.create<arith::AddIOp>(loc, j0I64, i64c(b, Tk));
       Value whole = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sle, j1I64, lkI64);
       Value nKeys = b.create<arith::MinSIOp>(loc, idxc(b, Tk), b.create<arith::SubIOp>(loc, lk, j0));
+      // Tiles empty for every query of the block (between the sinks and the
+      // window, say) are not even copied. Masks without holes in their
+      // interval hull never have such tiles inside the key range.
+      if (seg.mask && seg.maskByInterval && hullHasHoles(seg.mask)) {
+        Value may = i1c(b, false);
+        for (Value qp : blockQPos)
+          may = b.create<arith::OrIOp>(loc, may, classifyKeyTile(b, seg.mask, qp, j0I64, j1I64).first);
+        may = b.create<arith::OrIOp>(loc, may, b.create<arith::XOrIOp>(loc, a.keysContiguous, i1c(b, true)));
+        auto blockIf = b.create<scf::IfOp>(loc, may, /*withElse=*/false);
+        b.setInsertionPointToStart(&blockIf.getThenRegion().front());
+      }
       {
         // Copy the tile (the last one's key indices clamped to Lk - 1).
         Value kLast = b.create<arith::SubIOp>(loc, lk, idxc(b, 1));
