@@ -510,13 +510,19 @@ void TiledPrefillEmitter::emitTiledRows(OpBuilder &b, const RowsArgs &a,
             [&](OpBuilder &eb, Location, Value jj, ValueRange) {
               Value j = eb.create<arith::AddIOp>(loc, j0, jj);
               Value inRange = eb.create<arith::CmpIOp>(loc, arith::CmpIPredicate::slt, j, lk);
-              for (int64_t r = 0; r < R; ++r) {
-                auto valIf = eb.create<scf::IfOp>(
+              // A loop over the rows, not unrolled: partial tiles are rare and
+              // the per-element code is the bulk of the kernel's size.
+              eb.create<scf::ForOp>(loc, idxc(eb, 0), idxc(eb, R), idxc(eb, 1), ValueRange{},
+                                    [&](OpBuilder &rb, Location, Value r, ValueRange) {
+                auto valIf = rb.create<scf::IfOp>(
                     loc, inRange,
                     [&](OpBuilder &tb, Location) {
-                      Value x = tb.create<memref::LoadOp>(loc, sBuf, ValueRange{jj, idxc(tb, r)});
+                      Value x = tb.create<memref::LoadOp>(loc, sBuf, ValueRange{jj, r});
                       Value kp = tb.create<memref::LoadOp>(loc, a.kPos, j);
-                      PairIndices ix{a.batch, rowH(r), t.qPos[rowQ(r)], kp, lqI64, lkI64};
+                      Value head = tb.create<arith::AddIOp>(loc, hBase,
+                                                            tb.create<arith::RemUIOp>(loc, r, idxc(tb, P)));
+                      Value qp = tb.create<memref::LoadOp>(loc, qPosBuf, r);
+                      PairIndices ix{a.batch, head, qp, kp, lqI64, lkI64};
                       if (seg.score && !seg.scoreOnVectors)
                         x = inlineRegion(tb, *seg.score, {x, ix.batch, ix.head, ix.qPos, kp, lqI64, lkI64});
                       if (!vectorBias)
@@ -531,8 +537,9 @@ void TiledPrefillEmitter::emitTiledRows(OpBuilder &b, const RowsArgs &a,
                     [&](OpBuilder &fb, Location) {
                       fb.create<scf::YieldOp>(loc, ValueRange{f32c(fb, kNegInf)});
                     });
-                eb.create<memref::StoreOp>(loc, valIf.getResult(0), sBuf, ValueRange{jj, idxc(eb, r)});
-              }
+                rb.create<memref::StoreOp>(loc, valIf.getResult(0), sBuf, ValueRange{jj, r});
+                rb.create<scf::YieldOp>(loc);
+              });
               eb.create<scf::YieldOp>(loc);
             });
       }
