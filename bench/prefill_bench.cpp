@@ -89,7 +89,8 @@ int main(int argc, char **argv) {
 
   std::vector<Variant> variants = {
       VARIANT(dense_d64, 8, 8, 64, 0),     VARIANT(dense_d128, 8, 8, 128, 0),
-      VARIANT(gqa8_d64, 16, 2, 64, 0),     VARIANT(alibi_d128, 8, 8, 128, 0),
+      VARIANT(gqa8_d64, 16, 2, 64, 0),     VARIANT(gqa4_d128, 16, 4, 128, 0),
+      VARIANT(gqa8_d128, 16, 2, 128, 0),   VARIANT(alibi_d128, 8, 8, 128, 0),
       VARIANT(softcap_d128, 8, 8, 128, 0), VARIANT(swa4096_d128, 8, 8, 128, 4096),
       VARIANT(sinks_d128, 8, 8, 128, 1024),
   };

@@ -23,7 +23,14 @@ def AttnLowerToLoopsPass : Pass<"attn-lower-to-loops", "mlir::ModuleOp"> {
       * `@V_prefill_kernel(q, k, v, q_pos, k_pos, batch, inputs..., out
         [, lse])` allocates the scratch and runs both, single-threaded.
     Heads are grouped into segments that share one mask and one score
-    expression. Decode and append are left to later passes.
+    expression. When `attn-classify-blocks` attached an `attn.block_plan`
+    to the variant, `rows` is instead the tiled flash kernel the plan
+    describes (query heads of one KV head packed into 16 rows held in the
+    vector lanes, a rows x key-tile micro-kernel in vector registers,
+    empty/full/partial key tiles) and `prepare` packs Q per query tile into
+    `qf` (scratch that only this variant's `rows` reads; `kf` keeps the
+    rotated K in its natural layout). Decode and append are left to later
+    passes.
   }];
   let dependentDialects = [
     "mlir::arith::ArithDialect", "mlir::math::MathDialect",

@@ -1,5 +1,6 @@
 //===- Pipelines.cpp - From the attn dialect to the LLVM dialect ----------===//
 #include "codegen/Passes.h"
+#include "passes/Passes.h"
 
 #include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
 #include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
@@ -23,6 +24,9 @@ using namespace mlir;
 
 void mlir::attn::buildAttnToLoopsPipeline(OpPassManager &pm) {
   pm.addPass(createAttnLowerCacheKernelsPass());
+  // The CPU prefill kernels are tiled; the GPU pipeline keeps one thread per
+  // (query, head) item and runs no block plan.
+  pm.addPass(createAttnClassifyBlocksPass());
   pm.addPass(createAttnLowerToLoopsPass());
 }
 

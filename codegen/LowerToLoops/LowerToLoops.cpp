@@ -7,9 +7,10 @@
 // expression, so per-head masks cost no per-element dispatch.
 //
 //===----------------------------------------------------------------------===//
-#include "codegen/LowerToLoops/KernelEmitter.h"
+#include "codegen/LowerToLoops/TiledPrefill.h"
 #include "codegen/Passes.h"
 #include "dialects/Attn/IR/AttnOps.h"
+#include "passes/Passes.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -28,9 +29,9 @@ using namespace mlir;
 using namespace mlir::attn;
 
 namespace {
-class PrefillKernelBuilder : public KernelEmitter {
+class PrefillKernelBuilder : public TiledPrefillEmitter {
 public:
-  using KernelEmitter::KernelEmitter;
+  using TiledPrefillEmitter::TiledPrefillEmitter;
   LogicalResult build();
 
 private:
@@ -52,6 +53,11 @@ LogicalResult PrefillKernelBuilder::build() {
 
   StringRef name = variant.getSymName();
   bool twoBranches = rope && rope.getRemap();
+  // Planned by attn-classify-blocks: the tiled kernel (never with two
+  // branches; the pass does not plan those).
+  auto plan = variant->getAttrOfType<DictionaryAttr>(kBlockPlanAttr);
+  if (twoBranches)
+    plan = {};
   auto f32TokensType = [&](int64_t heads) {
     return MemRefType::get({dyn, heads, D}, b.getF32Type());
   };
@@ -92,7 +98,16 @@ LogicalResult PrefillKernelBuilder::build() {
     seqLenF64 = b.create<arith::SIToFPOp>(loc, b.getF64Type(), toI64(b, lk));
     if (rope)
       invFreq = loadInvFreqTable(b);
-    rotateInto(b, qArg, qPosArg, fa[4], H, /*isQuery=*/true, 0);
+    if (plan) {
+      // Rotated Q, then packed in query tiles for the tiled kernel.
+      Value lqP = b.create<memref::DimOp>(loc, qArg, 0);
+      Value rotated = b.create<memref::AllocOp>(loc, f32TokensType(H), ValueRange{lqP});
+      rotateInto(b, qArg, qPosArg, rotated, H, /*isQuery=*/true, 0);
+      packQueryTiles(b, rotated, fa[4], plan);
+      b.create<memref::DeallocOp>(loc, rotated);
+    } else {
+      rotateInto(b, qArg, qPosArg, fa[4], H, /*isQuery=*/true, 0);
+    }
     rotateInto(b, kArg, kPosArg, fa[5], Hkv, /*isQuery=*/false, 0);
     if (twoBranches) {
       rotateInto(b, qArg, qPosArg, fa[6], H, true, 1);
@@ -164,171 +179,147 @@ LogicalResult PrefillKernelBuilder::build() {
     cuts.insert(s.getHeadEnd());
   }
   std::vector<int64_t> bounds(cuts.begin(), cuts.end());
-  float scale = variant.getScale().convertToDouble();
-  auto qVecType = VectorType::get({D}, b.getF32Type());
-  auto accType = VectorType::get({Dv}, b.getF32Type());
-  auto vVecType = VectorType::get({Dv}, types.getV());
-  auto outVecType = VectorType::get({Dv}, types.getOut());
-  double negInf = -std::numeric_limits<double>::infinity();
-  Attribute remap = rope ? rope.getRemap() : Attribute();
-
-  Value endClamped = b.create<arith::MinUIOp>(
-      loc, workEnd, b.create<arith::MulIOp>(loc, lq, idxc(b, H)));
-  auto workLoop = b.create<scf::ForOp>(loc, workBegin, endClamped, idxc(b, 1));
-  b.setInsertionPointToStart(workLoop.getBody());
-  Value wi = b.create<arith::DivUIOp>(loc, workLoop.getInductionVar(), idxc(b, H));
-  Value wh = b.create<arith::RemUIOp>(loc, workLoop.getInductionVar(), idxc(b, H));
+  SmallVector<HeadSegment> segments;
   for (size_t seg = 0; seg + 1 < bounds.size(); ++seg) {
-    int64_t h0 = bounds[seg], h1 = bounds[seg + 1];
-    MaskAttrInterface mask;
-    for (Attribute a : variant.getMasks())
-      if (auto m = cast<HeadMaskAttr>(a); m.getHeadBegin() <= h0 && h0 < m.getHeadEnd())
-        mask = m.getMask();
-    Region *scoreRegion = nullptr;
-    for (Attribute a : variant.getScores())
-      if (auto s = cast<HeadScoreAttr>(a); s.getHeadBegin() <= h0 && h0 < s.getHeadEnd())
-        scoreRegion = &variant.getExprs()[s.getRegion()];
+    HeadSegment hs{bounds[seg], bounds[seg + 1], {}, nullptr};
+    for (auto [n, a] : llvm::enumerate(variant.getMasks()))
+      if (auto m = cast<HeadMaskAttr>(a); m.getHeadBegin() <= hs.h0 && hs.h0 < m.getHeadEnd()) {
+        hs.mask = m.getMask();
+        hs.maskByInterval = plan && cast<StringAttr>(cast<ArrayAttr>(plan.get("masks"))[n])
+                                            .getValue() == "interval";
+      }
+    for (auto [n, a] : llvm::enumerate(variant.getScores()))
+      if (auto sc = cast<HeadScoreAttr>(a); sc.getHeadBegin() <= hs.h0 && hs.h0 < sc.getHeadEnd()) {
+        hs.score = &variant.getExprs()[sc.getRegion()];
+        hs.scoreOnVectors = plan && cast<StringAttr>(cast<ArrayAttr>(plan.get("scores"))[n])
+                                            .getValue() == "vector";
+      }
+    segments.push_back(hs);
+  }
+  if (plan) {
+    RowsArgs ra{qf, kf, vArg, qPosArg, kPosArg, batchArg, outArg, lseArg, workBegin, workEnd,
+                sinkLogits, keysContiguous};
+    emitTiledRows(b, ra, segments, plan);
+  } else {
+    // The per-element kernel: one online-softmax pass per (query, head).
+    float scale = variant.getScale().convertToDouble();
+    auto qVecType = VectorType::get({D}, b.getF32Type());
+    auto accType = VectorType::get({Dv}, b.getF32Type());
+    auto vVecType = VectorType::get({Dv}, types.getV());
+    double negInf = -std::numeric_limits<double>::infinity();
+    Attribute remap = rope ? rope.getRemap() : Attribute();
 
-    Value inSegment = b.create<arith::AndIOp>(
-        loc, b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::uge, wh, idxc(b, h0)),
-        b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, wh, idxc(b, h1)));
-    b.create<scf::IfOp>(loc, inSegment, [&](OpBuilder &qb, Location) {
-        Value h = wh, i = wi;
-        Value kvh = qb.create<arith::DivUIOp>(loc, h, idxc(qb, group));
-        Value qp = qb.create<memref::LoadOp>(loc, qPosArg, i);
-        Value qRow = qb.create<vector::LoadOp>(loc, qVecType, qf, ValueRange{i, h, idxc(qb, 0)});
-        Value qRowFar = twoBranches
-            ? (Value)qb.create<vector::LoadOp>(loc, qVecType, qg, ValueRange{i, h, idxc(qb, 0)})
-            : Value();
-        Value m0 = f32c(qb, negInf), l0 = f32c(qb, 0);
-        Value acc0 = qb.create<arith::ConstantOp>(loc, DenseElementsAttr::get(accType, qb.getF32FloatAttr(0)));
-        Value jBegin = idxc(qb, 0), jEnd = lk;
-        if (mask) {
-          auto [lo, hi] = maskInterval(qb, mask, qp);
-          if (lo) {
-            Value clamped = qb.create<arith::MaxSIOp>(loc, lo, i64c(qb, 0));
-            jBegin = qb.create<arith::SelectOp>(loc, keysContiguous,
-                                                toIndex(qb, clamped), jBegin);
+    Value endClamped = b.create<arith::MinUIOp>(
+        loc, workEnd, b.create<arith::MulIOp>(loc, lq, idxc(b, H)));
+    auto workLoop = b.create<scf::ForOp>(loc, workBegin, endClamped, idxc(b, 1));
+    b.setInsertionPointToStart(workLoop.getBody());
+    Value wi = b.create<arith::DivUIOp>(loc, workLoop.getInductionVar(), idxc(b, H));
+    Value wh = b.create<arith::RemUIOp>(loc, workLoop.getInductionVar(), idxc(b, H));
+    for (const HeadSegment &seg : segments) {
+      int64_t h0 = seg.h0, h1 = seg.h1;
+      MaskAttrInterface mask = seg.mask;
+      Region *scoreRegion = seg.score;
+
+      Value inSegment = b.create<arith::AndIOp>(
+          loc, b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::uge, wh, idxc(b, h0)),
+          b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, wh, idxc(b, h1)));
+      b.create<scf::IfOp>(loc, inSegment, [&](OpBuilder &qb, Location) {
+          Value h = wh, i = wi;
+          Value kvh = qb.create<arith::DivUIOp>(loc, h, idxc(qb, group));
+          Value qp = qb.create<memref::LoadOp>(loc, qPosArg, i);
+          Value qRow = qb.create<vector::LoadOp>(loc, qVecType, qf, ValueRange{i, h, idxc(qb, 0)});
+          Value qRowFar = twoBranches
+              ? (Value)qb.create<vector::LoadOp>(loc, qVecType, qg, ValueRange{i, h, idxc(qb, 0)})
+              : Value();
+          Value m0 = f32c(qb, negInf), l0 = f32c(qb, 0);
+          Value acc0 = qb.create<arith::ConstantOp>(loc, DenseElementsAttr::get(accType, qb.getF32FloatAttr(0)));
+          Value jBegin = idxc(qb, 0), jEnd = lk;
+          if (mask) {
+            auto [lo, hi] = maskInterval(qb, mask, qp);
+            if (lo) {
+              Value clamped = qb.create<arith::MaxSIOp>(loc, lo, i64c(qb, 0));
+              jBegin = qb.create<arith::SelectOp>(loc, keysContiguous,
+                                                  toIndex(qb, clamped), jBegin);
+            }
+            if (hi) {
+              Value clamped = qb.create<arith::MinSIOp>(
+                  loc, qb.create<arith::MaxSIOp>(loc, hi, i64c(qb, 0)), lkI64);
+              jEnd = qb.create<arith::SelectOp>(loc, keysContiguous,
+                                                toIndex(qb, clamped), jEnd);
+            }
           }
-          if (hi) {
-            Value clamped = qb.create<arith::MinSIOp>(
-                loc, qb.create<arith::MaxSIOp>(loc, hi, i64c(qb, 0)), lkI64);
-            jEnd = qb.create<arith::SelectOp>(loc, keysContiguous,
-                                              toIndex(qb, clamped), jEnd);
-          }
-        }
-        auto kLoop = qb.create<scf::ForOp>(loc, jBegin, jEnd, idxc(qb, 1),
-            ValueRange{m0, l0, acc0},
-            [&](OpBuilder &kb, Location, Value j, ValueRange carried) {
-          Value kp = kb.create<memref::LoadOp>(loc, kPosArg, j);
-          PairIndices ix{batchArg, h, qp, kp, lqI64, lkI64};
-          Value keep = mask ? emitMask(kb, mask, ix) : i1c(kb, true);
-          auto ifOp = kb.create<scf::IfOp>(loc, keep,
-            [&](OpBuilder &tb, Location) {
-              Value m = carried[0], l = carried[1], acc = carried[2];
-              Value kRow = tb.create<vector::LoadOp>(loc, qVecType, kf, ValueRange{j, kvh, idxc(tb, 0)});
-              Value qUse = qRow;
-              if (twoBranches) {
-                // Far pairs use the remapped rotations.
-                int64_t w = 0;
-                if (auto rr = dyn_cast<ReRopeRemapAttr>(remap)) w = rr.getWindow();
-                if (auto se = dyn_cast<SelfExtendRemapAttr>(remap)) w = se.getWindow();
-                Value far = tb.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sge,
-                    tb.create<arith::SubIOp>(loc, qp, kp), i64c(tb, w));
-                Value kFar = tb.create<vector::LoadOp>(loc, qVecType, kg, ValueRange{j, kvh, idxc(tb, 0)});
-                qUse = tb.create<arith::SelectOp>(loc, far, qRowFar, qRow);
-                kRow = tb.create<arith::SelectOp>(loc, far, kFar, kRow);
-              }
-              // Reassociation lets LLVM sum the products as a tree
-              // instead of a serial chain of D dependent adds.
-              auto dotOp = tb.create<vector::ReductionOp>(loc, vector::CombiningKind::ADD,
-                  tb.create<arith::MulFOp>(loc, qUse, kRow));
-              dotOp.setFastmath(arith::FastMathFlags::reassoc);
-              Value dot = dotOp;
-              Value s = tb.create<arith::MulFOp>(loc, dot, f32c(tb, scale));
-              if (scoreRegion)
-                s = inlineRegion(tb, *scoreRegion, {s, ix.batch, ix.head, qp, kp, lqI64, lkI64});
-              if (Value bias = emitBias(tb, ix))
-                s = tb.create<arith::AddFOp>(loc, s, bias);
-              // One exp per key: when the score raises the running max, the
-              // old sums are rescaled by exp(m - s) and the key's weight is 1;
-              // otherwise the weight is exp(s - m) and nothing is rescaled.
-              // (The max changes rarely after the first keys.)
-              Value vRow = vecToF32(tb, tb.create<vector::LoadOp>(loc, vVecType, vArg, ValueRange{j, kvh, idxc(tb, 0)}));
-              Value raises = tb.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OGT, s, m);
-              auto update = tb.create<scf::IfOp>(loc, raises,
-                [&](OpBuilder &rb, Location) {
-                  Value corr = rb.create<math::ExpOp>(loc, rb.create<arith::SubFOp>(loc, m, s));
-                  Value lNew = rb.create<arith::AddFOp>(loc, rb.create<arith::MulFOp>(loc, l, corr), f32c(rb, 1));
-                  Value accNew = rb.create<vector::FMAOp>(loc, acc,
-                      rb.create<vector::BroadcastOp>(loc, accType, corr), vRow);
-                  rb.create<scf::YieldOp>(loc, ValueRange{s, lNew, accNew});
-                },
-                [&](OpBuilder &nb, Location) {
-                  // s <= m: a score of -inf (from a score expression) adds
-                  // nothing; with m = -inf too, exp would be NaN.
-                  Value valid = nb.create<arith::CmpFOp>(loc, arith::CmpFPredicate::UNE, s, f32c(nb, negInf));
-                  Value p = nb.create<math::ExpOp>(loc, nb.create<arith::SubFOp>(loc, s, m));
-                  p = nb.create<arith::SelectOp>(loc, valid, p, f32c(nb, 0));
-                  Value lNew = nb.create<arith::AddFOp>(loc, l, p);
-                  Value accNew = nb.create<vector::FMAOp>(loc,
-                      nb.create<vector::BroadcastOp>(loc, accType, p), vRow, acc);
-                  nb.create<scf::YieldOp>(loc, ValueRange{m, lNew, accNew});
-                });
-              tb.create<scf::YieldOp>(loc, update.getResults());
-            },
-            [&](OpBuilder &eb, Location) {
-              eb.create<scf::YieldOp>(loc, carried);
-            });
-          kb.create<scf::YieldOp>(loc, ifOp.getResults());
-        });
-        Value m = kLoop.getResult(0), l = kLoop.getResult(1), acc = kLoop.getResult(2);
-        // 3. Normalizer: an extra logit (sink or the off-by-one zero) joins
-        // the denominator only.
-        Value extra;
-        if (sinkLogits) {
-          Value n = qb.create<memref::DimOp>(loc, sinkLogits, 0);
-          Value ok = qb.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, h, n);
-          auto ifOp = qb.create<scf::IfOp>(loc, ok,
+          auto kLoop = qb.create<scf::ForOp>(loc, jBegin, jEnd, idxc(qb, 1),
+              ValueRange{m0, l0, acc0},
+              [&](OpBuilder &kb, Location, Value j, ValueRange carried) {
+            Value kp = kb.create<memref::LoadOp>(loc, kPosArg, j);
+            PairIndices ix{batchArg, h, qp, kp, lqI64, lkI64};
+            Value keep = mask ? emitMask(kb, mask, ix) : i1c(kb, true);
+            auto ifOp = kb.create<scf::IfOp>(loc, keep,
               [&](OpBuilder &tb, Location) {
-                tb.create<scf::YieldOp>(loc, ValueRange{toF32(tb, tb.create<memref::LoadOp>(loc, sinkLogits, h))});
+                Value m = carried[0], l = carried[1], acc = carried[2];
+                Value kRow = tb.create<vector::LoadOp>(loc, qVecType, kf, ValueRange{j, kvh, idxc(tb, 0)});
+                Value qUse = qRow;
+                if (twoBranches) {
+                  // Far pairs use the remapped rotations.
+                  int64_t w = 0;
+                  if (auto rr = dyn_cast<ReRopeRemapAttr>(remap)) w = rr.getWindow();
+                  if (auto se = dyn_cast<SelfExtendRemapAttr>(remap)) w = se.getWindow();
+                  Value far = tb.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sge,
+                      tb.create<arith::SubIOp>(loc, qp, kp), i64c(tb, w));
+                  Value kFar = tb.create<vector::LoadOp>(loc, qVecType, kg, ValueRange{j, kvh, idxc(tb, 0)});
+                  qUse = tb.create<arith::SelectOp>(loc, far, qRowFar, qRow);
+                  kRow = tb.create<arith::SelectOp>(loc, far, kFar, kRow);
+                }
+                // Reassociation lets LLVM sum the products as a tree
+                // instead of a serial chain of D dependent adds.
+                auto dotOp = tb.create<vector::ReductionOp>(loc, vector::CombiningKind::ADD,
+                    tb.create<arith::MulFOp>(loc, qUse, kRow));
+                dotOp.setFastmath(arith::FastMathFlags::reassoc);
+                Value dot = dotOp;
+                Value s = tb.create<arith::MulFOp>(loc, dot, f32c(tb, scale));
+                if (scoreRegion)
+                  s = inlineRegion(tb, *scoreRegion, {s, ix.batch, ix.head, qp, kp, lqI64, lkI64});
+                if (Value bias = emitBias(tb, ix))
+                  s = tb.create<arith::AddFOp>(loc, s, bias);
+                // One exp per key: when the score raises the running max, the
+                // old sums are rescaled by exp(m - s) and the key's weight is 1;
+                // otherwise the weight is exp(s - m) and nothing is rescaled.
+                // (The max changes rarely after the first keys.)
+                Value vRow = vecToF32(tb, tb.create<vector::LoadOp>(loc, vVecType, vArg, ValueRange{j, kvh, idxc(tb, 0)}));
+                Value raises = tb.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OGT, s, m);
+                auto update = tb.create<scf::IfOp>(loc, raises,
+                  [&](OpBuilder &rb, Location) {
+                    Value corr = rb.create<math::ExpOp>(loc, rb.create<arith::SubFOp>(loc, m, s));
+                    Value lNew = rb.create<arith::AddFOp>(loc, rb.create<arith::MulFOp>(loc, l, corr), f32c(rb, 1));
+                    Value accNew = rb.create<vector::FMAOp>(loc, acc,
+                        rb.create<vector::BroadcastOp>(loc, accType, corr), vRow);
+                    rb.create<scf::YieldOp>(loc, ValueRange{s, lNew, accNew});
+                  },
+                  [&](OpBuilder &nb, Location) {
+                    // s <= m: a score of -inf (from a score expression) adds
+                    // nothing; with m = -inf too, exp would be NaN.
+                    Value valid = nb.create<arith::CmpFOp>(loc, arith::CmpFPredicate::UNE, s, f32c(nb, negInf));
+                    Value p = nb.create<math::ExpOp>(loc, nb.create<arith::SubFOp>(loc, s, m));
+                    p = nb.create<arith::SelectOp>(loc, valid, p, f32c(nb, 0));
+                    Value lNew = nb.create<arith::AddFOp>(loc, l, p);
+                    Value accNew = nb.create<vector::FMAOp>(loc,
+                        nb.create<vector::BroadcastOp>(loc, accType, p), vRow, acc);
+                    nb.create<scf::YieldOp>(loc, ValueRange{m, lNew, accNew});
+                  });
+                tb.create<scf::YieldOp>(loc, update.getResults());
               },
               [&](OpBuilder &eb, Location) {
-                eb.create<scf::YieldOp>(loc, ValueRange{f32c(eb, negInf)});
+                eb.create<scf::YieldOp>(loc, carried);
               });
-          extra = ifOp.getResult(0);
-        } else if (isa<OffByOneAttr>(variant.getNormalizer())) {
-          extra = f32c(qb, 0);
-        }
-        if (extra) {
-          Value mTot = qb.create<arith::MaximumFOp>(loc, m, extra);
-          // exp(m - mTot) with m = mTot = -inf would be NaN; l is 0 then.
-          Value mIsInf = qb.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ, m, f32c(qb, negInf));
-          Value corr = qb.create<arith::SelectOp>(loc, mIsInf, f32c(qb, 0),
-              qb.create<math::ExpOp>(loc, qb.create<arith::SubFOp>(loc, m, mTot)));
-          Value extraIsInf = qb.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ, extra, f32c(qb, negInf));
-          Value pe = qb.create<arith::SelectOp>(loc, extraIsInf, f32c(qb, 0),
-              qb.create<math::ExpOp>(loc, qb.create<arith::SubFOp>(loc, extra, mTot)));
-          l = qb.create<arith::AddFOp>(loc, qb.create<arith::MulFOp>(loc, l, corr), pe);
-          acc = qb.create<arith::MulFOp>(loc, acc, qb.create<vector::BroadcastOp>(loc, accType, corr));
-          m = mTot;
-        }
-        Value nonEmpty = qb.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OGT, l, f32c(qb, 0));
-        Value inv = qb.create<arith::SelectOp>(loc, nonEmpty,
-            qb.create<arith::DivFOp>(loc, f32c(qb, 1), l), f32c(qb, 0));
-        Value out = qb.create<arith::MulFOp>(loc, acc, qb.create<vector::BroadcastOp>(loc, accType, inv));
-        if (!types.getOut().isF32())
-          out = qb.create<arith::TruncFOp>(loc, outVecType, out);
-        qb.create<vector::StoreOp>(loc, out, outArg, ValueRange{i, h, idxc(qb, 0)});
-        if (lseArg) {
-          Value lse = qb.create<arith::SelectOp>(loc, nonEmpty,
-              qb.create<arith::AddFOp>(loc, m, qb.create<math::LogOp>(loc, l)), f32c(qb, negInf));
-          qb.create<memref::StoreOp>(loc, lse, lseArg, ValueRange{i, h});
-        }
-        qb.create<scf::YieldOp>(loc);
-    });
+            kb.create<scf::YieldOp>(loc, ifOp.getResults());
+          });
+          Value m = kLoop.getResult(0), l = kLoop.getResult(1), acc = kLoop.getResult(2);
+          emitRowEpilogue(qb, m, l, acc, i, h, sinkLogits, outArg, lseArg);
+          qb.create<scf::YieldOp>(loc);
+      });
+    }
+    b.setInsertionPointAfter(workLoop);
   }
-  b.setInsertionPointAfter(workLoop);
   b.create<func::ReturnOp>(loc);
 
   // 3. kernel(q, k, v, q_pos, k_pos, batch, inputs..., out [, lse]): the

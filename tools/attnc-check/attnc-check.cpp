@@ -5,6 +5,7 @@
 //   attnc-check --self-test SPEC.attn...     (planted bugs must be detected)
 //   attnc-check --write-bad-npy DIR          (malformed inputs for exec tests)
 //   attnc-check --list-configs SPEC.attn...  (the configurations, not run)
+//   attnc-check --tile-sweep SPEC.attn...    (every query/key tile alignment)
 //
 // For every spec and every shape configuration it draws fresh random inputs,
 // writes them as .npy, runs `attnc exec` as a subprocess (so this tool links
@@ -53,6 +54,7 @@ cl::list<std::string> configFilter("config", cl::desc("Run only these configurat
                                    cl::CommaSeparated, cl::cat(checkCategory));
 cl::opt<bool> verbose("v", cl::desc("Print the exec command lines and row details"), cl::cat(checkCategory));
 cl::opt<bool> selfTest("self-test", cl::desc("Plant bugs in the reference and check that they are caught"), cl::cat(checkCategory));
+cl::opt<bool> tileSweep("tile-sweep", cl::desc("Run the 16 'sweep' configurations instead: every alignment of query tiles to key tiles"), cl::cat(checkCategory));
 cl::opt<bool> listConfigs("list-configs", cl::desc("Print the configurations of each spec and exit"), cl::cat(checkCategory));
 cl::opt<std::string> writeBad("write-bad-npy", cl::desc("Write malformed .npy files for exec tests into DIR"), cl::cat(checkCategory));
 
@@ -222,6 +224,14 @@ bool hasDynamicRope(const Spec &s) {
 
 std::vector<Config> configsFor(const Spec &spec, std::vector<std::string> &notes) {
   std::vector<Config> cs;
+  if (tileSweep) {
+    // Lk - Lq = r + 16: the tiled kernel's row tiles (multiples of 1-16
+    // queries) start at every offset from its 16-key tiles, so every
+    // full/partial boundary of a causal-like mask falls inside some tile.
+    for (int64_t r = 0; r < 16; ++r)
+      cs.push_back({"sweep" + std::to_string(r), 37, 37 + 16 + r, {}, 1.0});
+    return cs;
+  }
   cs.push_back({"square", 37, 37, {}, 1.0});
   cs.push_back({"chunk", 5, 70, {}, 1.0});
   cs.push_back({"decode", 1, 131, {}, 1.0});
@@ -268,6 +278,9 @@ std::vector<Config> configsFor(const Spec &spec, std::vector<std::string> &notes
     if (any)
       cs.push_back({"hot", 37, 37, {}, 8.0}); // logits ~8x: softcap bends
   }
+  // Several query and key tiles of the tiled kernel, neither size a tile
+  // multiple: empty, full and partial tiles, the ragged last key tile.
+  cs.push_back({"tiles", 70, 203, {}, 1.0});
   if (!cacheKernelsSupported(spec)) {
     notes.push_back("cache_*: no decode kernels for this cache's quantization yet, skipped");
     return cs;

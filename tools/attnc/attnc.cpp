@@ -15,6 +15,7 @@
 #include "dsl/Frontend.h"
 #include "dsl/MLIRGen.h"
 #include "codegen/Passes.h"
+#include "passes/Passes.h"
 #include "tools/RegisterAll.h"
 #include "tools/attnc/Build.h"
 #include "tools/attnc/Exec.h"
@@ -120,6 +121,7 @@ int main(int argc, char **argv) {
   mlir::registerMLIRContextCLOptions();
   cl::HideUnrelatedOptions(category);
   mlir::attn::registerAttnCodegenPasses();
+  mlir::attn::registerAttnTransformsPasses();
   cl::ParseCommandLineOptions(argc, argv, "attnc: attention spec compiler\n");
 
   auto fileOrErr = MemoryBuffer::getFileOrSTDIN(inputFilename, /*IsText=*/true);
