@@ -797,8 +797,8 @@ void CacheKernelBuilder::buildSplit() {
     Value e = b.create<arith::DivUIOp>(loc, g, idxc(b, group)); // its KV head
     Value h = b.create<arith::AddIOp>(loc, h0, g);
     Value inSegment = b.create<arith::AndIOp>(
-        loc, b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::uge, h, idxc(b, segment.begin)),
-        b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, h, idxc(b, segment.end)));
+        loc, b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::uge, h, idxc(b, segment.h0)),
+        b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, h, idxc(b, segment.h1)));
     b.create<scf::IfOp>(loc, inSegment, [&](OpBuilder &sb, Location) {
       Value qRow = sb.create<vector::LoadOp>(loc, kVecType, qf, ValueRange{idxc(sb, 0), g, idxc(sb, 0)});
       Value qRowFar = twoBranches ? sb.create<vector::LoadOp>(loc, kVecType, qg, ValueRange{idxc(sb, 0), g, idxc(sb, 0)}).getResult()

@@ -470,7 +470,7 @@ SmallVector<Value, 3> KernelEmitter::applyNormalizer(OpBuilder &ob, Value head, 
   return {mTot, l, acc};
 }
 
-SmallVector<KernelEmitter::HeadSegment> KernelEmitter::headSegments() {
+SmallVector<HeadSegment> KernelEmitter::headSegments() {
   int64_t H = variant.getShape().getHeads();
   std::set<int64_t> cuts = {0, H};
   for (Attribute a : variant.getMasks()) {
@@ -487,12 +487,16 @@ SmallVector<KernelEmitter::HeadSegment> KernelEmitter::headSegments() {
   SmallVector<HeadSegment> segments;
   for (size_t i = 0; i + 1 < bounds.size(); ++i) {
     HeadSegment seg{bounds[i], bounds[i + 1], {}, nullptr};
-    for (Attribute a : variant.getMasks())
-      if (auto m = cast<HeadMaskAttr>(a); m.getHeadBegin() <= seg.begin && seg.begin < m.getHeadEnd())
+    for (auto [n, a] : llvm::enumerate(variant.getMasks()))
+      if (auto m = cast<HeadMaskAttr>(a); m.getHeadBegin() <= seg.h0 && seg.h0 < m.getHeadEnd()) {
         seg.mask = m.getMask();
-    for (Attribute a : variant.getScores())
-      if (auto s = cast<HeadScoreAttr>(a); s.getHeadBegin() <= seg.begin && seg.begin < s.getHeadEnd())
-        seg.score = &variant.getExprs()[s.getRegion()];
+        seg.maskIndex = n;
+      }
+    for (auto [n, a] : llvm::enumerate(variant.getScores()))
+      if (auto sc = cast<HeadScoreAttr>(a); sc.getHeadBegin() <= seg.h0 && seg.h0 < sc.getHeadEnd()) {
+        seg.score = &variant.getExprs()[sc.getRegion()];
+        seg.scoreIndex = n;
+      }
     segments.push_back(seg);
   }
   return segments;

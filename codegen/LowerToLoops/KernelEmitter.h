@@ -30,6 +30,16 @@ struct PairIndices {
   Value qLen, kLen; // i64
 };
 
+/// Heads [h0, h1) sharing one mask and one score expression.
+struct HeadSegment {
+  int64_t h0, h1;
+  MaskAttrInterface mask;          // null: every key
+  Region *score = nullptr;         // null: the scaled dot product
+  int maskIndex = -1, scoreIndex = -1; // in the variant's masks / scores
+  bool maskByInterval = false;     // block plan: classify tiles from the mask tree
+  bool scoreOnVectors = false;     // block plan: clone the score region onto vectors
+};
+
 class KernelEmitter {
 public:
   KernelEmitter(VariantOp variant, ModuleOp module)
@@ -101,12 +111,7 @@ protected:
   SmallVector<Value, 3> applyNormalizer(OpBuilder &ob, Value head, Value m, Value l,
                                         Value acc);
   /// The head segments [h0, h1) that share one mask and one score
-  /// expression, with that mask (null = all pairs) and score region.
-  struct HeadSegment {
-    int64_t begin, end;
-    MaskAttrInterface mask;
-    Region *score;
-  };
+  /// expression, in head order.
   SmallVector<HeadSegment> headSegments();
 
   VariantOp variant;

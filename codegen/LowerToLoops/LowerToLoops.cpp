@@ -167,34 +167,15 @@ LogicalResult PrefillKernelBuilder::build() {
     sinkLogits = inputArgs.lookup(sinks.getSinks());
 
   // 2. Head segments with one mask and one score expression each.
-  std::set<int64_t> cuts = {0, H};
-  for (Attribute a : variant.getMasks()) {
-    auto m = cast<HeadMaskAttr>(a);
-    cuts.insert(m.getHeadBegin());
-    cuts.insert(m.getHeadEnd());
-  }
-  for (Attribute a : variant.getScores()) {
-    auto s = cast<HeadScoreAttr>(a);
-    cuts.insert(s.getHeadBegin());
-    cuts.insert(s.getHeadEnd());
-  }
-  std::vector<int64_t> bounds(cuts.begin(), cuts.end());
-  SmallVector<HeadSegment> segments;
-  for (size_t seg = 0; seg + 1 < bounds.size(); ++seg) {
-    HeadSegment hs{bounds[seg], bounds[seg + 1], {}, nullptr};
-    for (auto [n, a] : llvm::enumerate(variant.getMasks()))
-      if (auto m = cast<HeadMaskAttr>(a); m.getHeadBegin() <= hs.h0 && hs.h0 < m.getHeadEnd()) {
-        hs.mask = m.getMask();
-        hs.maskByInterval = plan && cast<StringAttr>(cast<ArrayAttr>(plan.get("masks"))[n])
-                                            .getValue() == "interval";
-      }
-    for (auto [n, a] : llvm::enumerate(variant.getScores()))
-      if (auto sc = cast<HeadScoreAttr>(a); sc.getHeadBegin() <= hs.h0 && hs.h0 < sc.getHeadEnd()) {
-        hs.score = &variant.getExprs()[sc.getRegion()];
-        hs.scoreOnVectors = plan && cast<StringAttr>(cast<ArrayAttr>(plan.get("scores"))[n])
-                                            .getValue() == "vector";
-      }
-    segments.push_back(hs);
+  // Segments, with the block plan's verdict on each mask and score.
+  SmallVector<HeadSegment> segments = headSegments();
+  for (HeadSegment &hs : segments) {
+    if (plan && hs.maskIndex >= 0)
+      hs.maskByInterval = cast<StringAttr>(cast<ArrayAttr>(plan.get("masks"))[hs.maskIndex])
+                              .getValue() == "interval";
+    if (plan && hs.scoreIndex >= 0)
+      hs.scoreOnVectors = cast<StringAttr>(cast<ArrayAttr>(plan.get("scores"))[hs.scoreIndex])
+                              .getValue() == "vector";
   }
   if (plan) {
     RowsArgs ra{qf, kf, vArg, qPosArg, kPosArg, batchArg, outArg, lseArg, workBegin, workEnd,

@@ -18,15 +18,6 @@
 
 namespace mlir::attn {
 
-/// Heads [h0, h1) sharing one mask and one score expression.
-struct HeadSegment {
-  int64_t h0, h1;
-  MaskAttrInterface mask;          // null: every key
-  Region *score = nullptr;         // null: the scaled dot product
-  bool maskByInterval = false;     // plan: classify tiles from the mask tree
-  bool scoreOnVectors = false;     // plan: clone the score region onto vectors
-};
-
 /// The values of a `rows` function the tiled body reads.
 struct RowsArgs {
   Value qf, kf, v, qPos, kPos, batch, out, lse, begin, end;
