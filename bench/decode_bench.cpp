@@ -252,12 +252,24 @@ int main(int argc, char **argv) {
   double bw = measureBandwidth(pool, threads);
   std::printf("measured read bandwidth (%d threads): %.1f GB/s\n", threads, bw);
   std::printf("| variant | cached tokens | splits | median us | GB/s | %% of bandwidth |\n|---|---|---|---|---|---|\n");
+  auto make = [](const char *name, int heads, int kvHeads, int dim, Case::Kind kind, int64_t slots,
+                 bool hnd = false) {
+    Case c;
+    c.name = name;
+    c.heads = heads;
+    c.kvHeads = kvHeads;
+    c.dim = dim;
+    c.kind = kind;
+    c.slots = slots;
+    c.hnd = hnd;
+    return c;
+  };
   std::vector<Case> cases = {
-      {"decode_gqa1_d128", 8, 8, 128, Case::Paged, 16, true},
-      {"decode_gqa4_d128", 32, 8, 128, Case::Paged, 16},
-      {"decode_gqa8_d64", 16, 2, 64, Case::Paged, 16},
-      {"decode_ring_d128", 32, 8, 128, Case::Ring, 4096},
-      {"decode_int8_d128", 32, 8, 128, Case::Int8, 0},
+      make("decode_gqa1_d128", 8, 8, 128, Case::Paged, 16, /*hnd=*/true),
+      make("decode_gqa4_d128", 32, 8, 128, Case::Paged, 16),
+      make("decode_gqa8_d64", 16, 2, 64, Case::Paged, 16),
+      make("decode_ring_d128", 32, 8, 128, Case::Ring, 4096),
+      make("decode_int8_d128", 32, 8, 128, Case::Int8, 0),
   };
   std::mt19937 rng(1);
   std::normal_distribution<float> normal;

@@ -785,10 +785,6 @@ void CacheKernelBuilder::buildSplit() {
       rotateInto(b, raw, pos, view(kFar), hb, false, 1);
   }
   // Attend: every query head of the group over the chunk.
-  Attribute remap = rope ? rope.getRemap() : Attribute();
-  int64_t remapWindow = 0;
-  if (auto rr = dyn_cast_or_null<ReRopeRemapAttr>(remap)) remapWindow = rr.getWindow();
-  if (auto se = dyn_cast_or_null<SelfExtendRemapAttr>(remap)) remapWindow = se.getWindow();
   for (const HeadSegment &segment : headSegments()) {
     auto gLoop = b.create<scf::ForOp>(loc, idxc(b, 0), idxc(b, hq), idxc(b, 1));
     OpBuilder::InsertionGuard ig(b);
@@ -816,19 +812,10 @@ void CacheKernelBuilder::buildSplit() {
             Value keep = segment.mask ? emitMask(kb, segment.mask, ix) : i1c(kb, true);
             kb.create<scf::IfOp>(loc, keep, [&](OpBuilder &tb, Location) {
               Value kRow = tb.create<vector::LoadOp>(loc, kVecType, kNear, ValueRange{jj, e, idxc(tb, 0)});
-              Value qUse = qRow;
-              if (twoBranches) {
-                Value far = tb.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sge,
-                                                     tb.create<arith::SubIOp>(loc, qp, kp), i64c(tb, remapWindow));
-                Value kRowFar = tb.create<vector::LoadOp>(loc, kVecType, kFar, ValueRange{jj, e, idxc(tb, 0)});
-                qUse = tb.create<arith::SelectOp>(loc, far, qRowFar, qRow);
-                kRow = tb.create<arith::SelectOp>(loc, far, kRowFar, kRow);
-              }
-              // Reassociation lets LLVM sum the products as a tree.
-              auto dotOp = tb.create<vector::ReductionOp>(loc, vector::CombiningKind::ADD,
-                                                          tb.create<arith::MulFOp>(loc, qUse, kRow));
-              dotOp.setFastmath(arith::FastMathFlags::reassoc);
-              tb.create<memref::StoreOp>(loc, emitScore(tb, dotOp, ix, segment.score), sChunk, jj);
+              Value kRowFar = twoBranches ? tb.create<vector::LoadOp>(loc, kVecType, kFar, ValueRange{jj, e, idxc(tb, 0)}).getResult()
+                                          : Value();
+              Value dot = emitPairDot(tb, qRow, kRow, qRowFar, kRowFar, qp, kp);
+              tb.create<memref::StoreOp>(loc, emitScore(tb, dot, ix, segment.score), sChunk, jj);
               tb.create<scf::YieldOp>(loc);
             });
             kb.create<scf::YieldOp>(loc);

@@ -424,6 +424,28 @@ Value KernelEmitter::emitBias(OpBuilder &ob, const PairIndices &ix) {
 }
 
 
+Value KernelEmitter::emitPairDot(OpBuilder &ob, Value qRow, Value kRow, Value qRowFar,
+                                 Value kRowFar, Value qPos, Value kPos) {
+  if (qRowFar) {
+    Attribute remap = rope ? rope.getRemap() : Attribute();
+    int64_t w = 0;
+    if (auto rr = dyn_cast_or_null<ReRopeRemapAttr>(remap))
+      w = rr.getWindow();
+    if (auto se = dyn_cast_or_null<SelfExtendRemapAttr>(remap))
+      w = se.getWindow();
+    Value far = ob.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sge,
+                                         ob.create<arith::SubIOp>(loc, qPos, kPos), i64c(ob, w));
+    qRow = ob.create<arith::SelectOp>(loc, far, qRowFar, qRow);
+    kRow = ob.create<arith::SelectOp>(loc, far, kRowFar, kRow);
+  }
+  // Reassociation lets LLVM sum the products as a tree instead of a serial
+  // chain of D dependent adds.
+  auto dot = ob.create<vector::ReductionOp>(loc, vector::CombiningKind::ADD,
+                                            ob.create<arith::MulFOp>(loc, qRow, kRow));
+  dot.setFastmath(arith::FastMathFlags::reassoc);
+  return dot;
+}
+
 Value KernelEmitter::emitScore(OpBuilder &ob, Value dot, const PairIndices &ix,
                                Region *scoreRegion) {
   float scale = variant.getScale().convertToDouble();

@@ -104,6 +104,10 @@ protected:
   std::pair<Value, Value> maskInterval(OpBuilder &ob, MaskAttrInterface mask,
                                        Value qPos);
 
+  /// q·k of one (query, key) pair, summed as a tree; with a two-branch RoPE
+  /// remap (ReRoPE, Self-Extend) the far rows when qPos - kPos >= its window.
+  Value emitPairDot(OpBuilder &ob, Value qRow, Value kRow, Value qRowFar, Value kRowFar,
+                    Value qPos, Value kPos);
   /// dot * scale, then the head's score expression and the position bias.
   Value emitScore(OpBuilder &ob, Value dot, const PairIndices &ix, Region *scoreRegion);
   /// Folds the normalizer's extra logit (sink logits, off-by-one) of head

@@ -188,7 +188,6 @@ LogicalResult PrefillKernelBuilder::build() {
     auto accType = VectorType::get({Dv}, b.getF32Type());
     auto vVecType = VectorType::get({Dv}, types.getV());
     double negInf = -std::numeric_limits<double>::infinity();
-    Attribute remap = rope ? rope.getRemap() : Attribute();
 
     Value endClamped = b.create<arith::MinUIOp>(
         loc, workEnd, b.create<arith::MulIOp>(loc, lq, idxc(b, H)));
@@ -239,24 +238,9 @@ LogicalResult PrefillKernelBuilder::build() {
               [&](OpBuilder &tb, Location) {
                 Value m = carried[0], l = carried[1], acc = carried[2];
                 Value kRow = tb.create<vector::LoadOp>(loc, qVecType, kf, ValueRange{j, kvh, idxc(tb, 0)});
-                Value qUse = qRow;
-                if (twoBranches) {
-                  // Far pairs use the remapped rotations.
-                  int64_t w = 0;
-                  if (auto rr = dyn_cast<ReRopeRemapAttr>(remap)) w = rr.getWindow();
-                  if (auto se = dyn_cast<SelfExtendRemapAttr>(remap)) w = se.getWindow();
-                  Value far = tb.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sge,
-                      tb.create<arith::SubIOp>(loc, qp, kp), i64c(tb, w));
-                  Value kFar = tb.create<vector::LoadOp>(loc, qVecType, kg, ValueRange{j, kvh, idxc(tb, 0)});
-                  qUse = tb.create<arith::SelectOp>(loc, far, qRowFar, qRow);
-                  kRow = tb.create<arith::SelectOp>(loc, far, kFar, kRow);
-                }
-                // Reassociation lets LLVM sum the products as a tree
-                // instead of a serial chain of D dependent adds.
-                auto dotOp = tb.create<vector::ReductionOp>(loc, vector::CombiningKind::ADD,
-                    tb.create<arith::MulFOp>(loc, qUse, kRow));
-                dotOp.setFastmath(arith::FastMathFlags::reassoc);
-                Value dot = dotOp;
+                Value kRowFar = twoBranches ? tb.create<vector::LoadOp>(loc, qVecType, kg, ValueRange{j, kvh, idxc(tb, 0)}).getResult()
+                                            : Value();
+                Value dot = emitPairDot(tb, qRow, kRow, qRowFar, kRowFar, qp, kp);
                 Value s = tb.create<arith::MulFOp>(loc, dot, f32c(tb, scale));
                 if (scoreRegion)
                   s = inlineRegion(tb, *scoreRegion, {s, ix.batch, ix.head, qp, kp, lqI64, lkI64});
