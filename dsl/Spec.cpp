@@ -429,3 +429,13 @@ void attnc::printSpec(const Spec &s, llvm::raw_ostream &os) {
     os << "]\n";
   }
 }
+
+std::string attnc::missingCacheKernels(const Spec &spec) {
+  const CacheQuant &q = spec.cache.quant;
+  if (q.kind == QuantKind::Int4)
+    return "int4 (KIVI) quantization";
+  if ((q.kind == QuantKind::Int8 || q.kind == QuantKind::FP8) &&
+      q.granularity == QuantGranularity::PerChannel)
+    return "per_channel quantization";
+  return "";
+}

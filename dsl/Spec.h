@@ -225,6 +225,10 @@ struct Spec {
   std::vector<KernelInput> inputs;
 };
 
+/// Why `spec`'s cache has no decode/append kernels yet (attn-lower-cache-kernels
+/// covers unquantized and per-token int8/fp8 caches), or "" when it has them.
+std::string missingCacheKernels(const Spec &spec);
+
 //===----------------------------------------------------------------------===//
 // Printing (`attnc --emit=spec`)
 //===----------------------------------------------------------------------===//

@@ -114,7 +114,6 @@ private:
   // Types of the cache buffers, in argument order.
   SmallVector<Type> cacheTypes();
   void bindCache(ValueRange args, unsigned &next);
-  SmallVector<Type> inputTypes();
   void bindInputs(ValueRange args, unsigned &next);
   /// A kernel with a C interface; `names` become `attn.arg_name` argument
   /// attributes, from which `attnc build` writes the header.
@@ -234,20 +233,6 @@ void CacheKernelBuilder::bindCache(ValueRange args, unsigned &next) {
   }
   if (L.kind == CacheLayoutInfo::Paged)
     table = args[next++];
-}
-
-SmallVector<Type> CacheKernelBuilder::inputTypes() {
-  SmallVector<Type> t;
-  for (Attribute a : variant.getInputs()) {
-    auto in = cast<InputAttr>(a);
-    SmallVector<int64_t> dims;
-    for (Attribute dimAttr : in.getDims()) {
-      int64_t n = 0;
-      dims.push_back(cast<StringAttr>(dimAttr).getValue().getAsInteger(10, n) ? ShapedType::kDynamic : n);
-    }
-    t.push_back(MemRefType::get(dims, in.getDtype()));
-  }
-  return t;
 }
 
 void CacheKernelBuilder::bindInputs(ValueRange args, unsigned &next) {
@@ -595,7 +580,7 @@ void CacheKernelBuilder::buildSplit() {
                             MemRefType::get({dyn}, b.getI64Type())};
   args.append(cacheTypes());
   args.push_back(MemRefType::get({dyn}, b.getI64Type()));
-  args.append(inputTypes());
+  args.append(kernelInputTypes());
   args.append({MemRefType::get({dyn, dyn, H, Dv}, b.getF32Type()),
                MemRefType::get({dyn, dyn, H}, b.getF32Type()), b.getIndexType(), b.getIndexType()});
   SmallVector<std::string> names = {"q", "q_pos"};
@@ -720,7 +705,9 @@ void CacheKernelBuilder::buildSplit() {
       return b.create<arith::SelectOp>(loc, isSink, r, winT);
     };
     Value t = logical(r);
-    auto [i0, i1] = slotOf(b, seq, t);
+    // Plain values: a lambda below captures them (C++17 cannot capture bindings).
+    auto slot = slotOf(b, seq, t);
+    Value i0 = slot.first, i1 = slot.second;
     {
       // Prefetch the rows one chunk ahead: the loads are the decode's cost,
       // and a page table breaks the hardware prefetcher's streams.
@@ -886,7 +873,7 @@ void CacheKernelBuilder::buildMerge() {
   double negInf = -std::numeric_limits<double>::infinity();
   SmallVector<Type> args = {MemRefType::get({dyn, dyn, H, Dv}, b.getF32Type()),
                             MemRefType::get({dyn, dyn, H}, b.getF32Type())};
-  args.append(inputTypes());
+  args.append(kernelInputTypes());
   args.push_back(MemRefType::get({dyn, H, Dv}, types.getOut()));
   if (variant.getLse())
     args.push_back(MemRefType::get({dyn, H}, b.getF32Type()));
@@ -963,7 +950,7 @@ void CacheKernelBuilder::buildDecode() {
   SmallVector<Type> cache = cacheTypes();
   args.append(cache);
   args.push_back(MemRefType::get({dyn}, b.getI64Type()));
-  SmallVector<Type> inputs = inputTypes();
+  SmallVector<Type> inputs = kernelInputTypes();
   args.append(inputs);
   args.push_back(MemRefType::get({dyn, H, Dv}, types.getOut()));
   if (variant.getLse())

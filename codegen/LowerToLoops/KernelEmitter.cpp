@@ -424,6 +424,20 @@ Value KernelEmitter::emitBias(OpBuilder &ob, const PairIndices &ix) {
 }
 
 
+SmallVector<Type> KernelEmitter::kernelInputTypes() {
+  SmallVector<Type> types;
+  for (Attribute a : variant.getInputs()) {
+    auto in = cast<InputAttr>(a);
+    SmallVector<int64_t> dims;
+    for (Attribute dimAttr : in.getDims()) {
+      int64_t n = 0;
+      dims.push_back(cast<StringAttr>(dimAttr).getValue().getAsInteger(10, n) ? ShapedType::kDynamic : n);
+    }
+    types.push_back(MemRefType::get(dims, in.getDtype()));
+  }
+  return types;
+}
+
 Value KernelEmitter::emitPairDot(OpBuilder &ob, Value qRow, Value kRow, Value qRowFar,
                                  Value kRowFar, Value qPos, Value kPos) {
   if (qRowFar) {

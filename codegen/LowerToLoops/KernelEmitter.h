@@ -108,6 +108,9 @@ protected:
   /// remap (ReRoPE, Self-Extend) the far rows when qPos - kPos >= its window.
   Value emitPairDot(OpBuilder &ob, Value qRow, Value kRow, Value qRowFar, Value kRowFar,
                     Value qPos, Value kPos);
+  /// The memref types of the variant's kernel inputs, in declaration order
+  /// (symbolic dimensions dynamic).
+  SmallVector<Type> kernelInputTypes();
   /// dot * scale, then the head's score expression and the position bias.
   Value emitScore(OpBuilder &ob, Value dot, const PairIndices &ix, Region *scoreRegion);
   /// Folds the normalizer's extra logit (sink logits, off-by-one) of head

@@ -68,16 +68,7 @@ LogicalResult PrefillKernelBuilder::build() {
     b.setInsertionPointToStart(f.addEntryBlock());
     return f;
   };
-  SmallVector<Type> inputTypes;
-  for (Attribute a : variant.getInputs()) {
-    auto in = cast<InputAttr>(a);
-    SmallVector<int64_t> dims;
-    for (Attribute dimAttr : in.getDims()) {
-      int64_t n = 0;
-      dims.push_back(cast<StringAttr>(dimAttr).getValue().getAsInteger(10, n) ? dyn : n);
-    }
-    inputTypes.push_back(MemRefType::get(dims, in.getDtype()));
-  }
+  SmallVector<Type> inputTypes = kernelInputTypes();
   Type qT = MemRefType::get({dyn, H, D}, types.getQ());
   Type kT = MemRefType::get({dyn, Hkv, D}, types.getK());
   Type vT = MemRefType::get({dyn, Hkv, Dv}, types.getV());

@@ -186,14 +186,6 @@ struct Config {
   int64_t splits = 3, appendChunk = 7;
 };
 
-/// Whether the spec's cache layout has decode kernels (docs/kernels.md).
-bool cacheKernelsSupported(const Spec &s) {
-  const CacheQuant &q = s.cache.quant;
-  return q.kind == QuantKind::None ||
-         ((q.kind == QuantKind::Int8 || q.kind == QuantKind::FP8) &&
-          q.granularity == QuantGranularity::PerToken);
-}
-
 /// The largest distance or position a mask's structure depends on, so the
 /// `edge` configuration can straddle every boundary.
 int64_t maskExtent(const Mask &m) {
@@ -281,7 +273,7 @@ std::vector<Config> configsFor(const Spec &spec, std::vector<std::string> &notes
   // Several query and key tiles of the tiled kernel, neither size a tile
   // multiple: empty, full and partial tiles, the ragged last key tile.
   cs.push_back({"tiles", 70, 203, {}, 1.0});
-  if (!cacheKernelsSupported(spec)) {
+  if (!missingCacheKernels(spec).empty()) {
     notes.push_back("cache_*: no decode kernels for this cache's quantization yet, skipped");
     return cs;
   }

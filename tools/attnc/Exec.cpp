@@ -213,17 +213,6 @@ std::string describeError(llvm::Error e) {
   return msg;
 }
 
-/// Why the spec's cache layout has no decode kernels yet (empty if it has).
-std::string unsupportedCache(const Spec &spec) {
-  const CacheQuant &q = spec.cache.quant;
-  if (q.kind == QuantKind::Int4)
-    return "int4 (KIVI) quantization";
-  if ((q.kind == QuantKind::Int8 || q.kind == QuantKind::FP8) &&
-      q.granularity == QuantGranularity::PerChannel)
-    return "per_channel quantization";
-  return "";
-}
-
 /// --decode: appends K/V to a cache in the spec's layout through the
 /// generated append kernel, then runs one decode step per query (each after
 /// appending its own token), with the KV split `splits` ways across threads
@@ -411,7 +400,7 @@ int attnc::runExec(const Spec &specIn, const ExecOptions &opts) {
   }
 
   if (opts.decode)
-    if (std::string why = unsupportedCache(spec); !why.empty())
+    if (std::string why = missingCacheKernels(spec); !why.empty())
       return error("spec '" + spec.name + "': decode kernels for " + why + " are not generated yet");
   std::string err;
   NpyArray q, k, v;
