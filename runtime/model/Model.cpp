@@ -83,17 +83,158 @@ void attention(Model &m, Layer &layer, const float *q, const float *k, const flo
 
 } // namespace
 
-// The header's wrappers, as plain function pointers, one row per spec.
+namespace {
+
+/// Number of parameters of a function pointer type.
+template <typename F> struct Arity;
+template <typename R, typename... A> struct Arity<R (*)(A...)> {
+  static constexpr int value = sizeof...(A);
+};
+
+/// The memref descriptors of one layer's cache (CacheStorage) for a spec
+/// with `Hkv` KV heads of dimension `D`.
+template <int Hkv, int D>
+struct CacheMemrefs {
+  attnc_memref4d k, v;
+  attnc_memref2d pos, table;
+  attnc_memref3d kScale, vScale;
+  CacheMemrefs(const CacheStorage &c, bool headMajor) {
+    k = headMajor ? attnc_view4d(c.k, c.rows, Hkv, c.slots, D) : attnc_view4d(c.k, c.rows, c.slots, Hkv, D);
+    v = headMajor ? attnc_view4d(c.v, c.rows, Hkv, c.slots, D) : attnc_view4d(c.v, c.rows, c.slots, Hkv, D);
+    pos = attnc_view2d(c.pos, c.rows, c.slots);
+    table = attnc_view2d(c.pageTable, c.seqs, c.maxPages);
+    kScale = attnc_view3d(c.kScale, c.rows, c.slots, Hkv);
+    vScale = attnc_view3d(c.vScale, c.rows, c.slots, Hkv);
+  }
+};
+
+/// CacheKernels for a spec's generated entry points. The argument lists
+/// differ by layout: quantized caches add k_scale, v_scale; paged ones
+/// page_table; kernels with the multi-query ABI take q_seq after q_pos
+/// (detected from the arity, so both ABIs compile).
+template <int H, int Hkv, int D, bool Quant, bool Paged, bool HeadMajor, auto Append, auto Split,
+          auto Merge>
+struct CacheAdapter {
+  static constexpr int kSplitArity = 10 + (Paged ? 1 : 0) + (Quant ? 2 : 0);
+  static constexpr bool kQSeq = Arity<decltype(Split)>::value == kSplitArity + 1;
+  static_assert(Arity<decltype(Append)>::value == 8 + (Paged ? 1 : 0) + (Quant ? 2 : 0),
+                "append kernel arguments do not match the declared cache layout");
+  static_assert(Arity<decltype(Split)>::value == kSplitArity || kQSeq,
+                "decode_split arguments do not match the declared cache layout");
+
+  static int32_t append(const float *k, const float *v, const int64_t *pos, int64_t n,
+                        const CacheStorage &c, int64_t seq, int64_t len) {
+    attnc_memref3d km = attnc_view3d(k, n, Hkv, D), vm = attnc_view3d(v, n, Hkv, D);
+    attnc_memref1d pm = attnc_view1d(pos, n);
+    CacheMemrefs<Hkv, D> m(c, HeadMajor);
+    if constexpr (Quant && Paged)
+      return Append(&km, &vm, &pm, &m.k, &m.v, &m.pos, &m.kScale, &m.vScale, &m.table, seq, len);
+    else if constexpr (Quant)
+      return Append(&km, &vm, &pm, &m.k, &m.v, &m.pos, &m.kScale, &m.vScale, seq, len);
+    else if constexpr (Paged)
+      return Append(&km, &vm, &pm, &m.k, &m.v, &m.pos, &m.table, seq, len);
+    else
+      return Append(&km, &vm, &pm, &m.k, &m.v, &m.pos, seq, len);
+  }
+
+  static void split(const float *q, const int64_t *qPos, const int64_t *qSeq, int64_t rows,
+                    const CacheStorage &c, const int64_t *lens, float *partOut, float *partLse,
+                    int64_t splits, int64_t begin, int64_t end) {
+    attnc_memref3d qm = attnc_view3d(q, rows, H, D);
+    attnc_memref1d qp = attnc_view1d(qPos, rows), qs = attnc_view1d(qSeq, rows),
+                   ln = attnc_view1d(lens, rows);
+    attnc_memref4d po = attnc_view4d(partOut, rows, splits, H, D);
+    attnc_memref3d pl = attnc_view3d(partLse, rows, splits, H);
+    CacheMemrefs<Hkv, D> m(c, HeadMajor);
+    (void)qs;
+    if constexpr (kQSeq) {
+      if constexpr (Quant && Paged)
+        Split(&qm, &qp, &qs, &m.k, &m.v, &m.pos, &m.kScale, &m.vScale, &m.table, &ln, &po, &pl, begin, end);
+      else if constexpr (Quant)
+        Split(&qm, &qp, &qs, &m.k, &m.v, &m.pos, &m.kScale, &m.vScale, &ln, &po, &pl, begin, end);
+      else if constexpr (Paged)
+        Split(&qm, &qp, &qs, &m.k, &m.v, &m.pos, &m.table, &ln, &po, &pl, begin, end);
+      else
+        Split(&qm, &qp, &qs, &m.k, &m.v, &m.pos, &ln, &po, &pl, begin, end);
+    } else {
+      if constexpr (Quant && Paged)
+        Split(&qm, &qp, &m.k, &m.v, &m.pos, &m.kScale, &m.vScale, &m.table, &ln, &po, &pl, begin, end);
+      else if constexpr (Quant)
+        Split(&qm, &qp, &m.k, &m.v, &m.pos, &m.kScale, &m.vScale, &ln, &po, &pl, begin, end);
+      else if constexpr (Paged)
+        Split(&qm, &qp, &m.k, &m.v, &m.pos, &m.table, &ln, &po, &pl, begin, end);
+      else
+        Split(&qm, &qp, &m.k, &m.v, &m.pos, &ln, &po, &pl, begin, end);
+    }
+  }
+
+  static void merge(const float *partOut, const float *partLse, int64_t rows, int64_t splits,
+                    float *out, int64_t begin, int64_t end) {
+    attnc_memref4d po = attnc_view4d(partOut, rows, splits, H, D);
+    attnc_memref3d pl = attnc_view3d(partLse, rows, splits, H);
+    attnc_memref3d om = attnc_view3d(out, rows, H, D);
+    Merge(&po, &pl, &om, begin, end);
+  }
+
+  static CacheKernels kernels() {
+    CacheKernels k;
+    k.append = append;
+    k.decodeSplit = split;
+    k.decodeMerge = merge;
+    k.multiQuery = kQSeq;
+    k.headsPerBlock = HeadMajor ? 1 : Hkv;
+    return k;
+  }
+};
+
+CacheLayout contiguous(CacheLayout::Quant quant = CacheLayout::Quant::None) {
+  CacheLayout c;
+  c.quant = quant;
+  return c;
+}
+CacheLayout paged(int64_t pageSize, CacheLayout::Quant quant = CacheLayout::Quant::None) {
+  CacheLayout c;
+  c.kind = CacheLayout::Kind::Paged;
+  c.pageSize = pageSize;
+  c.quant = quant;
+  return c;
+}
+CacheLayout ring(int64_t sinks, int64_t window) {
+  CacheLayout c;
+  c.kind = CacheLayout::Kind::Ring;
+  c.sinks = sinks;
+  c.window = window;
+  return c;
+}
+
+} // namespace
+
+// One row per compiled spec: the header's prefill wrappers and, through
+// CacheAdapter, its cache kernels. LAYOUT must be the spec's cache (attn-run
+// checks it against the --spec file; the adapter against the kernels'
+// arguments); QUANT and PAGED say which cache arguments the kernels take.
+#define ATTNC_SPEC(NAME, THETA, LAYOUT, QUANT, PAGED)                                              \
+  AttentionKernels {                                                                               \
+    #NAME, NAME##_heads, NAME##_kv_heads, NAME##_head_dim, THETA, NAME##_prefill_prepare,          \
+        NAME##_prefill_rows, LAYOUT,                                                               \
+        CacheAdapter<NAME##_heads, NAME##_kv_heads, NAME##_head_dim, QUANT, PAGED, false,          \
+                     _mlir_ciface_##NAME##_append, _mlir_ciface_##NAME##_decode_split,             \
+                     _mlir_ciface_##NAME##_decode_merge>::kernels()                                \
+  }
+
 const std::vector<AttentionKernels> &compiledSpecs() {
+  using Q = CacheLayout::Quant;
   static const std::vector<AttentionKernels> specs = {
-      {"smollm2_135m", smollm2_135m_heads, smollm2_135m_kv_heads, smollm2_135m_head_dim, 100000.0,
-       smollm2_135m_prefill_prepare, smollm2_135m_prefill_rows},
-      {"smollm2_135m_sinks", smollm2_135m_sinks_heads, smollm2_135m_sinks_kv_heads,
-       smollm2_135m_sinks_head_dim, 100000.0, smollm2_135m_sinks_prefill_prepare,
-       smollm2_135m_sinks_prefill_rows},
+      ATTNC_SPEC(smollm2_135m, 100000.0, contiguous(), false, false),
+      ATTNC_SPEC(smollm2_135m_sinks, 100000.0, contiguous(), false, false),
+      ATTNC_SPEC(smollm2_135m_paged, 100000.0, paged(16), false, true),
+      ATTNC_SPEC(smollm2_135m_int8, 100000.0, contiguous(Q::Int8), true, false),
+      ATTNC_SPEC(smollm2_135m_fp8, 100000.0, paged(16, Q::FP8), true, true),
+      ATTNC_SPEC(smollm2_135m_ring, 100000.0, ring(4, 1020), false, false),
   };
   return specs;
 }
+#undef ATTNC_SPEC
 
 Model Model::load(const gguf::GGUFFile &file, const gguf::LlamaConfig &cfg,
                   const AttentionKernels &attn, int threads) {
@@ -158,11 +299,28 @@ CachePolicy parseCachePolicy(const std::string &s, std::string &error) {
   return {};
 }
 
+void Model::reserveCache(int64_t capacity) {
+  if (!attn->usesCacheKernels())
+    return;
+  if (!cache.dense())
+    die("--cache " + cache.str() + " applies to the contiguous specs; spec " + attn->name +
+        " has its own cache (" + attn->cache.str() + ")");
+  std::string error;
+  kv = makeKVCache(*attn, (int)layers.size(), capacity, threads, error);
+  if (!kv)
+    die(error);
+  seen = 0;
+}
+
 int64_t Model::cached() const {
+  if (kv)
+    return kv->resident();
   return layers.empty() ? 0 : layers[0].v.size() / (attn->kvHeads * attn->headDim);
 }
 
 void Model::clearCache() {
+  if (kv)
+    kv->clear();
   for (Layer &l : layers) {
     l.kf.clear();
     l.kraw.clear();
@@ -188,6 +346,8 @@ void evict(Model &m) {
 } // namespace
 
 size_t Model::cacheBytes() const {
+  if (kv)
+    return kv->bytes();
   size_t b = 0;
   for (const Layer &l : layers)
     b += (l.kf.size() + l.kraw.size() + l.v.size()) * sizeof(float);
@@ -205,6 +365,12 @@ std::vector<float> forward(Model &m, const std::vector<int32_t> &tokens, int64_t
   if (n == 0 || start != m.seen || logitsFrom >= n)
     die("internal: forward of " + std::to_string(n) + " tokens at " + std::to_string(start) +
         " after " + std::to_string(m.seen));
+  const bool onCache = a.usesCacheKernels();
+  std::string error;
+  if (onCache && !m.kv)
+    die("internal: spec " + std::string(a.name) + " runs on its cache kernels; reserveCache() first");
+  if (onCache && !m.kv->reserve(n, error))
+    die(error);
   std::vector<float> x(n * dim), h(n * dim), q(n * qRow), k(n * kvRow), v(n * kvRow),
       att(n * qRow), proj(n * dim), g(n * ffn), u(n * ffn), act(n * ffn);
   for (int64_t i = 0; i < n; ++i) {
@@ -214,12 +380,16 @@ std::vector<float> forward(Model &m, const std::vector<int32_t> &tokens, int64_t
                               x.data() + i * dim, dim),
           "embedding");
   }
-  for (Layer &layer : m.layers) {
+  for (size_t li = 0; li < m.layers.size(); ++li) {
+    Layer &layer = m.layers[li];
     check(kernels::rmsnorm(x.data(), layer.attnNorm, h.data(), n, dim, eps), "rmsnorm");
     check(kernels::matmul(h.data(), n, layer.wq, q.data()), "wq");
     check(kernels::matmul(h.data(), n, layer.wk, k.data()), "wk");
     check(kernels::matmul(h.data(), n, layer.wv, v.data()), "wv");
-    attention(m, layer, q.data(), k.data(), v.data(), n, att.data());
+    if (!onCache)
+      attention(m, layer, q.data(), k.data(), v.data(), n, att.data());
+    else if (!m.kv->attend((int)li, q.data(), k.data(), v.data(), n, att.data(), error))
+      die(error);
     check(kernels::matmul(att.data(), n, layer.wo, proj.data()), "wo");
     for (int64_t e = 0; e < n * dim; ++e) x[e] += proj[e];
     check(kernels::rmsnorm(x.data(), layer.ffnNorm, h.data(), n, dim, eps), "rmsnorm");
@@ -230,7 +400,10 @@ std::vector<float> forward(Model &m, const std::vector<int32_t> &tokens, int64_t
     for (int64_t e = 0; e < n * dim; ++e) x[e] += proj[e];
   }
   m.seen += n;
-  evict(m);
+  if (onCache)
+    m.kv->commit(n);
+  else
+    evict(m);
   // The head (a vocab x dim matmul) runs only on the rows asked for.
   const int64_t rows = n - logitsFrom;
   std::vector<float> normed(rows * dim), logits(rows * m.vocab());

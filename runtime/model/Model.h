@@ -5,7 +5,9 @@
 // kernels attnc compiled ahead of time from a spec (AttentionKernels). The
 // KV cache is contiguous, token-major (the spec's layout); `prepare` rotates
 // each new key once, at its position, when it is written (the spec's RoPE
-// applies on write and has no length-dependent scaling).
+// applies on write and has no length-dependent scaling). Specs whose cache is
+// paged, quantized or a ring run attention through their cache kernels
+// instead, on a KVCache in the spec's layout (KVCache.h).
 //
 //===----------------------------------------------------------------------===//
 #ifndef ATTNC_RUNTIME_MODEL_MODEL_H
@@ -14,9 +16,11 @@
 #include "gguf/GGUFFile.h"
 #include "gguf/LlamaConfig.h"
 #include "kernels/DenseOps.h"
+#include "model/KVCache.h"
 #include "model/SpecMatch.h"
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -60,6 +64,9 @@ struct Model {
   std::vector<Layer> layers;
   int threads = 2;
   CachePolicy cache;
+  /// The spec's own cache, when attention runs on its cache kernels
+  /// (attn->usesCacheKernels()); made by reserveCache().
+  std::unique_ptr<KVCache> kv;
   int64_t seen = 0; ///< tokens run since the cache was cleared (the next position)
 
   /// Binds the tensors of `file` (dies with a clear message on a missing or
@@ -68,12 +75,16 @@ struct Model {
                     const AttentionKernels &attn, int threads);
 
   int64_t vocab() const { return output.rows; }
+  /// Sizes the spec's KV cache for `capacity` tokens (a ring ignores it);
+  /// a no-op for the prefill path. Dies with a clear message on bad input.
+  void reserveCache(int64_t capacity);
   /// Tokens held in the KV cache.
   int64_t cached() const;
   /// Empties the KV cache (keeps its memory).
   void clearCache();
   /// Bytes of the cached keys (with the rotation scratch of a sinks/window
-  /// cache) and values, all layers.
+  /// cache) and values, all layers; for a KVCache every buffer it holds
+  /// (codes, scales, positions, page table).
   size_t cacheBytes() const;
 };
 

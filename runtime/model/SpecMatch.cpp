@@ -5,6 +5,20 @@
 
 namespace attnc::model {
 
+std::string CacheLayout::str() const {
+  std::string s;
+  switch (kind) {
+  case Kind::Contiguous: s = "contiguous"; break;
+  case Kind::Paged: s = "paged(" + std::to_string(pageSize) + ")"; break;
+  case Kind::Ring:
+    return "ring(" + std::to_string(sinks) + "+" + std::to_string(window) + ")";
+  }
+  s += headMajor ? " hnd" : " nhd";
+  if (quant == Quant::Int8) s += " int8";
+  if (quant == Quant::FP8) s += " fp8";
+  return s;
+}
+
 std::string mismatch(const AttentionKernels &k, const gguf::LlamaConfig &cfg) {
   if ((int)cfg.nHeads != k.heads || (int)cfg.nKVHeads != k.kvHeads || (int)cfg.headDim != k.headDim)
     return "the model's attention shape (" + std::to_string(cfg.nHeads) + " heads, " +

@@ -13,6 +13,54 @@
 
 namespace attnc::model {
 
+/// The KV-cache layout a spec declares (docs/semantics.md §8).
+struct CacheLayout {
+  enum class Kind { Contiguous, Paged, Ring } kind = Kind::Contiguous;
+  enum class Quant { None, Int8, FP8 } quant = Quant::None; ///< per-token scales when quantized
+  bool headMajor = false;     ///< hnd: [..][kv_heads][slots][D]; else nhd [..][slots][kv_heads][D]
+  int64_t pageSize = 0;       ///< paged
+  int64_t sinks = 0, window = 0; ///< ring: sinks + window slots
+  /// The plain contiguous f32 token-major cache that the prefill path keeps.
+  bool plain() const { return kind == Kind::Contiguous && quant == Quant::None && !headMajor; }
+  /// "contiguous nhd", "paged(16) nhd int8", "ring(4+1020)".
+  std::string str() const;
+};
+
+/// One layer's cache storage, in the spec's layout, as the cache kernels see
+/// it (owned by the KVCache). rows: sequences (contiguous, ring) or physical
+/// pages (paged); slots: capacity, page size or sinks + window.
+struct CacheStorage {
+  void *k = nullptr, *v = nullptr; ///< float, or int8 codes / fp8 bit patterns when quantized
+  int64_t *pos = nullptr;          ///< [rows][slots]
+  float *kScale = nullptr, *vScale = nullptr; ///< [rows][slots][kv_heads], quantized only
+  int32_t *pageTable = nullptr;    ///< [seqs][maxPages], paged only; unused entries -1
+  int64_t rows = 0, slots = 0, seqs = 0, maxPages = 0;
+};
+
+/// A spec's cache kernels (docs/kernels.md, "Decode and append") behind one
+/// signature for every layout; null when the spec has none. K/V/Q are
+/// un-rotated: append and decode apply the spec's RoPE.
+struct CacheKernels {
+  /// Writes n tokens (k, v [n][kv_heads][D], positions pos) of sequence seq
+  /// after its first len; returns the kernel's status (0 ok, 1 capacity, 2
+  /// page missing, 3 no such sequence).
+  int32_t (*append)(const float *k, const float *v, const int64_t *pos, int64_t n,
+                    const CacheStorage &c, int64_t seq, int64_t len) = nullptr;
+  /// Work items [begin, end) of [0, rows * blocks * splits): query row b
+  /// (q [rows][heads][D] at qPos[b]) reads sequence qSeq[b] (ignored, b
+  /// itself, without multiQuery) over its first lens[b] tokens.
+  void (*decodeSplit)(const float *q, const int64_t *qPos, const int64_t *qSeq, int64_t rows,
+                      const CacheStorage &c, const int64_t *lens, float *partOut,
+                      float *partLse, int64_t splits, int64_t begin, int64_t end) = nullptr;
+  /// Work items [begin, end) of [0, rows * heads): out [rows][heads][D].
+  void (*decodeMerge)(const float *partOut, const float *partLse, int64_t rows, int64_t splits,
+                      float *out, int64_t begin, int64_t end) = nullptr;
+  /// decode_split takes q_seq: several query rows may read one sequence.
+  bool multiQuery = false;
+  /// A work item covers this many KV heads (all for nhd and ring, one for hnd).
+  int64_t headsPerBlock = 0;
+};
+
 /// One spec compiled into attn-run's kernel library (attn_model_kernels.h).
 struct AttentionKernels {
   const char *name;
@@ -23,6 +71,12 @@ struct AttentionKernels {
   void (*rows)(const float *qf, int64_t lq, const float *kf, int64_t lk, const float *v,
                const int64_t *qPos, const int64_t *kPos, int64_t batch, float *out, int64_t begin,
                int64_t end);
+  CacheLayout cache;
+  CacheKernels cacheKernels; ///< append null: no cache kernels
+  bool hasCacheKernels() const { return cacheKernels.append != nullptr; }
+  /// Attention runs through the cache kernels (KVCache) rather than the
+  /// prefill kernels over the plain contiguous cache.
+  bool usesCacheKernels() const { return hasCacheKernels() && !cache.plain(); }
 };
 
 /// Empty when `k` fits the model (attention shape, RoPE over all head

@@ -77,14 +77,15 @@ double seconds(std::chrono::steady_clock::time_point a, std::chrono::steady_cloc
   return std::chrono::duration<double>(b - a).count();
 }
 
-/// "peak RSS X MiB, KV cache Y MiB (POLICY), spec NAME" (RSS includes the touched pages of the
+/// "peak RSS X MiB, KV cache Y MiB (POLICY or the spec's cache), spec NAME" (RSS includes the touched pages of the
 /// mmap'ed weights).
 std::string memoryReport(const Model &m) {
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
   char buf[128];
   std::snprintf(buf, sizeof buf, "peak RSS %.1f MiB, KV cache %.2f MiB (%s), spec %s",
-                ru.ru_maxrss / 1024.0, m.cacheBytes() / (1024.0 * 1024.0), m.cache.str().c_str(),
+                ru.ru_maxrss / 1024.0, m.cacheBytes() / (1024.0 * 1024.0),
+                m.kv ? m.kv->describe().c_str() : m.cache.str().c_str(),
                 m.attn->name);
   return buf;
 }
@@ -93,6 +94,26 @@ std::string compiledNames() {
   std::string s;
   for (const AttentionKernels &k : compiledSpecs()) s += (s.empty() ? "" : ", ") + std::string(k.name);
   return s;
+}
+
+/// Whether the DSL's cache declaration is the compiled spec's layout.
+bool sameCache(const Cache &d, const model::CacheLayout &c) {
+  using K = model::CacheLayout::Kind;
+  using Q = model::CacheLayout::Quant;
+  const K kind = d.kind == CacheKind::Paged ? K::Paged
+                 : d.kind == CacheKind::Ring ? K::Ring
+                                             : K::Contiguous;
+  if (kind != c.kind || d.capacity != 0)
+    return false;
+  if (kind == K::Ring)
+    return d.sinks == c.sinks && d.window == c.window;
+  const Q quant = d.quant.kind == QuantKind::Int8 ? Q::Int8
+                  : d.quant.kind == QuantKind::FP8 ? Q::FP8
+                                                   : Q::None;
+  if (d.quant.kind == QuantKind::Int4 || quant != c.quant ||
+      (d.layout == attnc::CacheLayout::HND) != c.headMajor)
+    return false;
+  return kind != K::Paged || d.pageSize == c.pageSize;
 }
 
 /// The compiled kernels for `specPath` (parsed with the DSL front end; must
@@ -126,6 +147,9 @@ const AttentionKernels &chooseSpec(const std::string &specPath, const gguf::Llam
       s.position.rotaryDim != k->headDim || s.position.scaling.kind != RopeScalingKind::None)
     die("spec file '" + specPath + "' differs from the compiled spec " + k->name +
         " (shape or RoPE): rebuild attn-run");
+  if (!sameCache(s.cache, k->cache))
+    die("spec file '" + specPath + "' declares a different cache than the compiled spec " +
+        k->name + " (" + k->cache.str() + "): rebuild attn-run");
   std::string why = mismatch(*k, cfg);
   if (!why.empty())
     die(why);
@@ -186,13 +210,18 @@ int generate(const std::string &modelPath, const std::string &specPath, CachePol
   if (ids.empty())
     die("the prompt encodes to no tokens");
   // A dense cache holds every position; a sinks/window cache rotates keys at
-  // their cache index, which stays below sinks + window + prompt.
-  int64_t maxPos = cache.dense() ? (int64_t)ids.size() + maxTokens
-                                 : cache.sinks + cache.window + (int64_t)ids.size();
+  // their cache index, which stays below sinks + window + prompt; a ring at
+  // positions inside the cache, below sinks + window.
+  const int64_t total = (int64_t)ids.size() + maxTokens;
+  const bool ring = m.attn->usesCacheKernels() && m.attn->cache.kind == model::CacheLayout::Kind::Ring;
+  int64_t maxPos = ring            ? std::min(total, m.attn->cache.sinks + m.attn->cache.window)
+                   : cache.dense() ? total
+                                   : cache.sinks + cache.window + (int64_t)ids.size();
   if (maxPos > m.cfg.contextLength)
     die("prompt (" + std::to_string(ids.size()) + " tokens) + " +
         (cache.dense() ? "--max-tokens" : "the --cache size") + " exceeds the context length " +
         std::to_string(m.cfg.contextLength));
+  m.reserveCache(total);
 
   if (trace) {
     std::fprintf(stderr, "trace: prompt");
@@ -245,10 +274,14 @@ int perplexity(const std::string &modelPath, const std::string &specPath, CacheP
   // chunk too); a sinks/window cache evicts between batches, so they are small.
   if (batchSize == 0)
     batchSize = cache.dense() ? ctx : std::min<int64_t>(ctx, 64);
-  int64_t maxPos = cache.dense() ? ctx : std::min(ctx, cache.sinks + cache.window + batchSize);
+  const bool ring = m.attn->usesCacheKernels() && m.attn->cache.kind == model::CacheLayout::Kind::Ring;
+  int64_t maxPos = ring            ? std::min(ctx, m.attn->cache.sinks + m.attn->cache.window)
+                   : cache.dense() ? ctx
+                                   : std::min(ctx, cache.sinks + cache.window + batchSize);
   if (maxPos > m.cfg.contextLength)
     die((cache.dense() ? "--ctx " : "--cache size + --batch ") + std::to_string(maxPos) +
         " exceeds the model's context length " + std::to_string(m.cfg.contextLength));
+  m.reserveCache(ctx);
   // As llama.cpp: BOS (when the model adds it), no special-token parsing.
   std::vector<int32_t> tokens;
   for (auto id : l.tok->encode(ss.str(), /*addSpecial=*/true, /*parseSpecial=*/false))
@@ -260,7 +293,7 @@ int perplexity(const std::string &modelPath, const std::string &specPath, CacheP
   std::fprintf(stderr, "attn-run: %zu tokens, %zu windows of %lld tokens (%s), cache %s, batch %lld, %d threads\n",
                tokens.size(), windows.size(), (long long)ctx,
                stride ? ("stride " + std::to_string(stride)).c_str() : "non-overlapping",
-               cache.str().c_str(), (long long)batchSize, threads);
+               m.kv ? m.kv->describe().c_str() : cache.str().c_str(), (long long)batchSize, threads);
   NllStats stats;
   auto t0 = std::chrono::steady_clock::now();
   for (size_t w = 0; w < windows.size(); ++w) {

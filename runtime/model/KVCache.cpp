@@ -1,0 +1,280 @@
+//===- KVCache.cpp - The KV cache in a spec's layout, on its cache kernels ===//
+#include "model/KVCache.h"
+
+#include <algorithm>
+#include <thread>
+
+namespace attnc::model {
+
+PageAllocator::PageAllocator(int64_t pages, int64_t pageSize, int64_t seqs, int64_t maxPages)
+    : pages_(pages), pageSize_(pageSize), seqs_(seqs), maxPages_(maxPages),
+      table_(seqs * maxPages, -1), mappedPages_(seqs, 0) {
+  for (int64_t p = 0; p < pages; ++p) free_.push_back((int32_t)p);
+}
+
+bool PageAllocator::grow(int64_t seq, int64_t tokens, std::string &error) {
+  if (seq < 0 || seq >= seqs_) {
+    error = "no sequence " + std::to_string(seq) + " in the page table";
+    return false;
+  }
+  const int64_t needed = (tokens + pageSize_ - 1) / pageSize_, have = mappedPages_[seq];
+  if (needed <= have)
+    return true;
+  if (needed > maxPages_) {
+    error = std::to_string(tokens) + " tokens need " + std::to_string(needed) +
+            " pages of " + std::to_string(pageSize_) + ", the page table holds " +
+            std::to_string(maxPages_) + " per sequence (" + std::to_string(maxPages_ * pageSize_) +
+            " tokens)";
+    return false;
+  }
+  if (needed - have > freePages()) {
+    error = "out of KV-cache pages: " + std::to_string(tokens) + " tokens need " +
+            std::to_string(needed - have) + " more pages of " + std::to_string(pageSize_) +
+            ", " + std::to_string(freePages()) + " of " + std::to_string(pages_) + " free";
+    return false;
+  }
+  for (int64_t p = have; p < needed; ++p) {
+    table_[seq * maxPages_ + p] = free_.back();
+    free_.pop_back();
+  }
+  mappedPages_[seq] = needed;
+  return true;
+}
+
+void PageAllocator::release(int64_t seq) {
+  if (seq < 0 || seq >= seqs_)
+    return;
+  // Pushed back in reverse, so a regrown sequence gets the same pages.
+  for (int64_t p = mappedPages_[seq] - 1; p >= 0; --p) {
+    free_.push_back(table_[seq * maxPages_ + p]);
+    table_[seq * maxPages_ + p] = -1;
+  }
+  mappedPages_[seq] = 0;
+}
+
+std::string appendStatusMessage(int32_t status, int64_t from, int64_t n, int64_t capacity) {
+  std::string tokens = "tokens " + std::to_string(from) + ".." + std::to_string(from + n - 1);
+  switch (status) {
+  case 1:
+    return "the KV cache is full: appending " + tokens + " exceeds its capacity of " +
+           std::to_string(capacity) + " tokens";
+  case 2:
+    return "the KV cache's page table has no page for " + tokens;
+  case 3:
+    return "the KV cache has no such sequence (appending " + tokens + ")";
+  default:
+    return "the append kernel refused " + tokens + " (status " + std::to_string(status) + ")";
+  }
+}
+
+namespace {
+
+/// Runs body(begin, end) over [0, work) split across up to `threads` threads
+/// (inline when one suffices).
+template <typename F>
+void parallelFor(int threads, int64_t work, F body) {
+  const int64_t n = std::max<int64_t>(1, std::min<int64_t>(threads, work));
+  if (n == 1) {
+    body(int64_t(0), work);
+    return;
+  }
+  std::vector<std::thread> pool;
+  for (int64_t t = 1; t < n; ++t)
+    pool.emplace_back([&, t] { body(work * t / n, work * (t + 1) / n); });
+  body(0, work / n);
+  for (std::thread &t : pool) t.join();
+}
+
+class SpecKVCache final : public KVCache {
+public:
+  SpecKVCache(const AttentionKernels &a, int layers, int64_t capacity, int threads)
+      : a_(a), k_(a.cacheKernels), threads_(threads) {
+    const CacheLayout &c = a.cache;
+    const int64_t kvRow = a.kvHeads * a.headDim;
+    const size_t elem = c.quant == CacheLayout::Quant::None ? sizeof(float) : 1;
+    int64_t rows = 1, slots = capacity;
+    if (c.kind == CacheLayout::Kind::Ring) {
+      slots = c.sinks + c.window;
+      capacity_ = -1;
+    } else if (c.kind == CacheLayout::Kind::Paged) {
+      const int64_t pages = (capacity + c.pageSize - 1) / c.pageSize;
+      pages_ = std::make_unique<PageAllocator>(pages, c.pageSize, 1, pages);
+      rows = pages;
+      slots = c.pageSize;
+      capacity_ = pages * c.pageSize;
+    } else {
+      capacity_ = capacity;
+    }
+    layers_.resize(layers);
+    for (Layer &l : layers_) {
+      l.k.assign(rows * slots * kvRow * elem, 0);
+      l.v.assign(rows * slots * kvRow * elem, 0);
+      l.pos.assign(rows * slots, 0);
+      if (elem == 1) {
+        l.kScale.assign(rows * slots * a.kvHeads, 0.0f);
+        l.vScale.assign(rows * slots * a.kvHeads, 0.0f);
+      }
+      l.view.k = l.k.data();
+      l.view.v = l.v.data();
+      l.view.pos = l.pos.data();
+      l.view.kScale = l.kScale.empty() ? nullptr : l.kScale.data();
+      l.view.vScale = l.vScale.empty() ? nullptr : l.vScale.data();
+      l.view.pageTable = pages_ ? pages_->table() : nullptr;
+      l.view.rows = rows;
+      l.view.slots = slots;
+      l.view.seqs = 1;
+      l.view.maxPages = pages_ ? pages_->maxPages() : 0;
+    }
+  }
+
+  void clear() override {
+    tokens_ = 0;
+    if (pages_)
+      pages_->release(0);
+  }
+  int64_t tokens() const override { return tokens_; }
+  int64_t resident() const override {
+    if (!ring())
+      return tokens_;
+    return std::min(tokens_, a_.cache.sinks + a_.cache.window);
+  }
+  int64_t capacity() const override { return capacity_; }
+  size_t bytes() const override {
+    size_t b = pages_ ? pages_->tableView().size() * sizeof(int32_t) : 0;
+    for (const Layer &l : layers_)
+      b += l.k.size() + l.v.size() + l.pos.size() * sizeof(int64_t) +
+           (l.kScale.size() + l.vScale.size()) * sizeof(float);
+    return b;
+  }
+  std::string describe() const override {
+    std::string s = a_.cache.str();
+    if (pages_)
+      s += ", " + std::to_string(pages_->pages()) + " pages";
+    else if (!ring())
+      s += ", capacity " + std::to_string(capacity_);
+    return s;
+  }
+
+  bool reserve(int64_t n, std::string &error) override {
+    if (ring())
+      return true;
+    if (tokens_ + n > capacity_) {
+      error = "the KV cache holds " + std::to_string(capacity_) + " tokens; " +
+              std::to_string(tokens_) + " cached + " + std::to_string(n) + " new do not fit";
+      return false;
+    }
+    return !pages_ || pages_->grow(0, tokens_ + n, error);
+  }
+
+  bool attend(int layer, const float *q, const float *k, const float *v, int64_t n, float *out,
+              std::string &error) override {
+    if (layer < 0 || layer >= (int)layers_.size()) {
+      error = "internal: no cache layer " + std::to_string(layer);
+      return false;
+    }
+    const CacheStorage &c = layers_[layer].view;
+    const int64_t start = tokens_, kvRow = a_.kvHeads * a_.headDim, qRow = a_.heads * a_.headDim;
+    std::vector<int64_t> pos(n);
+    for (int64_t i = 0; i < n; ++i) pos[i] = start + i;
+    auto append = [&](int64_t from, int64_t count) {
+      int32_t st = k_.append(k + (from - start) * kvRow, v + (from - start) * kvRow,
+                             pos.data() + (from - start), count, c, 0, from);
+      if (st != 0)
+        error = appendStatusMessage(st, from, count, capacity_);
+      return st == 0;
+    };
+    if (ring()) {
+      // One token at a time: each query sees the ring right after its own append.
+      for (int64_t i = 0; i < n; ++i)
+        if (!append(start + i, 1) || !decode(c, q + i * qRow, pos.data() + i, 1, out + i * qRow))
+          return false;
+      return true;
+    }
+    if (!append(start, n))
+      return false;
+    if (k_.multiQuery)
+      return decode(c, q, pos.data(), n, out);
+    for (int64_t i = 0; i < n; ++i)
+      if (!decode(c, q + i * qRow, pos.data() + i, 1, out + i * qRow))
+        return false;
+    return true;
+  }
+
+  void commit(int64_t n) override { tokens_ += n; }
+
+private:
+  struct Layer {
+    std::vector<uint8_t> k, v;
+    std::vector<int64_t> pos;
+    std::vector<float> kScale, vScale;
+    CacheStorage view;
+  };
+
+  bool ring() const { return a_.cache.kind == CacheLayout::Kind::Ring; }
+
+  /// `rows` queries at positions qPos[0..rows) (row i sees qPos[i] + 1
+  /// tokens of sequence 0), split so that every thread has work.
+  bool decode(const CacheStorage &c, const float *q, const int64_t *qPos, int64_t rows, float *out) {
+    const int64_t blocks = a_.kvHeads / k_.headsPerBlock;
+    const int64_t longest = qPos[rows - 1] + 1;
+    // Splits: enough items for the threads, but at least ~64 keys per split.
+    int64_t splits = (threads_ + rows * blocks - 1) / (rows * blocks);
+    splits = std::max<int64_t>(1, std::min<int64_t>(splits, (longest + 63) / 64));
+    lens_.resize(rows);
+    seqs_.assign(rows, 0);
+    for (int64_t i = 0; i < rows; ++i) lens_[i] = qPos[i] + 1;
+    partOut_.resize(rows * splits * a_.heads * a_.headDim);
+    partLse_.resize(rows * splits * a_.heads);
+    parallelFor(threads_, rows * blocks * splits, [&](int64_t b, int64_t e) {
+      k_.decodeSplit(q, qPos, seqs_.data(), rows, c, lens_.data(), partOut_.data(),
+                     partLse_.data(), splits, b, e);
+    });
+    parallelFor(rows * a_.heads >= 64 ? threads_ : 1, rows * a_.heads, [&](int64_t b, int64_t e) {
+      k_.decodeMerge(partOut_.data(), partLse_.data(), rows, splits, out, b, e);
+    });
+    return true;
+  }
+
+  const AttentionKernels &a_;
+  const CacheKernels &k_;
+  int threads_;
+  int64_t tokens_ = 0, capacity_ = 0;
+  std::unique_ptr<PageAllocator> pages_;
+  std::vector<Layer> layers_;
+  std::vector<int64_t> lens_, seqs_;
+  std::vector<float> partOut_, partLse_;
+};
+
+} // namespace
+
+std::unique_ptr<KVCache> makeKVCache(const AttentionKernels &a, int layers, int64_t capacity,
+                                     int threads, std::string &error) {
+  error.clear();
+  const CacheKernels &k = a.cacheKernels;
+  if (!k.append || !k.decodeSplit || !k.decodeMerge || k.headsPerBlock <= 0 ||
+      a.kvHeads % k.headsPerBlock) {
+    error = std::string("spec ") + a.name + " has no cache kernels";
+    return nullptr;
+  }
+  const CacheLayout &c = a.cache;
+  if (layers < 1 || threads < 1) {
+    error = "a KV cache needs at least one layer and one thread";
+    return nullptr;
+  }
+  if (c.kind == CacheLayout::Kind::Ring && (c.sinks < 0 || c.window < 1)) {
+    error = std::string("spec ") + a.name + ": bad ring size";
+    return nullptr;
+  }
+  if (c.kind == CacheLayout::Kind::Paged && c.pageSize < 1) {
+    error = std::string("spec ") + a.name + ": bad page size";
+    return nullptr;
+  }
+  if (c.kind != CacheLayout::Kind::Ring && (capacity < 1 || capacity > (int64_t(1) << 24))) {
+    error = "a KV cache capacity of " + std::to_string(capacity) +
+            " tokens is out of range [1, 16777216]";
+    return nullptr;
+  }
+  return std::make_unique<SpecKVCache>(a, layers, capacity, threads);
+}
+
+} // namespace attnc::model

@@ -1,0 +1,98 @@
+//===- KVCache.h - The KV cache in a spec's layout, on its cache kernels -*- C++ -*-===//
+//
+// For specs whose cache is paged, quantized or a ring, the model's attention
+// runs through the spec's cache kernels (docs/kernels.md, "Decode and
+// append"): per layer, `append` writes the new tokens' un-rotated K/V (it
+// applies on_write RoPE and quantizes), then `decode_split` + `decode_merge`
+// attend the new queries (un-rotated; the kernel rotates them at q_pos) over
+// the cache. KVCache owns the buffers of every layer in the spec's layout
+// and, for a paged spec, the page allocator and page table.
+//
+// A prefill chunk of n tokens over a contiguous or paged cache appends all n
+// and, when the kernels take q_seq (CacheKernels::multiQuery), runs one
+// decode_split with n query rows reading the one sequence (row i sees
+// start + i + 1 tokens). A ring cannot: appending later tokens overwrites
+// the window of earlier queries, so it appends and attends one token at a
+// time (as do contiguous/paged caches whose kernels lack q_seq, row by row).
+//
+//===----------------------------------------------------------------------===//
+#ifndef ATTNC_RUNTIME_MODEL_KVCACHE_H
+#define ATTNC_RUNTIME_MODEL_KVCACHE_H
+
+#include "model/SpecMatch.h"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace attnc::model {
+
+/// Physical pages of a paged cache handed out to sequences as they grow,
+/// through a page table [seqs][maxPages] (int32, unused entries -1). Pages
+/// are handed out from the highest index down, so logical and physical page
+/// numbers differ (an addressing mistake shows).
+class PageAllocator {
+public:
+  PageAllocator(int64_t pages, int64_t pageSize, int64_t seqs, int64_t maxPages);
+  /// Maps pages for tokens [0, tokens) of `seq`. False, with `error` set and
+  /// nothing changed, when that needs more than maxPages or free pages.
+  bool grow(int64_t seq, int64_t tokens, std::string &error);
+  /// Returns the pages of `seq` to the pool.
+  void release(int64_t seq);
+  int64_t freePages() const { return (int64_t)free_.size(); }
+  int64_t pages() const { return pages_; }
+  int64_t maxPages() const { return maxPages_; }
+  int64_t seqs() const { return seqs_; }
+  int32_t *table() { return table_.data(); }
+  const std::vector<int32_t> &tableView() const { return table_; }
+
+private:
+  int64_t pages_, pageSize_, seqs_, maxPages_;
+  std::vector<int32_t> table_;
+  std::vector<int32_t> free_;       ///< a stack: back() is handed out next
+  std::vector<int64_t> mappedPages_; ///< per sequence
+};
+
+/// The KV cache of one sequence, all layers, in the spec's layout.
+class KVCache {
+public:
+  virtual ~KVCache() = default;
+  /// Forgets every token (pages go back to the pool; memory is kept).
+  virtual void clear() = 0;
+  /// Tokens appended since clear(): the position of the next one.
+  virtual int64_t tokens() const = 0;
+  /// Tokens attention sees now: tokens(), or for a ring at most sinks + window.
+  virtual int64_t resident() const = 0;
+  /// Tokens it can hold (a ring: any number).
+  virtual int64_t capacity() const = 0;
+  /// Bytes of every buffer, all layers: K/V (codes), scales, positions, page table.
+  virtual size_t bytes() const = 0;
+  /// "paged(16) nhd, 32 pages of 16 tokens" etc.
+  virtual std::string describe() const = 0;
+
+  /// Makes room for `n` more tokens (maps pages). False, with `error` set,
+  /// when they do not fit. Call once per forward, before the layers.
+  virtual bool reserve(int64_t n, std::string &error) = 0;
+  /// Appends the n new tokens' K/V (k, v [n][kv_heads][D], un-rotated) to
+  /// `layer` at positions tokens().. and writes the attention of the n
+  /// queries (q [n][heads][D], un-rotated) to out [n][heads][D]. False, with
+  /// `error` set, when the append kernel refuses.
+  virtual bool attend(int layer, const float *q, const float *k, const float *v, int64_t n,
+                      float *out, std::string &error) = 0;
+  /// Ends the forward of `n` tokens (every layer attended): tokens() += n.
+  virtual void commit(int64_t n) = 0;
+};
+
+/// A cache for `layers` layers of spec `a` (which must have cache kernels)
+/// holding up to `capacity` tokens (ignored by a ring), whose decode runs on
+/// `threads` threads. Null, with `error` set, on bad arguments.
+std::unique_ptr<KVCache> makeKVCache(const AttentionKernels &a, int layers, int64_t capacity,
+                                     int threads, std::string &error);
+
+/// The message for an append status (1 capacity, 2 page, 3 sequence).
+std::string appendStatusMessage(int32_t status, int64_t from, int64_t n, int64_t capacity);
+
+} // namespace attnc::model
+
+#endif
