@@ -235,10 +235,13 @@ std::string cacheKernelPrototypes(mlir::ModuleOp module) {
     return h;
   return "/* Decode and cache append (docs/kernels.md, \"Decode and append\"). append returns 0, or\n"
          " * 1 past the capacity, 2 a page missing from page_table, 3 no such sequence;\n"
-         " * nothing is written unless it returns 0. decode_split runs the work items\n"
-         " * [begin, end) of [0, seqs * kv_heads * S) (S = part_out's second size),\n"
-         " * decode_merge the items [begin, end) of [0, seqs * heads); decode runs both\n"
-         " * with S = 1 on the calling thread. */\n" + h + "\n";
+         " * nothing is written unless it returns 0. A decode query row b reads cache\n"
+         " * sequence q_seq[b] and sees its first lens[b] tokens (rows of one sequence\n"
+         " * with growing lens: prefill or draft tokens over the cache; a ring only at\n"
+         " * its full length). decode_split runs the work items [begin, end) of\n"
+         " * [0, rows * blocks * S) (S = part_out's second size; a block is all KV heads,\n"
+         " * or one for hnd), decode_merge the items [begin, end) of [0, rows * heads);\n"
+         " * decode runs both with S = 1 on the calling thread. */\n" + h + "\n";
 }
 } // namespace
 
