@@ -188,25 +188,28 @@ void appendTokens(Case &c, const uint16_t *k, const uint16_t *v, const int64_t *
 void splitRange(Case &c, attnc_memref3d *q, attnc_memref1d *qp, attnc_memref1d *lens,
                 attnc_memref4d *pout, attnc_memref3d *plse, int64_t b, int64_t e) {
   attnc_memref2d pc = attnc_view2d(c.pos.data(), c.rows, c.slots);
+  static const int64_t seq0 = 0; // one query row, of cache sequence 0
+  attnc_memref1d qsm = attnc_view1d(&seq0, 1);
+  attnc_memref1d *qs = &qsm;
   if (c.kind == Case::Int8) {
     attnc_memref4d kc = attnc_view4d(c.k8.data(), c.rows, c.slots, c.kvHeads, c.dim);
     attnc_memref4d vc = attnc_view4d(c.v8.data(), c.rows, c.slots, c.kvHeads, c.dim);
     attnc_memref3d ksm = attnc_view3d(c.ks.data(), c.rows, c.slots, c.kvHeads);
     attnc_memref3d vsm = attnc_view3d(c.vs.data(), c.rows, c.slots, c.kvHeads);
-    _mlir_ciface_decode_int8_d128_decode_split(q, qp, &kc, &vc, &pc, &ksm, &vsm, lens, pout, plse, b, e);
+    _mlir_ciface_decode_int8_d128_decode_split(q, qp, qs, &kc, &vc, &pc, &ksm, &vsm, lens, pout, plse, b, e);
     return;
   }
   attnc_memref4d kc = c.tokens(c.k16.data());
   attnc_memref4d vc = c.tokens(c.v16.data());
   if (c.kind == Case::Ring) {
-    _mlir_ciface_decode_ring_d128_decode_split(q, qp, &kc, &vc, &pc, lens, pout, plse, b, e);
+    _mlir_ciface_decode_ring_d128_decode_split(q, qp, qs, &kc, &vc, &pc, lens, pout, plse, b, e);
     return;
   }
   attnc_memref2d tm = attnc_view2d(c.table.data(), 1, c.rows);
   auto fn = std::string(c.name) == "decode_gqa1_d128"   ? _mlir_ciface_decode_gqa1_d128_decode_split
             : std::string(c.name) == "decode_gqa4_d128" ? _mlir_ciface_decode_gqa4_d128_decode_split
                                                         : _mlir_ciface_decode_gqa8_d64_decode_split;
-  fn(q, qp, &kc, &vc, &pc, &tm, lens, pout, plse, b, e);
+  fn(q, qp, qs, &kc, &vc, &pc, &tm, lens, pout, plse, b, e);
 }
 
 void mergeRange(Case &c, attnc_memref4d *pout, attnc_memref3d *plse, attnc_memref3d *out, int64_t b,

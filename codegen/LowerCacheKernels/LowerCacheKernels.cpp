@@ -6,16 +6,18 @@
 //   NAME_append(k, v, pos, cache..., b, len) -> i32 status
 //       writes tokens len.. of sequence b: RoPE at write (on_write), rounding
 //       to the cache element type, per-token int8/fp8 quantization;
-//   NAME_decode_split(q, q_pos, cache..., lens, inputs..., part_out,
+//   NAME_decode_split(q, q_pos, q_seq, cache..., lens, inputs..., part_out,
 //                     part_lse, begin, end)
-//       work items (sequence, KV head, split): one query per sequence, the
-//       query heads of a KV head packed so each key is read once (GQA), the
-//       resident keys split S ways; each item writes a partial output and
-//       its log-sum-exp;
+//       work items (query row, KV head, split): row b is one query of cache
+//       sequence q_seq[b] that sees its first lens[b] tokens (several rows
+//       of one sequence with growing lens: a chunk of prefill or draft
+//       tokens over the cache), the query heads of a KV head packed so each
+//       key is read once (GQA), the resident keys split S ways; each item
+//       writes a partial output and its log-sum-exp;
 //   NAME_decode_merge(part_out, part_lse, inputs..., out [, lse], begin, end)
-//       work items (sequence, head): the LSE merge of the splits and the
+//       work items (query row, head): the LSE merge of the splits and the
 //       normalizer (sink logits, off-by-one);
-//   NAME_decode(q, q_pos, cache..., lens, inputs..., out [, lse])
+//   NAME_decode(q, q_pos, q_seq, cache..., lens, inputs..., out [, lse])
 //       both on the calling thread, S = 1.
 //
 // Keys are gathered a chunk at a time into f32 scratch (dequantized, and
@@ -125,6 +127,11 @@ private:
   /// (i0, i1): the first two indices of logical token `t` of sequence `seq`
   /// in the token buffers (sequence/page, token/slot).
   std::pair<Value, Value> slotOf(OpBuilder &ob, Value seq, Value t);
+  /// Sequences the cache holds (page-table rows when paged).
+  Value sequenceCount(OpBuilder &ob);
+  /// Tokens a sequence can hold: the capacity, or the page table's pages
+  /// times the page size (not meaningful for a ring, which wraps).
+  Value tokenCapacity(OpBuilder &ob);
   SmallVector<Value> rowIndices(OpBuilder &ob, Value i0, Value i1, Value kvh);
   /// Loads one key or value row of the cache as vector<N x f32>, dequantized.
   Value loadRow(OpBuilder &ob, bool key, Value i0, Value i1, Value kvh);
@@ -247,8 +254,13 @@ std::pair<Value, Value> CacheKernelBuilder::slotOf(OpBuilder &ob, Value seq, Val
   case CacheLayoutInfo::Paged: {
     Value page = ob.create<arith::DivUIOp>(loc, t, idxc(ob, L.pageSize));
     Value off = ob.create<arith::RemUIOp>(loc, t, idxc(ob, L.pageSize));
-    Value phys = ob.create<memref::LoadOp>(loc, table, ValueRange{seq, page});
-    return {ob.create<arith::IndexCastOp>(loc, ob.getIndexType(), phys), off};
+    Value phys = ob.create<arith::IndexCastOp>(
+        loc, ob.getIndexType(), ob.create<memref::LoadOp>(loc, table, ValueRange{seq, page}));
+    // An entry that names no page (-1, or past the pool) reads page 0: a
+    // decode has no status to report it (append checks before writing).
+    Value inPool = ob.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, phys,
+                                            ob.create<memref::DimOp>(loc, kc, 0));
+    return {ob.create<arith::SelectOp>(loc, inPool, phys, idxc(ob, 0)), off};
   }
   case CacheLayoutInfo::Ring: {
     // Sinks keep slots 0..n-1; window tokens rotate through n..n+W-1.
@@ -261,6 +273,17 @@ std::pair<Value, Value> CacheKernelBuilder::slotOf(OpBuilder &ob, Value seq, Val
   }
   }
   return {seq, t};
+}
+
+Value CacheKernelBuilder::sequenceCount(OpBuilder &ob) {
+  Value buffer = L.kind == CacheLayoutInfo::Paged ? table : kc;
+  return ob.create<memref::DimOp>(loc, buffer, 0);
+}
+
+Value CacheKernelBuilder::tokenCapacity(OpBuilder &ob) {
+  if (L.kind == CacheLayoutInfo::Paged)
+    return ob.create<arith::MulIOp>(loc, ob.create<memref::DimOp>(loc, table, 1), idxc(ob, L.pageSize));
+  return ob.create<memref::DimOp>(loc, pc, 1);
 }
 
 SmallVector<Value> CacheKernelBuilder::rowIndices(OpBuilder &ob, Value i0, Value i1, Value kvh) {
@@ -490,8 +513,7 @@ void CacheKernelBuilder::buildAppend() {
         loc, b.create<arith::AndIOp>(loc, bad, cmp(P::eq, status, b.create<arith::ConstantIntOp>(loc, 0, 32))),
         b.create<arith::ConstantIntOp>(loc, code, 32), status);
   };
-  Value seqCount = L.kind == CacheLayoutInfo::Paged ? b.create<memref::DimOp>(loc, table, 0).getResult()
-                                                     : b.create<memref::DimOp>(loc, kc, 0).getResult();
+  Value seqCount = sequenceCount(b);
   setIf(cmp(P::uge, seq, seqCount), 3);
   if (L.kind == CacheLayoutInfo::Contiguous) {
     Value cap = b.create<memref::DimOp>(loc, pc, 1);
@@ -577,21 +599,22 @@ void CacheKernelBuilder::buildSplit() {
   int64_t dyn = ShapedType::kDynamic;
   double negInf = -std::numeric_limits<double>::infinity();
   SmallVector<Type> args = {MemRefType::get({dyn, H, D}, types.getQ()),
+                            MemRefType::get({dyn}, b.getI64Type()),
                             MemRefType::get({dyn}, b.getI64Type())};
   args.append(cacheTypes());
   args.push_back(MemRefType::get({dyn}, b.getI64Type()));
   args.append(kernelInputTypes());
   args.append({MemRefType::get({dyn, dyn, H, Dv}, b.getF32Type()),
                MemRefType::get({dyn, dyn, H}, b.getF32Type()), b.getIndexType(), b.getIndexType()});
-  SmallVector<std::string> names = {"q", "q_pos"};
+  SmallVector<std::string> names = {"q", "q_pos", "q_seq"};
   names.append(cacheNames());
   names.push_back("lens");
   names.append(inputNames());
   names.append({"part_out", "part_lse", "begin", "end"});
   func::FuncOp f = makeFunc("_decode_split", args, names);
   auto fa = f.getArguments();
-  Value qIn = fa[0], qPosIn = fa[1];
-  unsigned next = 2;
+  Value qIn = fa[0], qPosIn = fa[1], qSeqIn = fa[2];
+  unsigned next = 3;
   bindCache(fa, next);
   Value lens = fa[next++];
   bindInputs(fa, next);
@@ -611,11 +634,20 @@ void CacheKernelBuilder::buildSplit() {
   auto work = b.create<scf::ForOp>(loc, begin, endC, idxc(b, 1));
   b.setInsertionPointToStart(work.getBody());
   Value w = work.getInductionVar();
-  Value seq = b.create<arith::DivUIOp>(loc, w, perSeq);
+  Value row = b.create<arith::DivUIOp>(loc, w, perSeq);
   Value rem = b.create<arith::RemUIOp>(loc, w, perSeq);
   Value kvb = b.create<arith::DivUIOp>(loc, rem, S);
   Value split = b.create<arith::RemUIOp>(loc, rem, S);
-  Value T = toIndex(b, b.create<memref::LoadOp>(loc, lens, seq));
+  // The row's cache sequence; a row naming none (or lens past the storage)
+  // attends to no key rather than reading out of bounds: decode has no
+  // status, so the caller's append is where such mistakes are reported.
+  Value seqRaw = toIndex(b, b.create<memref::LoadOp>(loc, qSeqIn, row));
+  Value seqOk = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, seqRaw, sequenceCount(b));
+  Value seq = b.create<arith::SelectOp>(loc, seqOk, seqRaw, idxc(b, 0));
+  Value T = b.create<arith::SelectOp>(loc, seqOk, toIndex(b, b.create<memref::LoadOp>(loc, lens, row)),
+                                      idxc(b, 0));
+  if (L.kind != CacheLayoutInfo::Ring)
+    T = b.create<arith::MinUIOp>(loc, T, tokenCapacity(b));
   // Resident keys: all T, or for a ring the sinks plus the last W window
   // tokens; resident index r is a ring key's position inside the cache.
   Value R = T, nSinks, winStart;
@@ -629,7 +661,7 @@ void CacheKernelBuilder::buildSplit() {
   }
   bool cachePositions = ring && rope; // positions inside the cache (on_read)
   Value qp = cachePositions ? toI64(b, b.create<arith::SubIOp>(loc, R, idxc(b, 1)))
-                            : b.create<memref::LoadOp>(loc, qPosIn, seq).getResult();
+                            : b.create<memref::LoadOp>(loc, qPosIn, row).getResult();
   Value rI64 = toI64(b, R);
   seqLenF64 = b.create<arith::SIToFPOp>(loc, b.getF64Type(), rI64);
   if (rope)
@@ -642,7 +674,7 @@ void CacheKernelBuilder::buildSplit() {
   };
   Value kv0 = b.create<arith::MulIOp>(loc, kvb, idxc(b, hb));
   Value h0 = b.create<arith::MulIOp>(loc, kv0, idxc(b, group));
-  Value qGroup = strided(qIn, {seq, h0, b.getIndexAttr(0)},
+  Value qGroup = strided(qIn, {row, h0, b.getIndexAttr(0)},
                          {b.getIndexAttr(1), b.getIndexAttr(hq), b.getIndexAttr(D)});
   Value qPosBuf = b.create<memref::AllocaOp>(loc, MemRefType::get({1}, b.getI64Type()));
   b.create<memref::StoreOp>(loc, qp, qPosBuf, idxc(b, 0));
@@ -856,10 +888,10 @@ void CacheKernelBuilder::buildSplit() {
     Value nonEmpty = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OGT, l, f32c(b, 0));
     Value inv = b.create<arith::SelectOp>(loc, nonEmpty, b.create<arith::DivFOp>(loc, f32c(b, 1), l), f32c(b, 0));
     b.create<vector::StoreOp>(loc, b.create<arith::MulFOp>(loc, acc, b.create<vector::BroadcastOp>(loc, accType, inv)),
-                              pout, ValueRange{seq, split, h, idxc(b, 0)});
+                              pout, ValueRange{row, split, h, idxc(b, 0)});
     Value lse = b.create<arith::SelectOp>(loc, nonEmpty, b.create<arith::AddFOp>(loc, m, b.create<math::LogOp>(loc, l)),
                                           f32c(b, negInf));
-    b.create<memref::StoreOp>(loc, lse, plse, ValueRange{seq, split, h});
+    b.create<memref::StoreOp>(loc, lse, plse, ValueRange{row, split, h});
   }
   b.setInsertionPointAfter(work);
   b.create<func::ReturnOp>(loc);
@@ -946,6 +978,7 @@ void CacheKernelBuilder::buildMerge() {
 void CacheKernelBuilder::buildDecode() {
   int64_t dyn = ShapedType::kDynamic;
   SmallVector<Type> args = {MemRefType::get({dyn, H, D}, types.getQ()),
+                            MemRefType::get({dyn}, b.getI64Type()),
                             MemRefType::get({dyn}, b.getI64Type())};
   SmallVector<Type> cache = cacheTypes();
   args.append(cache);
@@ -955,7 +988,7 @@ void CacheKernelBuilder::buildDecode() {
   args.push_back(MemRefType::get({dyn, H, Dv}, types.getOut()));
   if (variant.getLse())
     args.push_back(MemRefType::get({dyn, H}, b.getF32Type()));
-  SmallVector<std::string> names = {"q", "q_pos"};
+  SmallVector<std::string> names = {"q", "q_pos", "q_seq"};
   names.append(cacheNames());
   names.push_back("lens");
   names.append(inputNames());
@@ -969,7 +1002,7 @@ void CacheKernelBuilder::buildDecode() {
   Value plse = b.create<memref::AllocOp>(loc, MemRefType::get({dyn, 1, H}, b.getF32Type()), ValueRange{B});
   Value poutDyn = b.create<memref::CastOp>(loc, MemRefType::get({dyn, dyn, H, Dv}, b.getF32Type()), pout);
   Value plseDyn = b.create<memref::CastOp>(loc, MemRefType::get({dyn, dyn, H}, b.getF32Type()), plse);
-  unsigned nInputs = inputs.size(), inputsAt = 2 + cache.size() + 1;
+  unsigned nInputs = inputs.size(), inputsAt = 3 + cache.size() + 1;
   SmallVector<Value> splitArgs(fa.begin(), fa.begin() + inputsAt + nInputs);
   splitArgs.append({poutDyn, plseDyn, idxc(b, 0), b.create<arith::MulIOp>(loc, B, idxc(b, Hkv))});
   b.create<func::CallOp>(loc, (variant.getSymName() + "_decode_split").str(), TypeRange{}, splitArgs);

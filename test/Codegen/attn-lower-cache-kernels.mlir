@@ -49,12 +49,25 @@ func.func @p_append(%cache: !attn.kv_cache<layout = #attn.paged<page_size = 16, 
 // CHECK: vector.store {{.+}} : memref<?x2x16x8xi8>, vector<8xi8>
 // CHECK: memref.store {{.+}} : memref<?x16x2xf32>
 
-// Decode: items (sequence, KV head, split); the two query heads of a KV head
+// Decode: items (query row, KV head, split); row b reads cache sequence
+// q_seq[b] (a row naming no sequence sees no key; lens is clamped to the
+// page table's pages times the page size); the two query heads of a KV head
 // share each gathered (dequantized) key.
 // CHECK-LABEL: func.func @p_decode_split(
+// CHECK-SAME: memref<?xi64> {attn.arg_name = "q_pos"}, %[[QSEQ:.+]]: memref<?xi64> {attn.arg_name = "q_seq"}
+// CHECK-SAME: %[[TABLE:[^:]+]]: memref<?x?xi32> {attn.arg_name = "page_table"}, %[[LENS:[^:]+]]: memref<?xi64> {attn.arg_name = "lens"}
 // CHECK-SAME: {attn.arg_name = "part_out"}
 // CHECK: memref.alloca() : memref<64x1x8xf32>
 // CHECK: scf.for %[[W:.+]] = %{{.+}} to
+// CHECK: %[[ROW:.+]] = arith.divui %[[W]]
+// CHECK: memref.load %[[QSEQ]][%[[ROW]]]
+// CHECK: %[[NSEQ:.+]] = memref.dim %[[TABLE]], %c0
+// CHECK: %[[OK:.+]] = arith.cmpi ult, %{{.+}}, %[[NSEQ]]
+// CHECK: memref.load %[[LENS]][%[[ROW]]]
+// CHECK: arith.select %[[OK]]
+// CHECK: memref.dim %[[TABLE]], %c1
+// CHECK: arith.muli %{{.+}}, %c16
+// CHECK: arith.minui
 // CHECK: memref.subview %{{.+}}[%{{.+}}, %{{.+}}, 0] [1, 2, 8] [1, 1, 1]
 // CHECK: arith.ceildivui
 // CHECK: scf.for %{{.+}} = %{{.+}} to %{{.+}} step %c64

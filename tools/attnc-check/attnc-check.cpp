@@ -180,10 +180,11 @@ struct Config {
   std::vector<int64_t> positions; // empty: default positions
   double qGain = 1.0;             // multiplies Q (large logits for softcap)
   // Cache kernels (`attnc exec --decode`): K/V appended to the spec's cache
-  // `appendChunk` tokens per call, then one decode step per query (each
-  // after appending its own key), the keys split `splits` ways.
+  // `appendChunk` tokens per call, then the queries `queryChunk` at a time
+  // (their tokens appended, then one decode call with a row per query, each
+  // seeing the tokens up to its own), the keys split `splits` ways.
   bool decode = false;
-  int64_t splits = 3, appendChunk = 7;
+  int64_t splits = 3, appendChunk = 7, queryChunk = 1;
 };
 
 /// The largest distance or position a mask's structure depends on, so the
@@ -287,6 +288,13 @@ std::vector<Config> configsFor(const Spec &spec, std::vector<std::string> &notes
   };
   cs.push_back(cacheCfg("cache_decode", 4, 75, 3, 7));
   cs.push_back(cacheCfg("cache_single", 1, 1, 4, 7));
+  if (spec.cache.kind != CacheKind::Ring) {
+    // Prefill over the cache: 19 queries in chunks of 8 (a ragged last one),
+    // each row of a call seeing a different length of the same sequence.
+    Config c = cacheCfg("cache_chunk", 19, 90, 2, 13);
+    c.queryChunk = 8;
+    cs.push_back(c);
+  }
   if (spec.cache.kind == CacheKind::Ring) {
     // Past the ring's capacity: window tokens are overwritten.
     int64_t slots = spec.cache.sinks + spec.cache.window;
@@ -460,7 +468,8 @@ struct Checker {
     if (cfg.decode) {
       run.cfg = cfg;
       args.insert(args.end(), {"--decode", "--splits", std::to_string(cfg.splits),
-                               "--append-chunk", std::to_string(cfg.appendChunk)});
+                               "--append-chunk", std::to_string(cfg.appendChunk),
+                               "--query-chunk", std::to_string(cfg.queryChunk)});
     }
     if (!cfg.positions.empty()) {
       args.push_back("--positions");
@@ -515,8 +524,8 @@ struct Checker {
     return true;
   }
 
-  /// The reference of a cache run: query i attends over the cache right
-  /// after token T - 1 = Lk - Lq + i was appended (semantics.md §8): all T
+  /// The reference of a cache run: query i attends over the first
+  /// T = Lk - Lq + i + 1 tokens of the cache (semantics.md §8): all T
   /// tokens, or a ring's sinks and last W tokens at their positions inside
   /// the cache; keys rotated when written (on_write, scaled for the length
   /// after their append call) or at read; values and keys rounded to the
@@ -525,6 +534,7 @@ struct Checker {
                        std::string &err) {
     const int64_t H = spec.heads, G = spec.kvHeads, D = spec.headDim, Dv = spec.valueDim;
     const int64_t lq = run.in.lq, lk = run.in.lk, pre = lk - lq, C = run.cfg.appendChunk;
+    const int64_t N = run.cfg.queryChunk;
     const Cache &cache = spec.cache;
     const bool rope = spec.position.kind == PositionKind::RoPE && spec.position.rotaryDim > 0;
     const bool onWrite = rope && spec.position.apply == RopeApply::OnWrite;
@@ -532,7 +542,9 @@ struct Checker {
     // What the cache holds for every token.
     std::vector<double> kStored = run.in.k, vStored = run.in.v;
     for (int64_t t = 0; t < lk; ++t) {
-      int64_t callEnd = t < pre ? std::min(pre, (t / C + 1) * C) : t + 1;
+      // The length after the append call that wrote token t.
+      int64_t callEnd = t < pre ? std::min(pre, (t / C + 1) * C)
+                                : std::min(lk, pre + ((t - pre) / N + 1) * N);
       for (int64_t g = 0; g < G; ++g) {
         double *kr = &kStored[(t * G + g) * D];
         if (onWrite) {

@@ -57,6 +57,71 @@ const char *cType(DType t) {
 }
 
 /// The C header: memref descriptors, the raw C-interface entry points and
+/// Ragged-batch prefill (cumulative sequence lengths, as flash_attn_varlen):
+/// the plain-pointer wrappers called once per sequence on offset pointers.
+/// Host glue only: every sequence runs the spec's own prepare/rows kernels.
+void emitVarlenWrappers(llvm::raw_ostream &os, const Spec &s, bool far) {
+  const std::string n = s.name, H = std::to_string(s.heads), Hkv = std::to_string(s.kvHeads);
+  const std::string D = std::to_string(s.headDim), Dv = std::to_string(s.valueDim);
+  const std::string q = cType(s.qType), k = cType(s.kType), v = cType(s.vType), o = cType(s.outType);
+  std::string inputsParams, inputsPass;
+  for (const KernelInput &in : s.inputs) {
+    inputsParams += ", const " + std::string(cType(in.dtype)) + " *" + in.name + ", int64_t " + in.name + "_n0" +
+                    (in.dims.size() == 2 ? ", int64_t " + in.name + "_n1" : "");
+    inputsPass += ", " + in.name + ", " + in.name + "_n0" + (in.dims.size() == 2 ? ", " + in.name + "_n1" : "");
+  }
+  const std::string lseParam = s.lse ? ", float *lse" : "";
+  const std::string qOff = "cu_q[b] * " + H, kOff = "cu_k[b] * " + Hkv;
+  // Offsets of sequence b in the packed buffers.
+  const std::string lens = "    int64_t lq = cu_q[b + 1] - cu_q[b], lk = cu_k[b + 1] - cu_k[b];\n";
+  os << "/* Ragged batch (cumulative sequence lengths): sequence b is queries\n"
+     << " * cu_q[b] .. cu_q[b+1]-1 and keys cu_k[b] .. cu_k[b+1]-1 of the packed q, k, v,\n"
+     << " * q_pos, k_pos, out (and scratch qf, kf, sized for the packed totals), with batch\n"
+     << " * index b for the kernel inputs; cu_q and cu_k hold nseq + 1 entries. */\n"
+     << "static inline int " << n << "_varlen_check(const int64_t *cu_q, const int64_t *cu_k, int64_t nseq) {\n"
+     << "  /* 0, or -1: the offsets do not start at 0 or decrease. */\n"
+     << "  if (nseq < 0 || cu_q[0] != 0 || cu_k[0] != 0) return -1;\n"
+     << "  for (int64_t b = 0; b < nseq; ++b)\n"
+     << "    if (cu_q[b + 1] < cu_q[b] || cu_k[b + 1] < cu_k[b]) return -1;\n"
+     << "  return 0;\n}\n\n";
+  os << "/* Step 1 of a ragged-batch prefill (returns " << n << "_varlen_check()). */\n"
+     << "static inline int " << n << "_prefill_varlen_prepare(const " << q << " *q, const " << k
+     << " *k, const int64_t *q_pos, const int64_t *k_pos, const int64_t *cu_q, const int64_t *cu_k, int64_t nseq, "
+     << "float *qf, float *kf" << (far ? ", float *qg, float *kg" : "") << ") {\n"
+     << "  if (" << n << "_varlen_check(cu_q, cu_k, nseq)) return -1;\n"
+     << "  for (int64_t b = 0; b < nseq; ++b) {\n" << lens
+     << "    if (lq == 0) continue; /* no query reads this sequence's keys */\n"
+     << "    " << n << "_prefill_prepare(q + " << qOff << " * " << D << ", lq, k + " << kOff << " * " << D
+     << ", lk, q_pos + cu_q[b], k_pos + cu_k[b], qf + " << qOff << " * " << D << ", kf + " << kOff << " * " << D
+     << (far ? ", qg + " + qOff + " * " + D + ", kg + " + kOff + " * " + D : std::string()) << ");\n"
+     << "  }\n  return 0;\n}\n\n";
+  os << "/* Step 2: work items [begin, end) of [0, cu_q[nseq] * heads) (packed query w / heads,\n"
+     << " * head w % heads), from any threads; ranges never share output elements. */\n"
+     << "static inline void " << n << "_prefill_varlen_rows(const float *qf, const float *kf"
+     << (far ? ", const float *qg, const float *kg" : "") << ", const " << v
+     << " *v, const int64_t *q_pos, const int64_t *k_pos, const int64_t *cu_q, const int64_t *cu_k, int64_t nseq"
+     << inputsParams << ", " << o << " *out" << lseParam << ", int64_t begin, int64_t end) {\n"
+     << "  for (int64_t b = 0; b < nseq; ++b) {\n" << lens
+     << "    int64_t first = cu_q[b] * " << H << ", lo = begin > first ? begin : first;\n"
+     << "    int64_t hi = end < first + lq * " << H << " ? end : first + lq * " << H << ";\n"
+     << "    if (lo >= hi) continue;\n"
+     << "    " << n << "_prefill_rows(qf + " << qOff << " * " << D << ", lq, kf + " << kOff << " * " << D << ", lk"
+     << (far ? ", qg + " + qOff + " * " + D + ", kg + " + kOff + " * " + D : std::string()) << ", v + " << kOff
+     << " * " << Dv << ", q_pos + cu_q[b], k_pos + cu_k[b], b" << inputsPass << ", out + " << qOff << " * " << Dv
+     << (s.lse ? ", lse + " + qOff : std::string()) << ", lo - first, hi - first);\n"
+     << "  }\n}\n\n";
+  os << "/* Both steps on the calling thread; qf/kf scratch as for step 1. */\n"
+     << "static inline int " << n << "_prefill_varlen(const " << q << " *q, const " << k << " *k, const " << v
+     << " *v, const int64_t *q_pos, const int64_t *k_pos, const int64_t *cu_q, const int64_t *cu_k, int64_t nseq"
+     << inputsParams << ", " << o << " *out" << lseParam << ", float *qf, float *kf"
+     << (far ? ", float *qg, float *kg" : "") << ") {\n"
+     << "  if (" << n << "_prefill_varlen_prepare(q, k, q_pos, k_pos, cu_q, cu_k, nseq, qf, kf"
+     << (far ? ", qg, kg" : "") << ")) return -1;\n"
+     << "  " << n << "_prefill_varlen_rows(qf, kf" << (far ? ", qg, kg" : "") << ", v, q_pos, k_pos, cu_q, cu_k, nseq"
+     << inputsPass << ", out" << (s.lse ? ", lse" : "") << ", 0, cu_q[nseq] * " << H << ");\n"
+     << "  return 0;\n}\n\n";
+}
+
 /// plain-pointer wrappers.
 std::string makeHeader(const std::string &lib, const std::vector<Spec> &specs,
                        const std::string &cacheKernels) {
@@ -80,6 +145,8 @@ std::string makeHeader(const std::string &lib, const std::vector<Spec> &specs,
      << " * from any threads (a caller-supplied parallel-for); ranges never share\n"
      << " * output elements. Scratch: qf = lq*heads*head_dim floats, kf =\n"
      << " * lk*kv_heads*head_dim floats (twice each for specs with a RoPE remap).\n"
+     << " * Ragged batches (cumulative sequence lengths): NAME_prefill_varlen_prepare()\n"
+     << " * once, then NAME_prefill_varlen_rows() on ranges of [0, cu_q[nseq] * heads).\n"
      << " */\n"
      << "#ifndef " << guard << "\n#define " << guard << "\n\n"
      << "#include <stdint.h>\n\n#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n"
@@ -183,6 +250,7 @@ std::string makeHeader(const std::string &lib, const std::vector<Spec> &specs,
        << lseView
        << "  _mlir_ciface_" << n << "_prefill_rows(&qf_m, &kf_m" << farArgs << ", &v_m, &qp_m, &kp_m, batch"
        << inputsPass << ", &out_m" << lseArg << ", begin, end);\n}\n\n";
+    emitVarlenWrappers(os, s, far);
   }
   os << cacheKernels;
   os << "#ifdef __cplusplus\n}\n#endif\n\n#endif\n";
@@ -235,10 +303,13 @@ std::string cacheKernelPrototypes(mlir::ModuleOp module) {
     return h;
   return "/* Decode and cache append (docs/kernels.md, \"Decode and append\"). append returns 0, or\n"
          " * 1 past the capacity, 2 a page missing from page_table, 3 no such sequence;\n"
-         " * nothing is written unless it returns 0. decode_split runs the work items\n"
-         " * [begin, end) of [0, seqs * kv_heads * S) (S = part_out's second size),\n"
-         " * decode_merge the items [begin, end) of [0, seqs * heads); decode runs both\n"
-         " * with S = 1 on the calling thread. */\n" + h + "\n";
+         " * nothing is written unless it returns 0. A decode query row b reads cache\n"
+         " * sequence q_seq[b] and sees its first lens[b] tokens (rows of one sequence\n"
+         " * with growing lens: prefill or draft tokens over the cache; a ring only at\n"
+         " * its full length). decode_split runs the work items [begin, end) of\n"
+         " * [0, rows * blocks * S) (S = part_out's second size; a block is all KV heads,\n"
+         " * or one for hnd), decode_merge the items [begin, end) of [0, rows * heads);\n"
+         " * decode runs both with S = 1 on the calling thread. */\n" + h + "\n";
 }
 } // namespace
 

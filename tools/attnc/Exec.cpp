@@ -214,10 +214,13 @@ std::string describeError(llvm::Error e) {
 }
 
 /// --decode: appends K/V to a cache in the spec's layout through the
-/// generated append kernel, then runs one decode step per query (each after
-/// appending its own token), with the KV split `splits` ways across threads
-/// and LSE-merged. The sequence sits at index 0 of a two-sequence cache whose
-/// unused storage is filled with NaN bytes, so a wrong slot shows.
+/// generated append kernel, then decodes the queries `queryChunk` at a time:
+/// the chunk's tokens are appended, then one decode call takes one query row
+/// per query, each seeing the tokens up to its own (a chunk of prefill or
+/// draft tokens over the cache), with the KV split `splits` ways across
+/// threads and LSE-merged. The sequence sits at index 0 of a two-sequence
+/// cache whose unused storage is filled with NaN bytes, so a wrong slot
+/// shows; one more query row reads the empty sequence 1.
 int runDecodeSteps(const Spec &spec, const ExecOptions &opts, mlir::ExecutionEngine &engine,
                    const NpyArray &q, const NpyArray &k, const NpyArray &v,
                    const std::vector<int64_t> &queryPositions,
@@ -227,11 +230,12 @@ int runDecodeSteps(const Spec &spec, const ExecOptions &opts, mlir::ExecutionEng
   if (lq > lk)
     return error("--decode appends every query's own key first: Q has " + llvm::Twine(lq) +
                  " tokens but K only " + llvm::Twine(lk));
-  if (opts.splits == 0 || opts.appendChunk == 0)
-    return error("--splits and --append-chunk must be at least 1");
+  if (opts.splits == 0 || opts.appendChunk == 0 || opts.queryChunk == 0)
+    return error("--splits, --append-chunk and --query-chunk must be at least 1");
   const Cache &c = spec.cache;
   const bool quant = c.quant.kind != QuantKind::None;
   const bool paged = c.kind == CacheKind::Paged, ring = c.kind == CacheKind::Ring;
+
   const bool hnd = c.layout == CacheLayout::HND && !ring;
   const int64_t B = 2, seq = 0;
   int64_t rows = B, slots = 0, maxPages = 0;
@@ -324,34 +328,44 @@ int runDecodeSteps(const Spec &spec, const ExecOptions &opts, mlir::ExecutionEng
   const int64_t S = opts.splits;
   unsigned threads = opts.threads ? opts.threads : std::max(1u, std::thread::hardware_concurrency());
   std::vector<float> result(lq * H * Dv), lseResult(lq * H);
-  for (int64_t i = 0; i < lq; ++i) {
-    if (int rc = append(len + 1))
+  for (int64_t i0 = 0; i0 < lq; i0 += opts.queryChunk) {
+    const int64_t n = std::min<int64_t>(opts.queryChunk, lq - i0), before = len;
+    if (int rc = append(len + n))
       return rc;
-    std::vector<double> qRows(B * H * D);
-    for (int64_t b = 0; b < B; ++b)
-      std::copy(qAll.begin() + i * H * D, qAll.begin() + (i + 1) * H * D, qRows.begin() + b * H * D);
+    // Rows 0..n-1: the chunk's queries over sequence 0, query r seeing the
+    // tokens up to its own; row n: sequence 1, empty.
+    const int64_t rowsQ = n + 1;
+    std::vector<double> qRows(rowsQ * H * D);
+    std::copy(qAll.begin() + i0 * H * D, qAll.begin() + (i0 + n) * H * D, qRows.begin());
+    std::copy(qAll.begin() + i0 * H * D, qAll.begin() + (i0 + 1) * H * D, qRows.begin() + n * H * D);
     std::vector<char> qBuf = encode(qRows, spec.qType);
-    std::vector<int64_t> qPos(B, queryPositions[i]), lens(B, 0);
-    lens[seq] = len;
-    std::vector<float> pout(B * S * H * Dv), plse(B * S * H);
-    std::vector<char> outBuf(B * H * Dv * dtypeBytes(spec.outType));
-    std::vector<float> lse(B * H);
-    auto qD = describe<3>(qBuf.data(), {B, H, D});
-    auto qpD = describe<1>(qPos.data(), {B});
-    auto lensD = describe<1>(lens.data(), {B});
-    auto poutD = describe<4>(pout.data(), {B, S, H, Dv});
-    auto plseD = describe<3>(plse.data(), {B, S, H});
-    auto outD = describe<3>(outBuf.data(), {B, H, Dv});
-    auto lseD = describe<2>(lse.data(), {B, H});
-    // Caller-supplied parallelism over the (sequence, KV head, split) items.
-    int64_t work = B * Hkv * S;
-    unsigned n = std::max<int64_t>(1, std::min<int64_t>(threads, work));
+    std::vector<int64_t> qPos(rowsQ), qSeq(rowsQ, seq), lens(rowsQ, 0);
+    for (int64_t r = 0; r < n; ++r) {
+      qPos[r] = queryPositions[i0 + r];
+      lens[r] = before + r + 1;
+    }
+    qPos[n] = queryPositions[i0];
+    qSeq[n] = seq + 1;
+    std::vector<float> pout(rowsQ * S * H * Dv), plse(rowsQ * S * H);
+    std::vector<char> outBuf(rowsQ * H * Dv * dtypeBytes(spec.outType));
+    std::vector<float> lse(rowsQ * H);
+    auto qD = describe<3>(qBuf.data(), {rowsQ, H, D});
+    auto qpD = describe<1>(qPos.data(), {rowsQ});
+    auto qsD = describe<1>(qSeq.data(), {rowsQ});
+    auto lensD = describe<1>(lens.data(), {rowsQ});
+    auto poutD = describe<4>(pout.data(), {rowsQ, S, H, Dv});
+    auto plseD = describe<3>(plse.data(), {rowsQ, S, H});
+    auto outD = describe<3>(outBuf.data(), {rowsQ, H, Dv});
+    auto lseD = describe<2>(lse.data(), {rowsQ, H});
+    // Caller-supplied parallelism over the (query row, KV head, split) items.
+    int64_t work = rowsQ * Hkv * S;
+    unsigned nThreads = std::max<int64_t>(1, std::min<int64_t>(threads, work));
     std::vector<std::thread> pool;
-    for (unsigned t = 0; t < n; ++t)
+    for (unsigned t = 0; t < nThreads; ++t)
       pool.emplace_back([&, t] {
-        int64_t begin = work * t / n, end = work * (t + 1) / n;
+        int64_t begin = work * t / nThreads, end = work * (t + 1) / nThreads;
         PackedArgs a;
-        a.memref(&qD).memref(&qpD);
+        a.memref(&qD).memref(&qpD).memref(&qsD);
         addCache(a);
         a.memref(&lensD);
         for (void *in : inputDescriptors)
@@ -361,7 +375,7 @@ int runDecodeSteps(const Spec &spec, const ExecOptions &opts, mlir::ExecutionEng
       });
     for (std::thread &t : pool)
       t.join();
-    int64_t begin = 0, end = B * H;
+    int64_t begin = 0, end = rowsQ * H;
     PackedArgs m;
     m.memref(&poutD).memref(&plseD);
     for (void *in : inputDescriptors)
@@ -372,8 +386,12 @@ int runDecodeSteps(const Spec &spec, const ExecOptions &opts, mlir::ExecutionEng
     m.scalar(&begin).scalar(&end);
     (*mergeFn)(m.data());
     std::vector<float> out = decode(outBuf, spec.outType);
-    std::copy(out.begin() + seq * H * Dv, out.begin() + (seq + 1) * H * Dv, result.begin() + i * H * Dv);
-    std::copy(lse.begin() + seq * H, lse.begin() + (seq + 1) * H, lseResult.begin() + i * H);
+    for (int64_t c = 0; c < H * Dv; ++c)
+      if (out[n * H * Dv + c] != 0.0f) // also catches NaN
+        return error("decode of the empty sequence 1 gave " + llvm::Twine(std::to_string(out[n * H * Dv + c])) +
+                     ", not 0");
+    std::copy(out.begin(), out.begin() + n * H * Dv, result.begin() + i0 * H * Dv);
+    std::copy(lse.begin(), lse.begin() + n * H, lseResult.begin() + i0 * H);
   }
   std::string err;
   if (!writeNpy(opts.out, makeNpyF32({lq, H, Dv}, result), err))
@@ -399,9 +417,14 @@ int attnc::runExec(const Spec &specIn, const ExecOptions &opts) {
     spec.qType = spec.kType = spec.vType = spec.outType = t;
   }
 
-  if (opts.decode)
+  if (opts.decode) {
     if (std::string why = missingCacheKernels(spec); !why.empty())
       return error("spec '" + spec.name + "': decode kernels for " + why + " are not generated yet");
+    if (spec.cache.kind == CacheKind::Ring && opts.queryChunk > 1)
+      return error("--query-chunk " + llvm::Twine(opts.queryChunk) +
+                   ": a ring cache decodes one query per append (appending later tokens overwrites "
+                   "the window of earlier queries)");
+  }
   std::string err;
   NpyArray q, k, v;
   if (!readTokens(opts.q, "Q", spec.heads, spec.headDim, q, err) ||

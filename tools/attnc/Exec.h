@@ -18,6 +18,7 @@ struct ExecOptions {
   bool decode = false;
   unsigned splits = 3;      // KV splits of each decode step
   unsigned appendChunk = 7; // tokens per append call before the queries
+  unsigned queryChunk = 1;  // queries per decode call (rows over one sequence)
   uint64_t seed = 1;        // physical page order of a paged cache
 };
 

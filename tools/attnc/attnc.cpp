@@ -111,6 +111,11 @@ cl::opt<unsigned> execSplits("splits", cl::desc("--decode: KV splits per sequenc
 cl::opt<unsigned> execAppendChunk("append-chunk",
                                   cl::desc("--decode: tokens per append call before the queries"),
                                   cl::init(7), cl::sub(execCommand));
+cl::opt<unsigned> execQueryChunk(
+    "query-chunk",
+    cl::desc("--decode: queries per decode call, each seeing the tokens up to its own "
+             "(a chunk of prefill over the cache; a ring takes 1)"),
+    cl::init(1), cl::sub(execCommand));
 cl::opt<uint64_t> execSeed("seed", cl::desc("--decode: seed of the physical page order"),
                            cl::init(1), cl::sub(execCommand));
 } // namespace
@@ -181,6 +186,7 @@ int main(int argc, char **argv) {
     options.decode = execDecode;
     options.splits = execSplits;
     options.appendChunk = execAppendChunk;
+    options.queryChunk = execQueryChunk;
     options.seed = execSeed;
     for (const std::string &in : execInputs) {
       size_t eq = in.find('=');
