@@ -249,6 +249,17 @@ TEST(ModelCache, RingMatchesSinksPastTheWindow) {
   EXPECT_GT(relDiff(got, dense, 1024), 1e-3);
 }
 
+TEST(ModelCache, KernelsDescribeTheirCache) {
+  // The generated decode takes q_seq: a prefill chunk is one multi-query call.
+  EXPECT_TRUE(spec("smollm2_135m_paged").cacheKernels.multiQuery);
+  EXPECT_TRUE(spec("smollm2_135m_fp8").cacheKernels.multiQuery);
+  EXPECT_EQ(spec("smollm2_135m_fp8").cache.str(), "paged(16) nhd fp8");
+  EXPECT_EQ(spec("smollm2_135m_int8").cache.str(), "contiguous nhd int8");
+  EXPECT_EQ(spec("smollm2_135m_ring").cache.str(), "ring(4+1020)");
+  EXPECT_FALSE(spec("smollm2_135m").usesCacheKernels()); // the prefill path
+  EXPECT_TRUE(spec("smollm2_135m").hasCacheKernels());
+}
+
 TEST(ModelCache, ErrorsAreClear) {
   std::string error;
   const AttentionKernels &paged = spec("smollm2_135m_paged");

@@ -8,7 +8,7 @@ using namespace attnc::model;
 
 namespace {
 
-const AttentionKernels kSmol = {"smollm2_135m", 9, 3, 64, 100000.0, nullptr, nullptr};
+const AttentionKernels kSmol = {"smollm2_135m", 9, 3, 64, 100000.0, nullptr, nullptr, {}, {}};
 
 gguf::LlamaConfig smolConfig() {
   gguf::LlamaConfig c;
