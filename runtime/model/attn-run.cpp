@@ -9,7 +9,9 @@
 // The model (Model.h) runs its dense ops on Halide AOT kernels and its
 // attention on kernels attnc compiled ahead of time from a spec: --spec picks
 // one of the compiled specs by the name in the file (checked against the
-// file and the GGUF); by default the first that fits the GGUF. `generate`
+// file and the GGUF); by default the first that fits the GGUF. Specs whose
+// cache is paged, quantized or a ring attend through their cache kernels
+// (KVCache.h; --cache is for the contiguous specs). `generate`
 // streams tokens to stdout (greedy unless --temperature > 0, Sampler.h);
 // `perplexity` follows llama.cpp's llama-perplexity (Perplexity.h).
 // Statistics and progress go to stderr.
