@@ -69,20 +69,43 @@ std::string appendStatusMessage(int32_t status, int64_t from, int64_t n, int64_t
 
 namespace {
 
-/// Runs body(begin, end) over [0, work) split across up to `threads` threads
-/// (inline when one suffices).
+/// Runs body(bounds[t], bounds[t + 1]) for every t, on its own thread (the
+/// first on the calling thread).
 template <typename F>
-void parallelFor(int threads, int64_t work, F body) {
-  const int64_t n = std::max<int64_t>(1, std::min<int64_t>(threads, work));
-  if (n == 1) {
-    body(int64_t(0), work);
-    return;
-  }
+void runRanges(const std::vector<int64_t> &bounds, F body) {
+  const size_t n = bounds.size() - 1;
   std::vector<std::thread> pool;
-  for (int64_t t = 1; t < n; ++t)
-    pool.emplace_back([&, t] { body(work * t / n, work * (t + 1) / n); });
-  body(0, work / n);
+  for (size_t t = 1; t < n; ++t)
+    pool.emplace_back([&, t] { body(bounds[t], bounds[t + 1]); });
+  body(bounds[0], bounds[1]);
   for (std::thread &t : pool) t.join();
+}
+
+/// [0, work) cut into up to `threads` ranges of equal size.
+std::vector<int64_t> evenRanges(int threads, int64_t work) {
+  const int64_t n = std::max<int64_t>(1, std::min<int64_t>(threads, work));
+  std::vector<int64_t> b(n + 1);
+  for (int64_t t = 0; t <= n; ++t) b[t] = work * t / n;
+  return b;
+}
+
+/// Work items [0, rows * perRow) cut into up to `threads` ranges of about
+/// equal cost, item w costing cost[w / perRow]: the rows of a prefill chunk
+/// see 1, 2, ..., n keys, so even ranges would leave the first thread idle.
+std::vector<int64_t> balancedRanges(int threads, const std::vector<int64_t> &cost, int64_t perRow) {
+  const int64_t work = (int64_t)cost.size() * perRow;
+  const int64_t n = std::max<int64_t>(1, std::min<int64_t>(threads, work));
+  double total = 0;
+  for (int64_t c : cost) total += double(std::max<int64_t>(c, 1)) * perRow;
+  std::vector<int64_t> b = {0};
+  double acc = 0;
+  for (int64_t w = 0; w < work && (int64_t)b.size() < n; ++w) {
+    acc += double(std::max<int64_t>(cost[w / perRow], 1));
+    if (acc >= total * double(b.size()) / double(n))
+      b.push_back(w + 1);
+  }
+  b.push_back(work);
+  return b;
 }
 
 class SpecKVCache final : public KVCache {
@@ -225,11 +248,11 @@ private:
     for (int64_t i = 0; i < rows; ++i) lens_[i] = qPos[i] + 1;
     partOut_.resize(rows * splits * a_.heads * a_.headDim);
     partLse_.resize(rows * splits * a_.heads);
-    parallelFor(threads_, rows * blocks * splits, [&](int64_t b, int64_t e) {
+    runRanges(balancedRanges(threads_, lens_, blocks * splits), [&](int64_t b, int64_t e) {
       k_.decodeSplit(q, qPos, seqs_.data(), rows, c, lens_.data(), partOut_.data(),
                      partLse_.data(), splits, b, e);
     });
-    parallelFor(rows * a_.heads >= 64 ? threads_ : 1, rows * a_.heads, [&](int64_t b, int64_t e) {
+    runRanges(evenRanges(rows * a_.heads >= 64 ? threads_ : 1, rows * a_.heads), [&](int64_t b, int64_t e) {
       k_.decodeMerge(partOut_.data(), partLse_.data(), rows, splits, out, b, e);
     });
     return true;
