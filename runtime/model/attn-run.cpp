@@ -273,10 +273,12 @@ int perplexity(const std::string &modelPath, const std::string &specPath, CacheP
   Model &m = l.model;
   m.cache = cache;
   // Dense: one forward per window (llama.cpp's default batch is the whole
-  // chunk too); a sinks/window cache evicts between batches, so they are small.
-  if (batchSize == 0)
-    batchSize = cache.dense() ? ctx : std::min<int64_t>(ctx, 64);
+  // chunk too); a sinks/window cache evicts between batches, so they are
+  // small; a ring attends token by token anyway, and small batches keep the
+  // logits of a long window out of memory.
   const bool ring = m.attn->usesCacheKernels() && m.attn->cache.kind == model::CacheLayout::Kind::Ring;
+  if (batchSize == 0)
+    batchSize = cache.dense() && !ring ? ctx : std::min<int64_t>(ctx, 64);
   int64_t maxPos = ring            ? std::min(ctx, m.attn->cache.sinks + m.attn->cache.window)
                    : cache.dense() ? ctx
                                    : std::min(ctx, cache.sinks + cache.window + batchSize);
