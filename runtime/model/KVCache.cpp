@@ -208,18 +208,18 @@ public:
     };
     if (ring()) {
       // One token at a time: each query sees the ring right after its own append.
-      for (int64_t i = 0; i < n; ++i)
-        if (!append(start + i, 1) || !decode(c, q + i * qRow, pos.data() + i, 1, out + i * qRow))
+      for (int64_t i = 0; i < n; ++i) {
+        if (!append(start + i, 1))
           return false;
+        decode(c, q + i * qRow, pos.data() + i, 1, out + i * qRow);
+      }
       return true;
     }
+    // Contiguous or paged: append the chunk, then one decode with a row per
+    // token, row i seeing start + i + 1 tokens.
     if (!append(start, n))
       return false;
-    if (k_.multiQuery)
-      return decode(c, q, pos.data(), n, out);
-    for (int64_t i = 0; i < n; ++i)
-      if (!decode(c, q + i * qRow, pos.data() + i, 1, out + i * qRow))
-        return false;
+    decode(c, q, pos.data(), n, out);
     return true;
   }
 
@@ -237,7 +237,7 @@ private:
 
   /// `rows` queries at positions qPos[0..rows) (row i sees qPos[i] + 1
   /// tokens of sequence 0), split so that every thread has work.
-  bool decode(const CacheStorage &c, const float *q, const int64_t *qPos, int64_t rows, float *out) {
+  void decode(const CacheStorage &c, const float *q, const int64_t *qPos, int64_t rows, float *out) {
     const int64_t blocks = a_.kvHeads / k_.headsPerBlock;
     const int64_t longest = qPos[rows - 1] + 1;
     // Splits: enough items for the threads, but at least ~64 keys per split.
@@ -255,7 +255,6 @@ private:
     runRanges(evenRanges(rows * a_.heads >= 64 ? threads_ : 1, rows * a_.heads), [&](int64_t b, int64_t e) {
       k_.decodeMerge(partOut_.data(), partLse_.data(), rows, splits, out, b, e);
     });
-    return true;
   }
 
   const AttentionKernels &a_;

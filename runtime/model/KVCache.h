@@ -8,12 +8,11 @@
 // the cache. KVCache owns the buffers of every layer in the spec's layout
 // and, for a paged spec, the page allocator and page table.
 //
-// A prefill chunk of n tokens over a contiguous or paged cache appends all n
-// and, when the kernels take q_seq (CacheKernels::multiQuery), runs one
-// decode_split with n query rows reading the one sequence (row i sees
-// start + i + 1 tokens). A ring cannot: appending later tokens overwrites
-// the window of earlier queries, so it appends and attends one token at a
-// time (as do contiguous/paged caches whose kernels lack q_seq, row by row).
+// A prefill chunk of n tokens over a contiguous or paged cache appends all n,
+// then runs one decode_split with n query rows reading the one sequence
+// (q_seq; row i sees start + i + 1 tokens). A ring cannot: appending later
+// tokens overwrites the window of earlier queries, so it appends and attends
+// one token at a time.
 //
 //===----------------------------------------------------------------------===//
 #ifndef ATTNC_RUNTIME_MODEL_KVCACHE_H

@@ -110,17 +110,14 @@ struct CacheMemrefs {
 
 /// CacheKernels for a spec's generated entry points. The argument lists
 /// differ by layout: quantized caches add k_scale, v_scale; paged ones
-/// page_table; kernels with the multi-query ABI take q_seq after q_pos
-/// (detected from the arity, so both ABIs compile).
+/// page_table (checked against the arity, so a wrong row fails to compile).
 template <int H, int Hkv, int D, bool Quant, bool Paged, bool HeadMajor, auto Append, auto Split,
           auto Merge>
 struct CacheAdapter {
-  static constexpr int kSplitArity = 10 + (Paged ? 1 : 0) + (Quant ? 2 : 0);
-  static constexpr bool kQSeq = Arity<decltype(Split)>::value == kSplitArity + 1;
   static_assert(Arity<decltype(Append)>::value == 8 + (Paged ? 1 : 0) + (Quant ? 2 : 0),
                 "append kernel arguments do not match the declared cache layout");
-  static_assert(Arity<decltype(Split)>::value == kSplitArity || kQSeq,
-                "decode_split arguments do not match the declared cache layout");
+  static_assert(Arity<decltype(Split)>::value == 11 + (Paged ? 1 : 0) + (Quant ? 2 : 0),
+                "decode_split arguments (with q_seq) do not match the declared cache layout");
 
   static int32_t append(const float *k, const float *v, const int64_t *pos, int64_t n,
                         const CacheStorage &c, int64_t seq, int64_t len) {
@@ -146,26 +143,14 @@ struct CacheAdapter {
     attnc_memref4d po = attnc_view4d(partOut, rows, splits, H, D);
     attnc_memref3d pl = attnc_view3d(partLse, rows, splits, H);
     CacheMemrefs<Hkv, D> m(c, HeadMajor);
-    (void)qs;
-    if constexpr (kQSeq) {
-      if constexpr (Quant && Paged)
-        Split(&qm, &qp, &qs, &m.k, &m.v, &m.pos, &m.kScale, &m.vScale, &m.table, &ln, &po, &pl, begin, end);
-      else if constexpr (Quant)
-        Split(&qm, &qp, &qs, &m.k, &m.v, &m.pos, &m.kScale, &m.vScale, &ln, &po, &pl, begin, end);
-      else if constexpr (Paged)
-        Split(&qm, &qp, &qs, &m.k, &m.v, &m.pos, &m.table, &ln, &po, &pl, begin, end);
-      else
-        Split(&qm, &qp, &qs, &m.k, &m.v, &m.pos, &ln, &po, &pl, begin, end);
-    } else {
-      if constexpr (Quant && Paged)
-        Split(&qm, &qp, &m.k, &m.v, &m.pos, &m.kScale, &m.vScale, &m.table, &ln, &po, &pl, begin, end);
-      else if constexpr (Quant)
-        Split(&qm, &qp, &m.k, &m.v, &m.pos, &m.kScale, &m.vScale, &ln, &po, &pl, begin, end);
-      else if constexpr (Paged)
-        Split(&qm, &qp, &m.k, &m.v, &m.pos, &m.table, &ln, &po, &pl, begin, end);
-      else
-        Split(&qm, &qp, &m.k, &m.v, &m.pos, &ln, &po, &pl, begin, end);
-    }
+    if constexpr (Quant && Paged)
+      Split(&qm, &qp, &qs, &m.k, &m.v, &m.pos, &m.kScale, &m.vScale, &m.table, &ln, &po, &pl, begin, end);
+    else if constexpr (Quant)
+      Split(&qm, &qp, &qs, &m.k, &m.v, &m.pos, &m.kScale, &m.vScale, &ln, &po, &pl, begin, end);
+    else if constexpr (Paged)
+      Split(&qm, &qp, &qs, &m.k, &m.v, &m.pos, &m.table, &ln, &po, &pl, begin, end);
+    else
+      Split(&qm, &qp, &qs, &m.k, &m.v, &m.pos, &ln, &po, &pl, begin, end);
   }
 
   static void merge(const float *partOut, const float *partLse, int64_t rows, int64_t splits,
@@ -181,7 +166,6 @@ struct CacheAdapter {
     k.append = append;
     k.decodeSplit = split;
     k.decodeMerge = merge;
-    k.multiQuery = kQSeq;
     k.headsPerBlock = HeadMajor ? 1 : Hkv;
     return k;
   }

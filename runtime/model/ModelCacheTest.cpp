@@ -250,9 +250,6 @@ TEST(ModelCache, RingMatchesSinksPastTheWindow) {
 }
 
 TEST(ModelCache, KernelsDescribeTheirCache) {
-  // The generated decode takes q_seq: a prefill chunk is one multi-query call.
-  EXPECT_TRUE(spec("smollm2_135m_paged").cacheKernels.multiQuery);
-  EXPECT_TRUE(spec("smollm2_135m_fp8").cacheKernels.multiQuery);
   EXPECT_EQ(spec("smollm2_135m_fp8").cache.str(), "paged(16) nhd fp8");
   EXPECT_EQ(spec("smollm2_135m_int8").cache.str(), "contiguous nhd int8");
   EXPECT_EQ(spec("smollm2_135m_ring").cache.str(), "ring(4+1020)");

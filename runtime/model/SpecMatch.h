@@ -47,16 +47,14 @@ struct CacheKernels {
   int32_t (*append)(const float *k, const float *v, const int64_t *pos, int64_t n,
                     const CacheStorage &c, int64_t seq, int64_t len) = nullptr;
   /// Work items [begin, end) of [0, rows * blocks * splits): query row b
-  /// (q [rows][heads][D] at qPos[b]) reads sequence qSeq[b] (ignored, b
-  /// itself, without multiQuery) over its first lens[b] tokens.
+  /// (q [rows][heads][D] at qPos[b]) reads sequence qSeq[b] over its first
+  /// lens[b] tokens (several rows of one sequence: a prefill chunk).
   void (*decodeSplit)(const float *q, const int64_t *qPos, const int64_t *qSeq, int64_t rows,
                       const CacheStorage &c, const int64_t *lens, float *partOut,
                       float *partLse, int64_t splits, int64_t begin, int64_t end) = nullptr;
   /// Work items [begin, end) of [0, rows * heads): out [rows][heads][D].
   void (*decodeMerge)(const float *partOut, const float *partLse, int64_t rows, int64_t splits,
                       float *out, int64_t begin, int64_t end) = nullptr;
-  /// decode_split takes q_seq: several query rows may read one sequence.
-  bool multiQuery = false;
   /// A work item covers this many KV heads (all for nhd and ring, one for hnd).
   int64_t headsPerBlock = 0;
 };

@@ -92,13 +92,12 @@ void fakeMerge(const float *, const float *, int64_t rows, int64_t splits, float
     calls.push_back({'m', rows, splits, {}, {}});
 }
 
-AttentionKernels fakeSpec(CacheLayout layout, bool multiQuery) {
+AttentionKernels fakeSpec(CacheLayout layout) {
   AttentionKernels a{"fake", 2, 1, 64, 10000.0, nullptr, nullptr, {}, {}};
   a.cache = layout;
   a.cacheKernels.append = fakeAppend;
   a.cacheKernels.decodeSplit = fakeSplit;
   a.cacheKernels.decodeMerge = fakeMerge;
-  a.cacheKernels.multiQuery = multiQuery;
   a.cacheKernels.headsPerBlock = 1;
   return a;
 }
@@ -119,7 +118,7 @@ TEST(KVCache, PagedPrefillIsOneMultiQueryDecode) {
   CacheLayout c;
   c.kind = CacheLayout::Kind::Paged;
   c.pageSize = 4;
-  AttentionKernels a = fakeSpec(c, true);
+  AttentionKernels a = fakeSpec(c);
   std::string error;
   auto kv = makeKVCache(a, 2, 10, 2, error); // 3 pages
   ASSERT_TRUE(kv) << error;
@@ -161,7 +160,7 @@ TEST(KVCache, RingAppendsAndAttendsOneTokenAtATime) {
   c.kind = CacheLayout::Kind::Ring;
   c.sinks = 2;
   c.window = 4;
-  AttentionKernels a = fakeSpec(c, true);
+  AttentionKernels a = fakeSpec(c);
   std::string error;
   auto kv = makeKVCache(a, 1, 0, 1, error);
   ASSERT_TRUE(kv) << error;
@@ -179,30 +178,28 @@ TEST(KVCache, RingAppendsAndAttendsOneTokenAtATime) {
   EXPECT_EQ(kv->bytes(), 6u * (2 * 64 * 4 + 8)); // constant: sinks + window slots
 }
 
-TEST(KVCache, WithoutQSeqDecodesRowByRow) {
+TEST(KVCache, Int8BytesAreCodesScalesAndPositions) {
   CacheLayout c; // contiguous
   c.quant = CacheLayout::Quant::Int8;
-  AttentionKernels a = fakeSpec(c, false);
+  AttentionKernels a = fakeSpec(c);
   std::string error;
   auto kv = makeKVCache(a, 1, 8, 1, error);
   ASSERT_TRUE(kv) << error;
   calls.clear();
   ASSERT_TRUE(forward(*kv, 3, 1, error)) << error;
-  ASSERT_EQ(calls.size(), 7u); // one append, then split + merge per row
-  EXPECT_EQ(calls[0].n, 3);
-  EXPECT_EQ(calls[1].lens, (std::vector<int64_t>{1}));
-  EXPECT_EQ(calls[5].lens, (std::vector<int64_t>{3}));
+  ASSERT_EQ(calls.size(), 3u);
+  EXPECT_EQ(calls[1].lens, (std::vector<int64_t>{1, 2, 3}));
   // int8 codes, f32 scales per token and KV head, positions.
   EXPECT_EQ(kv->bytes(), 8u * (2 * 64 + 2 * 4 + 8));
 }
 
 TEST(KVCache, RefusesBadArguments) {
   std::string error;
-  AttentionKernels a = fakeSpec(CacheLayout{}, true);
+  AttentionKernels a = fakeSpec(CacheLayout{});
   a.cacheKernels.append = nullptr;
   EXPECT_FALSE(makeKVCache(a, 1, 8, 1, error));
   EXPECT_EQ(error, "spec fake has no cache kernels");
-  a = fakeSpec(CacheLayout{}, true);
+  a = fakeSpec(CacheLayout{});
   EXPECT_FALSE(makeKVCache(a, 1, -3, 1, error));
   EXPECT_NE(error.find("out of range"), std::string::npos);
   auto kv = makeKVCache(a, 1, 8, 1, error);
