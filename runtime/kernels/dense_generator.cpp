@@ -13,7 +13,8 @@
 //           x = d*q + min.
 //     q8_0: 34-byte blocks {f16 d, 32 x int8}; x = d*q.
 //     f32 : w(k, m) float.
-//   The f16 scales are decoded inside the pipeline (bits -> Float(16) -> f32).
+//   The f16 scales are decoded inside the pipeline (f16ToF32: integer bits
+//   and one multiply).
 //
 // Matmul algorithm (all three weight types): a 16-lane x 2-half partial
 // accumulator per output, partial(j, h, r, i) = sum over 32-element blocks b of
@@ -38,9 +39,16 @@ namespace {
 
 constexpr int kLanes = 16; // vector lanes of the partial sums (one zmm / 2 ymm)
 
+/// Exact for every finite f16 (normal and subnormal): the magnitude bits
+/// moved to an f32's exponent/mantissa positions are the value times
+/// 2^-112. Halide 14 lowers a scalar Float(16) cast to branchy integer code
+/// (measured: most of the Q4_1 matrix-vector time went to it); this is four
+/// integer ops and a multiply. Inf/NaN scales (never in valid weights) come
+/// out finite.
 Expr f16ToF32(Expr lo, Expr hi) {
-  Expr bits = cast<uint16_t>(lo) | (cast<uint16_t>(hi) << 8);
-  return cast<float>(reinterpret(Float(16), bits));
+  Expr bits = cast<uint32_t>(lo) | (cast<uint32_t>(hi) << 8);
+  Expr magnitude = reinterpret(Float(32), (bits & 0x7fff) << 13) * 0x1p112f;
+  return select((bits & 0x8000) != 0, -magnitude, magnitude);
 }
 
 /// The row sums of a tile's partials: the two halves added as vectors, then
