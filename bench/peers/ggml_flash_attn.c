@@ -5,7 +5,10 @@
 // f16 for the dot products), f16 additive mask. Prints one line:
 //   ggml D=.. heads=.. kv_heads=.. len=.. window=.. median_ms=.. gflops=..
 // FLOPs counted as in attnc-bench-prefill: 4 * D per kept (query, key) pair.
-//   ggml-flash-attn THREADS D HEADS KV_HEADS LEN [WINDOW] [REPEATS] [SOFTCAP] [MAX_BIAS]
+// With LQ (e.g. 1: one decode step over LEN cached tokens, what llama.cpp
+// runs per generated token with -fa) the queries are the last LQ positions
+// and the line also gives the K/V bytes read per second (gbps).
+//   ggml-flash-attn THREADS D HEADS KV_HEADS LEN [WINDOW] [REPEATS] [SOFTCAP] [MAX_BIAS] [LQ]
 #include "ggml-cpu.h"
 #include "ggml.h"
 
@@ -28,7 +31,8 @@ static int cmp(const void *a, const void *b) {
 
 int main(int argc, char **argv) {
   if (argc < 6) {
-    fprintf(stderr, "usage: %s THREADS D HEADS KV_HEADS LEN [WINDOW] [REPEATS] [SOFTCAP] [MAX_BIAS]\n", argv[0]);
+    fprintf(stderr, "usage: %s THREADS D HEADS KV_HEADS LEN [WINDOW] [REPEATS] [SOFTCAP] [MAX_BIAS] [LQ]\n",
+            argv[0]);
     return 1;
   }
   int threads = atoi(argv[1]);
@@ -37,16 +41,26 @@ int main(int argc, char **argv) {
   int repeats = argc > 7 ? atoi(argv[7]) : 3;
   float softcap = argc > 8 ? (float)atof(argv[8]) : 0.0f;
   float maxBias = argc > 9 ? (float)atof(argv[9]) : 0.0f;
-  size_t bytes = (size_t)(D * L * H * 4 + 2 * D * L * Hkv * 2 + L * L * 2 + D * L * H * 4);
+  int64_t Lq = argc > 10 ? atoll(argv[10]) : L;
+  if (Lq < 1 || Lq > L) {
+    fprintf(stderr, "LQ must be in [1, LEN]\n");
+    return 1;
+  }
+#ifdef GGML_KQ_MASK_PAD
+  int64_t maskRows = (Lq + GGML_KQ_MASK_PAD - 1) / GGML_KQ_MASK_PAD * GGML_KQ_MASK_PAD;
+#else
+  int64_t maskRows = Lq;
+#endif
+  size_t bytes = (size_t)(D * Lq * H * 4 + 2 * D * L * Hkv * 2 + L * maskRows * 2 + D * Lq * H * 4);
   struct ggml_init_params params = {bytes + ((size_t)512 << 20), NULL, false};
   struct ggml_context *ctx = ggml_init(params);
-  struct ggml_tensor *q = ggml_new_tensor_3d(ctx, GGML_TYPE_F32, D, L, H);
+  struct ggml_tensor *q = ggml_new_tensor_3d(ctx, GGML_TYPE_F32, D, Lq, H);
   struct ggml_tensor *k = ggml_new_tensor_3d(ctx, GGML_TYPE_F16, D, L, Hkv);
   struct ggml_tensor *v = ggml_new_tensor_3d(ctx, GGML_TYPE_F16, D, L, Hkv);
-  struct ggml_tensor *mask = ggml_new_tensor_2d(ctx, GGML_TYPE_F16, L, L);
+  struct ggml_tensor *mask = ggml_new_tensor_2d(ctx, GGML_TYPE_F16, L, maskRows);
   srand(1);
   float *qd = (float *)q->data;
-  for (int64_t i = 0; i < D * L * H; ++i)
+  for (int64_t i = 0; i < D * Lq * H; ++i)
     qd[i] = (float)rand() / RAND_MAX - 0.5f;
   ggml_fp16_t *kd = (ggml_fp16_t *)k->data, *vd = (ggml_fp16_t *)v->data;
   for (int64_t i = 0; i < D * L * Hkv; ++i) {
@@ -56,9 +70,10 @@ int main(int argc, char **argv) {
   ggml_fp16_t *md = (ggml_fp16_t *)mask->data;
   ggml_fp16_t zero = ggml_fp32_to_fp16(0.0f), ninf = ggml_fp32_to_fp16(-INFINITY);
   double pairs = 0;
-  for (int64_t i = 0; i < L; ++i)
+  for (int64_t i = 0; i < maskRows; ++i)
     for (int64_t j = 0; j < L; ++j) {
-      int keep = j <= i && (window == 0 || i - j < window);
+      int64_t qpos = L - Lq + i; // padding rows: any value
+      int keep = i < Lq && j <= qpos && (window == 0 || qpos - j < window);
       md[i * L + j] = keep ? zero : ninf;
       pairs += keep;
     }
@@ -77,9 +92,16 @@ int main(int argc, char **argv) {
   qsort(times, repeats, sizeof(double), cmp);
   double median = times[repeats / 2];
   double gflops = 4.0 * D * pairs * H / median / 1e9;
-  printf("ggml D=%lld heads=%lld kv_heads=%lld len=%lld window=%lld median_ms=%.1f gflops=%.2f\n",
-         (long long)D, (long long)H, (long long)Hkv, (long long)L, (long long)window, median * 1e3,
-         gflops);
+  if (Lq == L) {
+    printf("ggml D=%lld heads=%lld kv_heads=%lld len=%lld window=%lld median_ms=%.1f gflops=%.2f\n",
+           (long long)D, (long long)H, (long long)Hkv, (long long)L, (long long)window, median * 1e3,
+           gflops);
+  } else {
+    double gbps = 2.0 * L * Hkv * D * 2 / median / 1e9; // f16 K and V, read once
+    printf("ggml D=%lld heads=%lld kv_heads=%lld len=%lld lq=%lld median_us=%.1f gflops=%.2f gbps=%.2f\n",
+           (long long)D, (long long)H, (long long)Hkv, (long long)L, (long long)Lq, median * 1e6, gflops,
+           gbps);
+  }
   ggml_free(ctx);
   return 0;
 }

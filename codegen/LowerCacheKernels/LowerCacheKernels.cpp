@@ -29,6 +29,7 @@
 #include "codegen/LowerToLoops/KernelEmitter.h"
 #include "codegen/Passes.h"
 
+#include <algorithm>
 #include <limits>
 
 namespace mlir::attn {
@@ -41,7 +42,8 @@ using namespace mlir::attn;
 
 namespace {
 
-constexpr int64_t kChunk = 64; // keys gathered per step (K+V of one head fit in L1/L2)
+constexpr int64_t kChunk = 64; // keys gathered per step, at most
+constexpr int64_t kScratchBytes = 32 * 1024; // a chunk's f32 K+V rows: well inside L1 (48 KiB)
 
 /// The physical layout of the cache, as the kernels address it.
 struct CacheLayoutInfo {
@@ -622,11 +624,16 @@ void CacheKernelBuilder::buildSplit() {
   if (auto alibi = dyn_cast<AlibiAttr>(variant.getPosition()))
     alibiSlopes = constantTable("alibi_slopes", alibi.getSlopes().asArrayRef(), b.getF32Type());
 
-  // A work item covers a block of `hb` KV heads: all of them when a token's
-  // heads sit together in memory (nhd: one sequential stream per item), one
-  // for head-major pages. Chunks shrink so the gathered f32 rows stay in L1/L2.
-  const int64_t hb = L.hnd ? 1 : Hkv, blocks = Hkv / hb, hq = hb * group;
-  const int64_t C = std::max<int64_t>(8, kChunk / hb);
+  // A work item covers a block of `hb` KV heads: one, so that a chunk's
+  // gathered f32 keys and values fit in L1 (kScratchBytes) while every query
+  // head of the group reads them (measured 1.3-1.8x over gathering all KV
+  // heads of a token together, whose chunks spilled to L2); a ring keeps all
+  // its heads in one item, which rotates the chunk's keys (on_read RoPE)
+  // with one angle recurrence for all of them.
+  const bool ringItems = L.kind == CacheLayoutInfo::Ring && !L.hnd;
+  const int64_t hb = ringItems ? Hkv : 1, blocks = Hkv / hb, hq = hb * group;
+  const int64_t C = ringItems ? std::max<int64_t>(8, kChunk / hb)
+                              : std::clamp<int64_t>(kScratchBytes / ((D + Dv) * 4) / 8 * 8, 8, kChunk);
   Value B = b.create<memref::DimOp>(loc, qIn, 0);
   Value S = b.create<memref::DimOp>(loc, pout, 1);
   Value perSeq = b.create<arith::MulIOp>(loc, S, idxc(b, blocks));

@@ -13,12 +13,14 @@
 //           x = d*q + min.
 //     q8_0: 34-byte blocks {f16 d, 32 x int8}; x = d*q.
 //     f32 : w(k, m) float.
-//   The f16 scales are decoded inside the pipeline (bits -> Float(16) -> f32).
+//   The f16 scales are decoded inside the pipeline (f16ToF32: integer bits
+//   and one multiply).
 //
 // Matmul algorithm (all three weight types): a 16-lane x 2-half partial
 // accumulator per output, partial(j, h, r, i) = sum over 32-element blocks b of
 // w[r][32b + 16h + j] * x[i][32b + 16h + j], then y = sum of the 32 partials
-// (+ a scalar tail over k % 32 for f32). This keeps every load a dense vector
+// (+ a scalar tail over k % 32 for f32), the halves added as vectors and each
+// row's 16 lanes summed by one vector reduction. This keeps every load a dense vector
 // (16 consecutive bytes / floats) and gives two independent FMA chains per row.
 //
 // Matmul schedule: y is tiled into TR rows x TI columns (n); the partials of a
@@ -37,32 +39,35 @@ namespace {
 
 constexpr int kLanes = 16; // vector lanes of the partial sums (one zmm / 2 ymm)
 
+/// Exact for every finite f16 (normal and subnormal): the magnitude bits
+/// moved to an f32's exponent/mantissa positions are the value times
+/// 2^-112. Halide 14 lowers a scalar Float(16) cast to branchy integer code
+/// (measured: most of the Q4_1 matrix-vector time went to it); this is four
+/// integer ops and a multiply. Inf/NaN scales (never in valid weights) come
+/// out finite.
 Expr f16ToF32(Expr lo, Expr hi) {
-  Expr bits = cast<uint16_t>(lo) | (cast<uint16_t>(hi) << 8);
-  return cast<float>(reinterpret(Float(16), bits));
+  Expr bits = cast<uint32_t>(lo) | (cast<uint32_t>(hi) << 8);
+  Expr magnitude = reinterpret(Float(32), (bits & 0x7fff) << 13) * 0x1p112f;
+  return select((bits & 0x8000) != 0, -magnitude, magnitude);
 }
 
-/// y(r, i) = sum_{j,h} partial(j, h, r, i) (+ tail), pure.
-Expr horizontalSum(Func partial, Expr r, Expr i) {
-  std::vector<Expr> terms;
-  for (int h = 0; h < 2; ++h)
-    for (int j = 0; j < kLanes; ++j)
-      terms.push_back(partial(j, h, r, i));
-  // Pairwise (tree) summation.
-  while (terms.size() > 1) {
-    std::vector<Expr> next;
-    for (size_t t = 0; t + 1 < terms.size(); t += 2)
-      next.push_back(terms[t] + terms[t + 1]);
-    if (terms.size() % 2)
-      next.push_back(terms.back());
-    terms.swap(next);
+/// The row sums of a tile's partials: the two halves added as vectors, then
+/// one 16-lane vector reduction per output (a shuffle tree). Summing the 32
+/// partials as scalars made LLVM gather them with spills (measured: the
+/// tile epilogue cost as much as the dot products for k = 576).
+struct RowSums {
+  Func folded{"folded"}, sums{"sums"};
+  RDom lanes{0, kLanes, "lanes"};
+  RowSums(Func partial, Var j, Var r, Var i) {
+    folded(j, r, i) = partial(j, 0, r, i) + partial(j, 1, r, i);
+    sums(r, i) = 0.0f;
+    sums(r, i) += folded(lanes.x, r, i);
   }
-  return terms[0];
-}
+};
 
 /// The shared matmul schedule (see the file comment).
-void scheduleMatmul(Func y, Expr m, Expr n, Func partial, Var j, Var h, Var r,
-                    Var i, RDom b) {
+void scheduleMatmul(Func y, Expr m, Expr n, Func partial, RowSums &rows, Var j, Var h,
+                    Var r, Var i, RDom b) {
   Var ro("ro"), ri("ri"), io("io"), ii("ii"), rt("rt");
   const int groups = 4; // row tiles per parallel task
 
@@ -77,6 +82,9 @@ void scheduleMatmul(Func y, Expr m, Expr n, Func partial, Var j, Var h, Var r,
   tileAs(y, 1, 1);
 
   partial.compute_at(y, ro).vectorize(j).unroll(h).unroll(r).unroll(i);
+  rows.folded.compute_at(y, ro).vectorize(j).unroll(r).unroll(i);
+  rows.sums.compute_at(y, ro).unroll(r).unroll(i);
+  rows.sums.update().atomic().vectorize(rows.lanes.x).unroll(r).unroll(i);
   partial.update()
       .reorder(j, h, r, i, b.x)
       .vectorize(j)
@@ -104,10 +112,11 @@ public:
     Expr wv = cast<float>(nib) * d + mn;
     partial(j, h, r, i) = 0.0f;
     partial(j, h, r, i) += wv * x(b.x * 32 + h * 16 + j, i);
-    y(r, i) = horizontalSum(partial, r, i);
+    RowSums rows(partial, j, r, i);
+    y(r, i) = rows.sums(r, i);
 
     // ---- Schedule ----
-    scheduleMatmul(y, y.dim(0).extent(), y.dim(1).extent(), partial, j, h, r, i, b);
+    scheduleMatmul(y, y.dim(0).extent(), y.dim(1).extent(), partial, rows, j, h, r, i, b);
     // dsc/msc stay inline (decoded per block; computing them per row tile,
     // vectorized over blocks, measured slower for k = 576).
   }
@@ -134,10 +143,11 @@ public:
     Expr wv = cast<float>(q) * d;
     partial(j, h, r, i) = 0.0f;
     partial(j, h, r, i) += wv * x(b.x * 32 + h * 16 + j, i);
-    y(r, i) = horizontalSum(partial, r, i);
+    RowSums rows(partial, j, r, i);
+    y(r, i) = rows.sums(r, i);
 
     // ---- Schedule ----
-    scheduleMatmul(y, y.dim(0).extent(), y.dim(1).extent(), partial, j, h, r, i, b);
+    scheduleMatmul(y, y.dim(0).extent(), y.dim(1).extent(), partial, rows, j, h, r, i, b);
     // dsc stays inline (see MatmulQ4_1).
   }
 
@@ -162,10 +172,11 @@ public:
     partial(j, h, r, i) +=
         w(b.x * 32 + h * 16 + j, r) * x(b.x * 32 + h * 16 + j, i);
     Expr tail = sum(w(t.x, r) * x(t.x, i));
-    y(r, i) = horizontalSum(partial, r, i) + tail;
+    RowSums rows(partial, j, r, i);
+    y(r, i) = rows.sums(r, i) + tail;
 
     // ---- Schedule ----
-    scheduleMatmul(y, y.dim(0).extent(), y.dim(1).extent(), partial, j, h, r, i, b);
+    scheduleMatmul(y, y.dim(0).extent(), y.dim(1).extent(), partial, rows, j, h, r, i, b);
   }
 
 private:

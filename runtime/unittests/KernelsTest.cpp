@@ -99,6 +99,11 @@ void makeWeights(Rng &rng, GGMLType type, int64_t m, int64_t k,
   for (int64_t r = 0; r < m; r += 3)
     for (int64_t c = 0; c < k; ++c)
       f[r * k + c] += 0.75f;
+  // Some tiny rows, so that the f16 scales are subnormal (below 2^-14), and
+  // negative ones (negative Q4_1 mins): the kernels decode f16 themselves.
+  for (int64_t r = 1; r < m; r += 5)
+    for (int64_t c = 0; c < k; ++c)
+      f[r * k + c] = f[r * k + c] * 1e-4f - (r % 2 ? 0.0f : 2e-4f);
   int64_t rowBytes = kernels::weightRowBytes(type, k);
   ASSERT_GT(rowBytes, 0);
   raw.assign(m * rowBytes, 0);

@@ -307,8 +307,8 @@ std::string cacheKernelPrototypes(mlir::ModuleOp module) {
          " * sequence q_seq[b] and sees its first lens[b] tokens (rows of one sequence\n"
          " * with growing lens: prefill or draft tokens over the cache; a ring only at\n"
          " * its full length). decode_split runs the work items [begin, end) of\n"
-         " * [0, rows * blocks * S) (S = part_out's second size; a block is all KV heads,\n"
-         " * or one for hnd), decode_merge the items [begin, end) of [0, rows * heads);\n"
+         " * [0, rows * kv_heads * S) (S = part_out's second size; an nhd ring uses only\n"
+         " * [0, rows * S), the rest do nothing), decode_merge the items [begin, end) of [0, rows * heads);\n"
          " * decode runs both with S = 1 on the calling thread. */\n" + h + "\n";
 }
 } // namespace
