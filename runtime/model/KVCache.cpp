@@ -147,6 +147,7 @@ public:
       l.view.slots = slots;
       l.view.seqs = 1;
       l.view.maxPages = pages_ ? pages_->maxPages() : 0;
+      l.view.headMajor = c.headMajor;
     }
   }
 
@@ -240,8 +241,9 @@ private:
   void decode(const CacheStorage &c, const float *q, const int64_t *qPos, int64_t rows, float *out) {
     const int64_t blocks = a_.kvHeads / k_.headsPerBlock;
     const int64_t longest = qPos[rows - 1] + 1;
-    // Splits: enough items for the threads, but at least ~64 keys per split.
-    int64_t splits = (threads_ + rows * blocks - 1) / (rows * blocks);
+    // Splits: about two items per thread (so uneven blocks still balance),
+    // but at least ~64 keys per split.
+    int64_t splits = (2 * threads_ + rows * blocks - 1) / (rows * blocks);
     splits = std::max<int64_t>(1, std::min<int64_t>(splits, (longest + 63) / 64));
     lens_.resize(rows);
     seqs_.assign(rows, 0);

@@ -98,7 +98,8 @@ struct CacheMemrefs {
   attnc_memref4d k, v;
   attnc_memref2d pos, table;
   attnc_memref3d kScale, vScale;
-  CacheMemrefs(const CacheStorage &c, bool headMajor) {
+  explicit CacheMemrefs(const CacheStorage &c) {
+    const bool headMajor = c.headMajor;
     k = headMajor ? attnc_view4d(c.k, c.rows, Hkv, c.slots, D) : attnc_view4d(c.k, c.rows, c.slots, Hkv, D);
     v = headMajor ? attnc_view4d(c.v, c.rows, Hkv, c.slots, D) : attnc_view4d(c.v, c.rows, c.slots, Hkv, D);
     pos = attnc_view2d(c.pos, c.rows, c.slots);
@@ -111,7 +112,7 @@ struct CacheMemrefs {
 /// CacheKernels for a spec's generated entry points. The argument lists
 /// differ by layout: quantized caches add k_scale, v_scale; paged ones
 /// page_table (checked against the arity, so a wrong row fails to compile).
-template <int H, int Hkv, int D, bool Quant, bool Paged, bool HeadMajor, auto Append, auto Split,
+template <int H, int Hkv, int D, bool Quant, bool Paged, auto Append, auto Split,
           auto Merge>
 struct CacheAdapter {
   static_assert(Arity<decltype(Append)>::value == 8 + (Paged ? 1 : 0) + (Quant ? 2 : 0),
@@ -123,7 +124,7 @@ struct CacheAdapter {
                         const CacheStorage &c, int64_t seq, int64_t len) {
     attnc_memref3d km = attnc_view3d(k, n, Hkv, D), vm = attnc_view3d(v, n, Hkv, D);
     attnc_memref1d pm = attnc_view1d(pos, n);
-    CacheMemrefs<Hkv, D> m(c, HeadMajor);
+    CacheMemrefs<Hkv, D> m(c);
     if constexpr (Quant && Paged)
       return Append(&km, &vm, &pm, &m.k, &m.v, &m.pos, &m.kScale, &m.vScale, &m.table, seq, len);
     else if constexpr (Quant)
@@ -142,7 +143,7 @@ struct CacheAdapter {
                    ln = attnc_view1d(lens, rows);
     attnc_memref4d po = attnc_view4d(partOut, rows, splits, H, D);
     attnc_memref3d pl = attnc_view3d(partLse, rows, splits, H);
-    CacheMemrefs<Hkv, D> m(c, HeadMajor);
+    CacheMemrefs<Hkv, D> m(c);
     if constexpr (Quant && Paged)
       Split(&qm, &qp, &qs, &m.k, &m.v, &m.pos, &m.kScale, &m.vScale, &m.table, &ln, &po, &pl, begin, end);
     else if constexpr (Quant)
@@ -166,10 +167,17 @@ struct CacheAdapter {
     k.append = append;
     k.decodeSplit = split;
     k.decodeMerge = merge;
-    k.headsPerBlock = HeadMajor ? 1 : Hkv;
     return k;
   }
 };
+
+/// A decode_split work item covers one KV head, or all of them for a
+/// token-major ring (docs/kernels.md, "Decode and append").
+AttentionKernels withDecodeBlocks(AttentionKernels a) {
+  const bool ringNhd = a.cache.kind == CacheLayout::Kind::Ring && !a.cache.headMajor;
+  a.cacheKernels.headsPerBlock = ringNhd ? a.kvHeads : 1;
+  return a;
+}
 
 CacheLayout contiguous(CacheLayout::Quant quant = CacheLayout::Quant::None) {
   CacheLayout c;
@@ -198,13 +206,13 @@ CacheLayout ring(int64_t sinks, int64_t window) {
 // checks it against the --spec file; the adapter against the kernels'
 // arguments); QUANT and PAGED say which cache arguments the kernels take.
 #define ATTNC_SPEC(NAME, THETA, LAYOUT, QUANT, PAGED)                                              \
-  AttentionKernels {                                                                               \
+  withDecodeBlocks(AttentionKernels {                                                              \
     #NAME, NAME##_heads, NAME##_kv_heads, NAME##_head_dim, THETA, NAME##_prefill_prepare,          \
         NAME##_prefill_rows, LAYOUT,                                                               \
-        CacheAdapter<NAME##_heads, NAME##_kv_heads, NAME##_head_dim, QUANT, PAGED, false,          \
+        CacheAdapter<NAME##_heads, NAME##_kv_heads, NAME##_head_dim, QUANT, PAGED,                 \
                      _mlir_ciface_##NAME##_append, _mlir_ciface_##NAME##_decode_split,             \
                      _mlir_ciface_##NAME##_decode_merge>::kernels()                                \
-  }
+  })
 
 const std::vector<AttentionKernels> &compiledSpecs() {
   using Q = CacheLayout::Quant;

@@ -253,6 +253,9 @@ TEST(ModelCache, KernelsDescribeTheirCache) {
   EXPECT_EQ(spec("smollm2_135m_fp8").cache.str(), "paged(16) nhd fp8");
   EXPECT_EQ(spec("smollm2_135m_int8").cache.str(), "contiguous nhd int8");
   EXPECT_EQ(spec("smollm2_135m_ring").cache.str(), "ring(4+1020)");
+  // decode_split items: one KV head each, all three for the token-major ring.
+  EXPECT_EQ(spec("smollm2_135m_paged").cacheKernels.headsPerBlock, 1);
+  EXPECT_EQ(spec("smollm2_135m_ring").cacheKernels.headsPerBlock, 3);
   EXPECT_FALSE(spec("smollm2_135m").usesCacheKernels()); // the prefill path
   EXPECT_TRUE(spec("smollm2_135m").hasCacheKernels());
 }

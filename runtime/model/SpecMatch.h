@@ -35,6 +35,7 @@ struct CacheStorage {
   float *kScale = nullptr, *vScale = nullptr; ///< [rows][slots][kv_heads], quantized only
   int32_t *pageTable = nullptr;    ///< [seqs][maxPages], paged only; unused entries -1
   int64_t rows = 0, slots = 0, seqs = 0, maxPages = 0;
+  bool headMajor = false;          ///< hnd: [rows][kv_heads][slots][D]
 };
 
 /// A spec's cache kernels (docs/kernels.md, "Decode and append") behind one
@@ -55,7 +56,8 @@ struct CacheKernels {
   /// Work items [begin, end) of [0, rows * heads): out [rows][heads][D].
   void (*decodeMerge)(const float *partOut, const float *partLse, int64_t rows, int64_t splits,
                       float *out, int64_t begin, int64_t end) = nullptr;
-  /// A work item covers this many KV heads (all for nhd and ring, one for hnd).
+  /// A decode_split work item covers this many KV heads (one; all of them
+  /// for a token-major ring).
   int64_t headsPerBlock = 0;
 };
 
