@@ -426,8 +426,11 @@ void CacheKernelBuilder::build() {
     freqs = computeRopeFrequencies(rope);
     twoBranches = (bool)rope.getRemap();
     onRead = rope.getApply() == RopeApply::OnRead;
+    // Not for quantized rings: codes of rotated keys would differ from the
+    // codes of the un-rotated keys the semantics store by a quantization
+    // step, not a rounding.
     rotatedRing = L.kind == CacheLayoutInfo::Ring && onRead && !twoBranches && !freqs.dynamicNTK &&
-                  freqs.invFreqLong.empty();
+                  freqs.invFreqLong.empty() && L.quant == CacheLayoutInfo::None;
   }
   buildAppend();
   buildSplit();
