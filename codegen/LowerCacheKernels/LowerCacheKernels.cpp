@@ -657,6 +657,8 @@ void CacheKernelBuilder::buildSplit() {
   // the chunk with one angle recurrence for all of them.
   const bool ringItems = L.kind == CacheLayoutInfo::Ring && !L.hnd && rope && onRead && !rotatedRing;
   const int64_t hb = ringItems ? Hkv : 1, blocks = Hkv / hb, hq = hb * group;
+  // The header's NAME_decode_heads_per_block (attnc build).
+  f->setAttr("attn.heads_per_block", b.getI64IntegerAttr(hb));
   const int64_t C = ringItems ? std::max<int64_t>(8, kChunk / hb)
                               : std::clamp<int64_t>(kScratchBytes / ((D + Dv) * 4) / 8 * 8, 8, kChunk);
   Value B = b.create<memref::DimOp>(loc, qIn, 0);
