@@ -160,6 +160,13 @@ private:
   int64_t H = 0, Hkv = 0, D = 0, Dv = 0, group = 0;
   TypesAttr types;
   bool twoBranches = false, onRead = false;
+  /// A ring with on_read RoPE whose frequencies do not depend on the length:
+  /// keys are stored rotated at their token index t, and a query attends to
+  /// window keys rotated at its own token index T - 1 and to sinks (t = r)
+  /// at its cache position R - 1. Both give the distance (R - 1) - r of
+  /// positions inside the cache (semantics.md §8.3), so no key is rotated
+  /// again at read (measured: the re-rotation was most of the ring's decode).
+  bool rotatedRing = false;
   Value kc, vc, pc, ks, vs, table;
 };
 
@@ -419,6 +426,11 @@ void CacheKernelBuilder::build() {
     freqs = computeRopeFrequencies(rope);
     twoBranches = (bool)rope.getRemap();
     onRead = rope.getApply() == RopeApply::OnRead;
+    // Not for quantized rings: codes of rotated keys would differ from the
+    // codes of the un-rotated keys the semantics store by a quantization
+    // step, not a rounding.
+    rotatedRing = L.kind == CacheLayoutInfo::Ring && onRead && !twoBranches && !freqs.dynamicNTK &&
+                  freqs.invFreqLong.empty() && L.quant == CacheLayoutInfo::None;
   }
   buildAppend();
   buildSplit();
@@ -558,11 +570,24 @@ void CacheKernelBuilder::buildAppend() {
     Value kf = b.create<memref::AllocOp>(loc, MemRefType::get({dyn, Hkv, D}, b.getF32Type()), ValueRange{n});
     seqLenF64 = b.create<arith::SIToFPOp>(loc, b.getF64Type(), toI64(b, newLen));
     RopeAttr saved = rope;
-    if (rope && onRead)
+    if (rope && onRead && !rotatedRing)
       rope = RopeAttr(); // stored un-rotated; rotateInto then only converts
     if (rope)
       invFreq = loadInvFreqTable(b);
-    rotateInto(b, kIn, posIn, kf, Hkv, /*isQuery=*/false, 0);
+    Value rotateAt = posIn;
+    if (rotatedRing) {
+      // At the token index len + i (the rotatedRing comment).
+      rotateAt = b.create<memref::AllocOp>(loc, MemRefType::get({dyn}, b.getI64Type()), ValueRange{n});
+      b.create<scf::ForOp>(loc, idxc(b, 0), n, idxc(b, 1), ValueRange{},
+                           [&](OpBuilder &lb, Location, Value i, ValueRange) {
+                             lb.create<memref::StoreOp>(loc, toI64(lb, lb.create<arith::AddIOp>(loc, len, i)),
+                                                        rotateAt, i);
+                             lb.create<scf::YieldOp>(loc);
+                           });
+    }
+    rotateInto(b, kIn, rotateAt, kf, Hkv, /*isQuery=*/false, 0);
+    if (rotatedRing)
+      b.create<memref::DeallocOp>(loc, rotateAt);
     rope = saved;
     Type kEl = types.getK(), vEl = types.getV();
     auto loop = b.create<scf::ForOp>(loc, idxc(b, 0), n, idxc(b, 1));
@@ -627,11 +652,13 @@ void CacheKernelBuilder::buildSplit() {
   // A work item covers a block of `hb` KV heads: one, so that a chunk's
   // gathered f32 keys and values fit in L1 (kScratchBytes) while every query
   // head of the group reads them (measured 1.3-1.8x over gathering all KV
-  // heads of a token together, whose chunks spilled to L2); a ring keeps all
-  // its heads in one item, which rotates the chunk's keys (on_read RoPE)
-  // with one angle recurrence for all of them.
-  const bool ringItems = L.kind == CacheLayoutInfo::Ring && !L.hnd;
+  // heads of a token together, whose chunks spilled to L2); a ring that
+  // rotates its keys at read keeps all its heads in one item, which rotates
+  // the chunk with one angle recurrence for all of them.
+  const bool ringItems = L.kind == CacheLayoutInfo::Ring && !L.hnd && rope && onRead && !rotatedRing;
   const int64_t hb = ringItems ? Hkv : 1, blocks = Hkv / hb, hq = hb * group;
+  // The header's NAME_decode_heads_per_block (attnc build).
+  f->setAttr("attn.heads_per_block", b.getI64IntegerAttr(hb));
   const int64_t C = ringItems ? std::max<int64_t>(8, kChunk / hb)
                               : std::clamp<int64_t>(kScratchBytes / ((D + Dv) * 4) / 8 * 8, 8, kChunk);
   Value B = b.create<memref::DimOp>(loc, qIn, 0);
@@ -688,6 +715,13 @@ void CacheKernelBuilder::buildSplit() {
   auto groupType = MemRefType::get({1, hq, D}, b.getF32Type());
   Value qf = b.create<memref::AllocaOp>(loc, groupType);
   rotateInto(b, qGroup, qPosBuf, qf, hq, /*isQuery=*/true, 0);
+  Value qWin; // rotatedRing: the query at its token index, for window keys
+  if (rotatedRing) {
+    Value tokBuf = b.create<memref::AllocaOp>(loc, MemRefType::get({1}, b.getI64Type()));
+    b.create<memref::StoreOp>(loc, toI64(b, b.create<arith::SubIOp>(loc, T, idxc(b, 1))), tokBuf, idxc(b, 0));
+    qWin = b.create<memref::AllocaOp>(loc, groupType);
+    rotateInto(b, qGroup, tokBuf, qWin, hq, /*isQuery=*/true, 0);
+  }
   Value qg;
   if (twoBranches) {
     qg = b.create<memref::AllocaOp>(loc, groupType);
@@ -710,7 +744,7 @@ void CacheKernelBuilder::buildSplit() {
   auto chunkType = MemRefType::get({C, hb, D}, b.getF32Type());
   Value kRaw = b.create<memref::AllocaOp>(loc, chunkType);
   Value kNear = kRaw, kFar;
-  if (rope && onRead)
+  if (rope && onRead && !rotatedRing)
     kNear = b.create<memref::AllocaOp>(loc, chunkType);
   if (twoBranches)
     kFar = b.create<memref::AllocaOp>(loc, chunkType);
@@ -779,7 +813,7 @@ void CacheKernelBuilder::buildSplit() {
     Value kp = cachePositions ? toI64(b, r) : b.create<memref::LoadOp>(loc, pc, ValueRange{i0, i1}).getResult();
     b.create<memref::StoreOp>(loc, kp, posChunk, jj);
   }
-  if (rope && onRead) {
+  if (rope && onRead && !rotatedRing) {
     // Rotated at their attention positions, scaled for the current length.
     Value raw = strided(kRaw, {b.getIndexAttr(0), b.getIndexAttr(0), b.getIndexAttr(0)},
                         {cnt, b.getIndexAttr(hb), b.getIndexAttr(D)});
@@ -823,6 +857,8 @@ void CacheKernelBuilder::buildSplit() {
         b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, h, idxc(b, segment.h1)));
     b.create<scf::IfOp>(loc, inSegment, [&](OpBuilder &sb, Location) {
       Value qRow = sb.create<vector::LoadOp>(loc, kVecType, qf, ValueRange{idxc(sb, 0), g, idxc(sb, 0)});
+      Value qRowWin = rotatedRing ? sb.create<vector::LoadOp>(loc, kVecType, qWin, ValueRange{idxc(sb, 0), g, idxc(sb, 0)}).getResult()
+                                  : Value();
       Value qRowFar = twoBranches ? sb.create<vector::LoadOp>(loc, kVecType, qg, ValueRange{idxc(sb, 0), g, idxc(sb, 0)}).getResult()
                                   : Value();
       Value m0 = sb.create<memref::LoadOp>(loc, mBuf, g);
@@ -840,7 +876,13 @@ void CacheKernelBuilder::buildSplit() {
               Value kRow = tb.create<vector::LoadOp>(loc, kVecType, kNear, ValueRange{jj, e, idxc(tb, 0)});
               Value kRowFar = twoBranches ? tb.create<vector::LoadOp>(loc, kVecType, kFar, ValueRange{jj, e, idxc(tb, 0)}).getResult()
                                           : Value();
-              Value dot = emitPairDot(tb, qRow, kRow, qRowFar, kRowFar, qp, kp);
+              Value qSel = qRow;
+              if (rotatedRing) {
+                Value isSink = tb.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult,
+                                                        tb.create<arith::AddIOp>(loc, c0, jj), nSinks);
+                qSel = tb.create<arith::SelectOp>(loc, isSink, qRow, qRowWin);
+              }
+              Value dot = emitPairDot(tb, qSel, kRow, qRowFar, kRowFar, qp, kp);
               tb.create<memref::StoreOp>(loc, emitScore(tb, dot, ix, segment.score), sChunk, jj);
               tb.create<scf::YieldOp>(loc);
             });

@@ -85,8 +85,7 @@ func.func @p_append(%cache: !attn.kv_cache<layout = #attn.paged<page_size = 16, 
 
 // -----
 
-// A ring cache (StreamingLLM) with RoPE at read: positions inside the cache,
-// chunks with consecutive positions take the angle recurrence.
+// A ring cache (StreamingLLM) with RoPE at read: positions inside the cache.
 attn.variant @r {
   shape = #attn.shape<heads = 2, kv_heads = 2, head_dim = 8, value_dim = 8>,
   types = #attn.types<q = f32, k = f32, v = f32, out = f32, accum = f32>,
@@ -107,21 +106,30 @@ func.func @r_prefill(%q: tensor<?x2x8xf32>) -> tensor<?x2x8xf32> {
 
 // Functions without cache ops are left alone.
 // CHECK: func.func @r_prefill(
+// The frequencies do not depend on the length: keys are stored rotated at
+// their token index (len + i), not un-rotated.
 // CHECK-LABEL: func.func @r_append(
 // CHECK-SAME: memref<?x16x2x8xf32> {attn.arg_name = "k_cache"}
+// CHECK: memref.alloc(%{{.+}}) : memref<?xi64>
+// CHECK: math.cos
 // Sinks keep their slots, window tokens roll through slots 4..15.
 // CHECK: arith.cmpi ult, %{{.+}}, %c4
 // CHECK: arith.remui %{{.+}}, %c12
-// CHECK-NOT: math.cos
 // CHECK-LABEL: func.func @r_decode_split(
 // Resident: min(T, 4) sinks plus min(T - sinks, 12) window tokens.
 // CHECK: arith.minui %{{.+}}, %c4
 // CHECK: arith.minui %{{.+}}, %c12
-// CHECK: scf.for {{.+}} iter_args({{.+}}) -> (i1)
-// CHECK: scf.if
-// CHECK: scf.for {{.+}} iter_args({{.+}}) -> (f64, f64)
-// CHECK: } else {
+// The query rotated twice: at its cache position R - 1 (for the sinks) and
+// at its token index T - 1 (for the window keys); no key is rotated at read.
 // CHECK: math.cos
+// CHECK: math.cos
+// CHECK-NOT: iter_args({{.+}}) -> (f64, f64)
+// Per key: the sink query below the sink count, else the window query.
+// CHECK: vector.load %{{.+}} : memref<64x1x8xf32>, vector<8xf32>
+// CHECK-NEXT: arith.addi
+// CHECK-NEXT: %[[SINK:.+]] = arith.cmpi ult
+// CHECK-NEXT: arith.select %[[SINK]], %{{.+}}, %{{.+}} : vector<8xf32>
+// CHECK-LABEL: func.func @r_decode_merge(
 
 // -----
 

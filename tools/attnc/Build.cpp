@@ -277,6 +277,11 @@ std::string cacheKernelPrototypes(mlir::ModuleOp module) {
     if (f.getNumArguments() == 0 || !f.getArgAttr(0, "attn.arg_name"))
       continue;
     auto type = f.getFunctionType();
+    if (auto hb = f->getAttrOfType<mlir::IntegerAttr>("attn.heads_per_block")) {
+      llvm::StringRef variant = f.getSymName();
+      variant.consume_back("_decode_split");
+      os << "enum { " << variant << "_decode_heads_per_block = " << hb.getInt() << " };\n";
+    }
     std::string ret = type.getNumResults() ? "int32_t" : "void";
     os << ret << " _mlir_ciface_" << f.getSymName() << "(";
     for (unsigned i = 0; i < f.getNumArguments(); ++i) {
@@ -307,8 +312,8 @@ std::string cacheKernelPrototypes(mlir::ModuleOp module) {
          " * sequence q_seq[b] and sees its first lens[b] tokens (rows of one sequence\n"
          " * with growing lens: prefill or draft tokens over the cache; a ring only at\n"
          " * its full length). decode_split runs the work items [begin, end) of\n"
-         " * [0, rows * kv_heads * S) (S = part_out's second size; an nhd ring uses only\n"
-         " * [0, rows * S), the rest do nothing), decode_merge the items [begin, end) of [0, rows * heads);\n"
+         " * [0, rows * (kv_heads / NAME_decode_heads_per_block) * S) (S = part_out's second\n"
+         " * size; [0, rows * kv_heads * S) always covers them, the rest do nothing), decode_merge the items [begin, end) of [0, rows * heads);\n"
          " * decode runs both with S = 1 on the calling thread. */\n" + h + "\n";
 }
 } // namespace
