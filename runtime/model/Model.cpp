@@ -171,11 +171,10 @@ struct CacheAdapter {
   }
 };
 
-/// A decode_split work item covers one KV head, or all of them for a
-/// token-major ring (docs/kernels.md, "Decode and append").
-AttentionKernels withDecodeBlocks(AttentionKernels a) {
-  const bool ringNhd = a.cache.kind == CacheLayout::Kind::Ring && !a.cache.headMajor;
-  a.cacheKernels.headsPerBlock = ringNhd ? a.kvHeads : 1;
+/// The KV heads of one decode_split work item, from the header
+/// (NAME_decode_heads_per_block: 1, or all of them for a ring rotated at read).
+AttentionKernels withDecodeBlocks(AttentionKernels a, int headsPerBlock) {
+  a.cacheKernels.headsPerBlock = headsPerBlock;
   return a;
 }
 
@@ -212,7 +211,7 @@ CacheLayout ring(int64_t sinks, int64_t window) {
         CacheAdapter<NAME##_heads, NAME##_kv_heads, NAME##_head_dim, QUANT, PAGED,                 \
                      _mlir_ciface_##NAME##_append, _mlir_ciface_##NAME##_decode_split,             \
                      _mlir_ciface_##NAME##_decode_merge>::kernels()                                \
-  })
+  }, NAME##_decode_heads_per_block)
 
 const std::vector<AttentionKernels> &compiledSpecs() {
   using Q = CacheLayout::Quant;

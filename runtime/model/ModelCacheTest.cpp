@@ -10,6 +10,7 @@
 // reach the logits.
 //
 //===----------------------------------------------------------------------===//
+#include "attn_model_kernels.h"
 #include "gguf/GGUFWriter.h"
 #include "model/KVCache.h"
 #include "model/Model.h"
@@ -253,9 +254,9 @@ TEST(ModelCache, KernelsDescribeTheirCache) {
   EXPECT_EQ(spec("smollm2_135m_fp8").cache.str(), "paged(16) nhd fp8");
   EXPECT_EQ(spec("smollm2_135m_int8").cache.str(), "contiguous nhd int8");
   EXPECT_EQ(spec("smollm2_135m_ring").cache.str(), "ring(4+1020)");
-  // decode_split items: one KV head each, all three for the token-major ring.
-  EXPECT_EQ(spec("smollm2_135m_paged").cacheKernels.headsPerBlock, 1);
-  EXPECT_EQ(spec("smollm2_135m_ring").cacheKernels.headsPerBlock, 3);
+  // decode_split items: the KV heads the kernel says (the header's enum).
+  EXPECT_EQ(spec("smollm2_135m_paged").cacheKernels.headsPerBlock, smollm2_135m_paged_decode_heads_per_block);
+  EXPECT_EQ(spec("smollm2_135m_ring").cacheKernels.headsPerBlock, smollm2_135m_ring_decode_heads_per_block);
   EXPECT_FALSE(spec("smollm2_135m").usesCacheKernels()); // the prefill path
   EXPECT_TRUE(spec("smollm2_135m").hasCacheKernels());
 }

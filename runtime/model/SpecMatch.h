@@ -56,8 +56,8 @@ struct CacheKernels {
   /// Work items [begin, end) of [0, rows * heads): out [rows][heads][D].
   void (*decodeMerge)(const float *partOut, const float *partLse, int64_t rows, int64_t splits,
                       float *out, int64_t begin, int64_t end) = nullptr;
-  /// A decode_split work item covers this many KV heads (one; all of them
-  /// for a token-major ring).
+  /// A decode_split work item covers this many KV heads (the header's
+  /// NAME_decode_heads_per_block: one, or all of them for a ring rotated at read).
   int64_t headsPerBlock = 0;
 };
 
