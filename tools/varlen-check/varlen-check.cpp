@@ -14,6 +14,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "dsl/Frontend.h"
+#include "tools/common/HalfFloat.h"
 #include "tools/reference/Reference.h"
 #include "varlen_check_kernels.h"
 
@@ -29,30 +30,6 @@
 using namespace attnc;
 
 namespace {
-
-uint16_t toBF16(float x) {
-  uint32_t u;
-  std::memcpy(&u, &x, 4);
-  u += 0x7FFF + ((u >> 16) & 1); // round to nearest even
-  return uint16_t(u >> 16);
-}
-float fromBF16(uint16_t h) {
-  uint32_t u = uint32_t(h) << 16;
-  float x;
-  std::memcpy(&x, &u, 4);
-  return x;
-}
-uint16_t toF16(float x) {
-  _Float16 h = (_Float16)x;
-  uint16_t u;
-  std::memcpy(&u, &h, 2);
-  return u;
-}
-float fromF16(uint16_t u) {
-  _Float16 h;
-  std::memcpy(&h, &u, 2);
-  return (float)h;
-}
 
 /// A packed tensor in the spec's element type (float, or bf16/f16 bits).
 struct Packed {
