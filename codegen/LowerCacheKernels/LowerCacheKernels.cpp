@@ -167,6 +167,8 @@ private:
   /// positions inside the cache (semantics.md §8.3), so no key is rotated
   /// again at read (measured: the re-rotation was most of the ring's decode).
   bool rotatedRing = false;
+  /// Keys are stored un-rotated and rotated at read (on_read, not rotatedRing).
+  bool rotateKeysAtRead = false;
   Value kc, vc, pc, ks, vs, table;
 };
 
@@ -431,6 +433,7 @@ void CacheKernelBuilder::build() {
     // step, not a rounding.
     rotatedRing = L.kind == CacheLayoutInfo::Ring && onRead && !twoBranches && !freqs.dynamicNTK &&
                   freqs.invFreqLong.empty() && L.quant == CacheLayoutInfo::None;
+    rotateKeysAtRead = onRead && !rotatedRing;
   }
   buildAppend();
   buildSplit();
@@ -570,7 +573,7 @@ void CacheKernelBuilder::buildAppend() {
     Value kf = b.create<memref::AllocOp>(loc, MemRefType::get({dyn, Hkv, D}, b.getF32Type()), ValueRange{n});
     seqLenF64 = b.create<arith::SIToFPOp>(loc, b.getF64Type(), toI64(b, newLen));
     RopeAttr saved = rope;
-    if (rope && onRead && !rotatedRing)
+    if (rotateKeysAtRead)
       rope = RopeAttr(); // stored un-rotated; rotateInto then only converts
     if (rope)
       invFreq = loadInvFreqTable(b);
@@ -655,7 +658,7 @@ void CacheKernelBuilder::buildSplit() {
   // heads of a token together, whose chunks spilled to L2); a ring that
   // rotates its keys at read keeps all its heads in one item, which rotates
   // the chunk with one angle recurrence for all of them.
-  const bool ringItems = L.kind == CacheLayoutInfo::Ring && !L.hnd && rope && onRead && !rotatedRing;
+  const bool ringItems = L.kind == CacheLayoutInfo::Ring && rotateKeysAtRead;
   const int64_t hb = ringItems ? Hkv : 1, blocks = Hkv / hb, hq = hb * group;
   // The header's NAME_decode_heads_per_block (attnc build).
   f->setAttr("attn.heads_per_block", b.getI64IntegerAttr(hb));
@@ -744,7 +747,7 @@ void CacheKernelBuilder::buildSplit() {
   auto chunkType = MemRefType::get({C, hb, D}, b.getF32Type());
   Value kRaw = b.create<memref::AllocaOp>(loc, chunkType);
   Value kNear = kRaw, kFar;
-  if (rope && onRead && !rotatedRing)
+  if (rotateKeysAtRead)
     kNear = b.create<memref::AllocaOp>(loc, chunkType);
   if (twoBranches)
     kFar = b.create<memref::AllocaOp>(loc, chunkType);
@@ -813,7 +816,7 @@ void CacheKernelBuilder::buildSplit() {
     Value kp = cachePositions ? toI64(b, r) : b.create<memref::LoadOp>(loc, pc, ValueRange{i0, i1}).getResult();
     b.create<memref::StoreOp>(loc, kp, posChunk, jj);
   }
-  if (rope && onRead && !rotatedRing) {
+  if (rotateKeysAtRead) {
     // Rotated at their attention positions, scaled for the current length.
     Value raw = strided(kRaw, {b.getIndexAttr(0), b.getIndexAttr(0), b.getIndexAttr(0)},
                         {cnt, b.getIndexAttr(hb), b.getIndexAttr(D)});
