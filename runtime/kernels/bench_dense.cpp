@@ -3,7 +3,9 @@
 // bench-dense [--threads=N] [--min-time=SECONDS]
 // GFLOP/s (2*m*k*n) and GB/s (weight bytes + x + y, each touched once) of
 // kernels::matmul for the SmolLM2-135M shapes, n = 1 (decode) and n = 128
-// (prompt), with Q4_1, Q8_0 and F32 weights; plus rmsnorm / swiglu.
+// (prompt), with Q4_1, Q8_0 and F32 weights, the quantized ones with f32
+// activations and with int8 activations (packed weights; the time includes
+// quantizing x); plus rmsnorm / swiglu.
 //===----------------------------------------------------------------------===//
 #include "kernels/DenseOps.h"
 
@@ -64,7 +66,7 @@ int main(int argc, char **argv) {
                           {1536, 576, "ffn gate/up"},
                           {576, 1536, "ffn down"},
                           {49152, 576, "output"}};
-  std::printf("%-12s %-5s %6s %6s %4s %10s %9s %8s\n", "op", "type", "m", "k",
+  std::printf("%-12s %-5s %-4s %6s %6s %4s %10s %9s %8s\n", "op", "type", "acts", "m", "k",
               "n", "us/call", "GFLOP/s", "GB/s");
   uint32_t seed = 12345;
   auto rnd = [&] {
@@ -85,7 +87,16 @@ int main(int argc, char **argv) {
         }
       }
       kernels::WeightView w{t, raw.data(), sh.m, sh.k};
+      kernels::PackedWeight packed;
+      if (kernels::packable(w) && kernels::packWeight(w, packed)) {
+        std::fprintf(stderr, "packWeight failed\n");
+        return 1;
+      }
+      for (bool int8 : {false, true})
       for (int64_t n : {1, 128}) {
+        if (int8 && !packed.data())
+          continue;
+        w.packed = int8 ? packed.data() : nullptr;
         std::vector<float> x(n * sh.k), y(n * sh.m);
         for (float &f : x)
           f = rnd();
@@ -95,8 +106,8 @@ int main(int argc, char **argv) {
         });
         double flops = 2.0 * sh.m * sh.k * n;
         double bytes = double(raw.size()) + 4.0 * (x.size() + y.size());
-        std::printf("%-12s %-5s %6lld %6lld %4lld %10.1f %9.2f %8.2f\n",
-                    sh.what, typeName(t), (long long)sh.m, (long long)sh.k,
+        std::printf("%-12s %-5s %-4s %6lld %6lld %4lld %10.1f %9.2f %8.2f\n",
+                    sh.what, typeName(t), int8 ? "int8" : "f32", (long long)sh.m, (long long)sh.k,
                     (long long)n, s * 1e6, flops / s * 1e-9, bytes / s * 1e-9);
       }
     }
@@ -111,8 +122,8 @@ int main(int argc, char **argv) {
       if (kernels::rmsnorm(x.data(), w.data(), y.data(), n, dim, 1e-5f))
         std::abort();
     });
-    std::printf("%-12s %-5s %6lld %6s %4lld %10.2f %9.2f %8.2f\n", "rmsnorm",
-                "f32", (long long)dim, "-", (long long)n, s * 1e6,
+    std::printf("%-12s %-5s %-4s %6lld %6s %4lld %10.2f %9.2f %8.2f\n", "rmsnorm",
+                "f32", "f32", (long long)dim, "-", (long long)n, s * 1e6,
                 4.0 * n * dim / s * 1e-9, 4.0 * (2 * n * dim + dim) / s * 1e-9);
   }
   for (int64_t n : {1, 128}) {
@@ -126,8 +137,8 @@ int main(int argc, char **argv) {
       if (kernels::swiglu(g.data(), u.data(), o.data(), count))
         std::abort();
     });
-    std::printf("%-12s %-5s %6d %6s %4lld %10.2f %9.2f %8.2f\n", "swiglu",
-                "f32", 1536, "-", (long long)n, s * 1e6,
+    std::printf("%-12s %-5s %-4s %6d %6s %4lld %10.2f %9.2f %8.2f\n", "swiglu",
+                "f32", "f32", 1536, "-", (long long)n, s * 1e6,
                 5.0 * count / s * 1e-9, 12.0 * count / s * 1e-9);
   }
   return 0;

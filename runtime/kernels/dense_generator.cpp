@@ -30,6 +30,11 @@
 // parallel task (Halide thread pool). Specializations pick TR x TI =
 // 4x4 (n >= 4, m >= 4: prompt processing), 4x1 (matrix-vector, m >= 4) and
 // 1x1 (tiny m).
+//
+// The int8-activation matmuls (quantize_q8, matmul_q4_1_q8, matmul_q8_0_q8;
+// see their section below) are the default path of the model for quantized
+// weights: activations quantized per 32-block as ggml does, weights repacked
+// once at load, the dot products on AVX512-VNNI.
 //===----------------------------------------------------------------------===//
 #include "Halide.h"
 
@@ -184,6 +189,174 @@ private:
   Func partial{"partial"};
 };
 
+//===----------------------------------------------------------------------===//
+// Int8-activation matmuls (AVX512-VNNI vpdpbusd through Halide's 4-way
+// dot-product pattern), the form ggml uses: the activations are quantized to
+// int8 per 32-element block (QuantizeQ8), the weights are repacked once at load
+// (DenseOps.cpp packWeights) so that 16 rows share a vector:
+//
+//   packed wp(byte, b, G): one record per (16-row group G, 32-element block b),
+//   records of a group contiguous along b:
+//     q4_1 (320 bytes): d[16] f16 | m[16] f16 | 4 chunks g of 64 bytes:
+//          byte 4*rl + j of chunk g: low nibble  = q[16G+rl][32b + 8g + j],
+//                                    high nibble = q[16G+rl][32b + 8g + 4 + j];
+//     q8_0 (544 bytes): d[16] f16 | 8 chunks g of 64 bytes:
+//          byte 4*rl + j of chunk g = q[16G+rl][32b + 4g + j] + 128 (as u8).
+//   The same memory is also passed as u16 (ws) to read the f16 scales.
+//
+// y[r] = sum_b d_w[r,b] * dx[b] * sum_e q_w[r,e] * q_x[e]  (+ m_w[r,b] * sx[b]
+// for q4_1), the inner sum over 4 consecutive e one vpdpbusd lane (unsigned
+// weights x signed activations), rows in lanes: no horizontal reduction.
+// q8_0's +128 bias is removed with the block's activation sum (qsum).
+//===----------------------------------------------------------------------===//
+
+/// The f16 bits of a u16 as f32 (see f16ToF32).
+Expr halfBitsToF32(Expr bits16) {
+  Expr bits = cast<uint32_t>(bits16);
+  Expr magnitude = reinterpret(Float(32), (bits & 0x7fff) << 13) * 0x1p112f;
+  return select((bits & 0x8000) != 0, -magnitude, magnitude);
+}
+
+/// x(k, n) -> xq(k, n) int8, per 32-block b: dx(b, n) (the scale rounded to
+/// f16 precision, as ggml stores it), sx(b, n) = f16(amax/127 * sum q) (ggml's
+/// q8_1 `s`) and qsum(b, n) = sum q. Round to nearest even, as ggml's AVX
+/// quantizer (_mm256_round_ps).
+class QuantizeQ8 : public Generator<QuantizeQ8> {
+public:
+  Input<Buffer<float, 2>> x{"x"};        // (k, n), k % 32 == 0
+  Output<Buffer<int8_t, 2>> xq{"xq"};    // (k, n)
+  Output<Buffer<float, 2>> dx{"dx"};     // (k/32, n)
+  Output<Buffer<float, 2>> sx{"sx"};     // (k/32, n)
+  Output<Buffer<int32_t, 2>> qsum{"qsum"}; // (k/32, n)
+
+  void generate() {
+    RDom e(0, 32, "e");
+    amax(b, i) = 0.0f;
+    amax(b, i) = max(amax(b, i), abs(x(32 * b + e.x, i)));
+    Expr a = amax(b, i);
+    inv(b, i) = select(a > 0.0f, 127.0f / a, 0.0f);
+    Expr v = x(c, i) * inv(c / 32, i);
+    q(c, i) = cast<int8_t>(clamp(round(v), -127.0f, 127.0f));
+    sumq(b, i) = 0;
+    sumq(b, i) += cast<int32_t>(q(32 * b + e.x, i));
+    xq(c, i) = q(c, i);
+    Expr d = a / 127.0f;
+    dx(b, i) = cast<float>(cast<float16_t>(d));
+    sx(b, i) = cast<float>(cast<float16_t>(d * cast<float>(sumq(b, i))));
+    qsum(b, i) = sumq(b, i);
+
+    // ---- Schedule ---- per row (parallel); blocks are 32 lanes. q feeds
+    // two outputs, so it is stored (n*k bytes, O(n*k) work against the
+    // matmul's O(n*k*m)).
+    amax.compute_root().parallel(i);
+    amax.update().parallel(i).atomic().vectorize(e.x);
+    q.compute_root().parallel(i).vectorize(c, 32);
+    xq.vectorize(c, 32).parallel(i);
+    sumq.compute_root().parallel(i);
+    sumq.update().parallel(i).atomic().vectorize(e.x);
+    for (Func f : {Func(dx), Func(sx), Func(qsum)})
+      f.parallel(i);
+  }
+
+private:
+  Var c{"c"}, b{"b"}, i{"i"};
+  Func amax{"amax"}, inv{"inv"}, q{"q"}, sumq{"sumq"};
+};
+
+/// The int8-activation matmul schedule (both weight formats): y in tiles of
+/// 16 rows (one vector) x TI columns, 2 row groups per parallel task; per tile
+/// the f32 accumulators acc(rl, i) stay in registers while the blocks rb
+/// stream by; per block the i32 dot products of the TI columns are 16-lane
+/// vpdpbusd chains, each weight chunk unpacked once for the TI columns.
+void scheduleQ8Act(Func y, Func acc, Func dot, Var rl, Var i, Var r, RDom rb,
+                   std::vector<RVar> inner) {
+  y.output_buffer().dim(0).set_min(0);
+  Var ro("ro"), ri("ri"), io("io"), ii("ii"), rt("rt");
+  const int groups = 2;
+  auto tileAs = [&](Stage s, int ti) {
+    s.split(r, ro, ri, 16, TailStrategy::RoundUp)
+        .split(i, io, ii, ti, TailStrategy::ShiftInwards)
+        .reorder(ri, ii, ro, io)
+        .vectorize(ri)
+        .unroll(ii)
+        .split(ro, rt, ro, groups, TailStrategy::GuardWithIf)
+        .parallel(rt);
+  };
+  Expr n = y.output_buffer().dim(1).extent();
+  tileAs(y.specialize(n >= 4), 4);
+  tileAs(y, 1);
+
+  acc.compute_at(y, ro).vectorize(rl).unroll(i);
+  acc.update().reorder(rl, i, rb.x).vectorize(rl).unroll(i);
+  dot.compute_at(acc, rb.x).vectorize(rl).unroll(i);
+  std::vector<VarOrRVar> order{inner[0], rl};
+  for (size_t k = 1; k < inner.size(); ++k)
+    order.push_back(inner[k]);
+  order.push_back(i);
+  Stage u = dot.update();
+  u.atomic().reorder(order).vectorize(inner[0]).vectorize(rl).unroll(i);
+  for (size_t k = 1; k < inner.size(); ++k)
+    u.unroll(inner[k]);
+}
+
+class MatmulQ4_1Q8 : public Generator<MatmulQ4_1Q8> {
+public:
+  Input<Buffer<uint8_t, 3>> wp{"wp"};   // (320, k/32, m/16) packed q4_1
+  Input<Buffer<uint16_t, 3>> ws{"ws"};  // the same memory as u16 (160, k/32, m/16)
+  Input<Buffer<int8_t, 2>> xq{"xq"};    // (k, n)
+  Input<Buffer<float, 2>> dx{"dx"};     // (k/32, n)
+  Input<Buffer<float, 2>> sx{"sx"};     // (k/32, n)
+  Output<Buffer<float, 2>> y{"y"};      // (m, n), m % 16 == 0
+
+  void generate() {
+    RDom rb(0, wp.dim(1).extent(), "rb");
+    RDom red(0, 4, 0, 4, 0, 2, "red"); // j (4 elements, one dot lane), g (chunk), hn (nibble)
+    RVar j = red.x, g = red.y, hn = red.z;
+    Expr byte = wp(64 + 64 * g + 4 * rl + j, b, G);
+    Expr nib = select(hn == 0, byte & 15, byte >> 4);
+    dot(rl, b, G, i) = 0;
+    dot(rl, b, G, i) += cast<int32_t>(nib) * cast<int32_t>(xq(32 * b + 8 * g + 4 * hn + j, i));
+    Expr d = halfBitsToF32(ws(rl, rb, G)), mn = halfBitsToF32(ws(16 + rl, rb, G));
+    acc(rl, G, i) = 0.0f;
+    acc(rl, G, i) += cast<float>(dot(rl, rb, G, i)) * (d * dx(rb, i)) + mn * sx(rb, i);
+    y(r, i) = acc(r % 16, r / 16, i);
+    scheduleQ8Act(y, acc, dot, rl, i, r, rb, {j, g, hn});
+  }
+
+private:
+  Var rl{"rl"}, b{"b"}, G{"G"}, i{"i"}, r{"r"};
+  Func dot{"dot"}, acc{"acc"};
+};
+
+class MatmulQ8_0Q8 : public Generator<MatmulQ8_0Q8> {
+public:
+  Input<Buffer<uint8_t, 3>> wp{"wp"};   // (544, k/32, m/16) packed q8_0
+  Input<Buffer<uint16_t, 3>> ws{"ws"};  // the same memory as u16 (272, k/32, m/16)
+  Input<Buffer<int8_t, 2>> xq{"xq"};    // (k, n)
+  Input<Buffer<float, 2>> dx{"dx"};     // (k/32, n)
+  Input<Buffer<int32_t, 2>> qsum{"qsum"}; // (k/32, n)
+  Output<Buffer<float, 2>> y{"y"};      // (m, n), m % 16 == 0
+
+  void generate() {
+    RDom rb(0, wp.dim(1).extent(), "rb");
+    RDom red(0, 4, 0, 8, "red"); // j (4 elements, one dot lane), g (chunk)
+    RVar j = red.x, g = red.y;
+    Expr biased = wp(32 + 64 * g + 4 * rl + j, b, G); // q + 128
+    dot(rl, b, G, i) = 0;
+    dot(rl, b, G, i) += cast<int32_t>(biased) * cast<int32_t>(xq(32 * b + 4 * g + j, i));
+    Expr d = halfBitsToF32(ws(rl, rb, G));
+    acc(rl, G, i) = 0.0f;
+    Expr exact = dot(rl, rb, G, i) - 128 * qsum(rb, i);
+    acc(rl, G, i) += cast<float>(exact) * (d * dx(rb, i));
+    y(r, i) = acc(r % 16, r / 16, i);
+    scheduleQ8Act(y, acc, dot, rl, i, r, rb, {j, g});
+  }
+
+private:
+  Var rl{"rl"}, b{"b"}, G{"G"}, i{"i"}, r{"r"};
+  Func dot{"dot"}, acc{"acc"};
+};
+
 class RmsNorm : public Generator<RmsNorm> {
 public:
   Input<Buffer<float, 2>> x{"x"};      // (dim, n)
@@ -244,5 +417,8 @@ private:
 HALIDE_REGISTER_GENERATOR(MatmulQ4_1, matmul_q4_1)
 HALIDE_REGISTER_GENERATOR(MatmulQ8_0, matmul_q8_0)
 HALIDE_REGISTER_GENERATOR(MatmulF32, matmul_f32)
+HALIDE_REGISTER_GENERATOR(QuantizeQ8, quantize_q8)
+HALIDE_REGISTER_GENERATOR(MatmulQ4_1Q8, matmul_q4_1_q8)
+HALIDE_REGISTER_GENERATOR(MatmulQ8_0Q8, matmul_q8_0_q8)
 HALIDE_REGISTER_GENERATOR(RmsNorm, rmsnorm)
 HALIDE_REGISTER_GENERATOR(SwiGLU, swiglu)

@@ -257,6 +257,24 @@ Model Model::load(const gguf::GGUFFile &file, const gguf::LlamaConfig &cfg,
   return m;
 }
 
+int64_t Model::packWeights() {
+  std::vector<kernels::WeightView *> views{&output};
+  for (Layer &l : layers)
+    for (kernels::WeightView *w : {&l.wq, &l.wk, &l.wv, &l.wo, &l.gate, &l.up, &l.down})
+      views.push_back(w);
+  int64_t bytes = 0;
+  packed.reserve(packed.size() + views.size());
+  for (kernels::WeightView *w : views) {
+    if (w->packed || !kernels::packable(*w))
+      continue;
+    packed.emplace_back();
+    check(kernels::packWeight(*w, packed.back()), "packing weights");
+    w->packed = packed.back().data();
+    bytes += packed.back().size();
+  }
+  return bytes;
+}
+
 std::string CachePolicy::str() const {
   if (dense())
     return "dense";

@@ -68,11 +68,19 @@ struct Model {
   /// (attn->usesCacheKernels()); made by reserveCache().
   std::unique_ptr<KVCache> kv;
   int64_t seen = 0; ///< tokens run since the cache was cleared (the next position)
+  /// The repacked matrices of packWeights (the views' `packed` point here).
+  std::vector<kernels::PackedWeight> packed;
 
   /// Binds the tensors of `file` (dies with a clear message on a missing or
   /// mis-shaped tensor). `attn` must fit `cfg` (see mismatch()).
   static Model load(const gguf::GGUFFile &file, const gguf::LlamaConfig &cfg,
                     const AttentionKernels &attn, int threads);
+
+  /// Repacks every matrix that can be (kernels::packable: q8_0 / q4_1 with
+  /// rows % 16 == 0) so its matmuls quantize the activations to int8, as
+  /// ggml computes (DenseOps.h); the others stay on the f32 path. Without
+  /// it every matmul runs on f32 activations. Returns the bytes packed.
+  int64_t packWeights();
 
   int64_t vocab() const { return output.rows; }
   /// Sizes the spec's KV cache for `capacity` tokens (a ring ignores it);

@@ -2,9 +2,10 @@
 //
 //   attn-run generate   --model M.gguf [--spec S.attn] (--prompt TEXT | --chat TEXT) [--max-tokens N]
 //                       [--temperature T] [--top-k K] [--top-p P] [--seed S] [--threads T]
-//                       [--trace] [--cache dense|window:W|sinks:N,W]
+//                       [--trace] [--cache dense|window:W|sinks:N,W] [--activations int8|f32]
 //   attn-run perplexity --model M.gguf [--spec S.attn] --file TEXT [--ctx N] [--stride S]
 //                       [--max-chunks K] [--batch B] [--threads T] [--cache ...]
+//                       [--activations int8|f32]
 //
 // The model (Model.h) runs its dense ops on Halide AOT kernels and its
 // attention on kernels attnc compiled ahead of time from a spec: --spec picks
@@ -14,6 +15,9 @@
 // (KVCache.h; --cache is for the contiguous specs). `generate`
 // streams tokens to stdout (greedy unless --temperature > 0, Sampler.h);
 // `perplexity` follows llama.cpp's llama-perplexity (Perplexity.h).
+// --activations: int8 (default, as ggml computes with q8_0/q4_1 weights)
+// quantizes the activations of the quantized matmuls per 32-block and runs
+// them on integer dot products (Model::packWeights); f32 keeps them in f32.
 // Statistics and progress go to stderr.
 //
 //===----------------------------------------------------------------------===//
@@ -52,9 +56,10 @@ namespace {
 const char *kUsage =
     "usage: attn-run generate --model M.gguf [--spec S.attn] (--prompt TEXT | --chat TEXT) [--max-tokens N]\n"
     "                [--temperature T] [--top-k K] [--top-p P] [--seed S] [--threads T] [--trace]\n"
-    "                [--cache dense|window:W|sinks:N,W]\n"
+    "                [--cache dense|window:W|sinks:N,W] [--activations int8|f32]\n"
     "       attn-run perplexity --model M.gguf [--spec S.attn] --file TEXT [--ctx N] [--stride S]\n"
-    "                [--max-chunks K] [--batch B] [--threads T] [--cache dense|window:W|sinks:N,W]\n";
+    "                [--max-chunks K] [--batch B] [--threads T] [--cache dense|window:W|sinks:N,W]\n"
+    "                [--activations int8|f32]\n";
 
 int64_t parseInt(const std::string &opt, const std::string &s, int64_t lo, int64_t hi) {
   errno = 0;
@@ -79,16 +84,25 @@ double seconds(std::chrono::steady_clock::time_point a, std::chrono::steady_cloc
   return std::chrono::duration<double>(b - a).count();
 }
 
-/// "peak RSS X MiB, KV cache Y MiB (POLICY or the spec's cache), spec NAME" (RSS includes the touched pages of the
-/// mmap'ed weights).
+/// "peak RSS X MiB, KV cache Y MiB (POLICY or the spec's cache), spec NAME, int8 activations (Z MiB packed
+/// weights)" or "..., f32 activations" (RSS includes the touched pages of the mmap'ed weights).
 std::string memoryReport(const Model &m) {
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
-  char buf[128];
-  std::snprintf(buf, sizeof buf, "peak RSS %.1f MiB, KV cache %.2f MiB (%s), spec %s",
+  int64_t packed = 0;
+  for (const kernels::PackedWeight &p : m.packed)
+    packed += p.size();
+  char acts[96];
+  if (packed)
+    std::snprintf(acts, sizeof acts, "int8 activations (%.1f MiB packed weights)",
+                  packed / (1024.0 * 1024.0));
+  else
+    std::snprintf(acts, sizeof acts, "f32 activations");
+  char buf[256];
+  std::snprintf(buf, sizeof buf, "peak RSS %.1f MiB, KV cache %.2f MiB (%s), spec %s, %s",
                 ru.ru_maxrss / 1024.0, m.cacheBytes() / (1024.0 * 1024.0),
                 m.kv ? m.kv->describe().c_str() : m.cache.str().c_str(),
-                m.attn->name);
+                m.attn->name, acts);
   return buf;
 }
 
@@ -164,7 +178,7 @@ struct Loaded {
   Model model;
 };
 
-Loaded load(const std::string &path, const std::string &specPath, int threads) {
+Loaded load(const std::string &path, const std::string &specPath, int threads, bool int8Activations) {
   Loaded l;
   auto file = gguf::GGUFFile::open(path);
   if (!file) die(file.message());
@@ -177,6 +191,8 @@ Loaded load(const std::string &path, const std::string &specPath, int threads) {
   l.tok = std::move(*tok);
   kernels::setNumThreads(threads);
   l.model = Model::load(*l.file, *cfg, spec, threads);
+  if (int8Activations)
+    l.model.packWeights();
   return l;
 }
 
@@ -194,10 +210,10 @@ void traceStep(int step, int32_t id, const std::vector<float> &logits) {
 
 int generate(const std::string &modelPath, const std::string &specPath, CachePolicy cache,
              const std::string &prompt, bool chat, int maxTokens,
-             SamplerOptions so, bool seeded, bool trace, int threads) {
+             SamplerOptions so, bool seeded, bool trace, int threads, bool int8Activations) {
   if (!seeded)
     so.seed = std::random_device{}();
-  Loaded l = load(modelPath, specPath, threads);
+  Loaded l = load(modelPath, specPath, threads, int8Activations);
   Model &m = l.model;
   m.cache = cache;
   std::string text = prompt;
@@ -263,13 +279,13 @@ int generate(const std::string &modelPath, const std::string &specPath, CachePol
 
 int perplexity(const std::string &modelPath, const std::string &specPath, CachePolicy cache,
                const std::string &textPath, int64_t ctx, int64_t stride, int64_t maxChunks,
-               int64_t batchSize, int threads) {
+               int64_t batchSize, int threads, bool int8Activations) {
   std::ifstream in(textPath, std::ios::binary);
   if (!in)
     die("cannot open '" + textPath + "'");
   std::stringstream ss;
   ss << in.rdbuf();
-  Loaded l = load(modelPath, specPath, threads);
+  Loaded l = load(modelPath, specPath, threads, int8Activations);
   Model &m = l.model;
   m.cache = cache;
   // Dense: one forward per window (llama.cpp's default batch is the whole
@@ -339,7 +355,7 @@ int main(int argc, char **argv) {
     return 2;
   }
   std::string modelPath, specPath, prompt, textPath;
-  bool chat = false, seeded = false, trace = false;
+  bool chat = false, seeded = false, trace = false, int8Activations = true;
   int maxTokens = 64, threads = std::max(1u, std::thread::hardware_concurrency());
   int64_t ctx = 512, stride = 0, maxChunks = 0, batchSize = 0;
   CachePolicy cache;
@@ -362,6 +378,12 @@ int main(int argc, char **argv) {
       if (!e.empty()) die(e);
     }
     else if (a == "--threads") threads = parseInt(a, value(), 1, 1024);
+    else if (a == "--activations") {
+      std::string v = value();
+      if (v != "int8" && v != "f32")
+        die("--activations expects int8 or f32, got '" + v + "'");
+      int8Activations = v == "int8";
+    }
     else if (gen && a == "--prompt") prompt = value();
     else if (gen && a == "--chat") { prompt = value(); chat = true; }
     else if (gen && a == "--max-tokens") maxTokens = parseInt(a, value(), 0, intMax);
@@ -382,9 +404,11 @@ int main(int argc, char **argv) {
       die("--model and --prompt (or --chat) are required");
     std::string bad = validate(so);
     if (!bad.empty()) die(bad);
-    return generate(modelPath, specPath, cache, prompt, chat, maxTokens, so, seeded, trace, threads);
+    return generate(modelPath, specPath, cache, prompt, chat, maxTokens, so, seeded, trace, threads,
+                    int8Activations);
   }
   if (modelPath.empty() || textPath.empty())
     die("--model and --file are required");
-  return perplexity(modelPath, specPath, cache, textPath, ctx, stride, maxChunks, batchSize, threads);
+  return perplexity(modelPath, specPath, cache, textPath, ctx, stride, maxChunks, batchSize, threads,
+                    int8Activations);
 }
