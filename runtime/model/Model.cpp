@@ -1,6 +1,9 @@
 //===- Model.cpp - A llama-family GGUF model on attnc kernels -------------===//
 #include "model/Model.h"
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include "attn_model_kernels.h"
 #include "gguf/Quants.h"
 
@@ -257,6 +260,21 @@ Model Model::load(const gguf::GGUFFile &file, const gguf::LlamaConfig &cfg,
   return m;
 }
 
+namespace {
+
+/// Drops the resident pages wholly inside [p, p + n) of the read-only GGUF
+/// mapping: once a matrix is packed its raw bytes are only read again for
+/// embedding rows (re-faulted from the page cache), so they need not count in
+/// the process's memory.
+void releasePages(const void *p, size_t n) {
+  const uintptr_t page = uintptr_t(sysconf(_SC_PAGESIZE));
+  uintptr_t lo = (uintptr_t(p) + page - 1) / page * page, hi = (uintptr_t(p) + n) / page * page;
+  if (hi > lo)
+    madvise(reinterpret_cast<void *>(lo), hi - lo, MADV_DONTNEED);
+}
+
+} // namespace
+
 int64_t Model::packWeights() {
   std::vector<kernels::WeightView *> views{&output};
   for (Layer &l : layers)
@@ -271,6 +289,7 @@ int64_t Model::packWeights() {
     check(kernels::packWeight(*w, packed.back()), "packing weights");
     w->packed = packed.back().data();
     bytes += packed.back().size();
+    releasePages(w->data, size_t(w->rows * kernels::weightRowBytes(w->type, w->cols)));
   }
   return bytes;
 }
