@@ -236,27 +236,8 @@ private:
 
   bool ring() const { return a_.cache.kind == CacheLayout::Kind::Ring; }
 
-  /// `rows` queries at positions qPos[0..rows) (row i sees qPos[i] + 1
-  /// tokens of sequence 0), split so that every thread has work.
   void decode(const CacheStorage &c, const float *q, const int64_t *qPos, int64_t rows, float *out) {
-    const int64_t blocks = a_.kvHeads / k_.headsPerBlock;
-    const int64_t longest = qPos[rows - 1] + 1;
-    // Splits: about two items per thread (so uneven blocks still balance),
-    // but at least ~64 keys per split.
-    int64_t splits = (2 * threads_ + rows * blocks - 1) / (rows * blocks);
-    splits = std::max<int64_t>(1, std::min<int64_t>(splits, (longest + 63) / 64));
-    lens_.resize(rows);
-    seqs_.assign(rows, 0);
-    for (int64_t i = 0; i < rows; ++i) lens_[i] = qPos[i] + 1;
-    partOut_.resize(rows * splits * a_.heads * a_.headDim);
-    partLse_.resize(rows * splits * a_.heads);
-    runRanges(balancedRanges(threads_, lens_, blocks * splits), [&](int64_t b, int64_t e) {
-      k_.decodeSplit(q, qPos, seqs_.data(), rows, c, lens_.data(), partOut_.data(),
-                     partLse_.data(), splits, b, e);
-    });
-    runRanges(evenRanges(rows * a_.heads >= 64 ? threads_ : 1, rows * a_.heads), [&](int64_t b, int64_t e) {
-      k_.decodeMerge(partOut_.data(), partLse_.data(), rows, splits, out, b, e);
-    });
+    decodeRows(a_, c, q, qPos, rows, threads_, scratch_, out);
   }
 
   const AttentionKernels &a_;
@@ -265,11 +246,33 @@ private:
   int64_t tokens_ = 0, capacity_ = 0;
   std::unique_ptr<PageAllocator> pages_;
   std::vector<Layer> layers_;
-  std::vector<int64_t> lens_, seqs_;
-  std::vector<float> partOut_, partLse_;
+  DecodeScratch scratch_;
 };
 
 } // namespace
+
+void decodeRows(const AttentionKernels &a, const CacheStorage &c, const float *q,
+                const int64_t *qPos, int64_t rows, int threads, DecodeScratch &s, float *out) {
+  const CacheKernels &k = a.cacheKernels;
+  const int64_t blocks = a.kvHeads / k.headsPerBlock;
+  const int64_t longest = qPos[rows - 1] + 1;
+  // Splits: about two items per thread (so uneven blocks still balance),
+  // but at least ~64 keys per split.
+  int64_t splits = (2 * threads + rows * blocks - 1) / (rows * blocks);
+  splits = std::max<int64_t>(1, std::min<int64_t>(splits, (longest + 63) / 64));
+  s.lens.resize(rows);
+  s.seqs.assign(rows, 0);
+  for (int64_t i = 0; i < rows; ++i) s.lens[i] = qPos[i] + 1;
+  s.partOut.resize(rows * splits * a.heads * a.headDim);
+  s.partLse.resize(rows * splits * a.heads);
+  runRanges(balancedRanges(threads, s.lens, blocks * splits), [&](int64_t b, int64_t e) {
+    k.decodeSplit(q, qPos, s.seqs.data(), rows, c, s.lens.data(), s.partOut.data(),
+                  s.partLse.data(), splits, b, e);
+  });
+  runRanges(evenRanges(rows * a.heads >= 64 ? threads : 1, rows * a.heads), [&](int64_t b, int64_t e) {
+    k.decodeMerge(s.partOut.data(), s.partLse.data(), rows, splits, out, b, e);
+  });
+}
 
 std::unique_ptr<KVCache> makeKVCache(const AttentionKernels &a, int layers, int64_t capacity,
                                      int threads, std::string &error) {

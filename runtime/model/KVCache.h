@@ -83,6 +83,19 @@ public:
   virtual void commit(int64_t n) = 0;
 };
 
+/// Reusable buffers of decodeRows (split partial outputs, lengths).
+struct DecodeScratch {
+  std::vector<int64_t> lens, seqs;
+  std::vector<float> partOut, partLse;
+};
+
+/// The attention of `rows` queries q [rows][heads][D] (un-rotated; the kernel
+/// rotates them at qPos) over sequence 0 of `c`, row i seeing its first
+/// qPos[i] + 1 slots, through a's decode_split + decode_merge, the keys split
+/// so that each of `threads` threads has work. out [rows][heads][D].
+void decodeRows(const AttentionKernels &a, const CacheStorage &c, const float *q,
+                const int64_t *qPos, int64_t rows, int threads, DecodeScratch &s, float *out);
+
 /// A cache for `layers` layers of spec `a` (which must have cache kernels)
 /// holding up to `capacity` tokens (ignored by a ring), whose decode runs on
 /// `threads` threads. Null, with `error` set, on bad arguments.

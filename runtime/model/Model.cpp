@@ -73,6 +73,20 @@ void attention(Model &m, Layer &layer, const float *q, const float *k, const flo
     layer.kraw.insert(layer.kraw.end(), k, k + n * kvRow);
     a.prepare(q, n, layer.kraw.data(), lk, qPos.data(), kPos.data(), qf.data(), layer.kf.data());
   }
+  if (n == 1 && a.hasCacheKernels() && a.cache.plain()) {
+    // One query: the split-KV decode kernel over the same rotated keys (a
+    // plain contiguous cache holds them rotated at write, as kf does).
+    for (int64_t j = m.slotPositions.size(); j < lk; ++j)
+      m.slotPositions.push_back(j);
+    CacheStorage c;
+    c.k = layer.kf.data();
+    c.v = layer.v.data();
+    c.pos = m.slotPositions.data();
+    c.rows = 1;
+    c.slots = lk;
+    decodeRows(a, c, q, qPos.data(), 1, m.threads, m.decodeScratch, out);
+    return;
+  }
   int64_t work = n * a.heads;
   int threads = std::max<int64_t>(1, std::min<int64_t>(m.threads, work));
   std::vector<std::thread> pool;

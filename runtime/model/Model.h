@@ -70,6 +70,11 @@ struct Model {
   int64_t seen = 0; ///< tokens run since the cache was cleared (the next position)
   /// The repacked matrices of packWeights (the views' `packed` point here).
   std::vector<kernels::PackedWeight> packed;
+  /// Single-token steps on the contiguous cache attend through the spec's
+  /// decode kernels (the prefill kernel's 16-query tiles would be 1/16 used):
+  /// their slot positions 0, 1, ... and buffers.
+  std::vector<int64_t> slotPositions;
+  DecodeScratch decodeScratch;
 
   /// Binds the tensors of `file` (dies with a clear message on a missing or
   /// mis-shaped tensor). `attn` must fit `cfg` (see mismatch()).

@@ -187,6 +187,21 @@ TEST(ModelCache, PagedMatchesDense) {
   EXPECT_LT(relDiff(paged.run(ids, {300}), dense), 1e-4);
 }
 
+// Single-token steps on the contiguous cache run the spec's decode kernels
+// (Model.cpp attention), chunks the prefill kernel: the same logits. The
+// sinks spec's mask (4 sinks + 1020 recent) is exercised past its window.
+TEST(ModelCache, DenseDecodeStepsMatchPrefill) {
+  std::vector<int32_t> ids = tokens(300);
+  std::vector<float> prefill = Runner("smollm2_135m", 300).run(ids, {300});
+  EXPECT_LT(relDiff(Runner("smollm2_135m", 300).run(ids, {1}), prefill), 1e-4);
+  EXPECT_LT(relDiff(Runner("smollm2_135m", 300).run(ids, kChunks), prefill), 1e-4);
+  std::vector<int32_t> long_ = tokens(1100);
+  std::vector<float> sinksPrefill = Runner("smollm2_135m_sinks", 1100).run(long_, {1100});
+  EXPECT_LT(relDiff(Runner("smollm2_135m_sinks", 1100).run(long_, {1050, 1}), sinksPrefill, 1024), 1e-4);
+  // A planted difference shows: the dense spec's logits past the window differ.
+  EXPECT_GT(relDiff(Runner("smollm2_135m", 1100).run(long_, {1050, 1}), sinksPrefill, 1050), 1e-3);
+}
+
 TEST(ModelCache, PagedMatchesDenseAfterClear) {
   std::vector<int32_t> ids = tokens(120);
   Runner paged("smollm2_135m_paged", 120);
