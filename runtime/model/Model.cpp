@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <thread>
 
 namespace attnc::model {
@@ -35,13 +36,63 @@ const gguf::GGUFTensorInfo &tensor(const gguf::GGUFFile &f, const std::string &n
   return *t;
 }
 
-kernels::WeightView weight(const gguf::GGUFFile &f, const std::string &name, int64_t rows,
+/// A matrix whose type the matmuls do not read (they read f32, q8_0, q4_1),
+/// converted once into `store`: Q4_0 -> Q4_1 exactly (min = -8d, exact in
+/// f16); F16, BF16, F64 -> f32 exactly; any other type dequantizeRow reads
+/// (Q5_0, Q5_1, the K-quants) -> Q8_0, whose per-32-block rounding (at most
+/// half a step of amax/127) is the only error (f32 if k % 32 != 0).
+kernels::WeightView convertForMatmul(const kernels::WeightView &w, const std::string &name,
+                                     std::vector<uint8_t> &store) {
+  using gguf::GGMLType;
+  if (!gguf::canDequantize(w.type))
+    die("tensor '" + name + "' has type " + gguf::ggmlTypeName(w.type) +
+        ", which attn-run cannot read (supported: f32, f16, bf16, q4_0, q4_1, q5_0, q5_1, q8_0, "
+        "q2_K..q6_K)");
+  const int64_t k = w.cols, inBytes = (int64_t)*gguf::ggmlByteSize(w.type, k);
+  const uint8_t *in = static_cast<const uint8_t *>(w.data);
+  const bool elementwise = gguf::ggmlByteSize(w.type, 1).has_value(); // f16, bf16, f64, ints
+  GGMLType to = w.type == GGMLType::Q4_0             ? GGMLType::Q4_1
+                : !elementwise && k % 32 == 0 ? GGMLType::Q8_0
+                                              : GGMLType::F32;
+  const int64_t outBytes = kernels::weightRowBytes(to, k);
+  store.resize(w.rows * outBytes);
+  std::vector<float> row(k);
+  for (int64_t r = 0; r < w.rows; ++r) {
+    const uint8_t *src = in + r * inBytes;
+    uint8_t *dst = store.data() + r * outBytes;
+    if (to == GGMLType::Q4_1) {
+      for (int64_t b = 0; b < k / 32; ++b) { // {f16 d, 16 nibbles} -> {f16 d, f16 m, same nibbles}
+        const uint8_t *ib = src + 18 * b;
+        uint8_t *ob = dst + 20 * b;
+        uint16_t d, mn;
+        std::memcpy(&d, ib, 2);
+        mn = gguf::fp32ToFp16(-8.0f * gguf::fp16ToFp32(d));
+        std::memcpy(ob, &d, 2);
+        std::memcpy(ob + 2, &mn, 2);
+        std::memcpy(ob + 4, ib + 2, 16);
+      }
+      continue;
+    }
+    check(gguf::dequantizeRow(w.type, src, row.data(), k), name.c_str());
+    if (to == GGMLType::F32)
+      std::memcpy(dst, row.data(), k * sizeof(float));
+    else
+      check(gguf::quantizeRowQ8_0(row.data(), dst, k), name.c_str());
+  }
+  return {to, store.data(), w.rows, w.cols};
+}
+
+kernels::WeightView weight(Model &m, const gguf::GGUFFile &f, const std::string &name, int64_t rows,
                            int64_t cols) {
   const gguf::GGUFTensorInfo &t = tensor(f, name);
   if (t.ne[0] != cols || t.nRows() != rows)
     die("tensor '" + name + "' has shape " + t.shapeString() + ", expected [" +
         std::to_string(cols) + ", " + std::to_string(rows) + "]");
-  return {t.type, t.data, rows, cols};
+  kernels::WeightView w{t.type, t.data, rows, cols};
+  if (kernels::weightRowBytes(t.type, cols) != 0)
+    return w;
+  m.convertedWeights.emplace_back();
+  return convertForMatmul(w, name, m.convertedWeights.back());
 }
 
 const float *f32Vector(const gguf::GGUFFile &f, const std::string &name, int64_t n) {
@@ -254,19 +305,18 @@ Model Model::load(const gguf::GGUFFile &file, const gguf::LlamaConfig &cfg,
   const int64_t qRow = attn.heads * attn.headDim, kvRow = attn.kvHeads * attn.headDim;
   m.embed = &tensor(file, "token_embd.weight");
   m.outputNorm = f32Vector(file, "output_norm.weight", dim);
-  m.output = file.findTensor("output.weight")
-                 ? weight(file, "output.weight", m.embed->nRows(), dim)
-                 : kernels::WeightView{m.embed->type, m.embed->data, m.embed->nRows(), dim};
+  m.output = weight(m, file, file.findTensor("output.weight") ? "output.weight" : "token_embd.weight",
+                    m.embed->nRows(), dim);
   for (uint32_t l = 0; l < cfg.nLayers; ++l) {
     std::string p = "blk." + std::to_string(l) + ".";
     Layer layer;
-    layer.wq = weight(file, p + "attn_q.weight", qRow, dim);
-    layer.wk = weight(file, p + "attn_k.weight", kvRow, dim);
-    layer.wv = weight(file, p + "attn_v.weight", kvRow, dim);
-    layer.wo = weight(file, p + "attn_output.weight", dim, qRow);
-    layer.gate = weight(file, p + "ffn_gate.weight", ffn, dim);
-    layer.up = weight(file, p + "ffn_up.weight", ffn, dim);
-    layer.down = weight(file, p + "ffn_down.weight", dim, ffn);
+    layer.wq = weight(m, file, p + "attn_q.weight", qRow, dim);
+    layer.wk = weight(m, file, p + "attn_k.weight", kvRow, dim);
+    layer.wv = weight(m, file, p + "attn_v.weight", kvRow, dim);
+    layer.wo = weight(m, file, p + "attn_output.weight", dim, qRow);
+    layer.gate = weight(m, file, p + "ffn_gate.weight", ffn, dim);
+    layer.up = weight(m, file, p + "ffn_up.weight", ffn, dim);
+    layer.down = weight(m, file, p + "ffn_down.weight", dim, ffn);
     layer.attnNorm = f32Vector(file, p + "attn_norm.weight", dim);
     layer.ffnNorm = f32Vector(file, p + "ffn_norm.weight", dim);
     m.layers.push_back(std::move(layer));

@@ -68,6 +68,9 @@ struct Model {
   /// (attn->usesCacheKernels()); made by reserveCache().
   std::unique_ptr<KVCache> kv;
   int64_t seen = 0; ///< tokens run since the cache was cleared (the next position)
+  /// Matrices converted at load to a type the matmuls read (Model.cpp
+  /// convertForMatmul: Q4_0 -> Q4_1, f16/bf16 -> f32, K-quants -> Q8_0).
+  std::vector<std::vector<uint8_t>> convertedWeights;
   /// The repacked matrices of packWeights (the views' `packed` point here).
   std::vector<kernels::PackedWeight> packed;
   /// Single-token steps on the contiguous cache attend through the spec's
