@@ -117,10 +117,12 @@ void KernelEmitter::rotateInto(OpBuilder &ob, Value src, Value positions,
           qScale = tb.create<arith::TruncFOp>(
               loc, tb.getF32Type(), tb.create<arith::MaximumFOp>(loc, ratio, f64c(tb, 1)));
         }
+        // Copy (converting to f32) every dimension of every head, then
+        // rotate the pairs: cos/sin once per (token, pair), shared by the
+        // heads (they were a tenth of a SmolLM2 prefill when per head).
         tb.create<scf::ForOp>(
             loc, idxc(tb, 0), idxc(tb, heads), idxc(tb, 1), ValueRange{},
             [&](OpBuilder &hb, Location, Value h, ValueRange) {
-              // Copy (converting to f32) every dimension, then rotate pairs.
               hb.create<scf::ForOp>(
                   loc, idxc(hb, 0), idxc(hb, d), idxc(hb, 1), ValueRange{},
                   [&](OpBuilder &cb, Location, Value c, ValueRange) {
@@ -130,44 +132,46 @@ void KernelEmitter::rotateInto(OpBuilder &ob, Value src, Value positions,
                     cb.create<memref::StoreOp>(loc, x, dst, ValueRange{t, h, c});
                     cb.create<scf::YieldOp>(loc);
                   });
-              if (half == 0) {
-                hb.create<scf::YieldOp>(loc);
-                return;
-              }
-              hb.create<scf::ForOp>(
-                  loc, idxc(hb, 0), idxc(hb, half), idxc(hb, 1), ValueRange{},
-                  [&](OpBuilder &pb, Location, Value j, ValueRange) {
-                    Value inv = pb.create<memref::LoadOp>(loc, invFreq, j);
-                    Value angle = pb.create<arith::MulFOp>(loc, posF, inv);
-                    Value af = f64c(pb, freqs.attentionFactor);
-                    Value cosv = pb.create<arith::TruncFOp>(
-                        loc, pb.getF32Type(),
-                        pb.create<arith::MulFOp>(loc, pb.create<math::CosOp>(loc, angle), af));
-                    Value sinv = pb.create<arith::TruncFOp>(
-                        loc, pb.getF32Type(),
-                        pb.create<arith::MulFOp>(loc, pb.create<math::SinOp>(loc, angle), af));
-                    Value i0, i1;
-                    if (interleaved) {
-                      i0 = pb.create<arith::MulIOp>(loc, j, idxc(pb, 2));
-                      i1 = pb.create<arith::AddIOp>(loc, i0, idxc(pb, 1));
-                    } else {
-                      i0 = j;
-                      i1 = pb.create<arith::AddIOp>(loc, j, idxc(pb, half));
-                    }
-                    Value x0 = pb.create<memref::LoadOp>(loc, dst, ValueRange{t, h, i0});
-                    Value x1 = pb.create<memref::LoadOp>(loc, dst, ValueRange{t, h, i1});
-                    Value y0 = pb.create<arith::SubFOp>(
-                        loc, pb.create<arith::MulFOp>(loc, x0, cosv),
-                        pb.create<arith::MulFOp>(loc, x1, sinv));
-                    Value y1 = pb.create<arith::AddFOp>(
-                        loc, pb.create<arith::MulFOp>(loc, x1, cosv),
-                        pb.create<arith::MulFOp>(loc, x0, sinv));
-                    pb.create<memref::StoreOp>(loc, y0, dst, ValueRange{t, h, i0});
-                    pb.create<memref::StoreOp>(loc, y1, dst, ValueRange{t, h, i1});
-                    pb.create<scf::YieldOp>(loc);
-                  });
               hb.create<scf::YieldOp>(loc);
             });
+        if (half > 0)
+          tb.create<scf::ForOp>(
+              loc, idxc(tb, 0), idxc(tb, half), idxc(tb, 1), ValueRange{},
+              [&](OpBuilder &pb, Location, Value j, ValueRange) {
+                Value inv = pb.create<memref::LoadOp>(loc, invFreq, j);
+                Value angle = pb.create<arith::MulFOp>(loc, posF, inv);
+                Value af = f64c(pb, freqs.attentionFactor);
+                Value cosv = pb.create<arith::TruncFOp>(
+                    loc, pb.getF32Type(),
+                    pb.create<arith::MulFOp>(loc, pb.create<math::CosOp>(loc, angle), af));
+                Value sinv = pb.create<arith::TruncFOp>(
+                    loc, pb.getF32Type(),
+                    pb.create<arith::MulFOp>(loc, pb.create<math::SinOp>(loc, angle), af));
+                Value i0, i1;
+                if (interleaved) {
+                  i0 = pb.create<arith::MulIOp>(loc, j, idxc(pb, 2));
+                  i1 = pb.create<arith::AddIOp>(loc, i0, idxc(pb, 1));
+                } else {
+                  i0 = j;
+                  i1 = pb.create<arith::AddIOp>(loc, j, idxc(pb, half));
+                }
+                pb.create<scf::ForOp>(
+                    loc, idxc(pb, 0), idxc(pb, heads), idxc(pb, 1), ValueRange{},
+                    [&](OpBuilder &hb, Location, Value h, ValueRange) {
+                      Value x0 = hb.create<memref::LoadOp>(loc, dst, ValueRange{t, h, i0});
+                      Value x1 = hb.create<memref::LoadOp>(loc, dst, ValueRange{t, h, i1});
+                      Value y0 = hb.create<arith::SubFOp>(
+                          loc, hb.create<arith::MulFOp>(loc, x0, cosv),
+                          hb.create<arith::MulFOp>(loc, x1, sinv));
+                      Value y1 = hb.create<arith::AddFOp>(
+                          loc, hb.create<arith::MulFOp>(loc, x1, cosv),
+                          hb.create<arith::MulFOp>(loc, x0, sinv));
+                      hb.create<memref::StoreOp>(loc, y0, dst, ValueRange{t, h, i0});
+                      hb.create<memref::StoreOp>(loc, y1, dst, ValueRange{t, h, i1});
+                      hb.create<scf::YieldOp>(loc);
+                    });
+                pb.create<scf::YieldOp>(loc);
+              });
         tb.create<scf::YieldOp>(loc);
       });
 }

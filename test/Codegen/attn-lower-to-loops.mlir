@@ -99,8 +99,12 @@ attn.variant @r {
 // Prepare writes four f32 buffers: near and far rotations of Q and K.
 // CHECK-LABEL: func.func @r_prefill_prepare(
 // CHECK-SAME: memref<?x2x8xbf16>, %{{.+}}: memref<?x1x8xbf16>, %{{.+}}: memref<?xi64>, %{{.+}}: memref<?xi64>, %{{.+}}: memref<?x2x8xf32>, %{{.+}}: memref<?x1x8xf32>, %{{.+}}: memref<?x2x8xf32>, %{{.+}}: memref<?x1x8xf32>)
+// Per token: the copy over heads x dims, then per pair (4) one cos/sin shared by
+// the heads (2 query heads), rotated in an inner loop.
+// CHECK: scf.for %{{.+}} = %{{.+}} to %c4 step
 // CHECK: math.cos
 // CHECK: math.sin
+// CHECK: scf.for %{{.+}} = %{{.+}} to %c2{{.*}} step
 // CHECK-LABEL: func.func @r_prefill_rows(
 // CHECK-SAME: %[[DOC:[^:]+]]: memref<?xi32>, %[[SINKS:[^:]+]]: memref<?xf32>, %{{.+}}: memref<?x2x8xbf16>, %{{.+}}: index, %{{.+}}: index)
 // CHECK: memref.dim %[[DOC]]
