@@ -206,8 +206,8 @@ const AttentionKernels &chooseSpec(const std::string &specPath, const gguf::Llam
     fileScaling.attentionFactor = 1;
   }
   if (!fileScaling.same(k->scaling))
-    die("spec file '" + specPath + "' has RoPE scaling " + fileScaling.str() +
-        ", the compiled spec " + k->name + " " + k->scaling.str() + ": rebuild attn-run");
+    die("spec file '" + specPath + "' has RoPE scaling " + fileScaling.str() + " but the compiled spec " +
+        k->name + " has " + k->scaling.str() + ": rebuild attn-run");
   if (!sameCache(s.cache, k->cache))
     die("spec file '" + specPath + "' declares a different cache than the compiled spec " +
         k->name + " (" + k->cache.str() + "): rebuild attn-run");
