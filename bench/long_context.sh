@@ -9,6 +9,11 @@
 #             from the 1024 before it, re-run from an empty cache
 #   sinks1    --cache sinks:4,1020 token by token (--batch 1) over the same tokens, the
 #             per-token latency to set against recompute
+#   ring1     specs/smollm2_135m_ring.attn (4 + 1020 slots, constant memory; token by
+#             token by construction) over the same tokens
+#   dense4k window4k sinks4k sink1_4k   the first 4,096 tokens in 16 spans of 256, to
+#             see what happens when the window starts evicting (after 1,024 tokens);
+#             sink1_4k keeps one sink (BOS) and 1,023 recent tokens
 # Raw output (stdout, and stderr without the progress line) in
 # bench/long_context_out/NAME.txt; plots: bench/plot_long_context.py. Not a test;
 # results in bench/RESULTS.md.
@@ -19,7 +24,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${1:-$ROOT/build}
 shift || true
-CONFIGS=${*:-sinks window dense linear2 ntk2 yarn2 recompute sinks1}
+CONFIGS=${*:-sinks window dense linear2 ntk2 yarn2 recompute sinks1 ring1 dense4k window4k sinks4k sink1_4k}
 TOKENS=${TOKENS:-65536}
 DENSE_TOKENS=${DENSE_TOKENS:-16384}
 RECOMP=${RECOMP:-24}
@@ -60,6 +65,11 @@ for c in $CONFIGS; do
     run "$c" --tokens "$DENSE_TOKENS" --bins "$BINS" --spec "$ROOT/specs/smollm2_135m_$c.attn" ;;
   recompute) run recompute --tokens $((1024 + RECOMP)) --score-from 1024 --bins 1 --recompute 1024 ;;
   sinks1) run sinks1 --tokens $((1024 + RECOMP)) --score-from 1024 --bins 1 --cache sinks:4,1020 --batch 1 ;;
+  ring1) run ring1 --tokens $((1024 + RECOMP)) --score-from 1024 --bins 1 --spec "$ROOT/specs/smollm2_135m_ring.attn" ;;
+  dense4k) run dense4k --tokens 4096 --bins 16 ;;
+  window4k) run window4k --tokens 4096 --bins 16 --cache window:1024 ;;
+  sinks4k) run sinks4k --tokens 4096 --bins 16 --cache sinks:4,1020 ;;
+  sink1_4k) run sink1_4k --tokens 4096 --bins 16 --cache sinks:1,1023 ;;
   *) echo "long_context.sh: unknown config '$c'" >&2; exit 2 ;;
   esac
 done
