@@ -48,7 +48,7 @@ run() { # NAME ARGS...
   "${cmd[@]}" > "$OUT/$name.stdout" 2> "$OUT/$name.stderr"
   {
     echo "# ${cmd[*]//$HOME/\~}"
-    echo "# $(date -u +%FT%TZ), $(nproc) cores"
+    echo "# finished $(date -u +%FT%TZ), $(nproc) cores"
     cat "$OUT/$name.stdout"
     tr '\r' '\n' < "$OUT/$name.stderr" | grep -v '^\[' | grep -v '^ *$' || true
   } > "$OUT/$name.txt"
