@@ -266,30 +266,51 @@ CacheLayout ring(int64_t sinks, int64_t window) {
   return c;
 }
 
+RopeScalingInfo scaled(RopeScalingInfo::Kind kind, double factor, int64_t originalContext = 0,
+                       double betaFast = 32, double betaSlow = 1, double attentionFactor = 1) {
+  RopeScalingInfo r;
+  r.kind = kind;
+  r.factor = factor;
+  r.originalContext = originalContext;
+  r.betaFast = betaFast;
+  r.betaSlow = betaSlow;
+  r.attentionFactor = attentionFactor;
+  return r;
+}
+
 } // namespace
 
 // One row per compiled spec: the header's prefill wrappers and, through
 // CacheAdapter, its cache kernels. LAYOUT must be the spec's cache (attn-run
 // checks it against the --spec file; the adapter against the kernels'
-// arguments); QUANT and PAGED say which cache arguments the kernels take.
-#define ATTNC_SPEC(NAME, THETA, LAYOUT, QUANT, PAGED)                                              \
+// arguments); QUANT and PAGED say which cache arguments the kernels take;
+// SCALING is the spec's RoPE scaling (attn-run compares it with the file's).
+#define ATTNC_SPEC(NAME, THETA, LAYOUT, QUANT, PAGED, SCALING)                                     \
   withDecodeBlocks(AttentionKernels {                                                              \
     #NAME, NAME##_heads, NAME##_kv_heads, NAME##_head_dim, THETA, NAME##_prefill_prepare,          \
         NAME##_prefill_rows, LAYOUT,                                                               \
         CacheAdapter<NAME##_heads, NAME##_kv_heads, NAME##_head_dim, QUANT, PAGED,                 \
                      _mlir_ciface_##NAME##_append, _mlir_ciface_##NAME##_decode_split,             \
-                     _mlir_ciface_##NAME##_decode_merge>::kernels()                                \
+                     _mlir_ciface_##NAME##_decode_merge>::kernels(),                               \
+        SCALING                                                                                    \
   }, NAME##_decode_heads_per_block)
 
 const std::vector<AttentionKernels> &compiledSpecs() {
   using Q = CacheLayout::Quant;
+  using S = RopeScalingInfo::Kind;
   static const std::vector<AttentionKernels> specs = {
-      ATTNC_SPEC(smollm2_135m, 100000.0, contiguous(), false, false),
-      ATTNC_SPEC(smollm2_135m_sinks, 100000.0, contiguous(), false, false),
-      ATTNC_SPEC(smollm2_135m_paged, 100000.0, paged(16), false, true),
-      ATTNC_SPEC(smollm2_135m_int8, 100000.0, contiguous(Q::Int8), true, false),
-      ATTNC_SPEC(smollm2_135m_fp8, 100000.0, paged(16, Q::FP8), true, true),
-      ATTNC_SPEC(smollm2_135m_ring, 100000.0, ring(4, 1020), false, false),
+      ATTNC_SPEC(smollm2_135m, 100000.0, contiguous(), false, false, {}),
+      ATTNC_SPEC(smollm2_135m_sinks, 100000.0, contiguous(), false, false, {}),
+      ATTNC_SPEC(smollm2_135m_paged, 100000.0, paged(16), false, true, {}),
+      ATTNC_SPEC(smollm2_135m_int8, 100000.0, contiguous(Q::Int8), true, false, {}),
+      ATTNC_SPEC(smollm2_135m_fp8, 100000.0, paged(16, Q::FP8), true, true, {}),
+      ATTNC_SPEC(smollm2_135m_ring, 100000.0, ring(4, 1020), false, false, {}),
+      // RoPE scaling by 2 past the trained 8192 positions (issue 4); the rows'
+      // scaling must be the spec files' (attn-run-rope-scaling.test).
+      ATTNC_SPEC(smollm2_135m_linear2, 100000.0, contiguous(), false, false, scaled(S::Linear, 2)),
+      ATTNC_SPEC(smollm2_135m_ntk2, 100000.0, contiguous(), false, false, scaled(S::NTK, 2)),
+      ATTNC_SPEC(smollm2_135m_yarn2, 100000.0, contiguous(), false, false,
+                 scaled(S::YaRN, 2, 8192, 32, 1, 0.1 * std::log(2.0) + 1)),
   };
   return specs;
 }
@@ -494,7 +515,9 @@ std::vector<float> forward(Model &m, const std::vector<int32_t> &tokens, int64_t
   m.seen += n;
   if (onCache)
     m.kv->commit(n);
-  else
+  // The most the cache holds: after the appends, before eviction.
+  m.peakBytes = std::max(m.peakBytes, m.cacheBytes());
+  if (!onCache)
     evict(m);
   // The head (a vocab x dim matmul) runs only on the rows asked for.
   const int64_t rows = n - logitsFrom;

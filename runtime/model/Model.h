@@ -19,6 +19,7 @@
 #include "model/KVCache.h"
 #include "model/SpecMatch.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -78,6 +79,7 @@ struct Model {
   /// their slot positions 0, 1, ... and buffers.
   std::vector<int64_t> slotPositions;
   DecodeScratch decodeScratch;
+  size_t peakBytes = 0; ///< the most cacheBytes() held after a forward's appends (before eviction)
 
   /// Binds the tensors of `file` (dies with a clear message on a missing or
   /// mis-shaped tensor). `attn` must fit `cfg` (see mismatch()).
@@ -102,6 +104,10 @@ struct Model {
   /// cache) and values, all layers; for a KVCache every buffer it holds
   /// (codes, scales, positions, page table).
   size_t cacheBytes() const;
+  /// The most cacheBytes() held since load (clearCache keeps it): a
+  /// sinks/window cache peaks at sinks + window + batch tokens, a dense one
+  /// at the whole sequence.
+  size_t peakCacheBytes() const { return std::max(peakBytes, cacheBytes()); }
 };
 
 /// Runs `tokens` at positions start.. (start == seen) through the model,

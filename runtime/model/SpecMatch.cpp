@@ -1,7 +1,9 @@
 //===- SpecMatch.cpp - Does a compiled attention spec fit a model? --------===//
 #include "model/SpecMatch.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
 
 namespace attnc::model {
 
@@ -17,6 +19,36 @@ std::string CacheLayout::str() const {
   if (quant == Quant::Int8) s += " int8";
   if (quant == Quant::FP8) s += " fp8";
   return s;
+}
+
+std::string RopeScalingInfo::str() const {
+  auto num = [](double v) {
+    char b[32];
+    std::snprintf(b, sizeof b, "%g", v);
+    return std::string(b);
+  };
+  switch (kind) {
+  case Kind::None: return "none";
+  case Kind::Linear: return "linear(factor " + num(factor) + ")";
+  case Kind::NTK: return "ntk(factor " + num(factor) + ")";
+  case Kind::YaRN:
+    return "yarn(factor " + num(factor) + ", original_context " + std::to_string(originalContext) +
+           ", beta_fast " + num(betaFast) + ", beta_slow " + num(betaSlow) + ", attention_factor " +
+           num(attentionFactor) + ")";
+  }
+  return "?";
+}
+
+bool RopeScalingInfo::same(const RopeScalingInfo &o) const {
+  auto eq = [](double a, double b) { return std::fabs(a - b) <= 1e-6 * std::max(std::fabs(a), std::fabs(b)); };
+  if (kind != o.kind)
+    return false;
+  if (kind == Kind::None)
+    return true;
+  if (!eq(factor, o.factor))
+    return false;
+  return kind != Kind::YaRN || (originalContext == o.originalContext && eq(betaFast, o.betaFast) &&
+                                eq(betaSlow, o.betaSlow) && eq(attentionFactor, o.attentionFactor));
 }
 
 std::string mismatch(const AttentionKernels &k, const gguf::LlamaConfig &cfg) {

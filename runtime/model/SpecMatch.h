@@ -61,6 +61,23 @@ struct CacheKernels {
   int64_t headsPerBlock = 0;
 };
 
+/// The static RoPE scaling a compiled spec's kernels apply (docs/semantics.md
+/// §5.3-5.4): none, linear (positions / factor), NTK (base * factor^(d/(d-2)))
+/// or YaRN (NTK-by-parts over originalContext, cos/sin times attentionFactor).
+struct RopeScalingInfo {
+  enum class Kind { None, Linear, NTK, YaRN } kind = Kind::None;
+  double factor = 1.0;
+  int64_t originalContext = 0;                ///< YaRN
+  double betaFast = 32.0, betaSlow = 1.0;     ///< YaRN
+  double attentionFactor = 1.0;               ///< YaRN
+  bool none() const { return kind == Kind::None; }
+  /// "none", "linear(factor 2)", "ntk(factor 2)",
+  /// "yarn(factor 2, original_context 8192, beta_fast 32, beta_slow 1, attention_factor 1.0693)".
+  std::string str() const;
+  /// Same kind and parameters (to 1e-6 relative).
+  bool same(const RopeScalingInfo &o) const;
+};
+
 /// One spec compiled into attn-run's kernel library (attn_model_kernels.h).
 struct AttentionKernels {
   const char *name;
@@ -73,6 +90,7 @@ struct AttentionKernels {
                int64_t end);
   CacheLayout cache;
   CacheKernels cacheKernels; ///< append null: no cache kernels
+  RopeScalingInfo scaling;   ///< RoPE scaling of the spec (none for the GGUF's own RoPE)
   bool hasCacheKernels() const { return cacheKernels.append != nullptr; }
   /// Attention runs through the cache kernels (KVCache) rather than the
   /// prefill kernels over the plain contiguous cache.
@@ -80,7 +98,9 @@ struct AttentionKernels {
 };
 
 /// Empty when `k` fits the model (attention shape, RoPE over all head
-/// dimensions without scaling, theta), else why not.
+/// dimensions without scaling in the GGUF, theta), else why not. The spec's
+/// own scaling (k.scaling) is not compared: a scaled spec applies it on
+/// purpose to an unscaled model (context extension without fine-tuning).
 std::string mismatch(const AttentionKernels &k, const gguf::LlamaConfig &cfg);
 
 } // namespace attnc::model

@@ -6,6 +6,8 @@
 //   attn-run perplexity --model M.gguf [--spec S.attn] --file TEXT [--ctx N] [--stride S]
 //                       [--max-chunks K] [--batch B] [--threads T] [--cache ...]
 //                       [--activations int8|f32]
+//                       [--stream [--tokens N] [--score-from S] [--bins K] [--recompute W]]
+//                       [--allow-past-context]
 //
 // The model (Model.h) runs its dense ops on Halide AOT kernels and its
 // attention on kernels attnc compiled ahead of time from a spec: --spec picks
@@ -14,7 +16,11 @@
 // cache is paged, quantized or a ring attend through their cache kernels
 // (KVCache.h; --cache is for the contiguous specs). `generate`
 // streams tokens to stdout (greedy unless --temperature > 0, Sampler.h);
-// `perplexity` follows llama.cpp's llama-perplexity (Perplexity.h).
+// `perplexity` follows llama.cpp's llama-perplexity (Perplexity.h); with
+// --stream it runs the whole text as one sequence through the cache policy
+// (StreamingLLM's evaluation), or with --recompute W re-runs the last W tokens
+// from an empty cache for every token (the sliding window with re-computation
+// baseline).
 // --activations: int8 (default, as ggml computes with q8_0/q4_1 weights)
 // quantizes the activations of the quantized matmuls per 32-block and runs
 // them on integer dot products (Model::packWeights); f32 keeps them in f32.
@@ -59,7 +65,9 @@ const char *kUsage =
     "                [--cache dense|window:W|sinks:N,W] [--activations int8|f32]\n"
     "       attn-run perplexity --model M.gguf [--spec S.attn] --file TEXT [--ctx N] [--stride S]\n"
     "                [--max-chunks K] [--batch B] [--threads T] [--cache dense|window:W|sinks:N,W]\n"
-    "                [--activations int8|f32]\n";
+    "                [--activations int8|f32]\n"
+    "                [--stream [--tokens N] [--score-from S] [--bins K] [--recompute W]]\n"
+    "                [--allow-past-context]\n";
 
 int64_t parseInt(const std::string &opt, const std::string &s, int64_t lo, int64_t hi) {
   errno = 0;
@@ -106,6 +114,30 @@ std::string memoryReport(const Model &m) {
   return buf;
 }
 
+/// The positions the model was trained on, times the spec's RoPE scaling
+/// factor when it has one (a factor-2 spec stretches 8192 trained positions
+/// over 16384).
+int64_t contextLimit(const Model &m) {
+  return m.attn->scaling.none() ? m.cfg.contextLength
+                                : (int64_t)std::llround(m.cfg.contextLength * m.attn->scaling.factor);
+}
+
+/// Refuses a run whose RoPE positions go past contextLimit(), or with
+/// --allow-past-context only warns (dense attention beyond the trained
+/// window, issue 4).
+void checkContext(const Model &m, int64_t maxPos, const std::string &what, bool allowPast) {
+  const int64_t limit = contextLimit(m);
+  if (maxPos <= limit)
+    return;
+  std::string msg = what + " " + std::to_string(maxPos) + " exceeds the model's context length " +
+                    std::to_string(limit) +
+                    (m.attn->scaling.none() ? "" : " (" + std::to_string(m.cfg.contextLength) + " x the spec's " +
+                                                       m.attn->scaling.str() + ")");
+  if (!allowPast)
+    die(msg + " (--allow-past-context runs it anyway)");
+  std::fprintf(stderr, "attn-run: warning: %s; running past it (--allow-past-context)\n", msg.c_str());
+}
+
 std::string compiledNames() {
   std::string s;
   for (const AttentionKernels &k : compiledSpecs()) s += (s.empty() ? "" : ", ") + std::string(k.name);
@@ -139,7 +171,7 @@ bool sameCache(const Cache &d, const model::CacheLayout &c) {
 const AttentionKernels &chooseSpec(const std::string &specPath, const gguf::LlamaConfig &cfg) {
   if (specPath.empty()) {
     for (const AttentionKernels &k : compiledSpecs())
-      if (mismatch(k, cfg).empty())
+      if (k.scaling.none() && mismatch(k, cfg).empty())
         return k;
     die("no spec compiled into attn-run fits the model: " + mismatch(compiledSpecs().front(), cfg) +
         " (compiled: " + compiledNames() + ")");
@@ -160,9 +192,36 @@ const AttentionKernels &chooseSpec(const std::string &specPath, const gguf::Llam
         compiledNames() + "); add it to runtime/model/CMakeLists.txt");
   if (s.heads != k->heads || s.kvHeads != k->kvHeads || s.headDim != k->headDim ||
       s.position.kind != PositionKind::RoPE || s.position.theta != k->theta ||
-      s.position.rotaryDim != k->headDim || s.position.scaling.kind != RopeScalingKind::None)
+      s.position.rotaryDim != k->headDim)
     die("spec file '" + specPath + "' differs from the compiled spec " + k->name +
         " (shape or RoPE): rebuild attn-run");
+  // RoPE scaling: only the static kinds the compiled rows carry, and exactly
+  // the compiled parameters (the kernels bake them in).
+  const RopeScaling &rs = s.position.scaling;
+  RopeScalingInfo fileScaling;
+  fileScaling.factor = rs.factor;
+  fileScaling.originalContext = rs.originalContext;
+  fileScaling.betaFast = rs.betaFast;
+  fileScaling.betaSlow = rs.betaSlow;
+  fileScaling.attentionFactor = rs.attentionFactor;
+  switch (rs.kind) {
+  case RopeScalingKind::None: fileScaling = RopeScalingInfo(); break;
+  case RopeScalingKind::Linear: fileScaling.kind = RopeScalingInfo::Kind::Linear; break;
+  case RopeScalingKind::NTK: fileScaling.kind = RopeScalingInfo::Kind::NTK; break;
+  case RopeScalingKind::YaRN: fileScaling.kind = RopeScalingInfo::Kind::YaRN; break;
+  default:
+    die("spec file '" + specPath + "' uses a RoPE scaling attn-run does not run (only none, " +
+        "linear, ntk and yarn are compiled)");
+  }
+  if (rs.kind != RopeScalingKind::YaRN) {
+    fileScaling.originalContext = 0;
+    fileScaling.betaFast = 32;
+    fileScaling.betaSlow = 1;
+    fileScaling.attentionFactor = 1;
+  }
+  if (!fileScaling.same(k->scaling))
+    die("spec file '" + specPath + "' has RoPE scaling " + fileScaling.str() + " but the compiled spec " +
+        k->name + " has " + k->scaling.str() + ": rebuild attn-run");
   if (!sameCache(s.cache, k->cache))
     die("spec file '" + specPath + "' declares a different cache than the compiled spec " +
         k->name + " (" + k->cache.str() + "): rebuild attn-run");
@@ -277,14 +336,161 @@ int generate(const std::string &modelPath, const std::string &specPath, CachePol
   return 0;
 }
 
-int perplexity(const std::string &modelPath, const std::string &specPath, CachePolicy cache,
-               const std::string &textPath, int64_t ctx, int64_t stride, int64_t maxChunks,
-               int64_t batchSize, int threads, bool int8Activations) {
+std::string readText(const std::string &textPath) {
   std::ifstream in(textPath, std::ios::binary);
   if (!in)
     die("cannot open '" + textPath + "'");
   std::stringstream ss;
   ss << in.rdbuf();
+  return ss.str();
+}
+
+/// Options of `perplexity --stream`.
+struct StreamOptions {
+  bool stream = false;
+  int64_t tokens = 0;    ///< evaluate the first N tokens (0: all)
+  int64_t scoreFrom = 1; ///< score tokens S.. (token t predicted by position t - 1)
+  int64_t bins = 8;      ///< equal spans of the scored tokens, one PPL each
+  int64_t recompute = 0; ///< W > 0: sliding window with re-computation over W tokens
+};
+
+/// The whole text (or its first --tokens) as one sequence, fed in batches
+/// through the cache policy, every token from --score-from on scored once;
+/// or, with --recompute W, every scored token predicted from the W tokens
+/// before it, run from an empty cache at positions 0..W-1 (StreamingLLM's
+/// "sliding window with re-computation", O(W^2) per token).
+int streamPerplexity(Loaded &l, CachePolicy cache, const std::string &text, int64_t batchSize,
+                     const StreamOptions &so, bool allowPast, int threads) {
+  Model &m = l.model;
+  m.cache = cache;
+  const bool ring = m.attn->usesCacheKernels() && m.attn->cache.kind == model::CacheLayout::Kind::Ring;
+  std::vector<int32_t> tokens;
+  for (auto id : l.tok->encode(text, /*addSpecial=*/true, /*parseSpecial=*/false))
+    tokens.push_back(id);
+  if (so.tokens > (int64_t)tokens.size())
+    die("--tokens " + std::to_string(so.tokens) + " exceeds the text's " +
+        std::to_string(tokens.size()) + " tokens");
+  if (so.tokens)
+    tokens.resize(so.tokens);
+  const int64_t n = tokens.size();
+  if (so.scoreFrom >= n)
+    die("--score-from " + std::to_string(so.scoreFrom) + " leaves no token to score in " +
+        std::to_string(n) + " tokens");
+  const int64_t scored = n - so.scoreFrom;
+  if (so.bins > scored)
+    die("--bins " + std::to_string(so.bins) + " exceeds the " + std::to_string(scored) +
+        " scored tokens");
+  // Batches of 64 (a sinks/window cache evicts between them, so they stay
+  // small); --recompute runs each window in one forward.
+  if (batchSize == 0)
+    batchSize = so.recompute ? so.recompute : 64;
+  if (so.recompute) {
+    if (!cache.dense() || m.attn->usesCacheKernels())
+      die("--recompute runs a dense window from an empty cache; it takes neither --cache " +
+          cache.str() + " nor a spec with its own cache (" + m.attn->name + ")");
+    checkContext(m, so.recompute, "--recompute", allowPast);
+    m.reserveCache(so.recompute);
+  } else {
+    const int64_t maxPos = ring            ? std::min(n, m.attn->cache.sinks + m.attn->cache.window)
+                           : cache.dense() ? n
+                                           : std::min(n, cache.sinks + cache.window + batchSize);
+    checkContext(m, maxPos, cache.dense() ? "--stream over" : "--cache size + --batch", allowPast);
+    m.reserveCache(n);
+  }
+  std::fprintf(stderr, "attn-run: stream of %lld tokens, scoring %lld from %lld, %s, batch %lld, %d threads\n",
+               (long long)n, (long long)scored, (long long)so.scoreFrom,
+               so.recompute ? ("recompute " + std::to_string(so.recompute)).c_str()
+                            : ("cache " + (m.kv ? m.kv->describe() : cache.str())).c_str(),
+               (long long)batchSize, threads);
+  // Per-bin statistics: bin b covers the scored tokens [edge(b), edge(b + 1)).
+  auto edge = [&](int64_t b) { return so.scoreFrom + scored * b / so.bins; };
+  std::vector<NllStats> bins(so.bins);
+  NllStats stats;
+  int64_t bin = 0;
+  auto add = [&](int64_t t, double nll) { // token t scored
+    while (t >= edge(bin + 1)) ++bin;
+    bins[bin].add(nll);
+    stats.add(nll);
+  };
+  int lastPct = -1;
+  double spanSeconds = 0; // forwards of the batches with scored rows (all of --recompute's)
+  int64_t spanTokens = 0;
+  auto t0 = std::chrono::steady_clock::now();
+  auto progress = [&](int64_t done, int64_t of) {
+    int pct = int(100 * done / of);
+    if (pct == lastPct && done != of)
+      return;
+    lastPct = pct;
+    double el = seconds(t0, std::chrono::steady_clock::now());
+    std::fprintf(stderr, "\r[%lld/%lld] %3d%% PPL %.4f  (%.1f s, ETA %.0f s)   ", (long long)done,
+                 (long long)of, pct, stats.count() ? stats.ppl() : 0.0, el,
+                 el / std::max<double>(done, 1) * (of - done));
+  };
+  if (so.recompute) {
+    const int64_t W = so.recompute;
+    for (int64_t t = so.scoreFrom; t < n; ++t) {
+      const int64_t b = std::max<int64_t>(0, t - W);
+      std::vector<int32_t> win(tokens.begin() + b, tokens.begin() + t);
+      m.clearCache();
+      std::vector<float> logits;
+      for (int64_t c0 = 0; c0 < (int64_t)win.size(); c0 += batchSize) {
+        const int64_t c1 = std::min<int64_t>(win.size(), c0 + batchSize);
+        logits = forward(m, std::vector<int32_t>(win.begin() + c0, win.begin() + c1), c0);
+      }
+      add(t, negLogLikelihood(logits.data(), m.vocab(), tokens[t]));
+      progress(t - so.scoreFrom + 1, scored);
+      spanTokens += 1;
+    }
+  } else {
+    m.clearCache();
+    for (int64_t b0 = 0; b0 < n - 1; b0 += batchSize) {
+      const int64_t b1 = std::min(n - 1, b0 + batchSize); // the last token predicts nothing
+      // Logits for the rows that predict scored tokens (at least the last row).
+      const int64_t from = std::min(std::max(so.scoreFrom - 1, b0), b1 - 1);
+      auto f0 = std::chrono::steady_clock::now();
+      std::vector<float> logits =
+          forward(m, std::vector<int32_t>(tokens.begin() + b0, tokens.begin() + b1), b0, from - b0);
+      if (b1 > so.scoreFrom - 1) { // a batch with scored rows
+        spanSeconds += seconds(f0, std::chrono::steady_clock::now());
+        spanTokens += b1 - b0;
+      }
+      for (int64_t j = std::max(so.scoreFrom - 1, from); j < b1; ++j)
+        add(j + 1, negLogLikelihood(logits.data() + (j - from) * m.vocab(), m.vocab(), tokens[j + 1]));
+      progress(b1, n - 1);
+    }
+  }
+  const double total = seconds(t0, std::chrono::steady_clock::now());
+  if (so.recompute)
+    spanSeconds = total;
+  std::fprintf(stderr, "\n");
+  for (int64_t b = 0; b < so.bins; ++b)
+    std::printf("bin %lld %lld PPL %.4f\n", (long long)edge(b), (long long)edge(b + 1), bins[b].ppl());
+  const double mib = 1024.0 * 1024.0;
+  // ms/token: per token run (per scored token for --recompute); the span:
+  // per token of the batches that hold scored rows (with --score-from S, the
+  // steady state after S tokens).
+  std::printf("stream %lld tokens, scored %lld, %.3f ms/token, scored span %.3f ms/token, %s, "
+              "KV cache %.2f MiB, peak cache %.2f MiB, %d threads\n",
+              (long long)n, (long long)stats.count(),
+              1000.0 * total / (so.recompute ? scored : n - 1), 1000.0 * spanSeconds / spanTokens,
+              so.recompute ? ("recompute " + std::to_string(so.recompute)).c_str()
+                           : (m.kv ? m.kv->describe() : cache.str()).c_str(),
+              m.cacheBytes() / mib, m.peakCacheBytes() / mib, threads);
+  std::fprintf(stderr, "attn-run: scored %lld tokens in %.1f s, %s\n", (long long)stats.count(), total,
+               memoryReport(m).c_str());
+  std::printf("PPL = %.4f +/- %.5f\n", stats.ppl(), stats.pplError());
+  return 0;
+}
+
+int perplexity(const std::string &modelPath, const std::string &specPath, CachePolicy cache,
+               const std::string &textPath, int64_t ctx, int64_t stride, int64_t maxChunks,
+               int64_t batchSize, int threads, const StreamOptions &so, bool allowPast,
+               bool int8Activations) {
+  const std::string text = readText(textPath);
+  if (so.stream) {
+    Loaded l = load(modelPath, specPath, threads, int8Activations);
+    return streamPerplexity(l, cache, text, batchSize, so, allowPast, threads);
+  }
   Loaded l = load(modelPath, specPath, threads, int8Activations);
   Model &m = l.model;
   m.cache = cache;
@@ -298,13 +504,11 @@ int perplexity(const std::string &modelPath, const std::string &specPath, CacheP
   int64_t maxPos = ring            ? std::min(ctx, m.attn->cache.sinks + m.attn->cache.window)
                    : cache.dense() ? ctx
                                    : std::min(ctx, cache.sinks + cache.window + batchSize);
-  if (maxPos > m.cfg.contextLength)
-    die((cache.dense() ? "--ctx " : "--cache size + --batch ") + std::to_string(maxPos) +
-        " exceeds the model's context length " + std::to_string(m.cfg.contextLength));
+  checkContext(m, maxPos, cache.dense() ? "--ctx" : "--cache size + --batch", allowPast);
   m.reserveCache(ctx);
   // As llama.cpp: BOS (when the model adds it), no special-token parsing.
   std::vector<int32_t> tokens;
-  for (auto id : l.tok->encode(ss.str(), /*addSpecial=*/true, /*parseSpecial=*/false))
+  for (auto id : l.tok->encode(text, /*addSpecial=*/true, /*parseSpecial=*/false))
     tokens.push_back(id);
   std::string err;
   std::vector<EvalWindow> windows = evalWindows(tokens.size(), ctx, stride, maxChunks, err);
@@ -360,6 +564,9 @@ int main(int argc, char **argv) {
   int64_t ctx = 512, stride = 0, maxChunks = 0, batchSize = 0;
   CachePolicy cache;
   SamplerOptions so;
+  StreamOptions so2;
+  std::string streamOnly, windowOnly; // the last option given that needs --stream / the windowed method
+  bool allowPast = false;
   const int64_t intMax = std::numeric_limits<int32_t>::max();
   for (int i = 2; i < argc; ++i) {
     std::string a = argv[i];
@@ -393,10 +600,16 @@ int main(int argc, char **argv) {
     else if (gen && a == "--seed") { so.seed = parseInt(a, value(), 0, std::numeric_limits<int64_t>::max()); seeded = true; }
     else if (gen && a == "--trace") trace = true;
     else if (!gen && a == "--file") textPath = value();
-    else if (!gen && a == "--ctx") ctx = parseInt(a, value(), 4, intMax);
-    else if (!gen && a == "--stride") stride = parseInt(a, value(), 1, intMax);
-    else if (!gen && a == "--max-chunks") maxChunks = parseInt(a, value(), 1, intMax);
+    else if (!gen && a == "--ctx") { ctx = parseInt(a, value(), 4, intMax); windowOnly = a; }
+    else if (!gen && a == "--stride") { stride = parseInt(a, value(), 1, intMax); windowOnly = a; }
+    else if (!gen && a == "--max-chunks") { maxChunks = parseInt(a, value(), 1, intMax); windowOnly = a; }
     else if (!gen && a == "--batch") batchSize = parseInt(a, value(), 1, intMax);
+    else if (!gen && a == "--stream") so2.stream = true;
+    else if (!gen && a == "--tokens") { so2.tokens = parseInt(a, value(), 2, intMax); streamOnly = a; }
+    else if (!gen && a == "--score-from") { so2.scoreFrom = parseInt(a, value(), 1, intMax); streamOnly = a; }
+    else if (!gen && a == "--bins") { so2.bins = parseInt(a, value(), 1, 4096); streamOnly = a; }
+    else if (!gen && a == "--recompute") { so2.recompute = parseInt(a, value(), 1, intMax); streamOnly = a; }
+    else if (!gen && a == "--allow-past-context") allowPast = true;
     else die("unknown option '" + a + "' for " + cmd);
   }
   if (cmd == "generate") {
@@ -409,6 +622,11 @@ int main(int argc, char **argv) {
   }
   if (modelPath.empty() || textPath.empty())
     die("--model and --file are required");
-  return perplexity(modelPath, specPath, cache, textPath, ctx, stride, maxChunks, batchSize, threads,
-                    int8Activations);
+  if (!so2.stream && !streamOnly.empty())
+    die(streamOnly + " needs --stream");
+  if (so2.stream && !windowOnly.empty())
+    die(windowOnly + " is for the windowed method; --stream runs the text as one sequence (--tokens N "
+        "limits it)");
+  return perplexity(modelPath, specPath, cache, textPath, ctx, stride, maxChunks, batchSize, threads, so2,
+                    allowPast, int8Activations);
 }

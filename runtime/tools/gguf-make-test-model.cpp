@@ -9,6 +9,13 @@
 //     --version=N          GGUF version to write (default 3)
 //     --tiny               a ~2 KiB variant (1 layer, embedding 32, vocab 4),
 //                          e.g. as a fuzzing seed
+//     --smollm2-shape      a runnable model with SmolLM2-135M's attention (9
+//                          heads, 3 kv heads, head_dim 64, theta 100000, no
+//                          RoPE scaling) that attn-run's compiled specs fit:
+//                          2 layers, feed-forward 64, q8_0/f32 tensors with
+//                          pseudo-random weights, a 32-piece SentencePiece-style
+//                          vocabulary (a-z, '▁', '.', ',') and a context length
+//                          of 64, so runs past it are cheap (~1 MiB)
 //     --omit=KEY           leave metadata KEY out
 //     --truncate=N         keep only the first N bytes
 //     --corrupt=KIND       bad-magic | bad-version | version1 | big-endian |
@@ -48,13 +55,101 @@ int fail(const std::string &msg) {
   std::fprintf(stderr, "gguf-make-test-model: %s\n", msg.c_str());
   return 1;
 }
+
+/// Deterministic pseudo-random weights in [-scale, scale] (xorshift; unlike
+/// weights() not low-rank, so attention depends on which keys it sees).
+std::vector<float> noise(int64_t n, uint64_t seed, float scale) {
+  std::vector<float> v(static_cast<size_t>(n));
+  uint64_t x = 0x9E3779B97F4A7C15ull * (seed + 1);
+  for (float &f : v) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    f = scale * (static_cast<float>(x >> 40) / static_cast<float>(1 << 23) - 1.0f);
+  }
+  return v;
+}
+
+/// --smollm2-shape (see the header).
+int makeSmolLM2Shape(const std::string &out) {
+  const int64_t nEmbd = 576, nFF = 64, nLayers = 2, nHeads = 9, nKVHeads = 3, headDim = 64;
+  const int64_t kvDim = nKVHeads * headDim;
+  GGUFWriter w(3);
+  w.add("general.architecture", MetaValue::string("llama"));
+  w.add("general.name", MetaValue::string("attnc-smollm2-shape"));
+  w.add("general.alignment", MetaValue::u32(32));
+  w.add("llama.block_count", MetaValue::u32(nLayers));
+  w.add("llama.context_length", MetaValue::u32(64));
+  w.add("llama.embedding_length", MetaValue::u32(nEmbd));
+  w.add("llama.feed_forward_length", MetaValue::u32(nFF));
+  w.add("llama.attention.head_count", MetaValue::u32(nHeads));
+  w.add("llama.attention.head_count_kv", MetaValue::u32(nKVHeads));
+  w.add("llama.attention.layer_norm_rms_epsilon", MetaValue::f32(1e-5f));
+  w.add("llama.rope.freq_base", MetaValue::f32(100000.0f));
+  w.add("llama.rope.dimension_count", MetaValue::u32(headDim));
+  std::vector<std::string> tokens = {"<unk>", "<s>", "</s>", "\xe2\x96\x81", ".", ","};
+  for (char c = 'a'; c <= 'z'; ++c)
+    tokens.push_back(std::string(1, c));
+  std::vector<float> scores(tokens.size(), 0.0f);
+  std::vector<int32_t> types(tokens.size(), 1);
+  types[0] = 2;
+  types[1] = types[2] = 3;
+  w.add("tokenizer.ggml.model", MetaValue::string("llama"));
+  w.add("tokenizer.ggml.tokens", MetaValue::stringArray(tokens));
+  w.add("tokenizer.ggml.scores", MetaValue::f32Array(scores));
+  w.add("tokenizer.ggml.token_type", MetaValue::i32Array(types));
+  w.add("tokenizer.ggml.bos_token_id", MetaValue::u32(1));
+  w.add("tokenizer.ggml.eos_token_id", MetaValue::u32(2));
+  w.add("tokenizer.ggml.add_bos_token", MetaValue::boolean(true));
+  const int64_t nVocab = static_cast<int64_t>(tokens.size());
+  struct T {
+    std::string name;
+    std::vector<int64_t> ne;
+    GGMLType type;
+    float scale;
+  };
+  std::vector<T> ts = {{"token_embd.weight", {nEmbd, nVocab}, GGMLType::Q8_0, 0.1f},
+                       {"output_norm.weight", {nEmbd}, GGMLType::F32, 0.0f}};
+  for (int l = 0; l < nLayers; ++l) {
+    std::string p = "blk." + std::to_string(l) + ".";
+    ts.push_back({p + "attn_norm.weight", {nEmbd}, GGMLType::F32, 0.0f});
+    ts.push_back({p + "attn_q.weight", {nEmbd, nEmbd}, GGMLType::Q8_0, 0.15f});
+    ts.push_back({p + "attn_k.weight", {nEmbd, kvDim}, GGMLType::Q8_0, 0.15f});
+    ts.push_back({p + "attn_v.weight", {nEmbd, kvDim}, GGMLType::Q8_0, 0.1f});
+    ts.push_back({p + "attn_output.weight", {nEmbd, nEmbd}, GGMLType::Q8_0, 0.05f});
+    ts.push_back({p + "ffn_norm.weight", {nEmbd}, GGMLType::F32, 0.0f});
+    ts.push_back({p + "ffn_gate.weight", {nEmbd, nFF}, GGMLType::Q8_0, 0.1f});
+    ts.push_back({p + "ffn_up.weight", {nEmbd, nFF}, GGMLType::Q8_0, 0.1f});
+    ts.push_back({p + "ffn_down.weight", {nFF, nEmbd}, GGMLType::Q8_0, 0.1f});
+  }
+  uint64_t seed = 0;
+  for (const T &t : ts) {
+    int64_t n = 1;
+    for (int64_t d : t.ne)
+      n *= d;
+    std::vector<float> v = t.scale == 0.0f ? std::vector<float>(static_cast<size_t>(n), 1.0f)
+                                           : noise(n, ++seed, t.scale);
+    if (Error e = w.addTensorF32(t.name, t.ne, v, t.type))
+      return fail(e.message());
+  }
+  auto bytesOr = w.serialize(nullptr);
+  if (!bytesOr)
+    return fail(bytesOr.message());
+  std::vector<uint8_t> b = bytesOr.take();
+  std::FILE *f = std::fopen(out.c_str(), "wb");
+  if (!f)
+    return fail("cannot create '" + out + "'");
+  bool ok = std::fwrite(b.data(), 1, b.size(), f) == b.size();
+  ok = std::fclose(f) == 0 && ok;
+  return ok ? 0 : fail("cannot write '" + out + "'");
+}
 } // namespace
 
 int main(int argc, char **argv) {
   std::string out, corrupt;
   uint32_t version = 3;
   long long truncate = -1;
-  bool tiny = false;
+  bool tiny = false, smollm2 = false;
   std::set<std::string> omit;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -62,6 +157,8 @@ int main(int argc, char **argv) {
       version = static_cast<uint32_t>(std::strtoul(a.c_str() + 10, nullptr, 10));
     else if (a == "--tiny")
       tiny = true;
+    else if (a == "--smollm2-shape")
+      smollm2 = true;
     else if (a.rfind("--omit=", 0) == 0)
       omit.insert(a.substr(7));
     else if (a.rfind("--truncate=", 0) == 0)
@@ -76,6 +173,8 @@ int main(int argc, char **argv) {
   if (out.empty())
     return fail("usage: gguf-make-test-model [--version=N] [--omit=KEY] "
                 "[--truncate=N] [--corrupt=KIND] OUT.gguf");
+  if (smollm2)
+    return makeSmolLM2Shape(out);
 
   const int64_t nEmbd = tiny ? 32 : 64, nFF = tiny ? 32 : 128;
   const int64_t nVocab = tiny ? 4 : 32, nLayers = tiny ? 1 : 2;

@@ -3,12 +3,14 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 using namespace attnc;
 using namespace attnc::model;
 
 namespace {
 
-const AttentionKernels kSmol = {"smollm2_135m", 9, 3, 64, 100000.0, nullptr, nullptr, {}, {}};
+const AttentionKernels kSmol = {"smollm2_135m", 9, 3, 64, 100000.0, nullptr, nullptr, {}, {}, {}};
 
 gguf::LlamaConfig smolConfig() {
   gguf::LlamaConfig c;
@@ -46,3 +48,39 @@ TEST(SpecMatch, FitsAndRefuses) {
 }
 
 } // namespace
+
+namespace {
+RopeScalingInfo scaling(RopeScalingInfo::Kind kind, double factor) {
+  RopeScalingInfo r;
+  r.kind = kind;
+  r.factor = factor;
+  return r;
+}
+} // namespace
+
+// attn-run accepts a --spec file's RoPE scaling only when it is the compiled
+// row's: same kind, same factor, and for YaRN the same parameters.
+TEST(SpecMatch, RopeScalingSame) {
+  using K = RopeScalingInfo::Kind;
+  EXPECT_TRUE(RopeScalingInfo().same(RopeScalingInfo()));
+  EXPECT_TRUE(scaling(K::Linear, 2).same(scaling(K::Linear, 2)));
+  EXPECT_FALSE(scaling(K::Linear, 2).same(scaling(K::Linear, 4)));
+  EXPECT_FALSE(scaling(K::Linear, 2).same(scaling(K::NTK, 2)));
+  EXPECT_FALSE(scaling(K::Linear, 2).same(RopeScalingInfo()));
+  RopeScalingInfo y = scaling(K::YaRN, 2), z;
+  y.originalContext = 8192;
+  y.attentionFactor = 0.1 * std::log(2.0) + 1;
+  z = y;
+  EXPECT_TRUE(y.same(z));
+  z.betaFast = 16;
+  EXPECT_FALSE(y.same(z));
+  z = y;
+  z.originalContext = 4096;
+  EXPECT_FALSE(y.same(z));
+  z = y;
+  z.attentionFactor = 1;
+  EXPECT_FALSE(y.same(z));
+  EXPECT_EQ(y.str(), "yarn(factor 2, original_context 8192, beta_fast 32, beta_slow 1, attention_factor 1.06931)");
+  EXPECT_EQ(scaling(K::NTK, 2).str(), "ntk(factor 2)");
+  EXPECT_EQ(RopeScalingInfo().str(), "none");
+}
