@@ -198,6 +198,13 @@ TEST(ModelCache, DenseDecodeStepsMatchPrefill) {
   std::vector<int32_t> long_ = tokens(1100);
   std::vector<float> sinksPrefill = Runner("smollm2_135m_sinks", 1100).run(long_, {1100});
   EXPECT_LT(relDiff(Runner("smollm2_135m_sinks", 1100).run(long_, {1050, 1}), sinksPrefill, 1024), 1e-4);
+  // The RoPE-scaled specs: the decode kernels rotate with the same scaling
+  // (YaRN: and its attention factor) as prepare.
+  for (const char *scaled : {"smollm2_135m_linear2", "smollm2_135m_ntk2", "smollm2_135m_yarn2"}) {
+    std::vector<float> p = Runner(scaled, 300).run(ids, {300});
+    EXPECT_LT(relDiff(Runner(scaled, 300).run(ids, {1}), p), 1e-4) << scaled;
+    EXPECT_GT(relDiff(p, prefill), 2e-4) << scaled << " should differ from unscaled RoPE";
+  }
   // A planted difference shows: the dense spec's logits past the window differ.
   EXPECT_GT(relDiff(Runner("smollm2_135m", 1100).run(long_, {1050, 1}), sinksPrefill, 1050), 1e-3);
 }
