@@ -212,4 +212,27 @@ Error matmul(const float *x, int64_t n, const WeightView &w, float *y) {
 
 void setNumThreads(int threads) { halide_set_num_threads(threads); }
 
+namespace {
+struct ParallelBody {
+  void (*body)(void *, int);
+  void *ctx;
+};
+int runParallelBody(void *, int i, uint8_t *closure) {
+  const ParallelBody *b = reinterpret_cast<const ParallelBody *>(closure);
+  b->body(b->ctx, i);
+  return 0;
+}
+} // namespace
+
+void parallelFor(int n, void (*body)(void *ctx, int i), void *ctx) {
+  if (n <= 0)
+    return;
+  if (n == 1) {
+    body(ctx, 0);
+    return;
+  }
+  ParallelBody b{body, ctx};
+  halide_do_par_for(nullptr, runParallelBody, 0, n, reinterpret_cast<uint8_t *>(&b));
+}
+
 } // namespace attnc::kernels

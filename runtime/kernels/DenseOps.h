@@ -89,6 +89,12 @@ Error matmul(const float *x, int64_t n, const WeightView &w, float *y);
 /// Threads of Halide's pool (default: hardware threads, or HL_NUM_THREADS).
 void setNumThreads(int threads);
 
+/// Runs body(ctx, i) for every i in [0, n) on Halide's thread pool (the
+/// threads of setNumThreads, started once: no thread creation per call, which
+/// cost ~60 spawns per token when the attention kernels used std::thread).
+/// Returns when all are done; body must not call back into parallelFor.
+void parallelFor(int n, void (*body)(void *ctx, int i), void *ctx);
+
 } // namespace attnc::kernels
 
 #endif // ATTNC_RUNTIME_KERNELS_DENSEOPS_H

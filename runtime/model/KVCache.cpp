@@ -69,16 +69,35 @@ std::string appendStatusMessage(int32_t status, int64_t from, int64_t n, int64_t
 
 namespace {
 
-/// Runs body(bounds[t], bounds[t + 1]) for every t, on its own thread (the
-/// first on the calling thread).
+void threadsPerCall(int n, void (*body)(void *ctx, int i), void *ctx) {
+  std::vector<std::thread> pool;
+  for (int t = 1; t < n; ++t)
+    pool.emplace_back([=] { body(ctx, t); });
+  if (n > 0)
+    body(ctx, 0);
+  for (std::thread &t : pool) t.join();
+}
+
+ParallelFor installedParallelFor = threadsPerCall;
+
+} // namespace
+
+void setParallelFor(ParallelFor f) { installedParallelFor = f ? f : threadsPerCall; }
+ParallelFor parallelFor() { return installedParallelFor; }
+
+namespace {
+
+/// Runs body(bounds[t], bounds[t + 1]) for every t, concurrently (parallelFor()).
 template <typename F>
 void runRanges(const std::vector<int64_t> &bounds, F body) {
-  const size_t n = bounds.size() - 1;
-  std::vector<std::thread> pool;
-  for (size_t t = 1; t < n; ++t)
-    pool.emplace_back([&, t] { body(bounds[t], bounds[t + 1]); });
-  body(bounds[0], bounds[1]);
-  for (std::thread &t : pool) t.join();
+  struct Ctx {
+    const std::vector<int64_t> &bounds;
+    F &body;
+  } ctx{bounds, body};
+  parallelFor()((int)bounds.size() - 1, [](void *p, int t) {
+    Ctx &c = *static_cast<Ctx *>(p);
+    c.body(c.bounds[t], c.bounds[t + 1]);
+  }, &ctx);
 }
 
 /// [0, work) cut into up to `threads` ranges of equal size.

@@ -83,6 +83,15 @@ public:
   virtual void commit(int64_t n) = 0;
 };
 
+/// How the attention work items are spread over threads: f(n, body, ctx)
+/// runs body(ctx, i) for every i < n concurrently and returns when all are
+/// done. The default creates std::threads per call (attn_decoding does not
+/// need the Halide kernels); Model::load installs kernels::parallelFor, the
+/// dense ops' persistent pool.
+using ParallelFor = void (*)(int n, void (*body)(void *ctx, int i), void *ctx);
+void setParallelFor(ParallelFor f);
+ParallelFor parallelFor();
+
 /// Reusable buffers of decodeRows (split partial outputs, lengths).
 struct DecodeScratch {
   std::vector<int64_t> lens, seqs;

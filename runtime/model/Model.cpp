@@ -140,13 +140,11 @@ void attention(Model &m, Layer &layer, const float *q, const float *k, const flo
   }
   int64_t work = n * a.heads;
   int threads = std::max<int64_t>(1, std::min<int64_t>(m.threads, work));
-  std::vector<std::thread> pool;
-  for (int t = 0; t < threads; ++t)
-    pool.emplace_back([&, t] {
-      a.rows(qf.data(), n, layer.kf.data(), lk, layer.v.data(), qPos.data(), kPos.data(), 0, out,
-             work * t / threads, work * (t + 1) / threads);
-    });
-  for (auto &p : pool) p.join();
+  auto range = [&](int t) {
+    a.rows(qf.data(), n, layer.kf.data(), lk, layer.v.data(), qPos.data(), kPos.data(), 0, out,
+           work * t / threads, work * (t + 1) / threads);
+  };
+  parallelFor()(threads, [](void *f, int t) { (*static_cast<decltype(range) *>(f))(t); }, &range);
 }
 
 } // namespace
@@ -318,6 +316,8 @@ const std::vector<AttentionKernels> &compiledSpecs() {
 
 Model Model::load(const gguf::GGUFFile &file, const gguf::LlamaConfig &cfg,
                   const AttentionKernels &attn, int threads) {
+  // The attention kernels' work items on the dense ops' persistent pool.
+  setParallelFor(kernels::parallelFor);
   Model m;
   m.cfg = cfg;
   m.attn = &attn;
