@@ -8,7 +8,7 @@ namespace attnc::model {
 
 PageAllocator::PageAllocator(int64_t pages, int64_t pageSize, int64_t seqs, int64_t maxPages)
     : pages_(pages), pageSize_(pageSize), seqs_(seqs), maxPages_(maxPages),
-      table_(seqs * maxPages, -1), mappedPages_(seqs, 0) {
+      table_(seqs * maxPages, -1), mappedPages_(seqs, 0), refs_(pages, 0) {
   for (int64_t p = 0; p < pages; ++p) free_.push_back((int32_t)p);
 }
 
@@ -35,6 +35,7 @@ bool PageAllocator::grow(int64_t seq, int64_t tokens, std::string &error) {
   }
   for (int64_t p = have; p < needed; ++p) {
     table_[seq * maxPages_ + p] = free_.back();
+    refs_[free_.back()] = 1;
     free_.pop_back();
   }
   mappedPages_[seq] = needed;
@@ -46,10 +47,63 @@ void PageAllocator::release(int64_t seq) {
     return;
   // Pushed back in reverse, so a regrown sequence gets the same pages.
   for (int64_t p = mappedPages_[seq] - 1; p >= 0; --p) {
-    free_.push_back(table_[seq * maxPages_ + p]);
-    table_[seq * maxPages_ + p] = -1;
+    int32_t &entry = table_[seq * maxPages_ + p];
+    if (--refs_[entry] == 0)
+      free_.push_back(entry);
+    entry = -1;
   }
   mappedPages_[seq] = 0;
+}
+
+bool PageAllocator::share(int64_t from, int64_t to, int64_t tokens, int32_t &copyFrom,
+                          int32_t &copyTo, std::string &error) {
+  copyFrom = copyTo = -1;
+  if (from < 0 || from >= seqs_ || to < 0 || to >= seqs_ || from == to) {
+    error = "cannot share sequence " + std::to_string(from) + " into " + std::to_string(to) +
+            " (the page table holds " + std::to_string(seqs_) + " sequences)";
+    return false;
+  }
+  if (mappedPages_[to] != 0) {
+    error = "sequence " + std::to_string(to) + " is not empty";
+    return false;
+  }
+  const int64_t full = tokens / pageSize_, partial = tokens % pageSize_ ? 1 : 0;
+  if (full + partial > mappedPages_[from]) {
+    error = "sequence " + std::to_string(from) + " has no " + std::to_string(tokens) + " tokens";
+    return false;
+  }
+  if (partial > freePages()) {
+    error = "out of KV-cache pages: sharing " + std::to_string(tokens) +
+            " tokens needs a page for the partly filled last one, 0 of " +
+            std::to_string(pages_) + " free";
+    return false;
+  }
+  for (int64_t p = 0; p < full; ++p) {
+    const int32_t page = table_[from * maxPages_ + p];
+    table_[to * maxPages_ + p] = page;
+    ++refs_[page];
+  }
+  if (partial) {
+    copyFrom = table_[from * maxPages_ + full];
+    copyTo = free_.back();
+    free_.pop_back();
+    refs_[copyTo] = 1;
+    table_[to * maxPages_ + full] = copyTo;
+  }
+  mappedPages_[to] = full + partial;
+  return true;
+}
+
+bool KVCache::select(int64_t seq, std::string &error) {
+  if (seq == 0)
+    return true;
+  error = "this KV cache holds one sequence";
+  return false;
+}
+
+bool KVCache::fork(int64_t, std::string &error) {
+  error = "only paged KV caches share a prefix between sequences";
+  return false;
 }
 
 std::string appendStatusMessage(int32_t status, int64_t from, int64_t n, int64_t capacity) {
@@ -129,8 +183,8 @@ std::vector<int64_t> balancedRanges(int threads, const std::vector<int64_t> &cos
 
 class SpecKVCache final : public KVCache {
 public:
-  SpecKVCache(const AttentionKernels &a, int layers, int64_t capacity, int threads)
-      : a_(a), k_(a.cacheKernels), threads_(threads) {
+  SpecKVCache(const AttentionKernels &a, int layers, int64_t capacity, int threads, int64_t sequences)
+      : a_(a), k_(a.cacheKernels), threads_(threads), tokens_(sequences, 0) {
     const CacheLayout &c = a.cache;
     const int64_t kvRow = a.kvHeads * a.headDim;
     const size_t elem = c.quant == CacheLayout::Quant::None ? sizeof(float) : 1;
@@ -140,7 +194,7 @@ public:
       capacity_ = -1;
     } else if (c.kind == CacheLayout::Kind::Paged) {
       const int64_t pages = (capacity + c.pageSize - 1) / c.pageSize;
-      pages_ = std::make_unique<PageAllocator>(pages, c.pageSize, 1, pages);
+      pages_ = std::make_unique<PageAllocator>(pages, c.pageSize, sequences, pages);
       rows = pages;
       slots = c.pageSize;
       capacity_ = pages * c.pageSize;
@@ -164,22 +218,25 @@ public:
       l.view.pageTable = pages_ ? pages_->table() : nullptr;
       l.view.rows = rows;
       l.view.slots = slots;
-      l.view.seqs = 1;
+      l.view.seqs = sequences;
       l.view.maxPages = pages_ ? pages_->maxPages() : 0;
       l.view.headMajor = c.headMajor;
     }
   }
 
   void clear() override {
-    tokens_ = 0;
-    if (pages_)
-      pages_->release(0);
+    for (int64_t s = 0; s < (int64_t)tokens_.size(); ++s) {
+      tokens_[s] = 0;
+      if (pages_)
+        pages_->release(s);
+    }
+    cur_ = 0;
   }
-  int64_t tokens() const override { return tokens_; }
+  int64_t tokens() const override { return tokens_[cur_]; }
   int64_t resident() const override {
     if (!ring())
-      return tokens_;
-    return std::min(tokens_, a_.cache.sinks + a_.cache.window);
+      return tokens_[cur_];
+    return std::min(tokens_[cur_], a_.cache.sinks + a_.cache.window);
   }
   int64_t capacity() const override { return capacity_; }
   size_t bytes() const override {
@@ -192,7 +249,8 @@ public:
   std::string describe() const override {
     std::string s = a_.cache.str();
     if (pages_)
-      s += ", " + std::to_string(pages_->pages()) + " pages";
+      s += ", " + std::to_string(pages_->pages()) + " pages" +
+           (tokens_.size() > 1 ? ", " + std::to_string(tokens_.size()) + " sequences" : "");
     else if (!ring())
       s += ", capacity " + std::to_string(capacity_);
     return s;
@@ -201,12 +259,13 @@ public:
   bool reserve(int64_t n, std::string &error) override {
     if (ring())
       return true;
-    if (tokens_ + n > capacity_) {
+    const int64_t t = tokens_[cur_];
+    if (t + n > capacity_) {
       error = "the KV cache holds " + std::to_string(capacity_) + " tokens; " +
-              std::to_string(tokens_) + " cached + " + std::to_string(n) + " new do not fit";
+              std::to_string(t) + " cached + " + std::to_string(n) + " new do not fit";
       return false;
     }
-    return !pages_ || pages_->grow(0, tokens_ + n, error);
+    return !pages_ || pages_->grow(cur_, t + n, error);
   }
 
   bool attend(int layer, const float *q, const float *k, const float *v, int64_t n, float *out,
@@ -216,12 +275,12 @@ public:
       return false;
     }
     const CacheStorage &c = layers_[layer].view;
-    const int64_t start = tokens_, kvRow = a_.kvHeads * a_.headDim, qRow = a_.heads * a_.headDim;
+    const int64_t start = tokens_[cur_], kvRow = a_.kvHeads * a_.headDim, qRow = a_.heads * a_.headDim;
     std::vector<int64_t> pos(n);
     for (int64_t i = 0; i < n; ++i) pos[i] = start + i;
     auto append = [&](int64_t from, int64_t count) {
       int32_t st = k_.append(k + (from - start) * kvRow, v + (from - start) * kvRow,
-                             pos.data() + (from - start), count, c, 0, from);
+                             pos.data() + (from - start), count, c, cur_, from);
       if (st != 0)
         error = appendStatusMessage(st, from, count, capacity_);
       return st == 0;
@@ -243,7 +302,47 @@ public:
     return true;
   }
 
-  void commit(int64_t n) override { tokens_ += n; }
+  void commit(int64_t n) override { tokens_[cur_] += n; }
+
+  int64_t sequences() const override { return tokens_.size(); }
+  bool select(int64_t seq, std::string &error) override {
+    if (seq < 0 || seq >= (int64_t)tokens_.size()) {
+      error = "the KV cache has no sequence " + std::to_string(seq) + " (it holds " +
+              std::to_string(tokens_.size()) + ")";
+      return false;
+    }
+    cur_ = seq;
+    return true;
+  }
+  bool fork(int64_t to, std::string &error) override {
+    if (!pages_)
+      return KVCache::fork(to, error);
+    if (to >= 0 && to < (int64_t)tokens_.size() && tokens_[to] != 0) {
+      error = "sequence " + std::to_string(to) + " is not empty";
+      return false;
+    }
+    int32_t copyFrom, copyTo;
+    if (!pages_->share(cur_, to, tokens_[cur_], copyFrom, copyTo, error))
+      return false;
+    if (copyFrom >= 0)
+      for (Layer &l : layers_) { // the partly filled page: every buffer's row copyFrom
+        auto copyRow = [&](auto &buf) {
+          const size_t row = buf.size() / pages_->pages();
+          std::copy(buf.begin() + copyFrom * row, buf.begin() + (copyFrom + 1) * row,
+                    buf.begin() + copyTo * row);
+        };
+        copyRow(l.k);
+        copyRow(l.v);
+        copyRow(l.pos);
+        if (!l.kScale.empty()) {
+          copyRow(l.kScale);
+          copyRow(l.vScale);
+        }
+      }
+    tokens_[to] = tokens_[cur_];
+    return true;
+  }
+  int64_t pagesInUse() const override { return pages_ ? pages_->pages() - pages_->freePages() : 0; }
 
 private:
   struct Layer {
@@ -256,13 +355,14 @@ private:
   bool ring() const { return a_.cache.kind == CacheLayout::Kind::Ring; }
 
   void decode(const CacheStorage &c, const float *q, const int64_t *qPos, int64_t rows, float *out) {
-    decodeRows(a_, c, q, qPos, rows, threads_, scratch_, out);
+    decodeRows(a_, c, q, qPos, rows, threads_, scratch_, out, cur_);
   }
 
   const AttentionKernels &a_;
   const CacheKernels &k_;
   int threads_;
-  int64_t tokens_ = 0, capacity_ = 0;
+  int64_t capacity_ = 0, cur_ = 0;
+  std::vector<int64_t> tokens_; ///< per sequence
   std::unique_ptr<PageAllocator> pages_;
   std::vector<Layer> layers_;
   DecodeScratch scratch_;
@@ -271,7 +371,8 @@ private:
 } // namespace
 
 void decodeRows(const AttentionKernels &a, const CacheStorage &c, const float *q,
-                const int64_t *qPos, int64_t rows, int threads, DecodeScratch &s, float *out) {
+                const int64_t *qPos, int64_t rows, int threads, DecodeScratch &s, float *out,
+                int64_t seq) {
   const CacheKernels &k = a.cacheKernels;
   const int64_t blocks = a.kvHeads / k.headsPerBlock;
   const int64_t longest = qPos[rows - 1] + 1;
@@ -280,7 +381,7 @@ void decodeRows(const AttentionKernels &a, const CacheStorage &c, const float *q
   int64_t splits = (2 * threads + rows * blocks - 1) / (rows * blocks);
   splits = std::max<int64_t>(1, std::min<int64_t>(splits, (longest + 63) / 64));
   s.lens.resize(rows);
-  s.seqs.assign(rows, 0);
+  s.seqs.assign(rows, seq);
   for (int64_t i = 0; i < rows; ++i) s.lens[i] = qPos[i] + 1;
   s.partOut.resize(rows * splits * a.heads * a.headDim);
   s.partLse.resize(rows * splits * a.heads);
@@ -294,7 +395,7 @@ void decodeRows(const AttentionKernels &a, const CacheStorage &c, const float *q
 }
 
 std::unique_ptr<KVCache> makeKVCache(const AttentionKernels &a, int layers, int64_t capacity,
-                                     int threads, std::string &error) {
+                                     int threads, std::string &error, int64_t sequences) {
   error.clear();
   const CacheKernels &k = a.cacheKernels;
   if (!k.append || !k.decodeSplit || !k.decodeMerge || k.headsPerBlock <= 0 ||
@@ -320,7 +421,15 @@ std::unique_ptr<KVCache> makeKVCache(const AttentionKernels &a, int layers, int6
             " tokens is out of range [1, 16777216]";
     return nullptr;
   }
-  return std::make_unique<SpecKVCache>(a, layers, capacity, threads);
+  if (sequences < 1 || sequences > 4096 ||
+      (sequences > 1 && c.kind != CacheLayout::Kind::Paged)) {
+    error = "a KV cache of spec " + std::string(a.name) + " holds " +
+            (c.kind == CacheLayout::Kind::Paged ? std::string("1 to 4096 sequences")
+                                                : std::string("one sequence (only paged caches hold more)")) +
+            ", not " + std::to_string(sequences);
+    return nullptr;
+  }
+  return std::make_unique<SpecKVCache>(a, layers, capacity, threads, sequences);
 }
 
 } // namespace attnc::model

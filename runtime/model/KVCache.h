@@ -30,15 +30,26 @@ namespace attnc::model {
 /// Physical pages of a paged cache handed out to sequences as they grow,
 /// through a page table [seqs][maxPages] (int32, unused entries -1). Pages
 /// are handed out from the highest index down, so logical and physical page
-/// numbers differ (an addressing mistake shows).
+/// numbers differ (an addressing mistake shows). A page can be mapped by
+/// several sequences (share: a common prompt prefix); it returns to the pool
+/// when the last of them releases it.
 class PageAllocator {
 public:
   PageAllocator(int64_t pages, int64_t pageSize, int64_t seqs, int64_t maxPages);
   /// Maps pages for tokens [0, tokens) of `seq`. False, with `error` set and
   /// nothing changed, when that needs more than maxPages or free pages.
   bool grow(int64_t seq, int64_t tokens, std::string &error);
-  /// Returns the pages of `seq` to the pool.
+  /// Returns the pages of `seq` to the pool (those no other sequence maps).
   void release(int64_t seq);
+  /// Maps the first `tokens` tokens of `from` into the empty sequence `to`:
+  /// the full pages are shared (they are never written again: appends go
+  /// past `tokens`), the partly filled last page gets a fresh page for `to`,
+  /// returned in copyFrom/copyTo (-1 if none) for the caller to copy. False,
+  /// with `error` set and nothing changed, on bad sequences or no free page.
+  bool share(int64_t from, int64_t to, int64_t tokens, int32_t &copyFrom, int32_t &copyTo,
+             std::string &error);
+  /// Sequences mapping physical page `p`.
+  int32_t references(int32_t p) const { return refs_[p]; }
   int64_t freePages() const { return (int64_t)free_.size(); }
   int64_t pages() const { return pages_; }
   int64_t maxPages() const { return maxPages_; }
@@ -51,6 +62,7 @@ private:
   std::vector<int32_t> table_;
   std::vector<int32_t> free_;       ///< a stack: back() is handed out next
   std::vector<int64_t> mappedPages_; ///< per sequence
+  std::vector<int32_t> refs_;        ///< per physical page
 };
 
 /// The KV cache of one sequence, all layers, in the spec's layout.
@@ -81,6 +93,19 @@ public:
                       float *out, std::string &error) = 0;
   /// Ends the forward of `n` tokens (every layer attended): tokens() += n.
   virtual void commit(int64_t n) = 0;
+
+  /// Sequences the cache holds (1 unless made with more; paged only).
+  virtual int64_t sequences() const { return 1; }
+  /// Makes `seq` the sequence that tokens(), reserve, attend and commit act
+  /// on. False, with `error` set, if there is no such sequence.
+  virtual bool select(int64_t seq, std::string &error);
+  /// Starts the empty sequence `to` as a copy of the current one (its
+  /// tokens(), sharing the full pages: a prompt prefix is stored once).
+  /// Paged caches only; false, with `error` set, otherwise or when `to` is
+  /// not empty or no page is free.
+  virtual bool fork(int64_t to, std::string &error);
+  /// Physical pages in use (paged; else 0).
+  virtual int64_t pagesInUse() const { return 0; }
 };
 
 /// How the attention work items are spread over threads: f(n, body, ctx)
@@ -99,17 +124,21 @@ struct DecodeScratch {
 };
 
 /// The attention of `rows` queries q [rows][heads][D] (un-rotated; the kernel
-/// rotates them at qPos) over sequence 0 of `c`, row i seeing its first
+/// rotates them at qPos) over sequence `seq` of `c`, row i seeing its first
 /// qPos[i] + 1 slots, through a's decode_split + decode_merge, the keys split
 /// so that each of `threads` threads has work. out [rows][heads][D].
 void decodeRows(const AttentionKernels &a, const CacheStorage &c, const float *q,
-                const int64_t *qPos, int64_t rows, int threads, DecodeScratch &s, float *out);
+                const int64_t *qPos, int64_t rows, int threads, DecodeScratch &s, float *out,
+                int64_t seq = 0);
 
 /// A cache for `layers` layers of spec `a` (which must have cache kernels)
-/// holding up to `capacity` tokens (ignored by a ring), whose decode runs on
-/// `threads` threads. Null, with `error` set, on bad arguments.
+/// holding up to `capacity` tokens (ignored by a ring; for a paged cache the
+/// page pool, ceil(capacity / page_size) pages shared by `sequences`
+/// sequences, any of which may grow to all of it),
+/// whose decode runs on `threads` threads. Null, with `error` set, on bad
+/// arguments.
 std::unique_ptr<KVCache> makeKVCache(const AttentionKernels &a, int layers, int64_t capacity,
-                                     int threads, std::string &error);
+                                     int threads, std::string &error, int64_t sequences = 1);
 
 /// The message for an append status (1 capacity, 2 page, 3 sequence).
 std::string appendStatusMessage(int32_t status, int64_t from, int64_t n, int64_t capacity);

@@ -412,17 +412,42 @@ CachePolicy parseCachePolicy(const std::string &s, std::string &error) {
   return {};
 }
 
-void Model::reserveCache(int64_t capacity) {
-  if (!attn->usesCacheKernels())
+void Model::reserveCache(int64_t capacity, int64_t sequences) {
+  if (!attn->usesCacheKernels()) {
+    if (sequences > 1)
+      die(std::string("several sequences need a paged spec's cache; spec ") + attn->name +
+          " keeps one contiguous sequence");
     return;
+  }
   if (!cache.dense())
     die("--cache " + cache.str() + " applies to the contiguous specs; spec " + attn->name +
         " has its own cache (" + attn->cache.str() + ")");
   std::string error;
-  kv = makeKVCache(*attn, (int)layers.size(), capacity, threads, error);
+  kv = makeKVCache(*attn, (int)layers.size(), capacity, threads, error, sequences);
   if (!kv)
     die(error);
   seen = 0;
+}
+
+void Model::selectSequence(int64_t seq) {
+  std::string error;
+  if (!kv) {
+    if (seq != 0)
+      die("the cache holds one sequence");
+    return;
+  }
+  if (!kv->select(seq, error))
+    die(error);
+  seen = kv->tokens();
+}
+
+void Model::forkSequence(int64_t to) {
+  std::string error;
+  if (!kv)
+    die(std::string("sharing a prefix needs a paged spec's cache; spec ") + attn->name +
+        " keeps one contiguous sequence");
+  if (!kv->fork(to, error))
+    die(error);
 }
 
 int64_t Model::cached() const {

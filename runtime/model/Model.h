@@ -95,7 +95,15 @@ struct Model {
   int64_t vocab() const { return output.rows; }
   /// Sizes the spec's KV cache for `capacity` tokens (a ring ignores it);
   /// a no-op for the prefill path. Dies with a clear message on bad input.
-  void reserveCache(int64_t capacity);
+  /// `sequences` > 1 (paged specs): the page pool of `capacity` tokens is
+  /// shared by that many sequences (forkSequence shares a prompt's pages).
+  void reserveCache(int64_t capacity, int64_t sequences = 1);
+  /// Continues sequence `seq` of the cache (the next forward appends to it).
+  /// Dies with a clear message when the cache has no such sequence.
+  void selectSequence(int64_t seq);
+  /// Starts the empty sequence `to` as a copy of the current one, its full
+  /// pages shared (paged specs; dies with a clear message otherwise).
+  void forkSequence(int64_t to);
   /// Tokens held in the KV cache.
   int64_t cached() const;
   /// Empties the KV cache (keeps its memory).

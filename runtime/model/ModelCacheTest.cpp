@@ -120,7 +120,8 @@ const AttentionKernels &spec(const std::string &name) {
 struct Runner {
   std::unique_ptr<gguf::GGUFFile> file;
   Model model;
-  Runner(const std::string &specName, int64_t capacity, CachePolicy policy = {}, int threads = 2) {
+  Runner(const std::string &specName, int64_t capacity, CachePolicy policy = {}, int threads = 2,
+         int64_t sequences = 1) {
     auto f = gguf::GGUFFile::open(writeModel());
     EXPECT_TRUE((bool)f) << f.message();
     file = std::move(*f);
@@ -130,7 +131,7 @@ struct Runner {
     EXPECT_EQ(mismatch(a, *cfg), "");
     model = Model::load(*file, *cfg, a, threads);
     model.cache = policy;
-    model.reserveCache(capacity);
+    model.reserveCache(capacity, sequences);
   }
   /// Logits of every token, run in forwards of the given sizes (cycled).
   std::vector<float> run(const std::vector<int32_t> &ids, const std::vector<int64_t> &chunks) {
@@ -207,6 +208,50 @@ TEST(ModelCache, DenseDecodeStepsMatchPrefill) {
   }
   // A planted difference shows: the dense spec's logits past the window differ.
   EXPECT_GT(relDiff(Runner("smollm2_135m", 1100).run(long_, {1050, 1}), sinksPrefill, 1050), 1e-3);
+}
+
+// Three sequences continue one 37-token prompt (two full pages of 16 and a
+// partial one) on a paged cache: each gives the logits of running prompt +
+// continuation alone, and the two full pages are stored once.
+TEST(ModelCache, PagedSequencesShareAPromptPrefix) {
+  std::vector<int32_t> all = tokens(37 + 3 * 20);
+  std::vector<int32_t> prompt(all.begin(), all.begin() + 37);
+  Runner paged("smollm2_135m_paged", 16 * 8, {}, 2, /*sequences=*/3);
+  paged.run(prompt, {37});
+  paged.model.forkSequence(1);
+  paged.model.forkSequence(2);
+  const std::vector<int64_t> steps = {1, 7, 1, 11};
+  for (int s = 0; s < 3; ++s) {
+    std::vector<int32_t> cont(all.begin() + 37 + 20 * s, all.begin() + 37 + 20 * (s + 1));
+    paged.model.selectSequence(s);
+    std::vector<float> got;
+    size_t c = 0;
+    for (int64_t at = 0; at < 20; at += steps[c++ % steps.size()]) {
+      int64_t n = std::min<int64_t>(steps[c % steps.size()], 20 - at);
+      std::vector<float> l = forward(paged.model, std::vector<int32_t>(cont.begin() + at, cont.begin() + at + n),
+                                     37 + at, 0);
+      got.insert(got.end(), l.begin(), l.end());
+    }
+    std::vector<int32_t> alone = prompt;
+    alone.insert(alone.end(), cont.begin(), cont.end());
+    std::vector<float> ref = Runner("smollm2_135m", 57).run(alone, {57});
+    ref.erase(ref.begin(), ref.begin() + 37 * kVocab);
+    EXPECT_LT(relDiff(got, ref), 1e-4) << "sequence " << s;
+  }
+  // 57 tokens each: 2 shared full pages + 2 own pages per sequence.
+  EXPECT_EQ(paged.model.kv->pagesInUse(), 2 + 3 * 2);
+  paged.model.clearCache();
+  EXPECT_EQ(paged.model.kv->pagesInUse(), 0);
+  // Only paged caches hold several sequences.
+  std::string error;
+  EXPECT_EQ(makeKVCache(spec("smollm2_135m_int8"), kLayers, 64, 1, error, 2), nullptr);
+  EXPECT_NE(error.find("only paged caches hold more"), std::string::npos) << error;
+  auto one = makeKVCache(spec("smollm2_135m_int8"), kLayers, 64, 1, error);
+  ASSERT_TRUE(one);
+  EXPECT_FALSE(one->fork(1, error));
+  EXPECT_NE(error.find("only paged KV caches share a prefix"), std::string::npos) << error;
+  EXPECT_FALSE(paged.model.kv->select(3, error));
+  EXPECT_NE(error.find("no sequence 3 (it holds 3)"), std::string::npos) << error;
 }
 
 TEST(ModelCache, PagedMatchesDenseAfterClear) {

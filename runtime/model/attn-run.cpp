@@ -3,6 +3,7 @@
 //   attn-run generate   --model M.gguf [--spec S.attn] (--prompt TEXT | --chat TEXT) [--max-tokens N]
 //                       [--temperature T] [--top-k K] [--top-p P] [--seed S] [--threads T]
 //                       [--trace] [--cache dense|window:W|sinks:N,W] [--activations int8|f32]
+//                       [--samples N]
 //   attn-run perplexity --model M.gguf [--spec S.attn] --file TEXT [--ctx N] [--stride S]
 //                       [--max-chunks K] [--batch B] [--threads T] [--cache ...]
 //                       [--activations int8|f32]
@@ -24,6 +25,8 @@
 // --activations: int8 (default, as ggml computes with q8_0/q4_1 weights)
 // quantizes the activations of the quantized matmuls per 32-block and runs
 // them on integer dot products (Model::packWeights); f32 keeps them in f32.
+// generate --samples N (paged specs) draws N continuations of one prompt, the
+// prompt's KV pages shared by all (Model::forkSequence), with seeds S..S+N-1.
 // Statistics and progress go to stderr.
 //
 //===----------------------------------------------------------------------===//
@@ -62,7 +65,7 @@ namespace {
 const char *kUsage =
     "usage: attn-run generate --model M.gguf [--spec S.attn] (--prompt TEXT | --chat TEXT) [--max-tokens N]\n"
     "                [--temperature T] [--top-k K] [--top-p P] [--seed S] [--threads T] [--trace]\n"
-    "                [--cache dense|window:W|sinks:N,W] [--activations int8|f32]\n"
+    "                [--cache dense|window:W|sinks:N,W] [--activations int8|f32] [--samples N]\n"
     "       attn-run perplexity --model M.gguf [--spec S.attn] --file TEXT [--ctx N] [--stride S]\n"
     "                [--max-chunks K] [--batch B] [--threads T] [--cache dense|window:W|sinks:N,W]\n"
     "                [--activations int8|f32]\n"
@@ -269,7 +272,8 @@ void traceStep(int step, int32_t id, const std::vector<float> &logits) {
 
 int generate(const std::string &modelPath, const std::string &specPath, CachePolicy cache,
              const std::string &prompt, bool chat, int maxTokens,
-             SamplerOptions so, bool seeded, bool trace, int threads, bool int8Activations) {
+             SamplerOptions so, bool seeded, bool trace, int threads, bool int8Activations,
+             int samples) {
   if (!seeded)
     so.seed = std::random_device{}();
   Loaded l = load(modelPath, specPath, threads, int8Activations);
@@ -298,28 +302,49 @@ int generate(const std::string &modelPath, const std::string &specPath, CachePol
     die("prompt (" + std::to_string(ids.size()) + " tokens) + " +
         (cache.dense() ? "--max-tokens" : "the --cache size") + " exceeds the context length " +
         std::to_string(m.cfg.contextLength));
-  m.reserveCache(total);
+  const bool paged = m.attn->usesCacheKernels() && m.attn->cache.kind == model::CacheLayout::Kind::Paged;
+  if (samples > 1 && !paged)
+    die("--samples shares the prompt's KV pages between the samples: it needs a paged spec (e.g. --spec "
+        "specs/smollm2_135m_paged.attn); spec " + std::string(m.attn->name) + "'s cache is " +
+        (m.attn->usesCacheKernels() ? m.attn->cache.str() : "contiguous"));
+  // With --samples N the pool holds the prompt once plus each sample's own
+  // pages (its copy of the partly filled last prompt page and what it adds).
+  const int64_t pageSize = paged ? m.attn->cache.pageSize : 1;
+  m.reserveCache(samples > 1 ? (int64_t)ids.size() + samples * (maxTokens + pageSize) : total, samples);
 
   if (trace) {
     std::fprintf(stderr, "trace: prompt");
     for (int32_t id : ids) std::fprintf(stderr, " %d", id);
     std::fprintf(stderr, "\n");
   }
-  Sampler sampler(so);
   auto t0 = std::chrono::steady_clock::now();
-  std::vector<float> logits = forward(m, ids, 0);
+  const std::vector<float> promptLogits = forward(m, ids, 0);
   auto t1 = std::chrono::steady_clock::now();
-  int64_t pos = ids.size();
+  // --samples: every sample continues its own copy of the prompt's cache
+  // (forked: the full pages are shared), with seed + s.
+  for (int s = 1; s < samples; ++s)
+    m.forkSequence(s);
   int generated = 0;
-  for (; generated < maxTokens; ++generated) {
-    int32_t next = sampler.sample(logits.data(), logits.size());
-    if (trace)
-      traceStep(generated, next, logits);
-    if (l.tok->isEndOfGeneration(next))
-      break;
-    std::fputs(l.tok->piece(next).c_str(), stdout);
-    std::fflush(stdout);
-    logits = forward(m, {next}, pos++);
+  for (int s = 0; s < samples; ++s) {
+    m.selectSequence(s);
+    SamplerOptions sso = so;
+    sso.seed = so.seed + s;
+    Sampler sampler(sso);
+    if (samples > 1)
+      std::printf("%s--- sample %d (seed %llu) ---\n", s ? "\n" : "", s,
+                  (unsigned long long)sso.seed);
+    std::vector<float> logits = promptLogits;
+    int64_t pos = ids.size();
+    for (int step = 0; step < maxTokens; ++step, ++generated) {
+      int32_t next = sampler.sample(logits.data(), logits.size());
+      if (trace)
+        traceStep(step, next, logits);
+      if (l.tok->isEndOfGeneration(next))
+        break;
+      std::fputs(l.tok->piece(next).c_str(), stdout);
+      std::fflush(stdout);
+      logits = forward(m, {next}, pos++);
+    }
   }
   auto t2 = std::chrono::steady_clock::now();
   double prefill = seconds(t0, t1), decode = seconds(t1, t2);
@@ -333,6 +358,13 @@ int generate(const std::string &modelPath, const std::string &specPath, CachePol
                        "(%.1f tok/s), %d threads, %s, %s\n",
                ids.size(), prefill, ids.size() / prefill, generated, decode,
                generated ? generated / decode : 0.0, threads, how.c_str(), memoryReport(m).c_str());
+  if (samples > 1) {
+    const int64_t promptPages = (int64_t)ids.size() / pageSize;
+    std::fprintf(stderr, "attn-run: %d samples share the prompt's %lld full KV pages: %lld pages in use "
+                         "(%lld without sharing)\n",
+                 samples, (long long)promptPages, (long long)m.kv->pagesInUse(),
+                 (long long)(m.kv->pagesInUse() + (samples - 1) * promptPages));
+  }
   return 0;
 }
 
@@ -560,6 +592,7 @@ int main(int argc, char **argv) {
   }
   std::string modelPath, specPath, prompt, textPath;
   bool chat = false, seeded = false, trace = false, int8Activations = true;
+  int samples = 1;
   int maxTokens = 64, threads = std::max(1u, std::thread::hardware_concurrency());
   int64_t ctx = 512, stride = 0, maxChunks = 0, batchSize = 0;
   CachePolicy cache;
@@ -599,6 +632,7 @@ int main(int argc, char **argv) {
     else if (gen && a == "--top-p") so.topP = parseFloat(a, value());
     else if (gen && a == "--seed") { so.seed = parseInt(a, value(), 0, std::numeric_limits<int64_t>::max()); seeded = true; }
     else if (gen && a == "--trace") trace = true;
+    else if (gen && a == "--samples") samples = parseInt(a, value(), 1, 64);
     else if (!gen && a == "--file") textPath = value();
     else if (!gen && a == "--ctx") { ctx = parseInt(a, value(), 4, intMax); windowOnly = a; }
     else if (!gen && a == "--stride") { stride = parseInt(a, value(), 1, intMax); windowOnly = a; }
@@ -618,7 +652,7 @@ int main(int argc, char **argv) {
     std::string bad = validate(so);
     if (!bad.empty()) die(bad);
     return generate(modelPath, specPath, cache, prompt, chat, maxTokens, so, seeded, trace, threads,
-                    int8Activations);
+                    int8Activations, samples);
   }
   if (modelPath.empty() || textPath.empty())
     die("--model and --file are required");

@@ -49,6 +49,40 @@ TEST(PageAllocator, HandsOutPagesAsSequencesGrow) {
   EXPECT_EQ(std::count(p.tableView().begin(), p.tableView().end(), -1), 6);
 }
 
+TEST(PageAllocator, SharesFullPagesAndCopiesThePartialOne) {
+  PageAllocator p(/*pages=*/6, /*pageSize=*/16, /*seqs=*/3, /*maxPages=*/6);
+  std::string error;
+  int32_t from = 0, to = 0;
+  ASSERT_TRUE(p.grow(0, 37, error)); // pages 5, 4, 3 (3 partly filled)
+  ASSERT_TRUE(p.share(0, 1, 37, from, to, error)) << error;
+  EXPECT_EQ(p.tableView()[6], 5); // the full pages are the same physical pages
+  EXPECT_EQ(p.tableView()[7], 4);
+  EXPECT_EQ(from, 3);
+  EXPECT_EQ(to, 2);
+  EXPECT_EQ(p.tableView()[8], 2); // the partial page: a fresh copy
+  EXPECT_EQ(p.references(5), 2);
+  EXPECT_EQ(p.references(3), 1);
+  EXPECT_EQ(p.freePages(), 2);
+  // A page boundary: nothing to copy.
+  ASSERT_TRUE(p.share(0, 2, 32, from, to, error)) << error;
+  EXPECT_EQ(from, -1);
+  EXPECT_EQ(p.references(4), 3);
+  EXPECT_EQ(p.freePages(), 2);
+  // Into a non-empty sequence, past what the source holds, out of range.
+  EXPECT_FALSE(p.share(0, 1, 16, from, to, error));
+  EXPECT_NE(error.find("sequence 1 is not empty"), std::string::npos) << error;
+  p.release(2);
+  EXPECT_FALSE(p.share(0, 2, 60, from, to, error));
+  EXPECT_NE(error.find("has no 60 tokens"), std::string::npos) << error;
+  EXPECT_FALSE(p.share(0, 3, 16, from, to, error));
+  // A shared page returns to the pool with its last user.
+  p.release(0);
+  EXPECT_EQ(p.references(5), 1);
+  EXPECT_EQ(p.freePages(), 3); // seq 0's partial page 3
+  p.release(1);
+  EXPECT_EQ(p.freePages(), 6);
+}
+
 TEST(KVCache, AppendStatusMessages) {
   EXPECT_EQ(appendStatusMessage(1, 10, 4, 12),
             "the KV cache is full: appending tokens 10..13 exceeds its capacity of 12 tokens");
