@@ -235,23 +235,28 @@ public:
     amax(b, i) = max(amax(b, i), abs(x(32 * b + e.x, i)));
     Expr a = amax(b, i);
     inv(b, i) = select(a > 0.0f, 127.0f / a, 0.0f);
-    Expr v = x(c, i) * inv(c / 32, i);
-    q(c, i) = cast<int8_t>(clamp(round(v), -127.0f, 127.0f));
+    // q over (element of the block, block, row): the block's scale is a
+    // scalar per vector of 32 (no gather of the scales).
+    q(j, b, i) = cast<int8_t>(clamp(round(x(32 * b + j, i) * inv(b, i)), -127.0f, 127.0f));
     sumq(b, i) = 0;
-    sumq(b, i) += cast<int32_t>(q(32 * b + e.x, i));
-    xq(c, i) = q(c, i);
+    sumq(b, i) += cast<int32_t>(q(e.x, b, i));
+    xq(c, i) = q(c % 32, c / 32, i);
     Expr d = a / 127.0f;
     dx(b, i) = cast<float>(cast<float16_t>(d));
     sx(b, i) = cast<float>(cast<float16_t>(d * cast<float>(sumq(b, i))));
     qsum(b, i) = sumq(b, i);
 
-    // ---- Schedule ---- per row (parallel); blocks are 32 lanes. q feeds
-    // two outputs, so it is stored (n*k bytes, O(n*k) work against the
-    // matmul's O(n*k*m)).
+    // ---- Schedule ---- per row (parallel). q feeds two outputs, so it is
+    // stored (n*k bytes, O(n*k) work against the matmul's O(n*k*m)).
+    x.dim(0).set_min(0);
+    xq.dim(0).set_min(0);
+    Var co("co"), ci("ci");
     amax.compute_root().parallel(i);
     amax.update().parallel(i).atomic().vectorize(e.x);
-    q.compute_root().parallel(i).vectorize(c, 32);
-    xq.vectorize(c, 32).parallel(i);
+    inv.compute_at(q, i);
+    q.compute_root().parallel(i).vectorize(j, 32);
+    q.bound(j, 0, 32);
+    xq.split(c, co, ci, 32, TailStrategy::GuardWithIf).vectorize(ci).parallel(i);
     sumq.compute_root().parallel(i);
     sumq.update().parallel(i).atomic().vectorize(e.x);
     for (Func f : {Func(dx), Func(sx), Func(qsum)})
@@ -259,7 +264,7 @@ public:
   }
 
 private:
-  Var c{"c"}, b{"b"}, i{"i"};
+  Var c{"c"}, b{"b"}, i{"i"}, j{"j"};
   Func amax{"amax"}, inv{"inv"}, q{"q"}, sumq{"sumq"};
 };
 
