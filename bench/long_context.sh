@@ -14,6 +14,7 @@
 #   dense4k window4k sinks4k sink1_4k   the first 4,096 tokens in 16 spans of 256, to
 #             see what happens when the window starts evicting (after 1,024 tokens);
 #             sink1_4k keeps one sink (BOS) and 1,023 recent tokens
+#   sinks16k  --cache sinks:4,1020 over the dense runs' 16,384 tokens in their spans of 1,024
 # Raw output (stdout, and stderr without the progress line) in
 # bench/long_context_out/NAME.txt; plots: bench/plot_long_context.py. Not a test;
 # results in bench/RESULTS.md.
@@ -24,7 +25,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${1:-$ROOT/build}
 shift || true
-CONFIGS=${*:-sinks window dense linear2 ntk2 yarn2 recompute sinks1 ring1 dense4k window4k sinks4k sink1_4k}
+CONFIGS=${*:-sinks window dense linear2 ntk2 yarn2 recompute sinks1 ring1 dense4k window4k sinks4k sink1_4k sinks16k}
 TOKENS=${TOKENS:-65536}
 DENSE_TOKENS=${DENSE_TOKENS:-16384}
 RECOMP=${RECOMP:-24}
@@ -70,6 +71,7 @@ for c in $CONFIGS; do
   window4k) run window4k --tokens 4096 --bins 16 --cache window:1024 ;;
   sinks4k) run sinks4k --tokens 4096 --bins 16 --cache sinks:4,1020 ;;
   sink1_4k) run sink1_4k --tokens 4096 --bins 16 --cache sinks:1,1023 ;;
+  sinks16k) run sinks16k --tokens "$DENSE_TOKENS" --bins "$BINS" --cache sinks:4,1020 ;;
   *) echo "long_context.sh: unknown config '$c'" >&2; exit 2 ;;
   esac
 done
