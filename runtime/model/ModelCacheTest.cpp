@@ -14,6 +14,7 @@
 #include "gguf/GGUFWriter.h"
 #include "model/KVCache.h"
 #include "model/Model.h"
+#include "model/TestModelMetadata.h"
 
 #include <gtest/gtest.h>
 
@@ -30,7 +31,7 @@ using namespace attnc::model;
 
 namespace {
 
-constexpr int64_t kEmbd = 576, kHeads = 9, kKVHeads = 3, kHeadDim = 64, kFF = 128, kVocab = 64;
+constexpr int64_t kEmbd = 576, kKVHeads = 3, kHeadDim = 64, kFF = 128, kVocab = 64;
 constexpr int kLayers = 2;
 
 std::vector<float> weights(int64_t n, float seed, float scale) {
@@ -46,29 +47,7 @@ std::string writeModel() {
   if (!path.empty())
     return path;
   gguf::GGUFWriter w;
-  w.add("general.architecture", gguf::MetaValue::string("llama"));
-  w.add("general.name", gguf::MetaValue::string("attnc-smollm2-attention"));
-  w.add("llama.block_count", gguf::MetaValue::u32(kLayers));
-  w.add("llama.context_length", gguf::MetaValue::u32(8192));
-  w.add("llama.embedding_length", gguf::MetaValue::u32(kEmbd));
-  w.add("llama.feed_forward_length", gguf::MetaValue::u32(kFF));
-  w.add("llama.attention.head_count", gguf::MetaValue::u32(kHeads));
-  w.add("llama.attention.head_count_kv", gguf::MetaValue::u32(kKVHeads));
-  w.add("llama.attention.layer_norm_rms_epsilon", gguf::MetaValue::f32(1e-5f));
-  w.add("llama.rope.freq_base", gguf::MetaValue::f32(100000.0f));
-  w.add("llama.rope.dimension_count", gguf::MetaValue::u32(kHeadDim));
-  std::vector<std::string> tokens = {"<unk>", "<s>", "</s>"};
-  std::vector<float> scores = {0, 0, 0};
-  std::vector<int32_t> types = {2, 3, 3};
-  while ((int64_t)tokens.size() < kVocab) {
-    tokens.push_back("tok" + std::to_string(tokens.size()));
-    scores.push_back(-(float)tokens.size());
-    types.push_back(1);
-  }
-  w.add("tokenizer.ggml.model", gguf::MetaValue::string("llama"));
-  w.add("tokenizer.ggml.tokens", gguf::MetaValue::stringArray(tokens));
-  w.add("tokenizer.ggml.scores", gguf::MetaValue::f32Array(scores));
-  w.add("tokenizer.ggml.token_type", gguf::MetaValue::i32Array(types));
+  test::addSmolLM2AttentionMetadata(w, "attnc-smollm2-attention", kLayers, kEmbd, kFF, kVocab);
   struct T {
     std::string name;
     std::vector<int64_t> ne;

@@ -24,6 +24,7 @@
 #include "gguf/GGUFWriter.h"
 #include "gguf/Quants.h"
 #include "model/Model.h"
+#include "model/TestModelMetadata.h"
 
 #include <gtest/gtest.h>
 
@@ -91,29 +92,7 @@ std::vector<uint8_t> randomKQuant(std::mt19937 &rng, GGMLType t, int64_t n) {
 
 std::string writeModel(const Types &ty, uint32_t seed) {
   gguf::GGUFWriter w;
-  w.add("general.architecture", gguf::MetaValue::string("llama"));
-  w.add("general.name", gguf::MetaValue::string(std::string("attnc-reference-") + ty.label));
-  w.add("llama.block_count", gguf::MetaValue::u32(kLayers));
-  w.add("llama.context_length", gguf::MetaValue::u32(8192));
-  w.add("llama.embedding_length", gguf::MetaValue::u32(kEmbd));
-  w.add("llama.feed_forward_length", gguf::MetaValue::u32(kFF));
-  w.add("llama.attention.head_count", gguf::MetaValue::u32(kHeads));
-  w.add("llama.attention.head_count_kv", gguf::MetaValue::u32(kKVHeads));
-  w.add("llama.attention.layer_norm_rms_epsilon", gguf::MetaValue::f32((float)kEps));
-  w.add("llama.rope.freq_base", gguf::MetaValue::f32((float)kTheta));
-  w.add("llama.rope.dimension_count", gguf::MetaValue::u32(kHeadDim));
-  std::vector<std::string> tokens = {"<unk>", "<s>", "</s>"};
-  std::vector<float> scores = {0, 0, 0};
-  std::vector<int32_t> types = {2, 3, 3};
-  while ((int64_t)tokens.size() < kVocab) {
-    tokens.push_back("tok" + std::to_string(tokens.size()));
-    scores.push_back(-(float)tokens.size());
-    types.push_back(1);
-  }
-  w.add("tokenizer.ggml.model", gguf::MetaValue::string("llama"));
-  w.add("tokenizer.ggml.tokens", gguf::MetaValue::stringArray(tokens));
-  w.add("tokenizer.ggml.scores", gguf::MetaValue::f32Array(scores));
-  w.add("tokenizer.ggml.token_type", gguf::MetaValue::i32Array(types));
+  test::addSmolLM2AttentionMetadata(w, std::string("attnc-reference-") + ty.label, kLayers, kEmbd, kFF, kVocab);
   std::mt19937 rng(seed);
   auto add = [&](const std::string &name, std::vector<int64_t> ne, GGMLType t, float scale,
                  float offset = 0) {
