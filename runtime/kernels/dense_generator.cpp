@@ -251,16 +251,25 @@ public:
     x.dim(0).set_min(0);
     xq.dim(0).set_min(0);
     Var co("co"), ci("ci");
-    amax.compute_root().parallel(i);
-    amax.update().parallel(i).atomic().vectorize(e.x);
+    // Rows in parallel only for a batch: one row (decode) is ~1 us of work,
+    // less than waking the thread pool for each of the stages.
+    Expr batch = x.dim(1).extent() >= 16;
+    amax.compute_root();
+    amax.specialize(batch).parallel(i);
+    amax.update().atomic().vectorize(e.x);
+    amax.update().specialize(batch).parallel(i);
     inv.compute_at(q, i);
-    q.compute_root().parallel(i).vectorize(j, 32);
+    q.compute_root().vectorize(j, 32);
+    q.specialize(batch).parallel(i);
     q.bound(j, 0, 32);
-    xq.split(c, co, ci, 32, TailStrategy::GuardWithIf).vectorize(ci).parallel(i);
-    sumq.compute_root().parallel(i);
-    sumq.update().parallel(i).atomic().vectorize(e.x);
+    xq.split(c, co, ci, 32, TailStrategy::GuardWithIf).vectorize(ci);
+    xq.specialize(batch).parallel(i);
+    sumq.compute_root();
+    sumq.specialize(batch).parallel(i);
+    sumq.update().atomic().vectorize(e.x);
+    sumq.update().specialize(batch).parallel(i);
     for (Func f : {Func(dx), Func(sx), Func(qsum)})
-      f.parallel(i);
+      f.specialize(batch).parallel(i);
   }
 
 private:
@@ -278,18 +287,23 @@ void scheduleQ8Act(Func y, Func acc, Func dot, Var rl, Var i, Var r, RDom rb,
   y.output_buffer().dim(0).set_min(0);
   Var ro("ro"), ri("ri"), io("io"), ii("ii"), rt("rt");
   const int groups = 2;
-  auto tileAs = [&](Stage s, int ti) {
+  auto tileAs = [&](Stage s, int ti, bool parallel) {
     s.split(r, ro, ri, 16, TailStrategy::RoundUp)
         .split(i, io, ii, ti, TailStrategy::ShiftInwards)
         .reorder(ri, ii, ro, io)
         .vectorize(ri)
         .unroll(ii)
-        .split(ro, rt, ro, groups, TailStrategy::GuardWithIf)
-        .parallel(rt);
+        .split(ro, rt, ro, groups, TailStrategy::GuardWithIf);
+    if (parallel)
+      s.parallel(rt);
   };
-  Expr n = y.output_buffer().dim(1).extent();
-  tileAs(y.specialize(n >= 4), 4);
-  tileAs(y, 1);
+  Expr n = y.output_buffer().dim(1).extent(), m = y.output_buffer().dim(0).extent();
+  tileAs(y.specialize(n >= 4), 4, true);
+  // Matrix-vector products of up to 2^20 weights (every SmolLM2 layer matrix:
+  // 6-13 us of work) stay on the calling thread: waking the pool cost more
+  // than the split saved (2-thread decode was slower than 1-thread).
+  tileAs(y.specialize(m * rb.x.extent() <= (1 << 15)), 1, false);
+  tileAs(y, 1, true);
 
   acc.compute_at(y, ro).vectorize(rl).unroll(i);
   acc.update().reorder(rl, i, rb.x).vectorize(rl).unroll(i);
