@@ -144,14 +144,7 @@ namespace {
 /// Runs body(bounds[t], bounds[t + 1]) for every t, concurrently (parallelFor()).
 template <typename F>
 void runRanges(const std::vector<int64_t> &bounds, F body) {
-  struct Ctx {
-    const std::vector<int64_t> &bounds;
-    F &body;
-  } ctx{bounds, body};
-  parallelFor()((int)bounds.size() - 1, [](void *p, int t) {
-    Ctx &c = *static_cast<Ctx *>(p);
-    c.body(c.bounds[t], c.bounds[t + 1]);
-  }, &ctx);
+  parallelForEach((int)bounds.size() - 1, [&](int t) { body(bounds[t], bounds[t + 1]); });
 }
 
 /// [0, work) cut into up to `threads` ranges of equal size.

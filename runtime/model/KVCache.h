@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace attnc::model {
@@ -116,6 +117,11 @@ public:
 using ParallelFor = void (*)(int n, void (*body)(void *ctx, int i), void *ctx);
 void setParallelFor(ParallelFor f);
 ParallelFor parallelFor();
+
+/// body(i) for every i < n, through parallelFor().
+template <typename F> void parallelForEach(int n, F &&body) {
+  parallelFor()(n, [](void *f, int i) { (*static_cast<std::remove_reference_t<F> *>(f))(i); }, &body);
+}
 
 /// Reusable buffers of decodeRows (split partial outputs, lengths).
 struct DecodeScratch {

@@ -113,26 +113,27 @@ void attention(Model &m, Layer &layer, const float *q, const float *k, const flo
   std::vector<int64_t> qPos(n), kPos(lk);
   for (int64_t i = 0; i < n; ++i) qPos[i] = start + i;
   for (int64_t j = 0; j < lk; ++j) kPos[j] = j;
-  std::vector<float> qf(n * qRow);
+  // One query: the split-KV decode kernel, which rotates the query itself,
+  // over the same rotated keys (a plain contiguous cache holds them rotated
+  // at write, as kf does); prepare then only rotates the keys.
+  const bool decode = n == 1 && a.hasCacheKernels() && a.cache.plain();
+  const int64_t lq = decode ? 0 : n;
+  std::vector<float> qf(lq * qRow);
   layer.kf.resize(lk * kvRow);
   layer.v.insert(layer.v.end(), v, v + n * kvRow);
   if (m.cache.dense()) {
     // Rotates the new queries and the new keys (straight into the cache).
-    a.prepare(q, n, k, n, qPos.data(), kPos.data() + start, qf.data(), layer.kf.data() + start * kvRow);
+    a.prepare(q, lq, k, n, qPos.data(), kPos.data() + start, qf.data(), layer.kf.data() + start * kvRow);
   } else {
     // Re-rotates every kept key at its current cache index.
     layer.kraw.insert(layer.kraw.end(), k, k + n * kvRow);
-    a.prepare(q, n, layer.kraw.data(), lk, qPos.data(), kPos.data(), qf.data(), layer.kf.data());
+    a.prepare(q, lq, layer.kraw.data(), lk, qPos.data(), kPos.data(), qf.data(), layer.kf.data());
   }
-  if (n == 1 && a.hasCacheKernels() && a.cache.plain()) {
-    // One query: the split-KV decode kernel over the same rotated keys (a
-    // plain contiguous cache holds them rotated at write, as kf does).
-    for (int64_t j = m.slotPositions.size(); j < lk; ++j)
-      m.slotPositions.push_back(j);
+  if (decode) {
     CacheStorage c;
     c.k = layer.kf.data();
     c.v = layer.v.data();
-    c.pos = m.slotPositions.data();
+    c.pos = kPos.data(); // slot j holds position j
     c.rows = 1;
     c.slots = lk;
     decodeRows(a, c, q, qPos.data(), 1, m.threads, m.decodeScratch, out);
@@ -140,11 +141,10 @@ void attention(Model &m, Layer &layer, const float *q, const float *k, const flo
   }
   int64_t work = n * a.heads;
   int threads = std::max<int64_t>(1, std::min<int64_t>(m.threads, work));
-  auto range = [&](int t) {
+  parallelForEach(threads, [&](int t) {
     a.rows(qf.data(), n, layer.kf.data(), lk, layer.v.data(), qPos.data(), kPos.data(), 0, out,
            work * t / threads, work * (t + 1) / threads);
-  };
-  parallelFor()(threads, [](void *f, int t) { (*static_cast<decltype(range) *>(f))(t); }, &range);
+  });
 }
 
 } // namespace

@@ -76,8 +76,7 @@ struct Model {
   std::vector<kernels::PackedWeight> packed;
   /// Single-token steps on the contiguous cache attend through the spec's
   /// decode kernels (the prefill kernel's 16-query tiles would be 1/16 used):
-  /// their slot positions 0, 1, ... and buffers.
-  std::vector<int64_t> slotPositions;
+  /// their buffers.
   DecodeScratch decodeScratch;
   size_t peakBytes = 0; ///< the most cacheBytes() held after a forward's appends (before eviction)
 

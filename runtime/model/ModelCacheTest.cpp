@@ -14,7 +14,7 @@
 #include "gguf/GGUFWriter.h"
 #include "model/KVCache.h"
 #include "model/Model.h"
-#include "model/TestModelMetadata.h"
+#include "model/TestModels.h"
 
 #include <gtest/gtest.h>
 
@@ -114,15 +114,7 @@ struct Runner {
   }
   /// Logits of every token, run in forwards of the given sizes (cycled).
   std::vector<float> run(const std::vector<int32_t> &ids, const std::vector<int64_t> &chunks) {
-    std::vector<float> all;
-    size_t c = 0;
-    for (int64_t at = 0; at < (int64_t)ids.size(); ++c) {
-      int64_t n = std::min<int64_t>(chunks[c % chunks.size()], ids.size() - at);
-      std::vector<float> l = forward(model, std::vector<int32_t>(ids.begin() + at, ids.begin() + at + n), at, 0);
-      all.insert(all.end(), l.begin(), l.end());
-      at += n;
-    }
-    return all;
+    return test::runInChunks(model, ids, chunks);
   }
 };
 
@@ -203,14 +195,7 @@ TEST(ModelCache, PagedSequencesShareAPromptPrefix) {
   for (int s = 0; s < 3; ++s) {
     std::vector<int32_t> cont(all.begin() + 37 + 20 * s, all.begin() + 37 + 20 * (s + 1));
     paged.model.selectSequence(s);
-    std::vector<float> got;
-    size_t c = 0;
-    for (int64_t at = 0; at < 20; at += steps[c++ % steps.size()]) {
-      int64_t n = std::min<int64_t>(steps[c % steps.size()], 20 - at);
-      std::vector<float> l = forward(paged.model, std::vector<int32_t>(cont.begin() + at, cont.begin() + at + n),
-                                     37 + at, 0);
-      got.insert(got.end(), l.begin(), l.end());
-    }
+    std::vector<float> got = test::runInChunks(paged.model, cont, steps, 37);
     std::vector<int32_t> alone = prompt;
     alone.insert(alone.end(), cont.begin(), cont.end());
     std::vector<float> ref = Runner("smollm2_135m", 57).run(alone, {57});

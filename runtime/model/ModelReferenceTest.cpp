@@ -24,7 +24,7 @@
 #include "gguf/GGUFWriter.h"
 #include "gguf/Quants.h"
 #include "model/Model.h"
-#include "model/TestModelMetadata.h"
+#include "model/TestModels.h"
 
 #include <gtest/gtest.h>
 
@@ -261,15 +261,7 @@ std::vector<float> modelLogits(const gguf::GGUFFile &f, const std::vector<int32_
   if (int8)
     m.packWeights();
   m.reserveCache(ids.size());
-  std::vector<float> all;
-  size_t c = 0;
-  for (int64_t at = 0; at < (int64_t)ids.size(); ++c) {
-    int64_t n = std::min<int64_t>(chunks[c % chunks.size()], ids.size() - at);
-    std::vector<float> l = forward(m, std::vector<int32_t>(ids.begin() + at, ids.begin() + at + n), at, 0);
-    all.insert(all.end(), l.begin(), l.end());
-    at += n;
-  }
-  return all;
+  return test::runInChunks(m, ids, chunks);
 }
 
 double relDiff(const std::vector<float> &got, const std::vector<double> &ref) {

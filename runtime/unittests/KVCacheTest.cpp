@@ -127,7 +127,7 @@ void fakeMerge(const float *, const float *, int64_t rows, int64_t splits, float
 }
 
 AttentionKernels fakeSpec(CacheLayout layout) {
-  AttentionKernels a{"fake", 2, 1, 64, 10000.0, nullptr, nullptr, {}, {}};
+  AttentionKernels a{"fake", 2, 1, 64, 10000.0, nullptr, nullptr, {}, {}, {}};
   a.cache = layout;
   a.cacheKernels.append = fakeAppend;
   a.cacheKernels.decodeSplit = fakeSplit;

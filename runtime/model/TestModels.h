@@ -1,15 +1,19 @@
-//===- TestModelMetadata.h - Llama metadata of fabricated test models -*- C++ -*-===//
+//===- TestModels.h - Fabricated llama models for the model tests -*- C++ -*-===//
 //
 // The GGUF keys of a llama model with SmolLM2-135M's attention (9 heads, 3 KV
 // heads, head_dim 64, theta 100000, eps 1e-5, 8192 positions) and a
 // placeholder SentencePiece vocabulary of `vocab` tokens, for the model tests
-// that fabricate their weights (ModelCacheTest, ModelReferenceTest).
+// that fabricate their weights (ModelCacheTest, ModelReferenceTest), and a
+// helper that runs tokens through a model in chunks.
 //
 //===----------------------------------------------------------------------===//
-#ifndef ATTNC_RUNTIME_MODEL_TESTMODELMETADATA_H
-#define ATTNC_RUNTIME_MODEL_TESTMODELMETADATA_H
+#ifndef ATTNC_RUNTIME_MODEL_TESTMODELS_H
+#define ATTNC_RUNTIME_MODEL_TESTMODELS_H
 
 #include "gguf/GGUFWriter.h"
+#include "model/Model.h"
+
+#include <algorithm>
 
 #include <cstdint>
 #include <string>
@@ -42,6 +46,22 @@ inline void addSmolLM2AttentionMetadata(gguf::GGUFWriter &w, const std::string &
   w.add("tokenizer.ggml.tokens", gguf::MetaValue::stringArray(tokens));
   w.add("tokenizer.ggml.scores", gguf::MetaValue::f32Array(scores));
   w.add("tokenizer.ggml.token_type", gguf::MetaValue::i32Array(types));
+}
+
+/// Logits of every token of `ids` (positions start..), run through `m` in
+/// forwards of the given sizes (cycled).
+inline std::vector<float> runInChunks(Model &m, const std::vector<int32_t> &ids,
+                                      const std::vector<int64_t> &chunks, int64_t start = 0) {
+  std::vector<float> all;
+  size_t c = 0;
+  for (int64_t at = 0; at < (int64_t)ids.size(); ++c) {
+    int64_t n = std::min<int64_t>(chunks[c % chunks.size()], ids.size() - at);
+    std::vector<float> l =
+        forward(m, std::vector<int32_t>(ids.begin() + at, ids.begin() + at + n), start + at, 0);
+    all.insert(all.end(), l.begin(), l.end());
+    at += n;
+  }
+  return all;
 }
 
 } // namespace attnc::model::test
