@@ -430,12 +430,40 @@ void attnc::printSpec(const Spec &s, llvm::raw_ostream &os) {
   }
 }
 
-std::string attnc::missingCacheKernels(const Spec &spec) {
+QuantLayout attnc::quantLayout(const Spec &spec) {
   const CacheQuant &q = spec.cache.quant;
-  if (q.kind == QuantKind::Int4)
-    return "int4 (KIVI) quantization";
-  if ((q.kind == QuantKind::Int8 || q.kind == QuantKind::FP8) &&
-      q.granularity == QuantGranularity::PerChannel)
-    return "per_channel quantization";
+  QuantLayout l;
+  if (q.kind == QuantKind::None)
+    return l;
+  l.quantized = true;
+  if (q.kind == QuantKind::Int4) {
+    l.asymmetric = true;
+    l.codesPerByte = 2;
+    l.keys = {q.keys == QuantGranularity::PerChannel, q.group};
+    l.values = {q.values == QuantGranularity::PerChannel, q.group};
+    return l;
+  }
+  // int8/fp8: per-token scales cover the whole row, per-channel groups are
+  // 32 tokens.
+  bool pc = q.granularity == QuantGranularity::PerChannel;
+  l.keys = {pc, pc ? 32 : spec.headDim};
+  l.values = {pc, pc ? 32 : spec.valueDim};
+  return l;
+}
+
+std::string attnc::missingCacheKernels(const Spec &spec) {
+  QuantLayout l = quantLayout(spec);
+  if (!l.quantized)
+    return "";
+  if (l.codesPerByte == 2 && (spec.headDim % 2 || spec.valueDim % 2))
+    return "int4 quantization with an odd head dimension";
+  if (!l.anyPerChannel())
+    return "";
+  if (spec.cache.kind == CacheKind::Ring)
+    return "per_channel quantization on a ring cache";
+  if (l.keys.perChannel && l.values.perChannel && l.keys.group != l.values.group)
+    return "per_channel token groups of different sizes";
+  if (spec.cache.kind == CacheKind::Paged && spec.cache.pageSize % l.tokenGroup())
+    return "per_channel token groups that do not divide the page size";
   return "";
 }

@@ -225,8 +225,29 @@ struct Spec {
   std::vector<KernelInput> inputs;
 };
 
-/// Why `spec`'s cache has no decode/append kernels yet (attn-lower-cache-kernels
-/// covers unquantized and per-token int8/fp8 caches), or "" when it has them.
+/// How each side (keys, values) of a quantized cache is stored
+/// (semantics.md §8.4, docs/kernels.md "Cache buffers").
+struct QuantSide {
+  /// Token groups of `group` tokens, one scale (and minimum) per (group,
+  /// KV head, channel); the incomplete group stays in the residual. Else per
+  /// token: one scale per (token, KV head, channel group of `group`).
+  bool perChannel = false;
+  int64_t group = 0;
+};
+struct QuantLayout {
+  bool quantized = false;
+  bool asymmetric = false; // int4: scale and minimum
+  int codesPerByte = 1;    // 2 for int4
+  QuantSide keys, values;
+  bool anyPerChannel() const { return keys.perChannel || values.perChannel; }
+  int64_t tokenGroup() const {
+    return keys.perChannel ? keys.group : values.perChannel ? values.group : 0;
+  }
+};
+QuantLayout quantLayout(const Spec &spec);
+
+/// Why `spec`'s cache has no decode/append kernels yet, or "" when it has
+/// them (mirrors CacheLayoutInfo::init in attn-lower-cache-kernels).
 std::string missingCacheKernels(const Spec &spec);
 
 //===----------------------------------------------------------------------===//

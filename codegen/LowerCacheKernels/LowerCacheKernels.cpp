@@ -45,18 +45,35 @@ namespace {
 constexpr int64_t kChunk = 64; // keys gathered per step, at most
 constexpr int64_t kScratchBytes = 32 * 1024; // a chunk's f32 K+V rows: well inside L1 (48 KiB)
 
+/// How one side (keys or values) of a quantized cache is stored
+/// (semantics.md §8.4, docs/kernels.md "Quantized caches").
+struct SideQuant {
+  /// Token groups (per_channel): one scale (and minimum) per (group of
+  /// `group` tokens, KV head, channel), the incomplete group kept in the
+  /// residual buffer in the side's element type. Otherwise per token: one
+  /// scale per (token, KV head, channel group of `group`).
+  bool perChannel = false;
+  int64_t group = 0;
+};
+
 /// The physical layout of the cache, as the kernels address it.
 struct CacheLayoutInfo {
   enum Kind { Contiguous, Paged, Ring } kind = Contiguous;
   bool hnd = false;
   int64_t pageSize = 0, sinks = 0, window = 0;
-  enum Quant { None, Int8, FP8 } quant = None;
+  enum Quant { None, Int8, FP8, Int4 } quant = None;
+  SideQuant kq, vq;
   // FP8: mantissa bits, minimum normal exponent, largest finite code, F.
   int64_t mbits = 0, emin = 0, maxCode = 0;
   double fmax = 0;
 
-  /// Fills the description; false when the layout has no kernels yet.
-  bool init(Attribute cache, std::string &why) {
+  bool asymmetric() const { return quant == Int4; }
+  bool anyPerChannel() const { return kq.perChannel || vq.perChannel; }
+  const SideQuant &side(bool key) const { return key ? kq : vq; }
+
+  /// Fills the description; false (with the reason) when the layout has no
+  /// kernels yet.
+  bool init(Attribute cache, int64_t D, int64_t Dv, std::string &why) {
     QuantAttrInterface q;
     if (auto c = dyn_cast<ContiguousCacheAttr>(cache)) {
       kind = Contiguous;
@@ -79,28 +96,58 @@ struct CacheLayoutInfo {
     if (!q)
       return true;
     if (auto i8 = dyn_cast<Int8QuantAttr>(q)) {
-      if (i8.getGranularity() != Granularity::PerToken) {
-        why = "int8 per_channel quantization";
-        return false;
-      }
       quant = Int8;
-      return true;
-    }
-    if (auto f8 = dyn_cast<FP8QuantAttr>(q)) {
-      if (f8.getGranularity() != Granularity::PerToken) {
-        why = "fp8 per_channel quantization";
-        return false;
-      }
+      kq.perChannel = vq.perChannel = i8.getGranularity() == Granularity::PerChannel;
+    } else if (auto f8 = dyn_cast<FP8QuantAttr>(q)) {
       quant = FP8;
+      kq.perChannel = vq.perChannel = f8.getGranularity() == Granularity::PerChannel;
       bool e4m3 = f8.getFormat() == FP8Format::E4M3;
       mbits = e4m3 ? 3 : 2;
       emin = e4m3 ? -6 : -14;
       maxCode = e4m3 ? 0x7E : 0x7B; // 448 (e4m3fn has no inf) / 57344
       fmax = e4m3 ? 448.0 : 57344.0;
-      return true;
+    } else if (auto i4 = dyn_cast<Int4QuantAttr>(q)) {
+      quant = Int4;
+      kq.perChannel = i4.getKeys() == Granularity::PerChannel;
+      vq.perChannel = i4.getValues() == Granularity::PerChannel;
+      kq.group = vq.group = i4.getGroup();
+      if (D % 2 || Dv % 2) {
+        why = "int4 with an odd head dimension (two codes per byte)";
+        return false;
+      }
+    } else {
+      why = "unknown quantization";
+      return false;
     }
-    why = "int4 (KIVI) quantization";
-    return false;
+    // int8/fp8: per-token scales cover the whole row, per-channel groups
+    // are 32 tokens (semantics.md §8.4).
+    for (SideQuant *s : {&kq, &vq}) {
+      if (quant != Int4)
+        s->group = s->perChannel ? 32 : (s == &kq ? D : Dv);
+      if (s->group <= 0) {
+        why = "a quantization group of no elements";
+        return false;
+      }
+    }
+    if (anyPerChannel()) {
+      // A token group must sit inside one page, and a ring would evict
+      // tokens of a group one at a time.
+      if (kind == Ring) {
+        why = "per_channel quantization on a ring cache";
+        return false;
+      }
+      int64_t g = kq.perChannel ? kq.group : vq.group;
+      if ((kq.perChannel && vq.perChannel && kq.group != vq.group) ||
+          (kind == Paged && pageSize % g)) {
+        why = "per_channel token groups that do not divide the page size";
+        return false;
+      }
+    }
+    return true;
+  }
+  /// Tokens per per-channel group (0 without per-channel sides).
+  int64_t tokenGroup() const {
+    return kq.perChannel ? kq.group : vq.perChannel ? vq.group : 0;
   }
 };
 
@@ -110,7 +157,8 @@ public:
   /// Whether the variant's cache layout has kernels yet.
   bool supported() {
     std::string why;
-    return L.init(variant.getCache(), why);
+    ShapeAttr shape = variant.getShape();
+    return L.init(variant.getCache(), shape.getHeadDim(), shape.getValueDim(), why);
   }
   void build();
 
@@ -135,11 +183,32 @@ private:
   /// times the page size (not meaningful for a ring, which wraps).
   Value tokenCapacity(OpBuilder &ob);
   SmallVector<Value> rowIndices(OpBuilder &ob, Value i0, Value i1, Value kvh);
-  /// Loads one key or value row of the cache as vector<N x f32>, dequantized.
-  Value loadRow(OpBuilder &ob, bool key, Value i0, Value i1, Value kvh);
-  /// Stores an f32 row (already rounded to the element type) into the cache,
-  /// quantizing it.
-  void storeRow(OpBuilder &ob, bool key, Value i0, Value i1, Value kvh, Value row);
+  /// Loads one key or value row of the cache as vector<N x f32>,
+  /// dequantized: token `t` of sequence `seq` at slot (i0, i1); a
+  /// per-channel side reads the residual for t >= quantEnd (the tokens of
+  /// complete groups).
+  Value loadRow(OpBuilder &ob, bool key, Value i0, Value i1, Value kvh, Value seq, Value t,
+                Value quantEnd);
+  /// Stores an f32 row (already rounded to the element type) of token `t`
+  /// into the cache: quantized per token now, or into the residual of a
+  /// per-channel side (quantizeGroup quantizes it when its group is full).
+  void storeRow(OpBuilder &ob, bool key, Value i0, Value i1, Value kvh, Value row, Value seq,
+                Value t);
+  /// Quantizes the complete token group [t0, t0 + G) of sequence `seq`,
+  /// KV head `kvh`, from the residual: per-channel scales (and minima).
+  void quantizeGroup(OpBuilder &ob, bool key, Value seq, Value t0, Value kvh);
+  /// Codes (one i8 per element, unpacked) of y = x / scale (symmetric) or
+  /// (x - min) / scale (int4), rounded half to even and clamped.
+  Value encodeCodes(OpBuilder &ob, Value y);
+  Value decodeCodes(OpBuilder &ob, Value codes);
+  /// Codes of a row at `at` in `buffer`: two per byte for int4, low nibble
+  /// first along the channels.
+  Value loadCodes(OpBuilder &ob, Value buffer, ValueRange at, int64_t n);
+  void storeCodes(OpBuilder &ob, Value codes, Value buffer, ValueRange at);
+  /// vector<n x f32> whose channel groups of `group` hold one scalar each:
+  /// params[at..., k] for group k (or params[at...] when there is one group
+  /// and the buffer has no group dimension).
+  Value groupVector(OpBuilder &ob, Value params, ArrayRef<Value> at, int64_t n, int64_t group);
   Value fp8Encode(OpBuilder &ob, Value y);
   Value fp8Decode(OpBuilder &ob, Value codes);
   /// 2^e for an i32 vector e (normal range), as f32.
@@ -169,7 +238,7 @@ private:
   bool rotatedRing = false;
   /// Keys are stored un-rotated and rotated at read (on_read, not rotatedRing).
   bool rotateKeysAtRead = false;
-  Value kc, vc, pc, ks, vs, table;
+  Value kc, vc, pc, ks, vs, kmin, vmin, kres, vres, seqLen, table;
 };
 
 /// Moves the fixed-size scratch (memref.alloca without operands) to the
@@ -202,9 +271,9 @@ func::FuncOp CacheKernelBuilder::makeFunc(StringRef suffix, ArrayRef<Type> args,
 
 SmallVector<Type> CacheKernelBuilder::cacheTypes() {
   int64_t dyn = ShapedType::kDynamic;
-  Type kEl = types.getK(), vEl = types.getV();
-  if (L.quant != CacheLayoutInfo::None)
-    kEl = vEl = b.getI8Type();
+  const bool quant = L.quant != CacheLayoutInfo::None;
+  const int64_t per = L.quant == CacheLayoutInfo::Int4 ? 2 : 1; // codes per byte
+  Type kEl = quant ? b.getI8Type() : types.getK(), vEl = quant ? b.getI8Type() : types.getV();
   // Token buffers: [seq or page, slot, kv_heads, dim] (hnd: heads before slots).
   int64_t slots = L.kind == CacheLayoutInfo::Paged ? L.pageSize
                   : L.kind == CacheLayoutInfo::Ring ? L.sinks + L.window
@@ -214,11 +283,30 @@ SmallVector<Type> CacheKernelBuilder::cacheTypes() {
       return MemRefType::get({dyn, Hkv, slots, dim}, el);
     return MemRefType::get({dyn, slots, Hkv, dim}, el);
   };
-  SmallVector<Type> t = {tokens(D, kEl), tokens(Dv, vEl), MemRefType::get({dyn, slots}, b.getI64Type())};
-  if (L.quant != CacheLayoutInfo::None) {
-    Type scales = MemRefType::get({dyn, slots, Hkv}, b.getF32Type());
-    t.append({scales, scales});
+  SmallVector<Type> t = {tokens(D / per, kEl), tokens(Dv / per, vEl),
+                         MemRefType::get({dyn, slots}, b.getI64Type())};
+  if (!quant) {
+    if (L.kind == CacheLayoutInfo::Paged)
+      t.push_back(MemRefType::get({dyn, dyn}, b.getI32Type()));
+    return t;
   }
+  auto params = [&](bool key) -> Type {
+    const SideQuant &q = L.side(key);
+    int64_t n = key ? D : Dv;
+    if (q.perChannel) // [.., slot groups, kv_heads, channels]
+      return MemRefType::get({dyn, slots == dyn ? dyn : slots / q.group, Hkv, n}, b.getF32Type());
+    if (L.quant == CacheLayoutInfo::Int4) // [.., slots, kv_heads, channel groups]
+      return MemRefType::get({dyn, slots, Hkv, (n + q.group - 1) / q.group}, b.getF32Type());
+    return MemRefType::get({dyn, slots, Hkv}, b.getF32Type());
+  };
+  t.append({params(true), params(false)});
+  if (L.asymmetric())
+    t.append({params(true), params(false)});
+  for (bool key : {true, false})
+    if (L.side(key).perChannel)
+      t.push_back(MemRefType::get({dyn, L.side(key).group, Hkv, key ? D : Dv}, key ? types.getK() : types.getV()));
+  if (L.anyPerChannel())
+    t.push_back(MemRefType::get({dyn}, b.getI64Type()));
   if (L.kind == CacheLayoutInfo::Paged)
     t.push_back(MemRefType::get({dyn, dyn}, b.getI32Type()));
   return t;
@@ -228,6 +316,14 @@ SmallVector<std::string> CacheKernelBuilder::cacheNames() {
   SmallVector<std::string> n = {"k_cache", "v_cache", "pos_cache"};
   if (L.quant != CacheLayoutInfo::None)
     n.append({"k_scale", "v_scale"});
+  if (L.asymmetric())
+    n.append({"k_min", "v_min"});
+  if (L.kq.perChannel)
+    n.push_back("k_resid");
+  if (L.vq.perChannel)
+    n.push_back("v_resid");
+  if (L.anyPerChannel())
+    n.push_back("seq_len");
   if (L.kind == CacheLayoutInfo::Paged)
     n.push_back("page_table");
   return n;
@@ -244,11 +340,21 @@ void CacheKernelBuilder::bindCache(ValueRange args, unsigned &next) {
   kc = args[next++];
   vc = args[next++];
   pc = args[next++];
-  ks = vs = table = Value();
+  ks = vs = kmin = vmin = kres = vres = seqLen = table = Value();
   if (L.quant != CacheLayoutInfo::None) {
     ks = args[next++];
     vs = args[next++];
   }
+  if (L.asymmetric()) {
+    kmin = args[next++];
+    vmin = args[next++];
+  }
+  if (L.kq.perChannel)
+    kres = args[next++];
+  if (L.vq.perChannel)
+    vres = args[next++];
+  if (L.anyPerChannel())
+    seqLen = args[next++];
   if (L.kind == CacheLayoutInfo::Paged)
     table = args[next++];
 }
@@ -364,23 +470,134 @@ Value CacheKernelBuilder::fp8Decode(OpBuilder &ob, Value codes) {
   return ob.create<arith::SelectOp>(loc, neg, ob.create<arith::NegFOp>(loc, val), val);
 }
 
-Value CacheKernelBuilder::loadRow(OpBuilder &ob, bool key, Value i0, Value i1, Value kvh) {
+Value CacheKernelBuilder::encodeCodes(OpBuilder &ob, Value y) {
+  auto ft = cast<VectorType>(y.getType());
+  auto i8t = VectorType::get(ft.getShape(), ob.getI8Type());
+  auto splat = [&](double v) {
+    return ob.create<arith::ConstantOp>(loc, DenseElementsAttr::get(ft, ob.getF32FloatAttr(v))).getResult();
+  };
+  if (L.quant == CacheLayoutInfo::FP8)
+    return fp8Encode(ob, y);
+  double lo = L.quant == CacheLayoutInfo::Int4 ? 0 : -127, hi = L.quant == CacheLayoutInfo::Int4 ? 15 : 127;
+  Value r = ob.create<math::RoundEvenOp>(loc, y);
+  r = ob.create<arith::MinimumFOp>(loc, ob.create<arith::MaximumFOp>(loc, r, splat(lo)), splat(hi));
+  return ob.create<arith::FPToSIOp>(loc, i8t, r);
+}
+
+Value CacheKernelBuilder::decodeCodes(OpBuilder &ob, Value codes) {
+  auto ct = cast<VectorType>(codes.getType());
+  auto ft = VectorType::get(ct.getShape(), ob.getF32Type());
+  switch (L.quant) {
+  case CacheLayoutInfo::FP8:
+    return fp8Decode(ob, codes);
+  case CacheLayoutInfo::Int4:
+    return ob.create<arith::UIToFPOp>(loc, ft, codes);
+  default:
+    return ob.create<arith::SIToFPOp>(loc, ft, codes);
+  }
+}
+
+Value CacheKernelBuilder::loadCodes(OpBuilder &ob, Value buffer, ValueRange at, int64_t n) {
+  auto i8 = ob.getI8Type();
+  if (L.quant != CacheLayoutInfo::Int4)
+    return ob.create<vector::LoadOp>(loc, VectorType::get({n}, i8), buffer, at);
+  auto half = VectorType::get({n / 2}, i8);
+  Value bytes = ob.create<vector::LoadOp>(loc, half, buffer, at);
+  Value mask = ob.create<arith::ConstantOp>(loc, DenseElementsAttr::get(half, ob.getI8IntegerAttr(0x0F)));
+  Value four = ob.create<arith::ConstantOp>(loc, DenseElementsAttr::get(half, ob.getI8IntegerAttr(4)));
+  Value lo = ob.create<arith::AndIOp>(loc, bytes, mask);
+  Value hi = ob.create<arith::ShRUIOp>(loc, bytes, four);
+  SmallVector<int64_t> order;
+  for (int64_t c = 0; c < n / 2; ++c)
+    order.append({c, n / 2 + c});
+  return ob.create<vector::ShuffleOp>(loc, lo, hi, order);
+}
+
+void CacheKernelBuilder::storeCodes(OpBuilder &ob, Value codes, Value buffer, ValueRange at) {
+  if (L.quant != CacheLayoutInfo::Int4) {
+    ob.create<vector::StoreOp>(loc, codes, buffer, at);
+    return;
+  }
+  int64_t n = cast<VectorType>(codes.getType()).getDimSize(0);
+  SmallVector<int64_t> even, odd;
+  for (int64_t c = 0; c < n / 2; ++c) {
+    even.push_back(2 * c);
+    odd.push_back(2 * c + 1);
+  }
+  auto half = VectorType::get({n / 2}, ob.getI8Type());
+  Value four = ob.create<arith::ConstantOp>(loc, DenseElementsAttr::get(half, ob.getI8IntegerAttr(4)));
+  Value lo = ob.create<vector::ShuffleOp>(loc, codes, codes, even);
+  Value hi = ob.create<vector::ShuffleOp>(loc, codes, codes, odd);
+  Value bytes = ob.create<arith::OrIOp>(loc, lo, ob.create<arith::ShLIOp>(loc, hi, four));
+  ob.create<vector::StoreOp>(loc, bytes, buffer, at);
+}
+
+Value CacheKernelBuilder::groupVector(OpBuilder &ob, Value params, ArrayRef<Value> at, int64_t n,
+                                      int64_t group) {
+  auto ft = VectorType::get({n}, ob.getF32Type());
+  bool grouped = cast<MemRefType>(params.getType()).getRank() == (int64_t)at.size() + 1;
+  if (!grouped)
+    return ob.create<vector::BroadcastOp>(loc, ft, ob.create<memref::LoadOp>(loc, params, at));
+  Value out = ob.create<arith::ConstantOp>(loc, DenseElementsAttr::get(ft, ob.getF32FloatAttr(0)));
+  for (int64_t k = 0, o = 0; o < n; ++k, o += group) {
+    int64_t len = std::min(group, n - o);
+    SmallVector<Value> idx(at.begin(), at.end());
+    idx.push_back(idxc(ob, k));
+    Value v = ob.create<vector::BroadcastOp>(loc, VectorType::get({len}, ob.getF32Type()),
+                                             ob.create<memref::LoadOp>(loc, params, idx));
+    out = ob.create<vector::InsertStridedSliceOp>(loc, v, out, ArrayRef<int64_t>{o}, ArrayRef<int64_t>{1});
+  }
+  return out;
+}
+
+Value CacheKernelBuilder::loadRow(OpBuilder &ob, bool key, Value i0, Value i1, Value kvh, Value seq,
+                                  Value t, Value quantEnd) {
   int64_t n = key ? D : Dv;
   Value buffer = key ? kc : vc;
   Type el = cast<MemRefType>(buffer.getType()).getElementType();
-  Value raw = ob.create<vector::LoadOp>(loc, VectorType::get({n}, el), buffer,
-                                        rowIndices(ob, i0, i1, kvh));
   auto ft = VectorType::get({n}, ob.getF32Type());
-  if (L.quant == CacheLayoutInfo::None)
+  if (L.quant == CacheLayoutInfo::None) {
+    Value raw = ob.create<vector::LoadOp>(loc, VectorType::get({n}, el), buffer,
+                                          rowIndices(ob, i0, i1, kvh));
     return el.isF32() ? raw : (Value)ob.create<arith::ExtFOp>(loc, ft, raw);
-  Value vals = L.quant == CacheLayoutInfo::Int8 ? (Value)ob.create<arith::SIToFPOp>(loc, ft, raw)
-                                                : fp8Decode(ob, raw);
-  Value scale = ob.create<memref::LoadOp>(loc, key ? ks : vs, ValueRange{i0, i1, kvh});
-  return ob.create<arith::MulFOp>(loc, vals, ob.create<vector::BroadcastOp>(loc, ft, scale));
+  }
+  const SideQuant &q = L.side(key);
+  Value scales = key ? ks : vs, mins = key ? kmin : vmin;
+  auto dequantized = [&](OpBuilder &db) -> Value {
+    Value vals = decodeCodes(db, loadCodes(db, buffer, rowIndices(db, i0, i1, kvh), n));
+    Value scale, mn;
+    if (q.perChannel) {
+      SmallVector<Value> at = {i0, db.create<arith::DivUIOp>(loc, i1, idxc(db, q.group)), kvh, idxc(db, 0)};
+      scale = db.create<vector::LoadOp>(loc, ft, scales, at);
+      if (mins)
+        mn = db.create<vector::LoadOp>(loc, ft, mins, at);
+    } else {
+      scale = groupVector(db, scales, {i0, i1, kvh}, n, q.group);
+      if (mins)
+        mn = groupVector(db, mins, {i0, i1, kvh}, n, q.group);
+    }
+    return mn ? db.create<vector::FMAOp>(loc, vals, scale, mn).getResult()
+              : db.create<arith::MulFOp>(loc, vals, scale).getResult();
+  };
+  if (!q.perChannel)
+    return dequantized(ob);
+  Value inGroup = ob.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, t, quantEnd);
+  auto pick = ob.create<scf::IfOp>(
+      loc, inGroup,
+      [&](OpBuilder &tb, Location) { tb.create<scf::YieldOp>(loc, dequantized(tb)); },
+      [&](OpBuilder &eb, Location) {
+        Value res = key ? kres : vres;
+        Type rel = cast<MemRefType>(res.getType()).getElementType();
+        Value slot = eb.create<arith::RemUIOp>(loc, t, idxc(eb, q.group));
+        Value raw = eb.create<vector::LoadOp>(loc, VectorType::get({n}, rel), res,
+                                              ValueRange{seq, slot, kvh, idxc(eb, 0)});
+        eb.create<scf::YieldOp>(loc, rel.isF32() ? raw : (Value)eb.create<arith::ExtFOp>(loc, ft, raw));
+      });
+  return pick.getResult(0);
 }
 
 void CacheKernelBuilder::storeRow(OpBuilder &ob, bool key, Value i0, Value i1, Value kvh,
-                                  Value row) {
+                                  Value row, Value seq, Value t) {
   int64_t n = key ? D : Dv;
   Value buffer = key ? kc : vc;
   Type el = cast<MemRefType>(buffer.getType()).getElementType();
@@ -390,29 +607,106 @@ void CacheKernelBuilder::storeRow(OpBuilder &ob, bool key, Value i0, Value i1, V
     ob.create<vector::StoreOp>(loc, v, buffer, rowIndices(ob, i0, i1, kvh));
     return;
   }
+  const SideQuant &q = L.side(key);
+  if (q.perChannel) {
+    // The residual keeps the value in the element type until the group is
+    // complete.
+    Value res = key ? kres : vres;
+    Type rel = cast<MemRefType>(res.getType()).getElementType();
+    Value v = rel.isF32() ? row : (Value)ob.create<arith::TruncFOp>(loc, VectorType::get({n}, rel), row);
+    ob.create<vector::StoreOp>(loc, v, res,
+                               ValueRange{seq, ob.create<arith::RemUIOp>(loc, t, idxc(ob, q.group)), kvh, idxc(ob, 0)});
+    return;
+  }
+  auto zeroWhere = [&](OpBuilder &zb, Value scale, Value y) {
+    auto vt = cast<VectorType>(y.getType());
+    Value zero = zb.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ, scale, f32c(zb, 0));
+    Value zeros = zb.create<arith::ConstantOp>(loc, DenseElementsAttr::get(vt, zb.getF32FloatAttr(0)));
+    return zb.create<arith::SelectOp>(loc, zero, zeros, y).getResult();
+  };
+  if (L.quant == CacheLayoutInfo::Int4) {
+    // Per (token, KV head, channel group): min and (max - min) / 15.
+    auto i8t = VectorType::get({n}, ob.getI8Type());
+    Value codes = ob.create<arith::ConstantOp>(loc, DenseElementsAttr::get(i8t, ob.getI8IntegerAttr(0)));
+    Value scales = key ? ks : vs, mins = key ? kmin : vmin;
+    for (int64_t k = 0, o = 0; o < n; ++k, o += q.group) {
+      int64_t len = std::min(q.group, n - o);
+      Value x = ob.create<vector::ExtractStridedSliceOp>(loc, row, ArrayRef<int64_t>{o}, ArrayRef<int64_t>{len},
+                                                         ArrayRef<int64_t>{1});
+      Value mn = ob.create<vector::ReductionOp>(loc, vector::CombiningKind::MINIMUMF, x);
+      Value mx = ob.create<vector::ReductionOp>(loc, vector::CombiningKind::MAXIMUMF, x);
+      Value scale = ob.create<arith::DivFOp>(loc, ob.create<arith::SubFOp>(loc, mx, mn), f32c(ob, 15));
+      auto gt = VectorType::get({len}, ob.getF32Type());
+      Value y = ob.create<arith::DivFOp>(loc, ob.create<arith::SubFOp>(loc, x, ob.create<vector::BroadcastOp>(loc, gt, mn)),
+                                         ob.create<vector::BroadcastOp>(loc, gt, scale));
+      codes = ob.create<vector::InsertStridedSliceOp>(loc, encodeCodes(ob, zeroWhere(ob, scale, y)), codes,
+                                                      ArrayRef<int64_t>{o}, ArrayRef<int64_t>{1});
+      ob.create<memref::StoreOp>(loc, scale, scales, ValueRange{i0, i1, kvh, idxc(ob, k)});
+      ob.create<memref::StoreOp>(loc, mn, mins, ValueRange{i0, i1, kvh, idxc(ob, k)});
+    }
+    storeCodes(ob, codes, buffer, rowIndices(ob, i0, i1, kvh));
+    return;
+  }
   // Per (token, KV head): scale = max|x| / F; x = 0 everywhere gives scale 0
   // and codes 0.
   Value amax = ob.create<vector::ReductionOp>(loc, vector::CombiningKind::MAXIMUMF,
                                               ob.create<math::AbsFOp>(loc, row));
   double F = L.quant == CacheLayoutInfo::Int8 ? 127.0 : L.fmax;
   Value scale = ob.create<arith::DivFOp>(loc, amax, f32c(ob, F));
-  Value zero = ob.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ, scale, f32c(ob, 0));
   Value y = ob.create<arith::DivFOp>(loc, row, ob.create<vector::BroadcastOp>(loc, ft, scale));
-  Value zeros = ob.create<arith::ConstantOp>(loc, DenseElementsAttr::get(ft, ob.getF32FloatAttr(0)));
-  y = ob.create<arith::SelectOp>(loc, zero, zeros, y);
-  Value codes;
-  auto i8t = VectorType::get({n}, ob.getI8Type());
-  if (L.quant == CacheLayoutInfo::Int8) {
-    Value r = ob.create<math::RoundEvenOp>(loc, y);
-    Value lim = ob.create<arith::ConstantOp>(loc, DenseElementsAttr::get(ft, ob.getF32FloatAttr(127)));
-    Value nlim = ob.create<arith::ConstantOp>(loc, DenseElementsAttr::get(ft, ob.getF32FloatAttr(-127)));
-    r = ob.create<arith::MinimumFOp>(loc, ob.create<arith::MaximumFOp>(loc, r, nlim), lim);
-    codes = ob.create<arith::FPToSIOp>(loc, i8t, r);
-  } else {
-    codes = fp8Encode(ob, y);
-  }
-  ob.create<vector::StoreOp>(loc, codes, buffer, rowIndices(ob, i0, i1, kvh));
+  storeCodes(ob, encodeCodes(ob, zeroWhere(ob, scale, y)), buffer, rowIndices(ob, i0, i1, kvh));
   ob.create<memref::StoreOp>(loc, scale, key ? ks : vs, ValueRange{i0, i1, kvh});
+}
+
+void CacheKernelBuilder::quantizeGroup(OpBuilder &ob, bool key, Value seq, Value t0, Value kvh) {
+  const SideQuant &q = L.side(key);
+  int64_t n = key ? D : Dv;
+  auto ft = VectorType::get({n}, ob.getF32Type());
+  Value res = key ? kres : vres;
+  Type rel = cast<MemRefType>(res.getType()).getElementType();
+  auto residRow = [&](OpBuilder &rb, Value j) -> Value {
+    Value raw = rb.create<vector::LoadOp>(loc, VectorType::get({n}, rel), res, ValueRange{seq, j, kvh, idxc(rb, 0)});
+    return rel.isF32() ? raw : (Value)rb.create<arith::ExtFOp>(loc, ft, raw);
+  };
+  auto splat = [&](OpBuilder &sb, double v) {
+    return sb.create<arith::ConstantOp>(loc, DenseElementsAttr::get(ft, sb.getF32FloatAttr(v))).getResult();
+  };
+  const bool asym = L.asymmetric();
+  double inf = std::numeric_limits<double>::infinity();
+  // Per channel over the group's tokens: min and max (int4), or max |x|.
+  SmallVector<Value> init = asym ? SmallVector<Value>{splat(ob, inf), splat(ob, -inf)}
+                                 : SmallVector<Value>{splat(ob, 0)};
+  auto stats = ob.create<scf::ForOp>(loc, idxc(ob, 0), idxc(ob, q.group), idxc(ob, 1), init,
+                                     [&](OpBuilder &lb, Location, Value j, ValueRange acc) {
+                                       Value x = residRow(lb, j);
+                                       SmallVector<Value> next;
+                                       if (asym)
+                                         next = {lb.create<arith::MinimumFOp>(loc, acc[0], x),
+                                                 lb.create<arith::MaximumFOp>(loc, acc[1], x)};
+                                       else
+                                         next = {lb.create<arith::MaximumFOp>(loc, acc[0], lb.create<math::AbsFOp>(loc, x))};
+                                       lb.create<scf::YieldOp>(loc, next);
+                                     });
+  Value mn = asym ? stats.getResult(0) : Value();
+  double F = L.quant == CacheLayoutInfo::Int4 ? 15.0 : L.quant == CacheLayoutInfo::Int8 ? 127.0 : L.fmax;
+  Value range = asym ? ob.create<arith::SubFOp>(loc, stats.getResult(1), mn).getResult() : stats.getResult(0);
+  Value scale = ob.create<arith::DivFOp>(loc, range, splat(ob, F));
+  Value zero = ob.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ, scale, splat(ob, 0));
+  auto [g0, g1] = slotOf(ob, seq, t0);
+  SmallVector<Value> at = {g0, ob.create<arith::DivUIOp>(loc, g1, idxc(ob, q.group)), kvh, idxc(ob, 0)};
+  ob.create<vector::StoreOp>(loc, scale, key ? ks : vs, at);
+  if (asym)
+    ob.create<vector::StoreOp>(loc, mn, key ? kmin : vmin, at);
+  ob.create<scf::ForOp>(loc, idxc(ob, 0), idxc(ob, q.group), idxc(ob, 1), ValueRange{},
+                        [&](OpBuilder &lb, Location, Value j, ValueRange) {
+                          Value x = residRow(lb, j);
+                          Value y = lb.create<arith::DivFOp>(loc, asym ? lb.create<arith::SubFOp>(loc, x, mn).getResult() : x,
+                                                             scale);
+                          y = lb.create<arith::SelectOp>(loc, zero, splat(lb, 0), y);
+                          auto [i0, i1] = slotOf(lb, seq, lb.create<arith::AddIOp>(loc, t0, j));
+                          storeCodes(lb, encodeCodes(lb, y), key ? kc : vc, rowIndices(lb, i0, i1, kvh));
+                          lb.create<scf::YieldOp>(loc);
+                        });
 }
 
 void CacheKernelBuilder::build() {
@@ -500,7 +794,9 @@ void CacheKernelBuilder::rotateConsecutive(OpBuilder &ob, Value src, Value p0, V
 /// append(k [n, Hkv, D], v [n, Hkv, Dv], pos [n], cache..., seq, len) -> i32:
 /// 0 on success; 1: past the contiguous capacity; 2: a page of the new
 /// tokens is missing from the page table (-1, out of range); 3: `seq` is
-/// not a sequence of the cache. Nothing is written unless the status is 0.
+/// not a sequence of the cache; 4 (per-channel quantization): `len` is past
+/// the sequence's stored length, or inside a group already quantized.
+/// Nothing is written unless the status is 0.
 void CacheKernelBuilder::buildAppend() {
   int64_t dyn = ShapedType::kDynamic;
   SmallVector<Type> args = {MemRefType::get({dyn, Hkv, D}, types.getK()),
@@ -535,6 +831,12 @@ void CacheKernelBuilder::buildAppend() {
   if (L.kind == CacheLayoutInfo::Contiguous) {
     Value cap = b.create<memref::DimOp>(loc, pc, 1);
     setIf(cmp(P::ugt, newLen, cap), 1);
+    for (bool key : {true, false})
+      if (L.side(key).perChannel) {
+        // The scales of every group this call completes must fit.
+        Value groups = b.create<memref::DimOp>(loc, key ? ks : vs, 1);
+        setIf(cmp(P::ugt, b.create<arith::DivUIOp>(loc, newLen, idxc(b, L.side(key).group)), groups), 1);
+      }
   }
   if (L.kind == CacheLayoutInfo::Paged) {
     // Every page touched by [len, newLen) must be a valid physical page.
@@ -563,6 +865,21 @@ void CacheKernelBuilder::buildAppend() {
           lb.create<scf::YieldOp>(loc, ValueRange{lb.create<arith::AndIOp>(loc, acc[0], ifOp.getResult(0))});
         });
     setIf(b.create<arith::XOrIOp>(loc, scan.getResult(0), i1c(b, true)), 2);
+  }
+  const int64_t G = L.tokenGroup();
+  if (G) {
+    // The residual holds the sequence's incomplete group only: appending
+    // past the stored length, or inside a group already quantized, cannot
+    // be served.
+    Value seqOk = cmp(P::ult, seq, seqCount);
+    Value safeSeq = b.create<arith::SelectOp>(loc, seqOk, seq, idxc(b, 0));
+    Value stored = toIndex(b, b.create<memref::LoadOp>(loc, seqLen, safeSeq));
+    Value past = cmp(P::ugt, len, stored);
+    Value gc = idxc(b, G);
+    Value inside = b.create<arith::AndIOp>(
+        loc, cmp(P::ne, b.create<arith::RemUIOp>(loc, len, gc), idxc(b, 0)),
+        cmp(P::ne, b.create<arith::DivUIOp>(loc, len, gc), b.create<arith::DivUIOp>(loc, stored, gc)));
+    setIf(b.create<arith::OrIOp>(loc, past, inside), 4);
   }
   Value ok = cmp(P::eq, status, b.create<arith::ConstantIntOp>(loc, 0, 32));
   auto guard = b.create<scf::IfOp>(loc, ok, /*withElse=*/false);
@@ -613,10 +930,29 @@ void CacheKernelBuilder::buildAppend() {
     };
     Value kRow = b.create<vector::LoadOp>(loc, VectorType::get({D}, b.getF32Type()), kf,
                                           ValueRange{i, g, idxc(b, 0)});
-    storeRow(b, true, i0, i1, g, roundTo(kRow, kEl));
+    storeRow(b, true, i0, i1, g, roundTo(kRow, kEl), seq, t);
     Value vRow = b.create<vector::LoadOp>(loc, VectorType::get({Dv}, vEl), vIn, ValueRange{i, g, idxc(b, 0)});
-    storeRow(b, false, i0, i1, g, roundTo(vecToF32(b, vRow), vEl));
+    storeRow(b, false, i0, i1, g, roundTo(vecToF32(b, vRow), vEl), seq, t);
+    if (G) {
+      // The token completes its group: quantize the group per channel.
+      b.setInsertionPointAfter(heads);
+      Value t1 = b.create<arith::AddIOp>(loc, t, idxc(b, 1));
+      Value full = cmp(P::eq, b.create<arith::RemUIOp>(loc, t1, idxc(b, G)), idxc(b, 0));
+      b.create<scf::IfOp>(loc, full, [&](OpBuilder &qb, Location) {
+        Value t0 = qb.create<arith::SubIOp>(loc, t1, idxc(qb, G));
+        qb.create<scf::ForOp>(loc, idxc(qb, 0), idxc(qb, Hkv), idxc(qb, 1), ValueRange{},
+                              [&](OpBuilder &hb, Location, Value h, ValueRange) {
+                                for (bool key : {true, false})
+                                  if (L.side(key).perChannel)
+                                    quantizeGroup(hb, key, seq, t0, h);
+                                hb.create<scf::YieldOp>(loc);
+                              });
+        qb.create<scf::YieldOp>(loc);
+      });
+    }
     b.setInsertionPointAfter(loop);
+    if (G)
+      b.create<memref::StoreOp>(loc, toI64(b, newLen), seqLen, seq);
     b.create<memref::DeallocOp>(loc, kf);
   }
   b.setInsertionPointAfter(guard);
@@ -685,6 +1021,13 @@ void CacheKernelBuilder::buildSplit() {
                                       idxc(b, 0));
   if (L.kind != CacheLayoutInfo::Ring)
     T = b.create<arith::MinUIOp>(loc, T, tokenCapacity(b));
+  // Per-channel quantization: tokens of complete groups are read from the
+  // codes, the rest from the residual.
+  Value quantEnd;
+  if (int64_t G = L.tokenGroup()) {
+    Value stored = toIndex(b, b.create<memref::LoadOp>(loc, seqLen, seq));
+    quantEnd = b.create<arith::MulIOp>(loc, b.create<arith::DivUIOp>(loc, stored, idxc(b, G)), idxc(b, G));
+  }
   // Resident keys: all T, or for a ring the sinks plus the last W window
   // tokens; resident index r is a ring key's position inside the cache.
   Value R = T, nSinks, winStart;
@@ -793,8 +1136,9 @@ void CacheKernelBuilder::buildSplit() {
       // One line per 64 bytes of the block's rows (nhd: one contiguous span).
       for (bool key : {true, false}) {
         Value buffer = key ? kc : vc;
-        int64_t bytes = cast<MemRefType>(buffer.getType()).getElementTypeBitWidth() / 8;
-        int64_t n = key ? D : Dv, step = std::max<int64_t>(1, 64 / bytes);
+        auto bt = cast<MemRefType>(buffer.getType());
+        int64_t bytes = bt.getElementTypeBitWidth() / 8;
+        int64_t n = bt.getDimSize(3), step = std::max<int64_t>(1, 64 / bytes);
         for (int64_t e = 0; e < hb; ++e)
           for (int64_t c = 0; c < n; c += step) {
             SmallVector<Value> at = rowIndices(b, a0, a1, b.create<arith::AddIOp>(loc, kv0, idxc(b, e)));
@@ -807,9 +1151,9 @@ void CacheKernelBuilder::buildSplit() {
     b.create<scf::ForOp>(loc, idxc(b, 0), idxc(b, hb), idxc(b, 1), ValueRange{},
                          [&](OpBuilder &eb, Location, Value e, ValueRange) {
                            Value kvh = eb.create<arith::AddIOp>(loc, kv0, e);
-                           eb.create<vector::StoreOp>(loc, loadRow(eb, true, i0, i1, kvh), kRaw,
+                           eb.create<vector::StoreOp>(loc, loadRow(eb, true, i0, i1, kvh, seq, t, quantEnd), kRaw,
                                                       ValueRange{jj, e, idxc(eb, 0)});
-                           eb.create<vector::StoreOp>(loc, loadRow(eb, false, i0, i1, kvh), vChunk,
+                           eb.create<vector::StoreOp>(loc, loadRow(eb, false, i0, i1, kvh, seq, t, quantEnd), vChunk,
                                                       ValueRange{jj, e, idxc(eb, 0)});
                            eb.create<scf::YieldOp>(loc);
                          });

@@ -23,8 +23,10 @@ LOW_PRECISION = {
     "streaming_llm": "ring cache with sinks",
     "fp8_cache": "fp8 paged cache",
     "int8_kv_cache": "int8 head-major cache",
+    "int8_per_channel": "per-channel int8 paged cache",
+    "kivi_int4": "KIVI int4 paged cache",
 }
-LOW_PRECISION_CONFIGS = ["square", "chunk", "decode", "edge", "hot", "cache_decode", "cache_wrap"]
+LOW_PRECISION_CONFIGS = ["square", "chunk", "decode", "edge", "hot", "cache_decode", "cache_wrap", "cache_group"]
 TOL = {"f32": "1e-04", "bf16": "1e-02", "f16": "2e-03"}
 LSE_TOL = {"f32": "1e-05", "bf16": "1e-03", "f16": "1e-03"}
 

@@ -295,6 +295,13 @@ std::vector<Config> configsFor(const Spec &spec, std::vector<std::string> &notes
     c.queryChunk = 8;
     cs.push_back(c);
   }
+  if (int64_t tg = quantLayout(spec).tokenGroup()) {
+    // Per-channel token groups: a query chunk (8) completes a group, so its
+    // first rows see the group quantized by the call's later tokens.
+    Config c = cacheCfg("cache_group", 19, 3 * tg + 5, 2, 13);
+    c.queryChunk = 8;
+    cs.push_back(c);
+  }
   if (spec.cache.kind == CacheKind::Ring) {
     // Past the ring's capacity: window tokens are overwritten.
     int64_t slots = spec.cache.sinks + spec.cache.window;
@@ -536,6 +543,7 @@ struct Checker {
     const int64_t lq = run.in.lq, lk = run.in.lk, pre = lk - lq, C = run.cfg.appendChunk;
     const int64_t N = run.cfg.queryChunk;
     const Cache &cache = spec.cache;
+    const QuantLayout ql = quantLayout(spec);
     const bool rope = spec.position.kind == PositionKind::RoPE && spec.position.rotaryDim > 0;
     const bool onWrite = rope && spec.position.apply == RopeApply::OnWrite;
     const bool ring = cache.kind == CacheKind::Ring;
@@ -552,15 +560,45 @@ struct Checker {
           for (int64_t c = 0; c < D; ++c)
             kr[c] = roundToDType(kr[c], dtype);
         }
-        referenceQuantizeRow(cache.quant, kr, D);
-        referenceQuantizeRow(cache.quant, &vStored[(t * G + g) * Dv], Dv);
+        if (!ql.keys.perChannel)
+          referenceQuantizeRow(cache.quant, kr, D);
+        if (!ql.values.perChannel)
+          referenceQuantizeRow(cache.quant, &vStored[(t * G + g) * Dv], Dv);
       }
+    }
+    // Per-channel sides: the token groups complete in the cache when the
+    // query's decode ran (its append call's end) are quantized per (KV
+    // head, channel) over the group; the incomplete group stays as stored.
+    const int64_t TG = ql.tokenGroup();
+    auto stateAt = [&](int64_t i) { return std::min(lk, pre + (i / N + 1) * N); };
+    auto quantizeGroups = [&](std::vector<double> &x, int64_t n, int64_t state) {
+      std::vector<double *> ptrs(TG);
+      for (int64_t t0 = 0; t0 + TG <= state; t0 += TG)
+        for (int64_t g = 0; g < G; ++g)
+          for (int64_t c = 0; c < n; ++c) {
+            for (int64_t j = 0; j < TG; ++j)
+              ptrs[j] = &x[((t0 + j) * G + g) * n + c];
+            referenceQuantizeGroup(cache.quant, ptrs.data(), TG);
+          }
+    };
+    std::vector<double> kBase, vBase;
+    if (TG) {
+      kBase = kStored;
+      vBase = vStored;
     }
     ref.out.assign(lq * H * Dv, 0.0);
     ref.lse.assign(lq * H, -kInf);
     ref.fullyMasked.assign(lq * H, 0);
     for (int64_t i = 0; i < lq; ++i) {
       const int64_t T = pre + i + 1;
+      if (TG && (i == 0 || stateAt(i) != stateAt(i - 1))) {
+        kStored = kBase;
+        vStored = vBase;
+        if (ql.keys.perChannel)
+          quantizeGroups(kStored, D, stateAt(i));
+        if (ql.values.perChannel)
+          quantizeGroups(vStored, Dv, stateAt(i));
+      }
       std::vector<int64_t> resident;
       if (ring) {
         for (int64_t t = 0; t < std::min(T, cache.sinks); ++t)
@@ -784,6 +822,13 @@ std::vector<Planted> plantedBugs() {
        [](Spec &s) { s.cache.quant.kind = QuantKind::None; }},
       {"int8 read as fp8", "int8_kv_cache", "cache_decode",
        [](Spec &s) { s.cache.quant.kind = QuantKind::FP8; s.cache.quant.format = FP8Format::E5M2; }},
+      {"int4 keys per token", "kivi_int4", "cache_decode",
+       [](Spec &s) { s.cache.quant.keys = QuantGranularity::PerToken; }},
+      {"int4 group 16", "kivi_int4", "cache_decode", [](Spec &s) { s.cache.quant.group = 16; }},
+      {"int4 residual quantized", "kivi_int4", "cache_group",
+       [](Spec &s) { s.cache.quant.values = QuantGranularity::PerChannel; }},
+      {"per-channel int8 read per token", "int8_per_channel", "cache_decode",
+       [](Spec &s) { s.cache.quant.granularity = QuantGranularity::PerToken; }},
       {"ring window-1", "streaming_llm", "cache_wrap", [](Spec &s) { s.cache.window -= 1; }},
       {"ring sinks-1", "streaming_llm", "cache_wrap", [](Spec &s) { s.cache.sinks -= 1; }},
       {"document ignored", "packed_documents", "square",

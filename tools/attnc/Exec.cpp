@@ -198,24 +198,72 @@ int runDecodeSteps(const Spec &spec, const ExecOptions &opts, mlir::ExecutionEng
   } else {
     slots = c.capacity > 0 ? c.capacity : lk;
   }
+  const QuantLayout ql = quantLayout(spec);
+  const int64_t per = ql.codesPerByte;
   size_t kBytes = quant ? 1 : dtypeBytes(spec.kType), vBytes = quant ? 1 : dtypeBytes(spec.vType);
-  std::vector<char> kCache(rows * slots * Hkv * D * kBytes, (char)0xFF);
-  std::vector<char> vCache(rows * slots * Hkv * Dv * vBytes, (char)0xFF);
+  std::vector<char> kCache(rows * slots * Hkv * (D / per) * kBytes, (char)0xFF);
+  std::vector<char> vCache(rows * slots * Hkv * (Dv / per) * vBytes, (char)0xFF);
   std::vector<int64_t> posCache(rows * slots, INT64_MIN / 2);
-  std::vector<float> kScales(quant ? rows * slots * Hkv : 0, NAN), vScales(kScales.size(), NAN);
+  // Scales and minima: per (token group, KV head, channel) for a
+  // per-channel side, per (token, KV head[, channel group]) otherwise.
+  auto paramShape = [&](const QuantSide &side, int64_t n) -> std::vector<int64_t> {
+    if (side.perChannel)
+      return {rows, (slots + side.group - 1) / side.group, Hkv, n};
+    if (ql.asymmetric)
+      return {rows, slots, Hkv, (n + side.group - 1) / side.group};
+    return {rows, slots, Hkv};
+  };
+  auto count = [](const std::vector<int64_t> &shape) {
+    int64_t n = 1;
+    for (int64_t d : shape)
+      n *= d;
+    return n;
+  };
+  const std::vector<int64_t> kpShape = paramShape(ql.keys, D), vpShape = paramShape(ql.values, Dv);
+  std::vector<float> kScales(quant ? count(kpShape) : 0, NAN), vScales(quant ? count(vpShape) : 0, NAN);
+  std::vector<float> kMins(ql.asymmetric ? kScales.size() : 0, NAN), vMins(ql.asymmetric ? vScales.size() : 0, NAN);
+  // Residuals of the incomplete token group, per sequence, in the cache type.
+  const int64_t G = ql.tokenGroup();
+  std::vector<char> kResid(ql.keys.perChannel ? B * G * Hkv * D * dtypeBytes(spec.kType) : 0, (char)0xFF);
+  std::vector<char> vResid(ql.values.perChannel ? B * G * Hkv * Dv * dtypeBytes(spec.vType) : 0, (char)0xFF);
+  std::vector<int64_t> seqLen(B, 0);
   auto tokenShape = [&](int64_t dim) {
     return hnd ? std::vector<int64_t>{rows, Hkv, slots, dim} : std::vector<int64_t>{rows, slots, Hkv, dim};
   };
-  auto kcD = describe<4>(kCache.data(), tokenShape(D));
-  auto vcD = describe<4>(vCache.data(), tokenShape(Dv));
+  auto kcD = describe<4>(kCache.data(), tokenShape(D / per));
+  auto vcD = describe<4>(vCache.data(), tokenShape(Dv / per));
   auto pcD = describe<2>(posCache.data(), {rows, slots});
-  auto ksD = describe<3>(kScales.data(), {rows, slots, Hkv});
-  auto vsD = describe<3>(vScales.data(), {rows, slots, Hkv});
+  auto ks3 = describe<3>(kScales.data(), kpShape), vs3 = describe<3>(vScales.data(), vpShape);
+  auto pad4 = [](std::vector<int64_t> s) {
+    s.resize(4, 1);
+    return s;
+  };
+  auto ks4 = describe<4>(kScales.data(), pad4(kpShape)), vs4 = describe<4>(vScales.data(), pad4(vpShape));
+  auto km4 = describe<4>(kMins.data(), pad4(kpShape)), vm4 = describe<4>(vMins.data(), pad4(vpShape));
+  auto krD = describe<4>(kResid.data(), {B, G, Hkv, D});
+  auto vrD = describe<4>(vResid.data(), {B, G, Hkv, Dv});
+  auto slD = describe<1>(seqLen.data(), {B});
   auto tableD = describe<2>(table.data(), {B, maxPages});
   auto addCache = [&](PackedArgs &a) {
     a.memref(&kcD).memref(&vcD).memref(&pcD);
-    if (quant)
-      a.memref(&ksD).memref(&vsD);
+    if (quant) {
+      if (kpShape.size() == 4)
+        a.memref(&ks4);
+      else
+        a.memref(&ks3);
+      if (vpShape.size() == 4)
+        a.memref(&vs4);
+      else
+        a.memref(&vs3);
+    }
+    if (ql.asymmetric)
+      a.memref(&km4).memref(&vm4);
+    if (ql.keys.perChannel)
+      a.memref(&krD);
+    if (ql.values.perChannel)
+      a.memref(&vrD);
+    if (ql.anyPerChannel())
+      a.memref(&slD);
     if (paged)
       a.memref(&tableD);
   };

@@ -557,18 +557,33 @@ std::vector<double> attnc::referenceFP8Grid(FP8Format format) {
   return grid;
 }
 
-void attnc::referenceQuantizeRow(const CacheQuant &quant, double *x, int64_t n) {
-  if (quant.kind == QuantKind::None)
+void attnc::referenceQuantizeGroup(const CacheQuant &quant, double *const *x, int64_t n) {
+  if (quant.kind == QuantKind::None || n == 0)
     return;
+  if (quant.kind == QuantKind::Int4) {
+    double mn = *x[0], mx = *x[0];
+    for (int64_t c = 1; c < n; ++c) {
+      mn = std::min(mn, *x[c]);
+      mx = std::max(mx, *x[c]);
+    }
+    // f32 arithmetic where the stored minimum and scale come from.
+    const float fmn = (float)mn, scale = ((float)mx - fmn) / 15.0f;
+    for (int64_t c = 0; c < n; ++c) {
+      double q = scale == 0 ? 0 : std::nearbyint((double)(((float)*x[c] - fmn) / scale));
+      q = std::min(15.0, std::max(0.0, q));
+      *x[c] = q * scale + fmn;
+    }
+    return;
+  }
   double a = 0;
   for (int64_t c = 0; c < n; ++c)
-    a = std::max(a, std::fabs(x[c]));
+    a = std::max(a, std::fabs(*x[c]));
   if (quant.kind == QuantKind::Int8) {
     const float scale = (float)a / 127.0f; // f32 division, as the scale is stored
     for (int64_t c = 0; c < n; ++c) {
-      double q = scale == 0 ? 0 : std::nearbyint((double)((float)x[c] / scale));
+      double q = scale == 0 ? 0 : std::nearbyint((double)((float)*x[c] / scale));
       q = std::min(127.0, std::max(-127.0, q));
-      x[c] = q * scale;
+      *x[c] = q * scale;
     }
     return;
   }
@@ -576,13 +591,24 @@ void attnc::referenceQuantizeRow(const CacheQuant &quant, double *x, int64_t n) 
   const std::vector<double> grid = referenceFP8Grid(quant.format);
   const float scale = (float)a / (float)grid.back();
   for (int64_t c = 0; c < n; ++c) {
-    double y = scale == 0 ? 0 : std::fabs((double)((float)x[c] / scale));
+    double y = scale == 0 ? 0 : std::fabs((double)((float)*x[c] / scale));
     size_t best = 0;
     for (size_t i = 1; i < grid.size(); ++i) {
       double d = std::fabs(grid[i] - y), db = std::fabs(grid[best] - y);
       if (d < db || (d == db && i % 2 == 0))
         best = i;
     }
-    x[c] = std::copysign(grid[best] * scale, x[c]);
+    *x[c] = std::copysign(grid[best] * scale, *x[c]);
+  }
+}
+
+void attnc::referenceQuantizeRow(const CacheQuant &quant, double *x, int64_t n) {
+  const int64_t group = quant.kind == QuantKind::Int4 ? quant.group : n;
+  std::vector<double *> ptrs;
+  for (int64_t o = 0; o < n; o += group) {
+    ptrs.clear();
+    for (int64_t c = o; c < std::min(n, o + group); ++c)
+      ptrs.push_back(x + c);
+    referenceQuantizeGroup(quant, ptrs.data(), ptrs.size());
   }
 }

@@ -76,10 +76,18 @@ bool referenceMaskKeeps(const Mask &mask, const Spec &spec,
 /// stores for a key). A no-op without RoPE.
 void referenceRotate(const Spec &spec, double *x, int64_t pos, int64_t seqLen);
 
-/// Replaces the `n` values of one cached row (one token, one KV head) by
-/// what a per-token quantized cache returns (semantics.md §8.4): int8
-/// symmetric or fp8 (nearest-even, saturating), with an f32 scale. A no-op
-/// for an unquantized cache.
+/// Replaces the values `*x[0..n)` of one quantization group by what the
+/// quantized cache returns for them (semantics.md §8.4): int8 symmetric or
+/// fp8 (nearest-even, saturating) with an f32 scale over the group, int4
+/// asymmetric (f32 minimum and (max - min) / 15). A group is one row (int8,
+/// fp8 per token), a channel slice of one row (int4 per token) or one
+/// channel over a token group (per channel). A no-op for an unquantized
+/// cache.
+void referenceQuantizeGroup(const CacheQuant &quant, double *const *x, int64_t n);
+
+/// Quantizes one cached row (one token, one KV head, `n` channels) per
+/// token: the whole row (int8, fp8) or channel groups of `quant.group`
+/// (int4).
 void referenceQuantizeRow(const CacheQuant &quant, double *x, int64_t n);
 
 /// The non-negative finite values of an FP8 format, by code (0..127 for
