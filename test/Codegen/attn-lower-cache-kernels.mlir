@@ -133,7 +133,9 @@ func.func @r_prefill(%q: tensor<?x2x8xf32>) -> tensor<?x2x8xf32> {
 
 // -----
 
-// int4 (KIVI) has no cache kernels yet: the tensor-level functions stay.
+// int4 (KIVI): keys per channel over token groups of 8 (scales and minima per
+// group, the incomplete group in the f16 residual, seq_len), values per token
+// in channel groups of 8; codes two per byte.
 attn.variant @k4 {
   shape = #attn.shape<heads = 2, kv_heads = 2, head_dim = 8, value_dim = 8>,
   types = #attn.types<q = f16, k = f16, v = f16, out = f16, accum = f32>,
@@ -153,5 +155,11 @@ func.func @k4_append(%cache: !attn.kv_cache<layout = #attn.paged<page_size = 32,
   return
 }
 // CHECK-LABEL: func.func @k4_append(
-// CHECK: attn.cache_append
-// CHECK-NOT: func.func @k4_decode_split
+// CHECK-SAME: memref<?x32x2x4xi8> {attn.arg_name = "k_cache"}
+// CHECK-SAME: memref<?x4x2x8xf32> {attn.arg_name = "k_scale"}, %{{.*}}: memref<?x32x2x1xf32> {attn.arg_name = "v_scale"}
+// CHECK-SAME: {attn.arg_name = "k_min"}
+// CHECK-SAME: memref<?x8x2x8xf16> {attn.arg_name = "k_resid"}, %{{.*}}: memref<?xi64> {attn.arg_name = "seq_len"}
+// CHECK: vector.shuffle
+// CHECK: arith.shli
+// CHECK: func.func @k4_decode_split(
+// CHECK: arith.shrui
