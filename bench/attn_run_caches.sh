@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # attn-run on SmolLM2-135M-Instruct with every compiled cache layout (issue 4,
 # "every cache layout runs in the model"): perplexity at --ctx 512 on the five
-# license texts of bench/peers/llama_cpp_parity.sh (dense, paged, int8, fp8:
-# PPL and KV-cache bytes), greedy generation speed per spec, and the ring
+# license texts of bench/peers/llama_cpp_parity.sh (dense, paged, int8, fp8,
+# KIVI int4, per-channel int8: PPL and KV-cache bytes), greedy generation speed per spec, and the ring
 # (StreamingLLM, constant memory) against the prefill path's --cache
 # sinks:4,1020 over one longer window. Not a test; results in bench/RESULTS.md.
 #
-# Usage: bench/attn_run_caches.sh [BUILD_DIR] [THREADS] [LONG_CTX]
+# Usage: [PPL_SPECS="a b"] bench/attn_run_caches.sh [BUILD_DIR] [THREADS] [LONG_CTX]
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${1:-$ROOT/build}
@@ -20,14 +20,16 @@ for f in Apache-2.0 GPL-2 GPL-3 LGPL-2.1 MPL-2.0; do cat /usr/share/common-licen
 last() { tr '\r' '\n' | grep -E "^attn-run: (scored|prompt)|^PPL" ; }
 
 echo "== perplexity --ctx 512, $THREADS threads"
-for s in smollm2_135m smollm2_135m_paged smollm2_135m_int8 smollm2_135m_fp8; do
+PPL_SPECS=${PPL_SPECS:-smollm2_135m smollm2_135m_paged smollm2_135m_int8 smollm2_135m_fp8 smollm2_135m_kivi smollm2_135m_int8_channel}
+for s in $PPL_SPECS; do
   echo "-- $s"
   "$RUN" perplexity --model "$MODEL" --spec "$ROOT/specs/$s.attn" --file "$WORK/ppl.txt" --ctx 512 \
     --threads "$THREADS" 2>&1 | last
 done
 
 echo "== generate, 256 tokens, $THREADS threads"
-for s in smollm2_135m smollm2_135m_sinks smollm2_135m_paged smollm2_135m_int8 smollm2_135m_fp8 smollm2_135m_ring; do
+for s in smollm2_135m smollm2_135m_sinks smollm2_135m_paged smollm2_135m_int8 smollm2_135m_fp8 smollm2_135m_ring \
+         smollm2_135m_kivi smollm2_135m_int8_channel; do
   echo "-- $s"
   "$RUN" generate --model "$MODEL" --spec "$ROOT/specs/$s.attn" --prompt "The history of the city of Paris begins" \
     --max-tokens 256 --threads "$THREADS" 2>&1 >/dev/null | last

@@ -116,6 +116,9 @@ std::string appendStatusMessage(int32_t status, int64_t from, int64_t n, int64_t
     return "the KV cache's page table has no page for " + tokens;
   case 3:
     return "the KV cache has no such sequence (appending " + tokens + ")";
+  case 4:
+    return "the KV cache cannot rewrite " + tokens +
+           ": they start past its stored length or inside a token group already quantized";
   default:
     return "the append kernel refused " + tokens + " (status " + std::to_string(status) + ")";
   }
@@ -180,7 +183,10 @@ public:
       : a_(a), k_(a.cacheKernels), threads_(threads), tokens_(sequences, 0) {
     const CacheLayout &c = a.cache;
     const int64_t kvRow = a.kvHeads * a.headDim;
-    const size_t elem = c.quant == CacheLayout::Quant::None ? sizeof(float) : 1;
+    using Q = CacheLayout::Quant;
+    const bool quantized = c.quant != Q::None, int4 = c.quant == Q::Int4;
+    // Bytes per cached K or V element: f32, one code, or half a byte (int4).
+    const int64_t elemNum = quantized ? 1 : sizeof(float), elemDen = int4 ? 2 : 1;
     int64_t rows = 1, slots = capacity;
     if (c.kind == CacheLayout::Kind::Ring) {
       slots = c.sinks + c.window;
@@ -194,26 +200,58 @@ public:
     } else {
       capacity_ = capacity;
     }
+    // The scales' dims after [rows] (docs/kernels.md, "Cache buffers"): a
+    // per-channel side per token group, an int4 per-token side per channel
+    // group, int8/fp8 per token.
+    auto scaleDims = [&](bool perChannel, int64_t dims[3]) {
+      const int64_t g = c.group;
+      if (perChannel) {
+        dims[0] = (slots + g - 1) / g, dims[1] = a.kvHeads, dims[2] = a.headDim;
+      } else if (int4) {
+        dims[0] = slots, dims[1] = a.kvHeads, dims[2] = (a.headDim + g - 1) / g;
+      } else {
+        dims[0] = slots, dims[1] = a.kvHeads, dims[2] = 0;
+      }
+      return dims[0] * dims[1] * std::max<int64_t>(dims[2], 1);
+    };
     layers_.resize(layers);
     for (Layer &l : layers_) {
-      l.k.assign(rows * slots * kvRow * elem, 0);
-      l.v.assign(rows * slots * kvRow * elem, 0);
+      CacheStorage &v = l.view;
+      l.k.assign(rows * slots * kvRow * elemNum / elemDen, 0);
+      l.v.assign(rows * slots * kvRow * elemNum / elemDen, 0);
       l.pos.assign(rows * slots, 0);
-      if (elem == 1) {
-        l.kScale.assign(rows * slots * a.kvHeads, 0.0f);
-        l.vScale.assign(rows * slots * a.kvHeads, 0.0f);
+      if (quantized) {
+        l.kScale.assign(rows * scaleDims(c.keysPerChannel, v.kScaleDims), 0.0f);
+        l.vScale.assign(rows * scaleDims(c.valuesPerChannel, v.vScaleDims), 0.0f);
       }
-      l.view.k = l.k.data();
-      l.view.v = l.v.data();
-      l.view.pos = l.pos.data();
-      l.view.kScale = l.kScale.empty() ? nullptr : l.kScale.data();
-      l.view.vScale = l.vScale.empty() ? nullptr : l.vScale.data();
-      l.view.pageTable = pages_ ? pages_->table() : nullptr;
-      l.view.rows = rows;
-      l.view.slots = slots;
-      l.view.seqs = sequences;
-      l.view.maxPages = pages_ ? pages_->maxPages() : 0;
-      l.view.headMajor = c.headMajor;
+      if (int4) {
+        l.kMin.assign(l.kScale.size(), 0.0f);
+        l.vMin.assign(l.vScale.size(), 0.0f);
+      }
+      if (c.keysPerChannel)
+        l.kResid.assign(sequences * c.group * kvRow, 0.0f);
+      if (c.valuesPerChannel)
+        l.vResid.assign(sequences * c.group * kvRow, 0.0f);
+      if (c.anyPerChannel())
+        l.seqLen.assign(sequences, 0);
+      auto data = [](auto &buf) { return buf.empty() ? nullptr : buf.data(); };
+      v.k = l.k.data();
+      v.v = l.v.data();
+      v.pos = l.pos.data();
+      v.kScale = data(l.kScale);
+      v.vScale = data(l.vScale);
+      v.kMin = data(l.kMin);
+      v.vMin = data(l.vMin);
+      v.kResid = data(l.kResid);
+      v.vResid = data(l.vResid);
+      v.seqLen = data(l.seqLen);
+      v.group = c.group;
+      v.pageTable = pages_ ? pages_->table() : nullptr;
+      v.rows = rows;
+      v.slots = slots;
+      v.seqs = sequences;
+      v.maxPages = pages_ ? pages_->maxPages() : 0;
+      v.headMajor = c.headMajor;
     }
   }
 
@@ -223,6 +261,8 @@ public:
       if (pages_)
         pages_->release(s);
     }
+    for (Layer &l : layers_) // per-channel groups: the append kernel's record of each sequence
+      std::fill(l.seqLen.begin(), l.seqLen.end(), 0);
     cur_ = 0;
   }
   int64_t tokens() const override { return tokens_[cur_]; }
@@ -235,8 +275,10 @@ public:
   size_t bytes() const override {
     size_t b = pages_ ? pages_->tableView().size() * sizeof(int32_t) : 0;
     for (const Layer &l : layers_)
-      b += l.k.size() + l.v.size() + l.pos.size() * sizeof(int64_t) +
-           (l.kScale.size() + l.vScale.size()) * sizeof(float);
+      b += l.k.size() + l.v.size() + (l.pos.size() + l.seqLen.size()) * sizeof(int64_t) +
+           (l.kScale.size() + l.vScale.size() + l.kMin.size() + l.vMin.size() + l.kResid.size() +
+            l.vResid.size()) *
+               sizeof(float);
     return b;
   }
   std::string describe() const override {
@@ -317,8 +359,8 @@ public:
     int32_t copyFrom, copyTo;
     if (!pages_->share(cur_, to, tokens_[cur_], copyFrom, copyTo, error))
       return false;
-    if (copyFrom >= 0)
-      for (Layer &l : layers_) { // the partly filled page: every buffer's row copyFrom
+    for (Layer &l : layers_) {
+      if (copyFrom >= 0) { // the partly filled page: every page-indexed buffer's row copyFrom
         auto copyRow = [&](auto &buf) {
           const size_t row = buf.size() / pages_->pages();
           std::copy(buf.begin() + copyFrom * row, buf.begin() + (copyFrom + 1) * row,
@@ -327,11 +369,21 @@ public:
         copyRow(l.k);
         copyRow(l.v);
         copyRow(l.pos);
-        if (!l.kScale.empty()) {
-          copyRow(l.kScale);
-          copyRow(l.vScale);
-        }
+        for (std::vector<float> *b : {&l.kScale, &l.vScale, &l.kMin, &l.vMin})
+          if (!b->empty())
+            copyRow(*b);
       }
+      // Per-sequence buffers: the incomplete token group and its length.
+      auto copySeq = [&](auto &buf) {
+        const size_t row = buf.size() / tokens_.size();
+        std::copy(buf.begin() + cur_ * row, buf.begin() + (cur_ + 1) * row, buf.begin() + to * row);
+      };
+      for (std::vector<float> *b : {&l.kResid, &l.vResid})
+        if (!b->empty())
+          copySeq(*b);
+      if (!l.seqLen.empty())
+        copySeq(l.seqLen);
+    }
     tokens_[to] = tokens_[cur_];
     return true;
   }
@@ -341,7 +393,8 @@ private:
   struct Layer {
     std::vector<uint8_t> k, v;
     std::vector<int64_t> pos;
-    std::vector<float> kScale, vScale;
+    std::vector<float> kScale, vScale, kMin, vMin, kResid, vResid;
+    std::vector<int64_t> seqLen;
     CacheStorage view;
   };
 

@@ -146,7 +146,8 @@ void decodeRows(const AttentionKernels &a, const CacheStorage &c, const float *q
 std::unique_ptr<KVCache> makeKVCache(const AttentionKernels &a, int layers, int64_t capacity,
                                      int threads, std::string &error, int64_t sequences = 1);
 
-/// The message for an append status (1 capacity, 2 page, 3 sequence).
+/// The message for an append status (1 capacity, 2 page, 3 sequence, 4 a
+/// quantized token group).
 std::string appendStatusMessage(int32_t status, int64_t from, int64_t n, int64_t capacity);
 
 } // namespace attnc::model

@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <thread>
+#include <tuple>
 
 namespace attnc::model {
 
@@ -158,47 +159,82 @@ template <typename R, typename... A> struct Arity<R (*)(A...)> {
 };
 
 /// The memref descriptors of one layer's cache (CacheStorage) for a spec
-/// with `Hkv` KV heads of dimension `D`.
-template <int Hkv, int D>
+/// with `Hkv` KV heads of dimension `D`, `CodesPerByte` channels a code byte
+/// (int4: 2).
+template <int Hkv, int D, int CodesPerByte>
 struct CacheMemrefs {
-  attnc_memref4d k, v;
+  attnc_memref4d k, v, kScale4, vScale4, kMin, vMin, kResid, vResid;
+  attnc_memref3d kScale3, vScale3;
   attnc_memref2d pos, table;
-  attnc_memref3d kScale, vScale;
+  attnc_memref1d seqLen;
   explicit CacheMemrefs(const CacheStorage &c) {
-    const bool headMajor = c.headMajor;
-    k = headMajor ? attnc_view4d(c.k, c.rows, Hkv, c.slots, D) : attnc_view4d(c.k, c.rows, c.slots, Hkv, D);
-    v = headMajor ? attnc_view4d(c.v, c.rows, Hkv, c.slots, D) : attnc_view4d(c.v, c.rows, c.slots, Hkv, D);
+    const int64_t row = D / CodesPerByte;
+    k = c.headMajor ? attnc_view4d(c.k, c.rows, Hkv, c.slots, row) : attnc_view4d(c.k, c.rows, c.slots, Hkv, row);
+    v = c.headMajor ? attnc_view4d(c.v, c.rows, Hkv, c.slots, row) : attnc_view4d(c.v, c.rows, c.slots, Hkv, row);
     pos = attnc_view2d(c.pos, c.rows, c.slots);
     table = attnc_view2d(c.pageTable, c.seqs, c.maxPages);
-    kScale = attnc_view3d(c.kScale, c.rows, c.slots, Hkv);
-    vScale = attnc_view3d(c.vScale, c.rows, c.slots, Hkv);
+    const int64_t *ks = c.kScaleDims, *vs = c.vScaleDims;
+    kScale3 = attnc_view3d(c.kScale, c.rows, ks[0], ks[1]);
+    vScale3 = attnc_view3d(c.vScale, c.rows, vs[0], vs[1]);
+    kScale4 = attnc_view4d(c.kScale, c.rows, ks[0], ks[1], ks[2]);
+    vScale4 = attnc_view4d(c.vScale, c.rows, vs[0], vs[1], vs[2]);
+    kMin = attnc_view4d(c.kMin, c.rows, ks[0], ks[1], ks[2]);
+    vMin = attnc_view4d(c.vMin, c.rows, vs[0], vs[1], vs[2]);
+    kResid = attnc_view4d(c.kResid, c.seqs, c.group, Hkv, D);
+    vResid = attnc_view4d(c.vResid, c.seqs, c.group, Hkv, D);
+    seqLen = attnc_view1d(c.seqLen, c.seqs);
   }
 };
 
-/// CacheKernels for a spec's generated entry points. The argument lists
-/// differ by layout: quantized caches add k_scale, v_scale; paged ones
-/// page_table (checked against the arity, so a wrong row fails to compile).
-template <int H, int Hkv, int D, bool Quant, bool Paged, auto Append, auto Split,
-          auto Merge>
+/// CacheKernels for a spec's generated entry points. The cache arguments
+/// depend on the layout L (docs/kernels.md, "Cache buffers", in this order):
+/// k, v, pos; k_scale, v_scale when quantized; k_min, v_min for int4;
+/// k_resid / v_resid for a per-channel side and then seq_len; page_table when
+/// paged (checked against the arity, so a row whose layout is not its spec's
+/// fails to compile).
+template <int H, int Hkv, int D, const CacheLayout &L, auto Append, auto Split, auto Merge>
 struct CacheAdapter {
-  static_assert(Arity<decltype(Append)>::value == 8 + (Paged ? 1 : 0) + (Quant ? 2 : 0),
+  using Q = CacheLayout::Quant;
+  static constexpr bool quantized = L.quant != Q::None, int4 = L.quant == Q::Int4;
+  static constexpr bool kResid = L.keysPerChannel, vResid = L.valuesPerChannel;
+  static constexpr bool paged = L.kind == CacheLayout::Kind::Paged;
+  /// Per-token int8/fp8 scales are [rows][slots][kv_heads]; the others 4-D.
+  static constexpr bool scales3d = quantized && !int4 && !kResid && !vResid;
+  static constexpr int cacheArgs = 3 + 2 * quantized + 2 * int4 + kResid + vResid +
+                                   (kResid || vResid) + paged;
+  static_assert(Arity<decltype(Append)>::value == 5 + cacheArgs,
                 "append kernel arguments do not match the declared cache layout");
-  static_assert(Arity<decltype(Split)>::value == 11 + (Paged ? 1 : 0) + (Quant ? 2 : 0),
+  static_assert(Arity<decltype(Split)>::value == 8 + cacheArgs,
                 "decode_split arguments (with q_seq) do not match the declared cache layout");
+  using Memrefs = CacheMemrefs<Hkv, D, int4 ? 2 : 1>;
+
+  /// Pointers to the cache descriptors, in the kernels' argument order.
+  static auto args(Memrefs &m) {
+    auto opt = [](auto present, auto... p) {
+      if constexpr (decltype(present)::value)
+        return std::make_tuple(p...);
+      else
+        return std::tuple<>();
+    };
+    using std::integral_constant;
+    return std::tuple_cat(
+        std::make_tuple(&m.k, &m.v, &m.pos),
+        opt(integral_constant<bool, scales3d>(), &m.kScale3, &m.vScale3),
+        opt(integral_constant<bool, quantized && !scales3d>(), &m.kScale4, &m.vScale4),
+        opt(integral_constant<bool, int4>(), &m.kMin, &m.vMin),
+        opt(integral_constant<bool, kResid>(), &m.kResid),
+        opt(integral_constant<bool, vResid>(), &m.vResid),
+        opt(integral_constant<bool, kResid || vResid>(), &m.seqLen),
+        opt(integral_constant<bool, paged>(), &m.table));
+  }
 
   static int32_t append(const float *k, const float *v, const int64_t *pos, int64_t n,
                         const CacheStorage &c, int64_t seq, int64_t len) {
     attnc_memref3d km = attnc_view3d(k, n, Hkv, D), vm = attnc_view3d(v, n, Hkv, D);
     attnc_memref1d pm = attnc_view1d(pos, n);
-    CacheMemrefs<Hkv, D> m(c);
-    if constexpr (Quant && Paged)
-      return Append(&km, &vm, &pm, &m.k, &m.v, &m.pos, &m.kScale, &m.vScale, &m.table, seq, len);
-    else if constexpr (Quant)
-      return Append(&km, &vm, &pm, &m.k, &m.v, &m.pos, &m.kScale, &m.vScale, seq, len);
-    else if constexpr (Paged)
-      return Append(&km, &vm, &pm, &m.k, &m.v, &m.pos, &m.table, seq, len);
-    else
-      return Append(&km, &vm, &pm, &m.k, &m.v, &m.pos, seq, len);
+    Memrefs m(c);
+    return std::apply([&](auto *...cache) { return Append(&km, &vm, &pm, cache..., seq, len); },
+                      args(m));
   }
 
   static void split(const float *q, const int64_t *qPos, const int64_t *qSeq, int64_t rows,
@@ -209,15 +245,9 @@ struct CacheAdapter {
                    ln = attnc_view1d(lens, rows);
     attnc_memref4d po = attnc_view4d(partOut, rows, splits, H, D);
     attnc_memref3d pl = attnc_view3d(partLse, rows, splits, H);
-    CacheMemrefs<Hkv, D> m(c);
-    if constexpr (Quant && Paged)
-      Split(&qm, &qp, &qs, &m.k, &m.v, &m.pos, &m.kScale, &m.vScale, &m.table, &ln, &po, &pl, begin, end);
-    else if constexpr (Quant)
-      Split(&qm, &qp, &qs, &m.k, &m.v, &m.pos, &m.kScale, &m.vScale, &ln, &po, &pl, begin, end);
-    else if constexpr (Paged)
-      Split(&qm, &qp, &qs, &m.k, &m.v, &m.pos, &m.table, &ln, &po, &pl, begin, end);
-    else
-      Split(&qm, &qp, &qs, &m.k, &m.v, &m.pos, &ln, &po, &pl, begin, end);
+    Memrefs m(c);
+    std::apply([&](auto *...cache) { Split(&qm, &qp, &qs, cache..., &ln, &po, &pl, begin, end); },
+               args(m));
   }
 
   static void merge(const float *partOut, const float *partLse, int64_t rows, int64_t splits,
@@ -244,25 +274,48 @@ AttentionKernels withDecodeBlocks(AttentionKernels a, int headsPerBlock) {
   return a;
 }
 
-CacheLayout contiguous(CacheLayout::Quant quant = CacheLayout::Quant::None) {
+constexpr CacheLayout contiguous(CacheLayout::Quant quant = CacheLayout::Quant::None) {
   CacheLayout c;
   c.quant = quant;
   return c;
 }
-CacheLayout paged(int64_t pageSize, CacheLayout::Quant quant = CacheLayout::Quant::None) {
-  CacheLayout c;
+constexpr CacheLayout paged(int64_t pageSize, CacheLayout c = CacheLayout()) {
   c.kind = CacheLayout::Kind::Paged;
   c.pageSize = pageSize;
-  c.quant = quant;
   return c;
 }
-CacheLayout ring(int64_t sinks, int64_t window) {
+constexpr CacheLayout ring(int64_t sinks, int64_t window) {
   CacheLayout c;
   c.kind = CacheLayout::Kind::Ring;
   c.sinks = sinks;
   c.window = window;
   return c;
 }
+/// Token groups of `group` per channel on both sides (int8/fp8: 32).
+constexpr CacheLayout perChannel(CacheLayout c, int64_t group = 32) {
+  c.keysPerChannel = c.valuesPerChannel = true;
+  c.group = group;
+  return c;
+}
+/// KIVI's asymmetric int4: each side per channel or per token, groups of `group`.
+constexpr CacheLayout int4(int64_t group, bool keysPerChannel, bool valuesPerChannel) {
+  CacheLayout c;
+  c.quant = CacheLayout::Quant::Int4;
+  c.group = group;
+  c.keysPerChannel = keysPerChannel;
+  c.valuesPerChannel = valuesPerChannel;
+  return c;
+}
+
+// The compiled specs' cache layouts (CacheAdapter takes them by reference).
+using Q = CacheLayout::Quant;
+constexpr CacheLayout kContiguous = contiguous();
+constexpr CacheLayout kPaged16 = paged(16);
+constexpr CacheLayout kInt8 = contiguous(Q::Int8);
+constexpr CacheLayout kInt8PerChannel = perChannel(contiguous(Q::Int8));
+constexpr CacheLayout kFP8Paged16 = paged(16, contiguous(Q::FP8));
+constexpr CacheLayout kRing = ring(4, 1020);
+constexpr CacheLayout kKiviPaged32 = paged(32, int4(32, true, false));
 
 RopeScalingInfo scaled(RopeScalingInfo::Kind kind, double factor, int64_t originalContext = 0,
                        double betaFast = 32, double betaSlow = 1, double attentionFactor = 1) {
@@ -279,35 +332,36 @@ RopeScalingInfo scaled(RopeScalingInfo::Kind kind, double factor, int64_t origin
 } // namespace
 
 // One row per compiled spec: the header's prefill wrappers and, through
-// CacheAdapter, its cache kernels. LAYOUT must be the spec's cache (attn-run
-// checks it against the --spec file; the adapter against the kernels'
-// arguments); QUANT and PAGED say which cache arguments the kernels take;
-// SCALING is the spec's RoPE scaling (attn-run compares it with the file's).
-#define ATTNC_SPEC(NAME, THETA, LAYOUT, QUANT, PAGED, SCALING)                                     \
+// CacheAdapter, its cache kernels. LAYOUT (one of the constants above) must be
+// the spec's cache: attn-run checks it against the --spec file, the adapter
+// against the kernels' arguments. SCALING is the spec's RoPE scaling (attn-run
+// compares it with the file's).
+#define ATTNC_SPEC(NAME, THETA, LAYOUT, SCALING)                                                   \
   withDecodeBlocks(AttentionKernels {                                                              \
     #NAME, NAME##_heads, NAME##_kv_heads, NAME##_head_dim, THETA, NAME##_prefill_prepare,          \
         NAME##_prefill_rows, LAYOUT,                                                               \
-        CacheAdapter<NAME##_heads, NAME##_kv_heads, NAME##_head_dim, QUANT, PAGED,                 \
+        CacheAdapter<NAME##_heads, NAME##_kv_heads, NAME##_head_dim, LAYOUT,                       \
                      _mlir_ciface_##NAME##_append, _mlir_ciface_##NAME##_decode_split,             \
                      _mlir_ciface_##NAME##_decode_merge>::kernels(),                               \
         SCALING                                                                                    \
   }, NAME##_decode_heads_per_block)
 
 const std::vector<AttentionKernels> &compiledSpecs() {
-  using Q = CacheLayout::Quant;
   using S = RopeScalingInfo::Kind;
   static const std::vector<AttentionKernels> specs = {
-      ATTNC_SPEC(smollm2_135m, 100000.0, contiguous(), false, false, {}),
-      ATTNC_SPEC(smollm2_135m_sinks, 100000.0, contiguous(), false, false, {}),
-      ATTNC_SPEC(smollm2_135m_paged, 100000.0, paged(16), false, true, {}),
-      ATTNC_SPEC(smollm2_135m_int8, 100000.0, contiguous(Q::Int8), true, false, {}),
-      ATTNC_SPEC(smollm2_135m_fp8, 100000.0, paged(16, Q::FP8), true, true, {}),
-      ATTNC_SPEC(smollm2_135m_ring, 100000.0, ring(4, 1020), false, false, {}),
+      ATTNC_SPEC(smollm2_135m, 100000.0, kContiguous, {}),
+      ATTNC_SPEC(smollm2_135m_sinks, 100000.0, kContiguous, {}),
+      ATTNC_SPEC(smollm2_135m_paged, 100000.0, kPaged16, {}),
+      ATTNC_SPEC(smollm2_135m_int8, 100000.0, kInt8, {}),
+      ATTNC_SPEC(smollm2_135m_fp8, 100000.0, kFP8Paged16, {}),
+      ATTNC_SPEC(smollm2_135m_ring, 100000.0, kRing, {}),
+      ATTNC_SPEC(smollm2_135m_kivi, 100000.0, kKiviPaged32, {}),
+      ATTNC_SPEC(smollm2_135m_int8_channel, 100000.0, kInt8PerChannel, {}),
       // RoPE scaling by 2 past the trained 8192 positions (issue 4); the rows'
       // scaling must be the spec files' (attn-run-rope-scaling.test).
-      ATTNC_SPEC(smollm2_135m_linear2, 100000.0, contiguous(), false, false, scaled(S::Linear, 2)),
-      ATTNC_SPEC(smollm2_135m_ntk2, 100000.0, contiguous(), false, false, scaled(S::NTK, 2)),
-      ATTNC_SPEC(smollm2_135m_yarn2, 100000.0, contiguous(), false, false,
+      ATTNC_SPEC(smollm2_135m_linear2, 100000.0, kContiguous, scaled(S::Linear, 2)),
+      ATTNC_SPEC(smollm2_135m_ntk2, 100000.0, kContiguous, scaled(S::NTK, 2)),
+      ATTNC_SPEC(smollm2_135m_yarn2, 100000.0, kContiguous,
                  scaled(S::YaRN, 2, 8192, 32, 1, 0.1 * std::log(2.0) + 1)),
   };
   return specs;

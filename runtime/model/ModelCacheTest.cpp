@@ -218,6 +218,33 @@ TEST(ModelCache, PagedSequencesShareAPromptPrefix) {
   EXPECT_NE(error.find("no sequence 3 (it holds 3)"), std::string::npos) << error;
 }
 
+// Prefix sharing on the KIVI cache: a 45-token prompt is one quantized key
+// group (a full, shared page) and 13 tokens in the residual, which each
+// forked sequence must get its own copy of (with seq_len). Each sequence
+// then matches the same tokens run alone in the same chunks, whose groups
+// complete at the same calls (so the same codes).
+TEST(ModelCache, KiviSequencesShareAPromptPrefix) {
+  const int64_t promptLen = 45;
+  std::vector<int32_t> all = tokens(promptLen + 3 * 30);
+  std::vector<int32_t> prompt(all.begin(), all.begin() + promptLen);
+  Runner kivi("smollm2_135m_kivi", 32 * 8, {}, 2, /*sequences=*/3);
+  kivi.run(prompt, {promptLen});
+  kivi.model.forkSequence(1);
+  kivi.model.forkSequence(2);
+  const std::vector<int64_t> steps = {1, 9, 1, 19};
+  for (int s = 2; s >= 0; --s) { // the last fork first: its residual must not be the others'
+    std::vector<int32_t> cont(all.begin() + promptLen + 30 * s, all.begin() + promptLen + 30 * (s + 1));
+    kivi.model.selectSequence(s);
+    std::vector<float> got = test::runInChunks(kivi.model, cont, steps, promptLen);
+    Runner alone("smollm2_135m_kivi", 32 * 3);
+    alone.run(prompt, {promptLen});
+    std::vector<float> ref = test::runInChunks(alone.model, cont, steps, promptLen);
+    EXPECT_LT(relDiff(got, ref), 1e-4) << "sequence " << s;
+  }
+  // 75 tokens each: the shared first page + 2 own pages per sequence.
+  EXPECT_EQ(kivi.model.kv->pagesInUse(), 1 + 3 * 2);
+}
+
 TEST(ModelCache, PagedMatchesDenseAfterClear) {
   std::vector<int32_t> ids = tokens(120);
   Runner paged("smollm2_135m_paged", 120);
@@ -245,6 +272,27 @@ TEST(ModelCache, QuantizedStayClose) {
   // int8 codes and f32 scales: a quarter of the f32 cache, plus scales.
   const size_t perToken = 2 * kKVHeads * kHeadDim + 2 * kKVHeads * 4 + 8;
   EXPECT_EQ(int8.model.cacheBytes(), kLayers * 200 * perToken);
+}
+
+// Token-group quantization (KIVI int4 keys per channel / values per token,
+// paged; int8 per channel on both sides, contiguous): a group of 32 tokens is
+// quantized when its last token arrives, the group being filled is read from
+// the f32 residual. int4 rounds to 1/30 of a group's range (asymmetric, 15
+// steps): ~8x int8's 1/254 of the absmax, so its bound is looser. Bounds are
+// ~3x the measured differences (KIVI 1.2e-2; int8 per channel 1.8e-3, more
+// than per token's 7.3e-4: these weights have no outlier channels, so a
+// channel's scale over 32 tokens is coarser than a token's own); a
+// dequantization or residual error shows as O(1).
+TEST(ModelCache, GroupQuantizedStayClose) {
+  std::vector<int32_t> ids = tokens(200);
+  std::vector<float> dense = Runner("smollm2_135m", 200).run(ids, kChunks);
+  Runner kivi("smollm2_135m_kivi", 200), int8pc("smollm2_135m_int8_channel", 200);
+  const double dKivi = relDiff(kivi.run(ids, kChunks), dense);
+  const double dInt8 = relDiff(int8pc.run(ids, kChunks), dense);
+  EXPECT_LT(dKivi, 4e-2);
+  EXPECT_LT(dInt8, 5e-3);
+  EXPECT_GT(dInt8, 1e-5); // the complete groups are really quantized
+  EXPECT_GT(dKivi, dInt8); // ...to 4 bits
 }
 
 // StreamingLLM: the ring (4 sinks + 1020 window, positions inside the cache)
@@ -285,6 +333,9 @@ TEST(ModelCache, KernelsDescribeTheirCache) {
   EXPECT_EQ(spec("smollm2_135m_fp8").cache.str(), "paged(16) nhd fp8");
   EXPECT_EQ(spec("smollm2_135m_int8").cache.str(), "contiguous nhd int8");
   EXPECT_EQ(spec("smollm2_135m_ring").cache.str(), "ring(4+1020)");
+  EXPECT_EQ(spec("smollm2_135m_kivi").cache.str(),
+            "paged(32) nhd int4(32, keys per channel, values per token)");
+  EXPECT_EQ(spec("smollm2_135m_int8_channel").cache.str(), "contiguous nhd int8 per channel");
   // decode_split items: the KV heads the kernel says (the header's enum).
   EXPECT_EQ(spec("smollm2_135m_paged").cacheKernels.headsPerBlock, smollm2_135m_paged_decode_heads_per_block);
   EXPECT_EQ(spec("smollm2_135m_ring").cacheKernels.headsPerBlock, smollm2_135m_ring_decode_heads_per_block);

@@ -18,6 +18,12 @@ std::string CacheLayout::str() const {
   s += headMajor ? " hnd" : " nhd";
   if (quant == Quant::Int8) s += " int8";
   if (quant == Quant::FP8) s += " fp8";
+  if (quant == Quant::Int4)
+    s += " int4(" + std::to_string(group) + ", keys " +
+         (keysPerChannel ? "per channel" : "per token") + ", values " +
+         (valuesPerChannel ? "per channel" : "per token") + ")";
+  else if (anyPerChannel())
+    s += " per channel";
   return s;
 }
 

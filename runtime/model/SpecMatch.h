@@ -16,13 +16,21 @@ namespace attnc::model {
 /// The KV-cache layout a spec declares (docs/semantics.md §8).
 struct CacheLayout {
   enum class Kind { Contiguous, Paged, Ring } kind = Kind::Contiguous;
-  enum class Quant { None, Int8, FP8 } quant = Quant::None; ///< per-token scales when quantized
+  enum class Quant { None, Int8, FP8, Int4 } quant = Quant::None;
+  /// Each side of a quantized cache: per channel (one scale, and for int4
+  /// one minimum, per token group of `group`, KV head and channel; the
+  /// incomplete group stays in a residual), else per token (int8/fp8: one
+  /// scale per token and KV head; int4: per channel group of `group`).
+  bool keysPerChannel = false, valuesPerChannel = false;
+  int64_t group = 0;          ///< int4, or the token group of a per-channel side (32 for int8/fp8)
   bool headMajor = false;     ///< hnd: [..][kv_heads][slots][D]; else nhd [..][slots][kv_heads][D]
   int64_t pageSize = 0;       ///< paged
   int64_t sinks = 0, window = 0; ///< ring: sinks + window slots
   /// The plain contiguous f32 token-major cache that the prefill path keeps.
   bool plain() const { return kind == Kind::Contiguous && quant == Quant::None && !headMajor; }
-  /// "contiguous nhd", "paged(16) nhd int8", "ring(4+1020)".
+  bool anyPerChannel() const { return keysPerChannel || valuesPerChannel; }
+  /// "contiguous nhd", "paged(16) nhd int8", "ring(4+1020)",
+  /// "paged(32) nhd int4(32, keys per channel, values per token)".
   std::string str() const;
 };
 
@@ -30,9 +38,17 @@ struct CacheLayout {
 /// it (owned by the KVCache). rows: sequences (contiguous, ring) or physical
 /// pages (paged); slots: capacity, page size or sinks + window.
 struct CacheStorage {
-  void *k = nullptr, *v = nullptr; ///< float, or int8 codes / fp8 bit patterns when quantized
+  void *k = nullptr, *v = nullptr; ///< float, or int8 codes / fp8 bit patterns / int4 pairs when quantized
   int64_t *pos = nullptr;          ///< [rows][slots]
-  float *kScale = nullptr, *vScale = nullptr; ///< [rows][slots][kv_heads], quantized only
+  /// Quantized only: [rows] + kScaleDims (docs/kernels.md, "Cache buffers"):
+  /// per token [slots][kv_heads] (int8, fp8; the last dim 0) or
+  /// [slots][kv_heads][ceil(D / group)] (int4); per channel [slots / group][kv_heads][D].
+  float *kScale = nullptr, *vScale = nullptr;
+  int64_t kScaleDims[3] = {0, 0, 0}, vScaleDims[3] = {0, 0, 0};
+  float *kMin = nullptr, *vMin = nullptr;     ///< int4: shaped as the scales
+  float *kResid = nullptr, *vResid = nullptr; ///< a per-channel side: [seqs][group][kv_heads][D]
+  int64_t *seqLen = nullptr;                  ///< any per-channel side: [seqs] tokens appended
+  int64_t group = 0;                          ///< the residual's token group
   int32_t *pageTable = nullptr;    ///< [seqs][maxPages], paged only; unused entries -1
   int64_t rows = 0, slots = 0, seqs = 0, maxPages = 0;
   bool headMajor = false;          ///< hnd: [rows][kv_heads][slots][D]
@@ -44,7 +60,7 @@ struct CacheStorage {
 struct CacheKernels {
   /// Writes n tokens (k, v [n][kv_heads][D], positions pos) of sequence seq
   /// after its first len; returns the kernel's status (0 ok, 1 capacity, 2
-  /// page missing, 3 no such sequence).
+  /// page missing, 3 no such sequence, 4 len inside a quantized token group).
   int32_t (*append)(const float *k, const float *v, const int64_t *pos, int64_t n,
                     const CacheStorage &c, int64_t seq, int64_t len) = nullptr;
   /// Work items [begin, end) of [0, rows * blocks * splits): query row b

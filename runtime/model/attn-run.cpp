@@ -158,12 +158,21 @@ bool sameCache(const Cache &d, const model::CacheLayout &c) {
     return false;
   if (kind == K::Ring)
     return d.sinks == c.sinks && d.window == c.window;
-  const Q quant = d.quant.kind == QuantKind::Int8 ? Q::Int8
-                  : d.quant.kind == QuantKind::FP8 ? Q::FP8
-                                                   : Q::None;
-  if (d.quant.kind == QuantKind::Int4 || quant != c.quant ||
-      (d.layout == attnc::CacheLayout::HND) != c.headMajor)
+  const Q quant = d.quant.kind == QuantKind::Int8   ? Q::Int8
+                  : d.quant.kind == QuantKind::FP8  ? Q::FP8
+                  : d.quant.kind == QuantKind::Int4 ? Q::Int4
+                                                    : Q::None;
+  if (quant != c.quant || (d.layout == attnc::CacheLayout::HND) != c.headMajor)
     return false;
+  if (quant != Q::None) { // each side's granularity and group (Spec.h, quantLayout)
+    Spec s;
+    s.cache = d;
+    const QuantLayout q = quantLayout(s);
+    const int64_t group = quant == Q::Int4 || q.anyPerChannel() ? q.keys.group : 0;
+    if (q.keys.perChannel != c.keysPerChannel || q.values.perChannel != c.valuesPerChannel ||
+        group != c.group)
+      return false;
+  }
   return kind != K::Paged || d.pageSize == c.pageSize;
 }
 
