@@ -35,6 +35,12 @@ void buildLowerToLLVMPipeline(OpPassManager &pm);
 /// end, with libdevice linked for the f64 math of RoPE.
 void buildLowerToPTXPipeline(OpPassManager &pm, const std::string &chip,
                              const std::string &libdevice);
+/// Its two halves: the kernels outlined into `gpu.module @attn_kernels`
+/// (gpu.func entry points on memrefs, whose signatures attnc build reads),
+/// then that module lowered to NVVM and serialized to PTX.
+void buildOutlineGPUPipeline(OpPassManager &pm);
+void buildGPUModuleToBinaryPipeline(OpPassManager &pm, const std::string &chip,
+                                    const std::string &libdevice);
 
 /// Registers "attn-to-llvm" as a named pipeline for attn-opt.
 void registerAttnCodegenPipelines();

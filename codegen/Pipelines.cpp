@@ -59,11 +59,20 @@ void mlir::attn::buildLoopsToLLVMPipeline(OpPassManager &pm) {
 
 void mlir::attn::buildLowerToPTXPipeline(OpPassManager &pm, const std::string &chip,
                                          const std::string &libdevice) {
+  buildOutlineGPUPipeline(pm);
+  buildGPUModuleToBinaryPipeline(pm, chip, libdevice);
+}
+
+void mlir::attn::buildOutlineGPUPipeline(OpPassManager &pm) {
   pm.addPass(createAttnLowerToLoopsPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   pm.addPass(createAttnApproximateMathPass());
   pm.addPass(createAttnOutlineGPUKernelsPass());
+}
+
+void mlir::attn::buildGPUModuleToBinaryPipeline(OpPassManager &pm, const std::string &chip,
+                                                const std::string &libdevice) {
   OpPassManager &device = pm.nest<gpu::GPUModuleOp>();
   device.addPass(arith::createArithExpandOpsPass());
   device.addPass(createConvertSCFToCFPass());

@@ -48,13 +48,20 @@ cl::OptionCategory checkCategory("attnc-check options");
 cl::list<std::string> specFiles(cl::Positional, cl::desc("<spec.attn>..."), cl::cat(checkCategory));
 cl::opt<std::string> attncPath("attnc", cl::desc("The attnc binary (default: next to attnc-check, then PATH)"), cl::cat(checkCategory));
 cl::opt<uint64_t> seedOpt("seed", cl::desc("Random seed"), cl::init(1), cl::cat(checkCategory));
-cl::opt<std::string> dtypeOpt("dtype", cl::desc("Kernel dtype: f32, bf16 or f16"), cl::init("f32"), cl::cat(checkCategory));
+cl::opt<std::string> dtypeOpt("dtype", cl::desc("Kernel dtype: f32, bf16, f16, or spec (each spec's own)"), cl::init("f32"), cl::cat(checkCategory));
+cl::opt<bool> saveReference("save-reference",
+                            cl::desc("Write each prefill case's float64 reference (ref.npy, ref_lse.npy, "
+                                     "ref_masked.npy) and case.txt next to its inputs in --work, for "
+                                     "bench/gpu/gpu_check.cpp"),
+                            cl::cat(checkCategory));
 cl::opt<std::string> workOpt("work", cl::desc("Keep the .npy files in this directory"), cl::cat(checkCategory));
 cl::list<std::string> configFilter("config", cl::desc("Run only these configurations"),
                                    cl::CommaSeparated, cl::cat(checkCategory));
 cl::opt<bool> verbose("v", cl::desc("Print the exec command lines and row details"), cl::cat(checkCategory));
 cl::opt<bool> selfTest("self-test", cl::desc("Plant bugs in the reference and check that they are caught"), cl::cat(checkCategory));
 cl::opt<bool> tileSweep("tile-sweep", cl::desc("Run the 16 'sweep' configurations instead: every alignment of query tiles to key tiles"), cl::cat(checkCategory));
+cl::opt<bool> gpuCases("gpu-cases", cl::desc("Run the small 'gpu_*' configurations instead (ragged prefill, far positions, hot logits), "
+                                             "sized for bench/gpu's carry"), cl::cat(checkCategory));
 cl::opt<bool> listConfigs("list-configs", cl::desc("Print the configurations of each spec and exit"), cl::cat(checkCategory));
 cl::opt<std::string> writeBad("write-bad-npy", cl::desc("Write malformed .npy files for exec tests into DIR"), cl::cat(checkCategory));
 
@@ -223,6 +230,20 @@ std::vector<Config> configsFor(const Spec &spec, std::vector<std::string> &notes
     // full/partial boundary of a causal-like mask falls inside some tile.
     for (int64_t r = 0; r < 16; ++r)
       cs.push_back({"sweep" + std::to_string(r), 37, 37 + 16 + r, {}, 1.0});
+    return cs;
+  }
+  if (gpuCases) {
+    // Few bytes per spec (every spec's cases travel to the GPU machine):
+    // queries at the end of a ragged key range, RoPE far past the original
+    // context, softcap logits.
+    cs.push_back({"gpu_ragged", 7, 19, {}, 1.0});
+    if (spec.position.kind == PositionKind::RoPE)
+      cs.push_back({"gpu_far", 3, 11, {40000, 40001, 40002}, 1.0});
+    for (const HeadScore &s : spec.scores)
+      if (s.score) {
+        cs.push_back({"gpu_hot", 7, 19, {}, 8.0});
+        break;
+      }
     return cs;
   }
   cs.push_back({"square", 37, 37, {}, 1.0});
@@ -643,9 +664,10 @@ struct Checker {
 
   /// Compares the kernel's outputs with the reference for `spec` (which may
   /// be a perturbed copy in the self-test).
-  Verdict compare(const Spec &spec, const Run &run, bool &refOk) {
+  Verdict compare(const Spec &spec, const Run &run, bool &refOk, ReferenceResult *keep = nullptr) {
     Verdict vd;
-    ReferenceResult ref;
+    ReferenceResult localRef;
+    ReferenceResult &ref = keep ? *keep : localRef;
     std::string err;
     refOk = run.cfg.decode ? referenceDecode(spec, run, ref, err)
                            : referenceAttention(spec, run.in, ref, err);
@@ -753,7 +775,48 @@ struct Checker {
     return false;
   }
 
+  /// A prefill case for the GPU checker (bench/gpu/gpu_check.cpp): case.txt
+  /// and the reference next to the inputs execute() wrote.
+  bool writeCase(const Spec &spec, const Config &cfg, const Run &run, const ReferenceResult &ref) {
+    const int64_t H = spec.heads, lq = run.in.lq;
+    std::string dir = workDir + "/" + spec.name + "." + cfg.name + "." + dtypeName;
+    std::vector<int64_t> masked(ref.fullyMasked.begin(), ref.fullyMasked.end());
+    // Inputs as the kernel reads them (rounded to the dtype: they compress
+    // well), the reference in f32 (6e-8 relative, far under every tolerance).
+    const int64_t G = spec.kvHeads, D = spec.headDim, Dv = spec.valueDim, lk = run.in.lk;
+    if (!writeArray(dir + "/q.npy", makeF32({lq, H, D}, run.in.q)) ||
+        !writeArray(dir + "/k.npy", makeF32({lk, G, D}, run.in.k)) ||
+        !writeArray(dir + "/v.npy", makeF32({lk, G, Dv}, run.in.v)) ||
+        !writeArray(dir + "/ref.npy", makeF32({lq, H, Dv}, ref.out)) ||
+        !writeArray(dir + "/ref_masked.npy", makeInts({lq, H}, masked, "i8")) ||
+        (spec.lse && !writeArray(dir + "/ref_lse.npy", makeF32({lq, H}, ref.lse))))
+      return false;
+    sys::fs::remove(dir + "/out.npy");
+    sys::fs::remove(dir + "/lse.npy");
+    sys::fs::remove(dir + "/stderr.txt");
+    std::error_code ec;
+    raw_fd_ostream os(dir + "/case.txt", ec);
+    if (ec)
+      return false;
+    const bool far = spec.position.kind == PositionKind::RoPE && spec.position.remap.kind != RopeRemapKind::None;
+    os << "spec " << spec.name << "\nconfig " << cfg.name << "\ndtype " << dtypeName << "\nlq " << lq
+       << "\nlk " << run.in.lk << "\nheads " << H << "\nkv_heads " << spec.kvHeads << "\nhead_dim "
+       << spec.headDim << "\nvalue_dim " << spec.valueDim << "\nfar " << far << "\nlse " << spec.lse
+       << "\npositions " << !cfg.positions.empty() << "\n";
+    for (const KernelInput &ki : spec.inputs) {
+      os << "input " << ki.name << " " << attnc::dtypeName(ki.dtype);
+      for (int64_t d : run.in.inputs.at(ki.name).shape)
+        os << " " << d;
+      os << "\n";
+    }
+    return true;
+  }
+
   void checkSpec(const Spec &spec, const std::string &specPath) {
+    if (dtypeOpt == "spec") { // the spec's own types (no override in exec)
+      dtype = spec.qType;
+      dtypeName = attnc::dtypeName(spec.qType);
+    }
     std::vector<std::string> notes;
     for (const Config &cfg : configsFor(spec, notes)) {
       if (!selected(cfg.name))
@@ -764,7 +827,12 @@ struct Checker {
         continue;
       }
       bool refOk;
-      report(spec, cfg, compare(spec, run, refOk));
+      ReferenceResult ref;
+      report(spec, cfg, compare(spec, run, refOk, &ref));
+      if (saveReference && !cfg.decode && refOk && !writeCase(spec, cfg, run, ref)) {
+        outs() << spec.name << " " << cfg.name << ": cannot write the case files\n";
+        ++failures;
+      }
     }
     for (const std::string &n : notes)
       outs() << spec.name << " note: " << n << "\n";
@@ -923,8 +991,9 @@ int main(int argc, char **argv) {
     return writeBadNpy(writeBad);
 
   Checker ck;
-  bool ok;
-  ck.dtype = parseDType(dtypeOpt, ok);
+  bool ok = dtypeOpt == "spec";
+  if (!ok)
+    ck.dtype = parseDType(dtypeOpt, ok);
   ck.dtypeName = dtypeOpt;
   if (!ok) {
     errs() << "attnc-check: --dtype must be f32, bf16 or f16, found '" << dtypeOpt << "'\n";

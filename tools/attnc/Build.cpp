@@ -462,5 +462,7 @@ int attnc::runBuild(const std::vector<Spec> &specs, const BuildOptions &opts) {
     llvm::outs() << "attnc build: " << specs.size() << " spec(s) -> " << archivePath
                  << (opts.noShared ? "" : ", lib" + opts.libName + ".so") << ", " << opts.libName
                  << ".h for " << cpu << " in " << llvm::format("%.2f", seconds) << " s\n";
+  if (!opts.gpuArchs.empty())
+    return runBuildGPU(specs, opts);
   return 0;
 }

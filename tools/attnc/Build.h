@@ -15,11 +15,20 @@ struct BuildOptions {
   std::string cpu; // empty or "native": the host CPU and its features
   bool noShared = false;
   bool verbose = true;
+  /// GPU kernels too (lib<name>_gpu.{a,so}, <name>_gpu.h) for these
+  /// architectures ("sm_80", "sm_90"); none: CPU only.
+  std::vector<std::string> gpuArchs;
+  std::string ptxas;     // empty: PATH, then /usr/local/cuda/bin
+  std::string libdevice; // libdevice bitcode for the f64 math of RoPE
 };
 
 /// Compiles `specs` ahead of time into DIR/lib<name>.a, DIR/lib<name>.so and
 /// DIR/<name>.h. Returns the exit code (errors are printed).
 int runBuild(const std::vector<Spec> &specs, const BuildOptions &options);
+
+/// The GPU part (BuildGPU.cpp): DIR/lib<name>_gpu.a, .so, <name>_gpu.h with
+/// cubins for options.gpuArchs and host glue on the CUDA driver API.
+int runBuildGPU(const std::vector<Spec> &specs, const BuildOptions &options);
 
 } // namespace attnc
 

@@ -58,6 +58,14 @@ cl::opt<std::string> buildCpu("mcpu", cl::desc("Target CPU (default: native, wit
                               cl::init("native"), cl::sub(buildCommand));
 cl::opt<bool> buildNoShared("no-shared", cl::desc("Only the static library"),
                             cl::sub(buildCommand));
+cl::list<std::string> buildGpuArchs(
+    "gpu-arch", cl::desc("Also build the GPU kernels (lib<name>_gpu) for these architectures"),
+    cl::value_desc("sm_80,sm_90"), cl::CommaSeparated, cl::sub(buildCommand));
+cl::opt<std::string> buildPtxas("ptxas", cl::desc("ptxas for --gpu-arch (default: PATH, /usr/local/cuda/bin)"),
+                                cl::sub(buildCommand));
+cl::opt<std::string> buildLibdevice(
+    "libdevice", cl::desc("libdevice bitcode for --gpu-arch"),
+    cl::init("/usr/local/cuda/nvvm/libdevice/libdevice.10.bc"), cl::sub(buildCommand));
 cl::opt<std::string> inputFilename(cl::Positional, cl::desc("<spec.attn>"),
                                    cl::init("-"), cl::cat(category),
                                    cl::sub(cl::SubCommand::getTopLevel()),
@@ -161,6 +169,9 @@ int main(int argc, char **argv) {
                           : std::string(buildName);
     options.cpu = buildCpu;
     options.noShared = buildNoShared;
+    options.gpuArchs.assign(buildGpuArchs.begin(), buildGpuArchs.end());
+    options.ptxas = buildPtxas;
+    options.libdevice = buildLibdevice;
     return attnc::runBuild(all, options);
   }
 

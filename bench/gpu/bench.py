@@ -1,0 +1,172 @@
+#!/usr/bin/env python3
+"""GPU prefill side by side: attnc's kernels, PyTorch SDPA and FlexAttention.
+
+Runs on the GPU machine (bench/gpu/run.sh), in one process per peer so a
+failure of one leaves the others' numbers. attnc is timed by gpu-check
+--bench (CUDA events, median) on the kernels compiled from bench/specs/gpu;
+PyTorch's by torch.cuda events over the same shapes, bf16, random inputs,
+median of --repeats after warm-ups. TFLOP/s counts 4 * D FLOPs per visible
+(query, key, head) pair (2 for QK^T, 2 for PV), so skipped pairs are not
+counted for anyone. attnc's time includes its prepare kernel (one thread; a
+no-op for these RoPE-free specs apart from the f32 copy) and is the whole
+NAME_prefill_gpu call.
+
+Usage: bench.py --gpu-check ./gpu-check --lib ./libgpu_bench_gpu.so --name gpu_bench
+                [--lens 1024,4096,16384] [--repeats 10] [--no-flex]
+"""
+import argparse
+import math
+import subprocess
+import sys
+
+VARIANTS = [
+    # spec, heads, kv_heads, head_dim, kind, parameter
+    ("gpu_causal_gqa1_d128", 32, 32, 128, "causal", None),
+    ("gpu_causal_gqa4_d128", 32, 8, 128, "causal", None),
+    ("gpu_causal_gqa8_d64", 32, 4, 64, "causal", None),
+    ("gpu_swa4096_d128", 32, 8, 128, "window", 4096),
+    ("gpu_alibi_d128", 32, 32, 128, "alibi", 8.0),
+    ("gpu_softcap_d128", 32, 8, 128, "softcap", 50.0),
+]
+
+
+def visible_pairs(kind, param, L):
+    if kind == "window":
+        w = param
+        return sum(min(i + 1, w) for i in range(L)) if L <= 65536 else None
+    return L * (L + 1) // 2
+
+
+def tflops(spec_row, L, ms):
+    _, H, _, D, kind, param = spec_row
+    if ms is None or ms <= 0:
+        return None
+    return 4.0 * D * H * visible_pairs(kind, param, L) / (ms * 1e-3) / 1e12
+
+
+def time_attnc(args, row, L):
+    spec, H, G, D, _, _ = row
+    cmd = [args.gpu_check, "--lib", args.lib, "--name", args.name, "--bench", spec,
+           "--shape", f"{H},{G},{D},bf16", "--len", str(L), "--repeats", str(args.repeats)]
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout).stdout
+    except subprocess.TimeoutExpired:
+        return None, "timeout"
+    for line in out.splitlines():
+        if line.startswith(f"bench {spec} {L}: median_ms"):
+            return float(line.split()[-1]), ""
+    return None, out.strip().splitlines()[-1] if out.strip() else "no output"
+
+
+def time_torch(fn, repeats):
+    import torch
+    for _ in range(3):
+        fn()
+    torch.cuda.synchronize()
+    times = []
+    for _ in range(repeats):
+        s, e = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        s.record()
+        fn()
+        e.record()
+        e.synchronize()
+        times.append(s.elapsed_time(e))
+    times.sort()
+    return times[len(times) // 2]
+
+
+def alibi_slopes(H, max_bias):
+    n = 2 ** int(math.floor(math.log2(H)))
+    s = [2 ** (-max_bias * (h + 1) / n) for h in range(min(H, n))]
+    s += [2 ** (-max_bias * (2 * k + 1) / (2 * n)) for k in range(H - n)]
+    return s
+
+
+def torch_peers(row, L, repeats, flex):
+    import torch
+    import torch.nn.functional as F
+    _, H, G, D, kind, param = row
+    dev = "cuda"
+    q = torch.randn(1, H, L, D, device=dev, dtype=torch.bfloat16)
+    k = torch.randn(1, G, L, D, device=dev, dtype=torch.bfloat16)
+    v = torch.randn(1, G, L, D, device=dev, dtype=torch.bfloat16)
+    res = {}
+    # SDPA: causal through is_causal (flash/cuDNN back ends); window and ALiBi
+    # through an explicit mask / bias (the memory-efficient or math back end);
+    # softcap is not expressible.
+    try:
+        if kind == "causal":
+            fn = lambda: F.scaled_dot_product_attention(q, k, v, is_causal=True, enable_gqa=G != H)
+        elif kind == "window":
+            i = torch.arange(L, device=dev)
+            m = (i[None, :] <= i[:, None]) & (i[:, None] - i[None, :] < param)
+            fn = lambda: F.scaled_dot_product_attention(q, k, v, attn_mask=m, enable_gqa=G != H)
+        elif kind == "alibi":
+            i = torch.arange(L, device=dev)
+            slopes = torch.tensor(alibi_slopes(H, param), device=dev)
+            rel = (i[None, :] - i[:, None]).float()  # p_k - p_q
+            bias = slopes[:, None, None] * rel[None]
+            bias = bias.masked_fill(rel[None] > 0, float("-inf")).to(torch.bfloat16)
+            fn = lambda: F.scaled_dot_product_attention(q, k, v, attn_mask=bias, enable_gqa=G != H)
+        else:
+            fn = None
+        res["sdpa"] = time_torch(fn, repeats) if fn else None
+    except Exception as e:  # out of memory for a dense bias, an old torch...
+        res["sdpa"] = None
+        res["sdpa_error"] = type(e).__name__
+    if flex:
+        try:
+            from torch.nn.attention.flex_attention import create_block_mask, flex_attention
+            compiled = torch.compile(flex_attention)
+            if kind == "window":
+                mask_mod = lambda b, h, qi, ki: (ki <= qi) & (qi - ki < param)
+            else:
+                mask_mod = lambda b, h, qi, ki: ki <= qi
+            score_mod = None
+            if kind == "alibi":
+                slopes = torch.tensor(alibi_slopes(H, param), device=dev)
+                score_mod = lambda s, b, h, qi, ki: s + slopes[h] * (ki - qi)
+            elif kind == "softcap":
+                score_mod = lambda s, b, h, qi, ki: param * torch.tanh(s / param)
+            bm = create_block_mask(mask_mod, 1, 1, L, L, device=dev)
+            fn = lambda: compiled(q, k, v, score_mod=score_mod, block_mask=bm, enable_gqa=G != H)
+            res["flex"] = time_torch(fn, repeats)
+        except Exception as e:
+            res["flex"] = None
+            res["flex_error"] = type(e).__name__
+    return res
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--gpu-check", required=True)
+    ap.add_argument("--lib", required=True)
+    ap.add_argument("--name", required=True)
+    ap.add_argument("--lens", default="1024,4096,16384")
+    ap.add_argument("--repeats", type=int, default=10)
+    ap.add_argument("--timeout", type=int, default=120)
+    ap.add_argument("--no-flex", action="store_true")
+    args = ap.parse_args()
+    lens = [int(x) for x in args.lens.split(",")]
+    try:
+        import torch
+        print(f"torch {torch.__version__}, {torch.cuda.get_device_name()}", flush=True)
+    except Exception as e:
+        print(f"no PyTorch on this machine ({e}); attnc only", flush=True)
+        torch = None
+    fmt = lambda ms, row, L: "-" if ms is None else f"{ms:.3f} ms {tflops(row, L, ms):.1f} TF/s"
+    print("| variant | L | attnc | SDPA | FlexAttention | attnc / Flex |")
+    print("|---|---|---|---|---|---|")
+    for row in VARIANTS:
+        for L in lens:
+            a, why = time_attnc(args, row, L)
+            peers = torch_peers(row, L, args.repeats, not args.no_flex) if torch else {}
+            s, f = peers.get("sdpa"), peers.get("flex")
+            ratio = f"{f / a:.2f}x" if a and f else "-"
+            note = " ".join(x for x in [why, peers.get("sdpa_error", ""), peers.get("flex_error", "")] if x)
+            print(f"| {row[0]} | {L} | {fmt(a, row, L)} | {fmt(s, row, L)} | {fmt(f, row, L)} | {ratio} |"
+                  + (f" {note}" if note else ""), flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

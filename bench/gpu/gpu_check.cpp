@@ -1,0 +1,493 @@
+//===- gpu_check.cpp - GPU kernel libraries against the float64 reference -===//
+//
+// Runs on the GPU machine, which has CUDA but no LLVM: plain C++17, the CUDA
+// driver through dlopen (ATTNC_CUDA_DRIVER overrides libcuda.so.1), the GPU
+// kernel library (attnc build --gpu-arch) through dlopen by its by-name entry
+// LIB_gpu_prefill. Two modes:
+//
+//   gpu-check --lib libX_gpu.so --name X CASE_DIR...
+//     Each case directory was written on the build machine by
+//     `attnc-check --save-reference` (case.txt, q/k/v/positions/inputs .npy
+//     and the float64 reference ref.npy, ref_lse.npy, ref_masked.npy). The
+//     output is poisoned (all bits set: NaN) before the call; the comparison
+//     is attnc-check's: ||out - ref|| / ||ref|| under the dtype's tolerance,
+//     every row under 10x it, fully masked rows exactly 0, NaN never passes.
+//     Prints one line per case ("SPEC CONFIG: rel_err = ... PASS") and
+//     "gpu-check: N passed, M failed"; exits 1 on any failure.
+//
+//   gpu-check --lib libX_gpu.so --name X --bench SPEC --shape H,HKV,D,DTYPE
+//             --len L[,L...] [--repeats R]
+//     Times SPEC's prefill over L queries and L keys (random inputs; specs
+//     without kernel inputs) with CUDA events: the median of R runs after 3
+//     warm-ups, one line per length "bench SPEC L: median_ms X".
+//
+//===----------------------------------------------------------------------===//
+#include "tools/common/HalfFloat.h"
+#include "tools/common/Npy.h"
+
+#include <dlfcn.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+using namespace attnc;
+
+namespace {
+
+[[noreturn]] void die(const std::string &msg) {
+  std::fprintf(stderr, "gpu-check: error: %s\n", msg.c_str());
+  std::exit(2);
+}
+
+/// The driver calls the checker makes itself (memory, events, context).
+struct Driver {
+  using Ptr = unsigned long long;
+  int (*cuInit)(unsigned);
+  int (*cuDeviceGet)(int *, int);
+  int (*cuDeviceGetName)(char *, int, int);
+  int (*cuDevicePrimaryCtxRetain)(void **, int);
+  int (*cuCtxSetCurrent)(void *);
+  int (*cuCtxSynchronize)();
+  int (*cuMemAlloc_v2)(Ptr *, size_t);
+  int (*cuMemFree_v2)(Ptr);
+  int (*cuMemcpyHtoD_v2)(Ptr, const void *, size_t);
+  int (*cuMemcpyDtoH_v2)(void *, Ptr, size_t);
+  int (*cuMemsetD8_v2)(Ptr, unsigned char, size_t);
+  int (*cuEventCreate)(void **, unsigned);
+  int (*cuEventRecord)(void *, void *);
+  int (*cuEventSynchronize)(void *);
+  int (*cuEventElapsedTime)(float *, void *, void *);
+  int (*cuGetErrorString)(int, const char **);
+  std::string device;
+
+  void check(int r, const char *what) const {
+    if (r == 0)
+      return;
+    const char *s = nullptr;
+    cuGetErrorString(r, &s);
+    die(std::string(what) + " failed: CUDA error " + std::to_string(r) + " (" + (s ? s : "?") + ")");
+  }
+
+  void open() {
+    const char *path = std::getenv("ATTNC_CUDA_DRIVER");
+    if (!path || !*path)
+      path = "libcuda.so.1";
+    void *lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (!lib)
+      die(std::string("the CUDA driver (") + path + ") cannot be opened: " + dlerror());
+    auto sym = [&](auto &f, const char *name) {
+      *(void **)&f = dlsym(lib, name);
+      if (!f)
+        die(std::string("the CUDA driver has no ") + name);
+    };
+#define SYM(F) sym(F, #F)
+    SYM(cuInit); SYM(cuDeviceGet); SYM(cuDeviceGetName); SYM(cuDevicePrimaryCtxRetain);
+    SYM(cuCtxSetCurrent); SYM(cuCtxSynchronize); SYM(cuMemAlloc_v2); SYM(cuMemFree_v2);
+    SYM(cuMemcpyHtoD_v2); SYM(cuMemcpyDtoH_v2); SYM(cuMemsetD8_v2); SYM(cuEventCreate);
+    SYM(cuEventRecord); SYM(cuEventSynchronize); SYM(cuEventElapsedTime); SYM(cuGetErrorString);
+#undef SYM
+    int dev = 0;
+    void *ctx = nullptr;
+    check(cuInit(0), "cuInit");
+    check(cuDeviceGet(&dev, 0), "cuDeviceGet");
+    char name[256] = {0};
+    check(cuDeviceGetName(name, sizeof name, dev), "cuDeviceGetName");
+    device = name;
+    check(cuDevicePrimaryCtxRetain(&ctx, dev), "cuDevicePrimaryCtxRetain");
+    check(cuCtxSetCurrent(ctx), "cuCtxSetCurrent");
+  }
+};
+
+Driver cuda;
+
+/// A device buffer (freed at scope exit).
+struct DeviceBuffer {
+  Driver::Ptr ptr = 0;
+  size_t bytes = 0;
+  explicit DeviceBuffer(size_t n) : bytes(std::max<size_t>(n, 16)) {
+    cuda.check(cuda.cuMemAlloc_v2(&ptr, bytes), "cuMemAlloc");
+  }
+  DeviceBuffer(const void *host, size_t n) : DeviceBuffer(n) {
+    if (n)
+      cuda.check(cuda.cuMemcpyHtoD_v2(ptr, host, n), "cuMemcpyHtoD");
+  }
+  ~DeviceBuffer() { cuda.cuMemFree_v2(ptr); }
+  DeviceBuffer(const DeviceBuffer &) = delete;
+  void *get() const { return (void *)(uintptr_t)ptr; }
+};
+
+/// The GPU kernel library's by-name entry (attnc build --gpu-arch).
+struct Input {
+  const void *data;
+  int64_t n0, n1;
+};
+struct PrefillArgs {
+  const void *q, *k, *v;
+  int64_t lq, lk;
+  const int64_t *qPos, *kPos;
+  int64_t batch;
+  const Input *inputs;
+  int64_t numInputs;
+  void *out;
+  float *lse, *qf, *kf, *qg, *kg;
+  void *stream;
+};
+struct Library {
+  int (*prefill)(const char *, const PrefillArgs *);
+  const char *(*error)();
+  int (*loadedArch)();
+  void open(const std::string &path, const std::string &name) {
+    void *lib = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (!lib)
+      die("cannot open the GPU kernel library " + path + ": " + dlerror());
+    *(void **)&prefill = dlsym(lib, (name + "_gpu_prefill").c_str());
+    *(void **)&error = dlsym(lib, (name + "_gpu_error").c_str());
+    *(void **)&loadedArch = dlsym(lib, (name + "_gpu_loaded_arch").c_str());
+    if (!prefill || !error || !loadedArch)
+      die(path + " is not the GPU kernel library '" + name + "' (no " + name + "_gpu_prefill)");
+  }
+};
+Library library;
+
+enum class DType { F32, BF16, F16 };
+DType parseDType(const std::string &s) {
+  if (s == "f32") return DType::F32;
+  if (s == "bf16") return DType::BF16;
+  if (s == "f16") return DType::F16;
+  die("unsupported dtype '" + s + "'");
+}
+size_t dtypeBytes(DType t) { return t == DType::F32 ? 4 : 2; }
+double tolerance(DType t) { return t == DType::F32 ? 1e-4 : t == DType::BF16 ? 1e-2 : 2e-3; }
+double lseTolerance(DType t) { return t == DType::F32 ? 1e-5 : 1e-3; }
+
+/// Host values in the kernel dtype's bits (round to nearest even).
+std::vector<char> encode(const std::vector<double> &x, DType t) {
+  std::vector<char> out(x.size() * dtypeBytes(t));
+  for (size_t i = 0; i < x.size(); ++i) {
+    float f = (float)x[i];
+    if (t == DType::F32) {
+      std::memcpy(&out[i * 4], &f, 4);
+    } else {
+      uint16_t h = t == DType::BF16 ? toBF16(f) : toF16(f);
+      std::memcpy(&out[i * 2], &h, 2);
+    }
+  }
+  return out;
+}
+std::vector<double> decode(const std::vector<char> &b, DType t) {
+  std::vector<double> out(b.size() / dtypeBytes(t));
+  for (size_t i = 0; i < out.size(); ++i) {
+    if (t == DType::F32) {
+      float f;
+      std::memcpy(&f, &b[i * 4], 4);
+      out[i] = f;
+    } else {
+      uint16_t h;
+      std::memcpy(&h, &b[i * 2], 2);
+      out[i] = t == DType::BF16 ? fromBF16(h) : fromF16(h);
+    }
+  }
+  return out;
+}
+
+NpyArray readArray(const std::string &path) {
+  NpyArray a;
+  std::string err;
+  if (!readNpy(path, a, err))
+    die(err);
+  return a;
+}
+
+struct Case {
+  std::string dir, spec, config;
+  DType dtype = DType::F32;
+  int64_t lq = 0, lk = 0, heads = 0, kvHeads = 0, headDim = 0, valueDim = 0;
+  bool far = false, lse = false, positions = false;
+  struct In {
+    std::string name, dtype;
+    std::vector<int64_t> dims;
+  };
+  std::vector<In> inputs;
+};
+
+Case readCase(const std::string &dir) {
+  std::ifstream f(dir + "/case.txt");
+  if (!f)
+    die("no case.txt in " + dir);
+  Case c;
+  c.dir = dir;
+  std::string line;
+  while (std::getline(f, line)) {
+    std::istringstream is(line);
+    std::string key;
+    is >> key;
+    if (key == "spec") is >> c.spec;
+    else if (key == "config") is >> c.config;
+    else if (key == "dtype") { std::string d; is >> d; c.dtype = parseDType(d); }
+    else if (key == "lq") is >> c.lq;
+    else if (key == "lk") is >> c.lk;
+    else if (key == "heads") is >> c.heads;
+    else if (key == "kv_heads") is >> c.kvHeads;
+    else if (key == "head_dim") is >> c.headDim;
+    else if (key == "value_dim") is >> c.valueDim;
+    else if (key == "far") is >> c.far;
+    else if (key == "lse") is >> c.lse;
+    else if (key == "positions") is >> c.positions;
+    else if (key == "input") {
+      Case::In in;
+      is >> in.name >> in.dtype;
+      int64_t d;
+      while (is >> d) in.dims.push_back(d);
+      c.inputs.push_back(in);
+    }
+  }
+  if (c.spec.empty() || c.lq <= 0 || c.lk <= 0 || c.heads <= 0 || c.kvHeads <= 0 || c.headDim <= 0 ||
+      c.valueDim <= 0)
+    die(dir + "/case.txt is incomplete");
+  return c;
+}
+
+/// Uploads the case, runs the kernels, returns the output (and lse) as doubles.
+bool runCase(const Case &c, std::vector<double> &out, std::vector<double> &lse, std::string &error) {
+  const int64_t H = c.heads, G = c.kvHeads, D = c.headDim, Dv = c.valueDim;
+  std::vector<double> q = readArray(c.dir + "/q.npy").asDoubles(), k = readArray(c.dir + "/k.npy").asDoubles(),
+                      v = readArray(c.dir + "/v.npy").asDoubles();
+  if ((int64_t)q.size() != c.lq * H * D || (int64_t)k.size() != c.lk * G * D || (int64_t)v.size() != c.lk * G * Dv)
+    die(c.dir + ": q/k/v sizes differ from case.txt");
+  std::vector<int64_t> qPos(c.lq), kPos(c.lk);
+  for (int64_t i = 0; i < c.lq; ++i) qPos[i] = c.lk - c.lq + i;
+  for (int64_t j = 0; j < c.lk; ++j) kPos[j] = j;
+  if (c.positions) {
+    std::vector<int64_t> p = readArray(c.dir + "/positions.npy").asInts();
+    if ((int64_t)p.size() != c.lq)
+      die(c.dir + ": positions.npy has " + std::to_string(p.size()) + " entries");
+    qPos = p;
+  }
+  std::vector<char> qb = encode(q, c.dtype), kb = encode(k, c.dtype), vb = encode(v, c.dtype);
+  DeviceBuffer dq(qb.data(), qb.size()), dk(kb.data(), kb.size()), dv(vb.data(), vb.size()),
+      dqp(qPos.data(), qPos.size() * 8), dkp(kPos.data(), kPos.size() * 8);
+  std::vector<std::unique_ptr<DeviceBuffer>> inputBufs;
+  std::vector<Input> inputs;
+  for (const Case::In &in : c.inputs) {
+    NpyArray a = readArray(c.dir + "/input." + in.name + ".npy");
+    std::vector<char> bytes;
+    if (in.dtype == "f32" || in.dtype == "bf16" || in.dtype == "f16")
+      bytes = encode(a.asDoubles(), parseDType(in.dtype));
+    else
+      bytes = a.data; // attnc-check writes integer inputs in their own type
+    inputBufs.push_back(std::make_unique<DeviceBuffer>(bytes.data(), bytes.size()));
+    inputs.push_back({inputBufs.back()->get(), in.dims.empty() ? 0 : in.dims[0],
+                      in.dims.size() > 1 ? in.dims[1] : 0});
+  }
+  const size_t outBytes = c.lq * H * Dv * dtypeBytes(c.dtype);
+  DeviceBuffer dout(outBytes), dlse(c.lq * H * 4), qf(c.lq * H * D * 4), kf(c.lk * G * D * 4),
+      qg(c.lq * H * D * 4), kg(c.lk * G * D * 4);
+  // Poison: every output element NaN until the kernel writes it.
+  cuda.check(cuda.cuMemsetD8_v2(dout.ptr, 0xff, outBytes), "cuMemsetD8");
+  cuda.check(cuda.cuMemsetD8_v2(dlse.ptr, 0xff, c.lq * H * 4), "cuMemsetD8");
+  PrefillArgs args{dq.get(), dk.get(), dv.get(), c.lq, c.lk, (const int64_t *)dqp.get(),
+                   (const int64_t *)dkp.get(), 0, inputs.data(), (int64_t)inputs.size(), dout.get(),
+                   c.lse ? (float *)dlse.get() : nullptr, (float *)qf.get(), (float *)kf.get(),
+                   c.far ? (float *)qg.get() : nullptr, c.far ? (float *)kg.get() : nullptr, nullptr};
+  if (library.prefill(c.spec.c_str(), &args) != 0) {
+    error = library.error();
+    return false;
+  }
+  cuda.check(cuda.cuCtxSynchronize(), "the kernels");
+  std::vector<char> ob(outBytes);
+  cuda.check(cuda.cuMemcpyDtoH_v2(ob.data(), dout.ptr, outBytes), "cuMemcpyDtoH");
+  out = decode(ob, c.dtype);
+  if (c.lse) {
+    std::vector<char> lb(c.lq * H * 4);
+    cuda.check(cuda.cuMemcpyDtoH_v2(lb.data(), dlse.ptr, lb.size()), "cuMemcpyDtoH");
+    lse = decode(lb, DType::F32);
+  }
+  return true;
+}
+
+/// attnc-check's verdict (tools/attnc-check, Checker::compare).
+bool compare(const Case &c, const std::vector<double> &out, const std::vector<double> &lse) {
+  std::vector<double> ref = readArray(c.dir + "/ref.npy").asDoubles();
+  std::vector<int64_t> masked = readArray(c.dir + "/ref_masked.npy").asInts();
+  const int64_t rows = c.lq * c.heads, Dv = c.valueDim;
+  if ((int64_t)ref.size() != rows * Dv || (int64_t)masked.size() != rows)
+    die(c.dir + ": ref.npy or ref_masked.npy has the wrong size");
+  const double tol = tolerance(c.dtype);
+  double num = 0, den = 0, maxAbs = 0, worstRow = 0;
+  int64_t worst = -1;
+  bool nan = false, pass = true;
+  int64_t maskedNonZero = 0;
+  std::string why;
+  for (int64_t r = 0; r < rows; ++r) {
+    double rn = 0, rd = 0, ra = 0;
+    for (int64_t j = 0; j < Dv; ++j) {
+      double o = out[r * Dv + j], f = ref[r * Dv + j];
+      if (std::isnan(o) != std::isnan(f))
+        nan = true;
+      if (std::isnan(f))
+        continue;
+      rn += (o - f) * (o - f);
+      rd += f * f;
+      ra = std::max(ra, std::fabs(o - f));
+    }
+    num += rn, den += rd, maxAbs = std::max(maxAbs, ra);
+    if (masked[r]) {
+      for (int64_t j = 0; j < Dv; ++j)
+        if (out[r * Dv + j] != 0.0) {
+          ++maskedNonZero;
+          break;
+        }
+      continue;
+    }
+    double e = rd > 0 ? std::sqrt(rn / rd) : ra;
+    if (!(e <= worstRow))
+      worstRow = e, worst = r;
+  }
+  double rel = den > 0 ? std::sqrt(num / den) : maxAbs;
+  if (maskedNonZero)
+    pass = false, why += " " + std::to_string(maskedNonZero) + " fully masked row(s) not exactly 0;";
+  if (nan)
+    pass = false, why += " NaN mismatch (an output element not written?);";
+  if (!(rel < tol))
+    pass = false;
+  if (!(worstRow < 10 * tol))
+    pass = false, why += " row (q " + std::to_string(worst / c.heads) + ", head " +
+                         std::to_string(worst % c.heads) + ") over 10*tol;";
+  char line[256];
+  std::snprintf(line, sizeof line, "%s %s: rel_err = %.2e (tol %.0e) %s", c.spec.c_str(), c.config.c_str(),
+                rel, tol, pass ? "PASS" : "FAIL");
+  std::printf("%s%s\n", line, why.empty() ? "" : (" [" + why.substr(1) + "]").c_str());
+  if (c.lse) {
+    std::vector<double> lref = readArray(c.dir + "/ref_lse.npy").asDoubles();
+    double worstLse = 0;
+    bool lsePass = (int64_t)lref.size() == rows;
+    for (int64_t r = 0; lsePass && r < rows; ++r) {
+      double o = lse[r], f = lref[r];
+      if (std::isnan(f))
+        continue;
+      if (std::isinf(f) || std::isinf(o) || std::isnan(o)) {
+        if (o != f)
+          lsePass = false, worstLse = INFINITY;
+        continue;
+      }
+      worstLse = std::max(worstLse, std::fabs(o - f) / std::max(1.0, std::fabs(f)));
+    }
+    lsePass = lsePass && worstLse <= lseTolerance(c.dtype);
+    std::printf("%s %s: lse max_err = %.2e (tol %.0e) %s\n", c.spec.c_str(), c.config.c_str(), worstLse,
+                lseTolerance(c.dtype), lsePass ? "PASS" : "FAIL");
+    pass = pass && lsePass;
+  }
+  return pass;
+}
+
+std::vector<std::string> split(const std::string &s, char sep) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, sep))
+    out.push_back(item);
+  return out;
+}
+
+int bench(const std::string &spec, const std::string &shape, const std::string &lens, int repeats) {
+  std::vector<std::string> sh = split(shape, ',');
+  if (sh.size() != 4)
+    die("--shape takes HEADS,KV_HEADS,HEAD_DIM,DTYPE");
+  const int64_t H = std::atoll(sh[0].c_str()), G = std::atoll(sh[1].c_str()), D = std::atoll(sh[2].c_str());
+  const DType t = parseDType(sh[3]);
+  std::mt19937_64 rng(12345);
+  std::normal_distribution<double> normal;
+  for (const std::string &ls : split(lens, ',')) {
+    const int64_t L = std::atoll(ls.c_str());
+    std::vector<double> x(L * std::max(H, G) * D);
+    for (double &v : x) v = normal(rng);
+    std::vector<char> qb = encode(std::vector<double>(x.begin(), x.begin() + L * H * D), t),
+                      kb = encode(std::vector<double>(x.begin(), x.begin() + L * G * D), t);
+    std::vector<int64_t> pos(L);
+    for (int64_t i = 0; i < L; ++i) pos[i] = i;
+    DeviceBuffer dq(qb.data(), qb.size()), dk(kb.data(), kb.size()), dv(kb.data(), kb.size()),
+        dp(pos.data(), L * 8), dout(L * H * D * dtypeBytes(t)), qf(L * H * D * 4), kf(L * G * D * 4);
+    PrefillArgs args{dq.get(), dk.get(), dv.get(), L, L, (const int64_t *)dp.get(), (const int64_t *)dp.get(),
+                     0, nullptr, 0, dout.get(), nullptr, (float *)qf.get(), (float *)kf.get(), nullptr, nullptr,
+                     nullptr};
+    void *start, *stop;
+    cuda.check(cuda.cuEventCreate(&start, 0), "cuEventCreate");
+    cuda.check(cuda.cuEventCreate(&stop, 0), "cuEventCreate");
+    std::vector<float> ms;
+    for (int r = 0; r < repeats + 3; ++r) {
+      cuda.check(cuda.cuEventRecord(start, nullptr), "cuEventRecord");
+      if (library.prefill(spec.c_str(), &args) != 0)
+        die(library.error());
+      cuda.check(cuda.cuEventRecord(stop, nullptr), "cuEventRecord");
+      cuda.check(cuda.cuEventSynchronize(stop), "the kernels");
+      float t = 0;
+      cuda.check(cuda.cuEventElapsedTime(&t, start, stop), "cuEventElapsedTime");
+      if (r >= 3)
+        ms.push_back(t);
+    }
+    std::sort(ms.begin(), ms.end());
+    std::printf("bench %s %lld: median_ms %.4f\n", spec.c_str(), (long long)L, ms[ms.size() / 2]);
+    std::fflush(stdout);
+  }
+  return 0;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  std::string lib, name, benchSpec, shape, lens;
+  int repeats = 10;
+  std::vector<std::string> dirs;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc)
+        die(a + " needs a value");
+      return argv[++i];
+    };
+    if (a == "--lib") lib = value();
+    else if (a == "--name") name = value();
+    else if (a == "--bench") benchSpec = value();
+    else if (a == "--shape") shape = value();
+    else if (a == "--len") lens = value();
+    else if (a == "--repeats") repeats = std::max(1, std::atoi(value().c_str()));
+    else if (a.rfind("--", 0) == 0) die("unknown option " + a);
+    else dirs.push_back(a);
+  }
+  if (lib.empty() || name.empty())
+    die("usage: gpu-check --lib libX_gpu.so --name X CASE_DIR... | --bench SPEC --shape H,HKV,D,DTYPE --len L,...");
+  cuda.open();
+  library.open(lib, name);
+  std::printf("gpu-check: device %s\n", cuda.device.c_str());
+  if (!benchSpec.empty())
+    return bench(benchSpec, shape, lens, repeats);
+  int passed = 0, failed = 0;
+  for (const std::string &d : dirs) {
+    Case c = readCase(d);
+    std::vector<double> out, lse;
+    std::string error;
+    if (!runCase(c, out, lse, error)) {
+      std::printf("%s %s: ERROR %s\n", c.spec.c_str(), c.config.c_str(), error.c_str());
+      ++failed;
+      continue;
+    }
+    (compare(c, out, lse) ? passed : failed)++;
+    std::fflush(stdout);
+  }
+  const int arch = library.loadedArch();
+  std::printf("gpu-check: kernels %s; %d passed, %d failed\n",
+              arch > 0 ? ("sm_" + std::to_string(arch) + " cubin").c_str() : arch == 0 ? "PTX (JIT)" : "not loaded",
+              passed, failed);
+  return failed ? 1 : 0;
+}

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Everything GPU in one call, on the GPU machine (after bench/gpu/prepare.sh on
+# the build machine; see there):
+#   1. builds gpu-check (plain C++17, the CUDA driver through dlopen, no LLVM);
+#   2. runs every spec's kernels on the GPU against the float64 reference
+#      (carry/cases: one PASS/FAIL line per case, then "N passed, M failed");
+#   3. times prefill side by side, attnc vs PyTorch SDPA and FlexAttention
+#      (bench.py over bench/specs/gpu; LENS, REPEATS, NO_FLEX=1 to adjust).
+# Logs go to $OUT (the device tool's) or bench/gpu/out. Exit status: step 2's.
+set -uo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+CARRY=${CARRY:-$ROOT/bench/gpu/carry}
+LOGS=${OUT:-$ROOT/bench/gpu/out}
+WORK=$(mktemp -d)
+mkdir -p "$LOGS"
+cd "$WORK" || exit 2
+tar -xJf "$CARRY/lib.tar.xz" && tar -xJf "$CARRY/cases.tar.xz" || { echo "run: no carry (run prepare.sh)"; exit 2; }
+nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv 2>&1 | tee "$LOGS/device.txt"
+CXX=${CXX:-$(command -v c++ || command -v g++ || command -v clang++)}
+"$CXX" -O2 -std=c++17 -I"$ROOT" "$ROOT/bench/gpu/gpu_check.cpp" "$ROOT/tools/common/Npy.cpp" -ldl -o gpu-check \
+  || { echo "run: cannot build gpu-check"; exit 2; }
+echo "== correctness: every spec's GPU kernels vs the float64 reference"
+./gpu-check --lib ./lib/libattn_kernels_gpu.so --name attn_kernels cases/*/ > "$LOGS/gpu-check.txt" 2>&1
+rc=$?
+grep -v PASS "$LOGS/gpu-check.txt" | head -40
+tail -1 "$LOGS/gpu-check.txt"
+echo "== prefill: attnc vs PyTorch SDPA / FlexAttention (bf16, batch 1)"
+flex=""
+[[ -n ${NO_FLEX:-} ]] && flex=--no-flex
+python3 "$ROOT/bench/gpu/bench.py" --gpu-check ./gpu-check --lib ./lib/libgpu_bench_gpu.so --name gpu_bench \
+  --lens "${LENS:-1024,4096,16384}" --repeats "${REPEATS:-5}" $flex 2>&1 | tee "$LOGS/bench.txt"
+exit $rc

@@ -1,0 +1,495 @@
+//===- BuildGPU.cpp - attnc build --gpu-arch: the GPU kernel library ------===//
+//
+// Ahead of time, in process up to PTX: specs -> attn dialect -> kernels
+// outlined into a gpu.module -> NVVM -> PTX (LLVM's NVPTX back end), once per
+// architecture; `ptxas` (CUDA toolkit, build time only) assembles each PTX to
+// a cubin. The cubins and the PTX of the lowest architecture (for newer
+// devices, compiled by the driver) are embedded in an object file made by
+// LLVM; generated C host glue launches the kernels through the CUDA driver API
+// (runtime/gpu/attnc_cuda.h, copied next to it and opened with dlopen, so the
+// library links without CUDA). The glue's memref parameters are checked
+// against the gpu.func signatures, so a kernel whose arguments change fails
+// the build instead of reading garbage on the device.
+//
+//===----------------------------------------------------------------------===//
+#include "tools/attnc/Build.h"
+
+#include "codegen/Passes.h"
+#include "dsl/MLIRGen.h"
+#include "tools/RegisterAll.h"
+
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Target/LLVM/NVVM/Target.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/GPU/GPUToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/NVVM/NVVMToLLVMIRTranslation.h"
+#include "llvm/IR/Constants.h"
+#include "llvm/IR/GlobalVariable.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Module.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Object/ArchiveWriter.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Support/WithColor.h"
+#include "llvm/Support/raw_ostream.h"
+#include "llvm/Target/TargetMachine.h"
+#include "llvm/Target/TargetOptions.h"
+#include "llvm/TargetParser/Host.h"
+
+#include <map>
+
+using namespace attnc;
+
+namespace {
+
+// The loader's text (runtime/gpu/attnc_cuda.h), embedded at build time.
+const char kLoaderHeader[] =
+#include "attnc_cuda_h.inc"
+    ;
+
+int error(const llvm::Twine &msg) {
+  llvm::WithColor::error(llvm::errs(), "attnc build") << msg << "\n";
+  return 1;
+}
+
+const char *cType(DType t) {
+  switch (t) {
+  case DType::F32: return "float";
+  case DType::F16: case DType::BF16: return "uint16_t";
+  case DType::I32: return "int32_t";
+  case DType::I64: return "int64_t";
+  case DType::I8: return "int8_t";
+  case DType::U8: return "uint8_t";
+  }
+  return "void";
+}
+
+/// One parameter of a GPU kernel as the C glue fills it: a dense memref at
+/// device pointer `ptr` with C expressions for its sizes, or a scalar.
+struct KernelArg {
+  std::string ptr;                // empty: a scalar
+  std::vector<std::string> dims;  // memref sizes, or the scalar's expression
+};
+
+/// The arguments of NAME_prefill_prepare / NAME_prefill_rows (minus begin,
+/// end), in the order of the CPU header's wrappers (Build.cpp).
+void prefillArgs(const Spec &s, bool far, std::vector<KernelArg> &prepare,
+                 std::vector<KernelArg> &rows) {
+  const std::string H = std::to_string(s.heads), G = std::to_string(s.kvHeads),
+                    D = std::to_string(s.headDim), Dv = std::to_string(s.valueDim);
+  KernelArg qf{"qf", {"lq", H, D}}, kf{"kf", {"lk", G, D}}, qg{"qg", {"lq", H, D}},
+      kg{"kg", {"lk", G, D}}, qPos{"q_pos", {"lq"}}, kPos{"k_pos", {"lk"}};
+  prepare = {{"q", {"lq", H, D}}, {"k", {"lk", G, D}}, qPos, kPos, qf, kf};
+  rows = {qf, kf};
+  if (far) {
+    prepare.push_back(qg), prepare.push_back(kg);
+    rows.push_back(qg), rows.push_back(kg);
+  }
+  rows.push_back({"v", {"lk", G, Dv}});
+  rows.push_back(qPos), rows.push_back(kPos);
+  rows.push_back({"", {"batch"}});
+  for (const KernelInput &in : s.inputs) {
+    KernelArg a{in.name, {in.name + "_n0"}};
+    if (in.dims.size() == 2)
+      a.dims.push_back(in.name + "_n1");
+    rows.push_back(a);
+  }
+  rows.push_back({"out", {"lq", H, Dv}});
+  if (s.lse)
+    rows.push_back({"lse", {"lq", H}});
+}
+
+/// Empty when `args` fill the gpu.func's parameters (memref ranks, scalars),
+/// else what differs.
+std::string checkSignature(mlir::gpu::GPUFuncOp f, const std::vector<KernelArg> &args) {
+  auto inputs = f.getFunctionType().getInputs();
+  if (inputs.size() != args.size())
+    return std::to_string(inputs.size()) + " parameters, the C glue passes " +
+           std::to_string(args.size());
+  for (size_t i = 0; i < args.size(); ++i) {
+    auto m = mlir::dyn_cast<mlir::MemRefType>(inputs[i]);
+    if (args[i].ptr.empty() ? (bool)m : (!m || m.getRank() != (int64_t)args[i].dims.size()))
+      return "parameter " + std::to_string(i) + " is not what the C glue passes";
+  }
+  return "";
+}
+
+void emitPushes(llvm::raw_ostream &os, const std::vector<KernelArg> &args) {
+  os << "  n = 0;\n";
+  for (const KernelArg &a : args) {
+    if (a.ptr.empty()) {
+      os << "  n = attnc_cuda_push_scalar(p, n, " << a.dims[0] << ");\n";
+      continue;
+    }
+    os << "  { const int64_t d[] = {";
+    for (size_t i = 0; i < a.dims.size(); ++i)
+      os << (i ? ", " : "") << a.dims[i];
+    os << "}; n = attnc_cuda_push_view(p, n, " << a.ptr << ", " << a.dims.size() << ", d); }\n";
+  }
+}
+
+struct Arch {
+  std::string name; // sm_80
+  int major = 0;
+  std::string ptx;
+  std::string cubin;
+};
+
+/// Writes `bytes` to `path`.
+bool writeFile(const std::string &path, llvm::StringRef bytes, std::string &err) {
+  std::error_code ec;
+  llvm::raw_fd_ostream out(path, ec);
+  if (ec) {
+    err = "cannot write '" + path + "': " + ec.message();
+    return false;
+  }
+  out << bytes;
+  return true;
+}
+
+/// An object file defining the cubins, their sizes and the PTX as global
+/// constants (hidden, so a shared library does not export them).
+bool emitImagesObject(const std::string &lib, const std::vector<Arch> &archs,
+                      const std::string &path, std::string &err) {
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  llvm::LLVMContext ctx;
+  llvm::Module m(lib + "_gpu_images", ctx);
+  std::string triple = llvm::sys::getDefaultTargetTriple();
+  const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, err);
+  if (!target)
+    return false;
+  std::unique_ptr<llvm::TargetMachine> machine(target->createTargetMachine(
+      triple, "x86-64", "", llvm::TargetOptions(), llvm::Reloc::PIC_));
+  if (!machine) {
+    err = "no target machine for " + triple;
+    return false;
+  }
+  m.setDataLayout(machine->createDataLayout());
+  m.setTargetTriple(triple);
+  auto addBytes = [&](const std::string &name, llvm::StringRef bytes, bool nul) {
+    llvm::Constant *init = llvm::ConstantDataArray::getString(ctx, bytes, nul);
+    auto *g = new llvm::GlobalVariable(m, init->getType(), true, llvm::GlobalValue::ExternalLinkage,
+                                       init, name);
+    g->setVisibility(llvm::GlobalValue::HiddenVisibility);
+    g->setAlignment(llvm::Align(16));
+    auto *size = new llvm::GlobalVariable(
+        m, llvm::Type::getInt64Ty(ctx), true, llvm::GlobalValue::ExternalLinkage,
+        llvm::ConstantInt::get(llvm::Type::getInt64Ty(ctx), bytes.size()), name + "_size");
+    size->setVisibility(llvm::GlobalValue::HiddenVisibility);
+  };
+  for (const Arch &a : archs)
+    addBytes("attnc_gpu_" + lib + "_" + a.name, a.cubin, false);
+  addBytes("attnc_gpu_" + lib + "_ptx", archs.front().ptx, true);
+  std::error_code ec;
+  llvm::raw_fd_ostream out(path, ec);
+  if (ec) {
+    err = "cannot write '" + path + "': " + ec.message();
+    return false;
+  }
+  llvm::legacy::PassManager pm;
+  if (machine->addPassesToEmitFile(pm, out, nullptr, llvm::CodeGenFileType::ObjectFile)) {
+    err = "the host target cannot emit object files";
+    return false;
+  }
+  pm.run(m);
+  return true;
+}
+
+int run(const std::string &program, const std::vector<llvm::StringRef> &args,
+        const std::string &what) {
+  std::string msg;
+  int rc = llvm::sys::ExecuteAndWait(program, args, std::nullopt, {}, 0, 0, &msg);
+  if (rc != 0)
+    return error(what + " failed" + (msg.empty() ? "" : ": " + msg));
+  return 0;
+}
+
+} // namespace
+
+int attnc::runBuildGPU(const std::vector<Spec> &specs, const BuildOptions &opts) {
+  const std::string lib = opts.libName;
+  auto path = [&](const std::string &file) {
+    llvm::SmallString<256> p(opts.outDir);
+    llvm::sys::path::append(p, file);
+    return std::string(p);
+  };
+
+  // Architectures: sm_XY, one per compute capability major (a cubin serves
+  // every later minor of its major), lowest first.
+  std::vector<Arch> archs;
+  for (const std::string &name : opts.gpuArchs) {
+    unsigned cc = 0;
+    if (!llvm::StringRef(name).starts_with("sm_") ||
+        llvm::StringRef(name).drop_front(3).getAsInteger(10, cc) || cc < 70 || cc > 129)
+      return error("--gpu-arch: '" + name + "' is not an architecture sm_70 .. sm_129 (e.g. sm_80,sm_90)");
+    for (const Arch &a : archs)
+      if (a.major == (int)cc / 10)
+        return error("--gpu-arch: " + a.name + " and " + name +
+                     " serve the same compute capability major; name one");
+    archs.push_back({name, (int)cc / 10, "", ""});
+  }
+  if (archs.empty())
+    return error("--gpu-arch names no architecture");
+  std::sort(archs.begin(), archs.end(), [](const Arch &a, const Arch &b) { return a.major < b.major; });
+  if (!llvm::sys::fs::exists(opts.libdevice))
+    return error("libdevice not found at '" + opts.libdevice +
+                 "' (install the CUDA toolkit or pass --libdevice)");
+  std::string ptxas = opts.ptxas;
+  if (ptxas.empty()) {
+    if (auto p = llvm::sys::findProgramByName("ptxas"))
+      ptxas = *p;
+    else if (llvm::sys::fs::can_execute("/usr/local/cuda/bin/ptxas"))
+      ptxas = "/usr/local/cuda/bin/ptxas";
+    else
+      return error("ptxas not found (CUDA toolkit): put it on PATH or pass --ptxas");
+  }
+
+  mlir::DialectRegistry registry;
+  registerAttnDialects(registry);
+  registry.insert<mlir::gpu::GPUDialect, mlir::NVVM::NVVMDialect>();
+  mlir::NVVM::registerNVVMTargetInterfaceExternalModels(registry);
+  mlir::registerBuiltinDialectTranslation(registry);
+  mlir::registerLLVMDialectTranslation(registry);
+  mlir::registerGPUDialectTranslation(registry);
+  mlir::registerNVVMDialectTranslation(registry);
+  mlir::MLIRContext context(registry);
+
+  // The C glue, checked against the first architecture's gpu.func signatures.
+  std::string glue;
+  llvm::raw_string_ostream c(glue);
+  std::string header;
+  llvm::raw_string_ostream h(header);
+  std::string dispatch; // LIB_gpu_prefill's cases
+  llvm::raw_string_ostream dc(dispatch);
+  for (Arch &arch : archs) {
+    mlir::OwningOpRef<mlir::ModuleOp> module = mlirGen(context, specs);
+    if (!module)
+      return error("could not generate MLIR");
+    mlir::PassManager outline(&context);
+    mlir::attn::buildOutlineGPUPipeline(outline);
+    if (mlir::failed(outline.run(*module)))
+      return error("outlining the GPU kernels failed");
+    if (&arch == &archs.front()) {
+      std::map<std::string, mlir::gpu::GPUFuncOp> funcs;
+      module->walk([&](mlir::gpu::GPUFuncOp f) { funcs[f.getName().str()] = f; });
+      for (const Spec &s : specs) {
+        const bool far = s.position.kind == PositionKind::RoPE &&
+                         s.position.remap.kind != RopeRemapKind::None;
+        std::vector<KernelArg> prepare, rows;
+        prefillArgs(s, far, prepare, rows);
+        const std::string n = s.name, prepName = n + "_prefill_prepare_gpu",
+                          rowsName = n + "_prefill_rows_gpu";
+        for (auto [kernel, args] : {std::make_pair(prepName, &prepare), std::make_pair(rowsName, &rows)}) {
+          auto it = funcs.find(kernel);
+          if (it == funcs.end())
+            return error("internal: no GPU kernel " + kernel);
+          std::string why = checkSignature(it->second, *args);
+          if (!why.empty())
+            return error("internal: GPU kernel " + kernel + " has " + why);
+        }
+        const std::string q = cType(s.qType), k = cType(s.kType), v = cType(s.vType),
+                          o = cType(s.outType);
+        std::string inputs;
+        for (const KernelInput &in : s.inputs)
+          inputs += ", const " + std::string(cType(in.dtype)) + " *" + in.name + ", int64_t " + in.name +
+                    "_n0" + (in.dims.size() == 2 ? ", int64_t " + in.name + "_n1" : "");
+        std::string signature =
+            "int " + n + "_prefill_gpu(const " + q + " *q, int64_t lq, const " + k + " *k, const " + v +
+            " *v, int64_t lk, const int64_t *q_pos, const int64_t *k_pos, int64_t batch" + inputs + ", " +
+            o + " *out" + (s.lse ? ", float *lse" : "") + ", float *qf, float *kf" +
+            (far ? ", float *qg, float *kg" : "") + ", void *stream)";
+        std::string call = n + "_prefill_gpu(a->q, a->lq, a->k, a->v, a->lk, a->q_pos, a->k_pos, a->batch";
+        for (size_t i = 0; i < s.inputs.size(); ++i)
+          call += ", a->inputs[" + std::to_string(i) + "].data, a->inputs[" + std::to_string(i) + "].n0" +
+                  (s.inputs[i].dims.size() == 2 ? ", a->inputs[" + std::to_string(i) + "].n1" : "");
+        call += std::string(", a->out") + (s.lse ? ", a->lse" : "") + ", a->qf, a->kf" +
+                (far ? ", a->qg, a->kg" : "") + ", a->stream)";
+        dc << "  if (!strcmp(spec, \"" << n << "\")) {\n"
+           << "    if (a->num_inputs != " << s.inputs.size() << (s.lse ? " || !a->lse" : "")
+           << (far ? " || !a->qg || !a->kg" : "") << ") {\n"
+           << "      attnc_cuda_fail(&library, \"" << n << " takes " << s.inputs.size() << " kernel input(s)"
+           << (s.lse ? ", an lse buffer" : "") << (far ? ", qg and kg scratch" : "") << "\");\n"
+           << "      return -1;\n    }\n"
+           << "    return " << call << ";\n  }\n";
+        h << "/* " << n << ": heads " << s.heads << ", kv_heads " << s.kvHeads << ", head_dim " << s.headDim
+          << ", value_dim " << s.valueDim << ", q/k/v/out " << dtypeName(s.qType) << "/" << dtypeName(s.kType)
+          << "/" << dtypeName(s.vType) << "/" << dtypeName(s.outType) << ". */\n"
+          << signature << ";\n\n";
+        c << signature << " {\n"
+          << "  uint64_t p[ATTNC_CUDA_MAX_PARAMS];\n  int n;\n  attnc_CUfunction prepare, rows;\n"
+          << "  int64_t items;\n"
+          << "  if (lq < 0 || lk < 0) {\n"
+          << "    attnc_cuda_fail(&library, \"" << n << "_prefill_gpu: negative length\");\n"
+          << "    return -1;\n  }\n"
+          << "  if (lq == 0) return 0;\n"
+          << "  if (attnc_cuda_function(&library, \"" << prepName << "\", &prepare) ||\n"
+          << "      attnc_cuda_function(&library, \"" << rowsName << "\", &rows)) return -1;\n";
+        emitPushes(c, prepare);
+        c << "  /* RoPE preparation: one thread (the kernel's own loop). */\n"
+          << "  if (attnc_cuda_launch(&library, prepare, \"" << prepName << "\", 1, 1, p, n, stream)) return -1;\n";
+        emitPushes(c, rows);
+        c << "  /* One (query, head) item per thread; the kernel ignores items past lq * heads. */\n"
+          << "  items = lq * " << s.heads << ";\n"
+          << "  return attnc_cuda_launch(&library, rows, \"" << rowsName
+          << "\", (unsigned)((items + 127) / 128), 128, p, n, stream);\n}\n\n";
+      }
+    }
+    mlir::PassManager binary(&context);
+    mlir::attn::buildGPUModuleToBinaryPipeline(binary, arch.name, opts.libdevice);
+    if (mlir::failed(binary.run(*module)))
+      return error("lowering the GPU kernels to PTX for " + arch.name + " failed");
+    module->walk([&](mlir::gpu::BinaryOp b) {
+      for (mlir::Attribute object : b.getObjects())
+        arch.ptx = mlir::cast<mlir::gpu::ObjectAttr>(object).getObject().getValue().rtrim('\0').str();
+    });
+    if (arch.ptx.empty())
+      return error("no PTX was produced for " + arch.name);
+    std::string err, ptxPath = path(lib + "_gpu." + arch.name + ".ptx"),
+                     cubinPath = path(lib + "_gpu." + arch.name + ".cubin");
+    if (!writeFile(ptxPath, arch.ptx, err))
+      return error(err);
+    if (int rc = run(ptxas, {ptxas, "-arch=" + arch.name, ptxPath, "-o", cubinPath},
+                     "ptxas -arch=" + arch.name))
+      return rc;
+    auto cubin = llvm::MemoryBuffer::getFile(cubinPath);
+    if (!cubin)
+      return error("cannot read '" + cubinPath + "'");
+    arch.cubin = (*cubin)->getBuffer().str();
+  }
+
+  std::string err;
+  std::string imagesPath = path(lib + "_gpu_images.o");
+  if (!emitImagesObject(lib, archs, imagesPath, err))
+    return error(err);
+
+  // The loader and the glue.
+  std::string source;
+  llvm::raw_string_ostream src(source);
+  src << "/* Generated by attnc build --gpu-arch: host glue of the GPU kernels of " << lib << ". */\n"
+      << "#include \"attnc_cuda.h\"\n#include \"" << lib << "_gpu.h\"\n\n";
+  for (const Arch &a : archs)
+    src << "extern const unsigned char attnc_gpu_" << lib << "_" << a.name << "[];\n"
+        << "extern const uint64_t attnc_gpu_" << lib << "_" << a.name << "_size;\n";
+  src << "extern const char attnc_gpu_" << lib << "_ptx[];\n\n"
+      << "static attnc_cuda_image images[" << archs.size() << "];\n"
+      << "static attnc_cuda_library library = ATTNC_CUDA_LIBRARY_INIT(\"" << lib << "_gpu\", images, "
+      << archs.size() << ", attnc_gpu_" << lib << "_ptx);\n\n"
+      << "__attribute__((constructor)) static void init_images(void) {\n";
+  for (size_t i = 0; i < archs.size(); ++i)
+    src << "  images[" << i << "].arch = \"" << archs[i].name << "\";\n"
+        << "  images[" << i << "].major = " << archs[i].major << ";\n"
+        << "  images[" << i << "].image = attnc_gpu_" << lib << "_" << archs[i].name << ";\n"
+        << "  images[" << i << "].size = (size_t)attnc_gpu_" << lib << "_" << archs[i].name << "_size;\n";
+  src << "}\n\n"
+      << "const char *" << lib << "_gpu_error(void) { return library.error; }\n\n"
+      << "static const char *const spec_names[] = {";
+  for (const Spec &sp : specs)
+    src << "\"" << sp.name << "\", ";
+  src << "};\n\n"
+      << "int64_t " << lib << "_gpu_num_specs(void) { return " << specs.size() << "; }\n"
+      << "const char *" << lib << "_gpu_spec_name(int64_t i) {\n"
+      << "  return i >= 0 && i < " << specs.size() << " ? spec_names[i] : NULL;\n}\n\n"
+      << "int " << lib << "_gpu_prefill(const char *spec, const " << lib << "_gpu_prefill_args *a) {\n"
+      << dispatch
+      << "  attnc_cuda_fail(&library, \"no spec '%s' in this library\", spec);\n  return -1;\n}\n\n"
+      << "int " << lib << "_gpu_loaded_arch(void) {\n"
+      << "  int major;\n  pthread_mutex_lock(&library.lock);\n"
+      << "  major = library.loaded ? library.loadedMajor * 10 : -1;\n"
+      << "  pthread_mutex_unlock(&library.lock);\n  return major;\n}\n\n"
+      << glue;
+
+  std::string guard = "ATTNC_" + llvm::StringRef(lib).upper() + "_GPU_H";
+  std::string publicHeader;
+  llvm::raw_string_ostream ph(publicHeader);
+  ph << "/* Generated by attnc build --gpu-arch " << llvm::join(opts.gpuArchs, ",")
+     << ": GPU kernels of " << lib << ".\n"
+     << " *\n"
+     << " * ABI (stable): the CPU library's (" << lib << ".h) with device pointers. Q\n"
+     << " * [lq][heads][head_dim], K [lk][kv_heads][head_dim], V [lk][kv_heads][value_dim],\n"
+     << " * out [lq][heads][value_dim], lse [lq][heads], positions int64, kernel inputs as\n"
+     << " * in the CPU header; qf, kf (and qg, kg) are float scratch of the sizes of Q and K.\n"
+     << " * Each NAME_prefill_gpu enqueues its kernels on `stream` (a CUstream; NULL: the\n"
+     << " * legacy default stream) of the calling thread's current CUDA context (none\n"
+     << " * current: device 0's primary context) and returns 0, or -1 with the reason in\n"
+     << " * " << lib << "_gpu_error(). The CUDA driver (libcuda.so.1) is opened on first use.\n"
+     << " * Images: cubins for";
+  for (const Arch &a : archs)
+    ph << " " << a.name;
+  ph << ", and PTX (" << archs.front().name << ") for other devices.\n */\n"
+     << "#ifndef " << guard << "\n#define " << guard << "\n\n#include <stdint.h>\n\n"
+     << "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n"
+     << "/* The message of the last failure (empty if none). */\n"
+     << "const char *" << lib << "_gpu_error(void);\n"
+     << "/* The loaded cubin's architecture (80, 90...), 0 for the PTX, -1 before the first\n"
+     << " * successful call. */\n"
+     << "int " << lib << "_gpu_loaded_arch(void);\n\n"
+     << "/* By name: the specs of the library, and a call of one spec's NAME_prefill_gpu with\n"
+     << " * its arguments in a struct (kernel inputs in the spec's declaration order, n1 = 0\n"
+     << " * for 1-D ones; lse, qg, kg only where the spec has them). -1 with the error set\n"
+     << " * for an unknown spec or missing arguments. */\n"
+     << "typedef struct { const void *data; int64_t n0, n1; } " << lib << "_gpu_input;\n"
+     << "typedef struct {\n"
+     << "  const void *q, *k, *v;\n  int64_t lq, lk;\n  const int64_t *q_pos, *k_pos;\n  int64_t batch;\n"
+     << "  const " << lib << "_gpu_input *inputs;\n  int64_t num_inputs;\n"
+     << "  void *out;\n  float *lse, *qf, *kf, *qg, *kg;\n  void *stream;\n"
+     << "} " << lib << "_gpu_prefill_args;\n"
+     << "int64_t " << lib << "_gpu_num_specs(void);\n"
+     << "const char *" << lib << "_gpu_spec_name(int64_t i);\n"
+     << "int " << lib << "_gpu_prefill(const char *spec, const " << lib << "_gpu_prefill_args *args);\n\n"
+     << header << "#ifdef __cplusplus\n}\n#endif\n\n#endif\n";
+
+  std::string headerPath = path(lib + "_gpu.h"), loaderPath = path("attnc_cuda.h"),
+              sourcePath = path(lib + "_gpu.c"), gluePath = path(lib + "_gpu.o");
+  if (!writeFile(headerPath, publicHeader, err) || !writeFile(loaderPath, kLoaderHeader, err) ||
+      !writeFile(sourcePath, source, err))
+    return error(err);
+
+  llvm::ErrorOr<std::string> cc = llvm::sys::findProgramByName("cc");
+  if (!cc)
+    cc = llvm::sys::findProgramByName("clang-19");
+  if (!cc)
+    return error("no C compiler (cc) found for the GPU host glue");
+  if (int rc = run(*cc, {*cc, "-std=c99", "-D_GNU_SOURCE", "-O2", "-fPIC", "-Wall", "-c", sourcePath,
+                         "-I", opts.outDir, "-o", gluePath},
+                   "compiling " + sourcePath))
+    return rc;
+  std::string archivePath = path("lib" + lib + "_gpu.a");
+  {
+    std::vector<llvm::NewArchiveMember> members;
+    for (const std::string &obj : {gluePath, imagesPath}) {
+      auto member = llvm::NewArchiveMember::getFile(obj, /*Deterministic=*/true);
+      if (!member)
+        return error("cannot archive '" + obj + "'");
+      members.push_back(std::move(*member));
+    }
+    if (llvm::Error e = llvm::writeArchive(archivePath, members, llvm::SymtabWritingMode::NormalSymtab,
+                                           llvm::object::Archive::K_GNU, true, false)) {
+      std::string msg;
+      llvm::raw_string_ostream os(msg);
+      os << e;
+      return error("writing '" + archivePath + "' failed: " + msg);
+    }
+  }
+  if (!opts.noShared) {
+    std::string sharedPath = path("lib" + lib + "_gpu.so");
+    if (int rc = run(*cc, {*cc, "-shared", "-o", sharedPath, gluePath, imagesPath, "-ldl", "-lpthread"},
+                     "linking " + sharedPath))
+      return rc;
+  }
+  if (opts.verbose) {
+    llvm::outs() << "attnc build: GPU kernels of " << specs.size() << " spec(s) -> " << archivePath
+                 << (opts.noShared ? "" : ", lib" + lib + "_gpu.so") << ", " << lib << "_gpu.h (cubins";
+    for (const Arch &a : archs)
+      llvm::outs() << " " << a.name << " " << a.cubin.size() / 1024 << " KiB";
+    llvm::outs() << ", PTX " << archs.front().ptx.size() / 1024 << " KiB)\n";
+  }
+  return 0;
+}
