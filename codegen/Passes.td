@@ -96,11 +96,58 @@ def AttnOutlineGPUKernelsPass : Pass<"attn-outline-gpu-kernels", "mlir::ModuleOp
     `*_prefill_prepare` functions and the constant tables into
     `gpu.module @attn_kernels` and adds kernels: `NAME_prefill_rows_gpu`
     (one (query, head) work item per thread) and `NAME_prefill_prepare_gpu`
-    (thread 0 of block 0 prepares Q and K). Host functions are removed.
+    (thread 0 of block 0 prepares Q and K). The tensor-core functions of
+    attn-lower-prefill-tensor-core get kernels too: `NAME_prefill_tc_gpu`
+    (same arguments; a block of 128 threads per 64 queries x head) and
+    `NAME_prefill_prepare_tok_gpu` (one token per thread). Host functions are
+    removed.
   }];
   let dependentDialects = [
     "mlir::gpu::GPUDialect", "mlir::func::FuncDialect",
     "mlir::arith::ArithDialect", "mlir::scf::SCFDialect"
+  ];
+}
+
+def AttnLowerPrefillTensorCorePass : Pass<"attn-lower-prefill-tensor-core", "mlir::ModuleOp"> {
+  let summary = "Build tensor-core (mma.sync) GPU prefill functions for bf16/f16 variants";
+  let description = [{
+    Runs before attn-lower-to-loops in the GPU pipeline. For every
+    `attn.variant @V` whose Q, K and V are all bf16 or all f16 with head dims
+    that are multiples of 16 (up to 256) and no two-branch RoPE remap, adds:
+      * `@V_prefill_prepare_tok(q, k, q_pos, k_pos, qf, kf, token)`: the RoPE
+        preparation of token `token` of Q and of K (length-dependent scalings
+        still see the whole key length);
+      * `@V_prefill_tc(qf, kf, v, q_pos, k_pos, batch, inputs..., out [, lse])`:
+        FlashAttention-2's schedule for a block of 128 threads and 64 queries
+        of head `block_id.y` (query tile `block_id.x`): K (rounded to the
+        dtype) and V staged in shared memory per key tile (64 keys; 32 above
+        head dim 128), QK^T and PV by `mma.sync.m16n8k16` with f32
+        accumulation (NVPTX intrinsics), scale, score expression, bias and mask
+        per score element, the online softmax in registers (row statistics by
+        warp shuffles), key tiles outside the union of the block's mask
+        intervals skipped when keys sit at positions 0..Lk-1.
+    Other variants get the attribute `attn.tensor_core = "none: <why>"` and
+    keep the CUDA-core kernels.
+  }];
+  let dependentDialects = [
+    "mlir::gpu::GPUDialect", "mlir::func::FuncDialect", "mlir::LLVM::LLVMDialect",
+    "mlir::arith::ArithDialect", "mlir::scf::SCFDialect", "mlir::memref::MemRefDialect",
+    "mlir::vector::VectorDialect", "mlir::math::MathDialect"
+  ];
+}
+
+def AttnEmulateGPUOnCPUPass : Pass<"attn-emulate-gpu-on-cpu", "mlir::ModuleOp"> {
+  let summary = "Turn the tensor-core functions' GPU operations into calls to a CPU emulation runtime";
+  let description = [{
+    A testing aid (attnc build --gpu-emulation): after
+    attn-lower-prefill-tensor-core, replaces gpu.thread_id/block_id,
+    gpu.barrier, xor shuffles and the mma.sync intrinsic with calls to
+    `attnc_emu_*` functions (one OS thread per GPU thread; the runtime is in
+    test/GPU/Inputs/fake_cuda.c) and moves workgroup-memory globals to the
+    default memory space, so the kernels' own IR runs on the host.
+  }];
+  let dependentDialects = [
+    "mlir::func::FuncDialect", "mlir::arith::ArithDialect", "mlir::vector::VectorDialect"
   ];
 }
 

@@ -64,6 +64,9 @@ void mlir::attn::buildLowerToPTXPipeline(OpPassManager &pm, const std::string &c
 }
 
 void mlir::attn::buildOutlineGPUPipeline(OpPassManager &pm) {
+  // Tensor-core functions first: they read the variants, which
+  // attn-lower-to-loops replaces.
+  pm.addPass(createAttnLowerPrefillTensorCorePass());
   pm.addPass(createAttnLowerToLoopsPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
@@ -77,6 +80,8 @@ void mlir::attn::buildGPUModuleToBinaryPipeline(OpPassManager &pm, const std::st
   device.addPass(arith::createArithExpandOpsPass());
   device.addPass(createConvertSCFToCFPass());
   device.addPass(memref::createExpandStridedMetadataPass());
+  // Subview offsets (prepare_tok's one-token views) come out as affine.apply.
+  device.addPass(createLowerAffinePass());
   // convert-gpu-to-nvvm does not lower vector ops in LLVM 19.
   device.addPass(createConvertVectorToLLVMPass());
   ConvertGpuOpsToNVVMOpsOptions nvvm;

@@ -3,7 +3,9 @@
 # the build machine; see there):
 #   1. builds gpu-check (plain C++17, the CUDA driver through dlopen, no LLVM);
 #   2. runs every spec's kernels on the GPU against the float64 reference
-#      (carry/cases: one PASS/FAIL line per case, then "N passed, M failed");
+#      (carry/cases: one PASS/FAIL line per case, then "N passed, M failed"):
+#      the default kernels (tensor cores for bf16/f16 specs), then the
+#      CUDA-core ones (ATTNC_GPU_CUDA_CORES=1);
 #   3. times prefill side by side, attnc vs PyTorch SDPA and FlexAttention
 #      (bench.py over bench/specs/gpu; LENS, REPEATS, NO_FLEX=1 to adjust).
 # Logs go to $OUT (the device tool's) or bench/gpu/out. Exit status: step 2's.
@@ -19,11 +21,16 @@ nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=c
 CXX=${CXX:-$(command -v c++ || command -v g++ || command -v clang++)}
 "$CXX" -O2 -std=c++17 -I"$ROOT" "$ROOT/bench/gpu/gpu_check.cpp" "$ROOT/tools/common/Npy.cpp" -ldl -o gpu-check \
   || { echo "run: cannot build gpu-check"; exit 2; }
-echo "== correctness: every spec's GPU kernels vs the float64 reference"
-./gpu-check --lib ./lib/libattn_kernels_gpu.so --name attn_kernels cases/*/ > "$LOGS/gpu-check.txt" 2>&1
-rc=$?
-grep -v PASS "$LOGS/gpu-check.txt" | head -40
-tail -1 "$LOGS/gpu-check.txt"
+rc=0
+for mode in tensor-cores cuda-cores; do
+  echo "== correctness ($mode): every spec's GPU kernels vs the float64 reference"
+  cores=""
+  [[ $mode == cuda-cores ]] && cores=1
+  ATTNC_GPU_CUDA_CORES=$cores ./gpu-check --lib ./lib/libattn_kernels_gpu.so --name attn_kernels cases/*/ \
+    > "$LOGS/gpu-check-$mode.txt" 2>&1 || rc=1
+  grep -v PASS "$LOGS/gpu-check-$mode.txt" | head -40
+  tail -1 "$LOGS/gpu-check-$mode.txt"
+done
 echo "== prefill: attnc vs PyTorch SDPA / FlexAttention (bf16, batch 1)"
 flex=""
 [[ -n ${NO_FLEX:-} ]] && flex=--no-flex

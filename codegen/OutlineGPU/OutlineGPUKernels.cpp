@@ -56,14 +56,18 @@ struct AttnOutlineGPUKernelsPass
       StringRef name = f.getSymName();
       bool isRows = name.ends_with("_prefill_rows");
       bool isPrepare = name.ends_with("_prefill_prepare");
-      if (!isRows && !isPrepare) {
+      // attn-lower-prefill-tensor-core: the kernel reads its own block and
+      // thread ids; prepare_tok takes its token from the global thread id.
+      bool isTensorCore = name.ends_with("_prefill_tc");
+      bool isPrepareToken = name.ends_with("_prefill_prepare_tok");
+      if (!isRows && !isPrepare && !isTensorCore && !isPrepareToken) {
         if (name.ends_with("_prefill_kernel"))
           f.erase(); // allocates scratch: a host-side convenience only
         continue;
       }
       // Kernel arguments: the function's, minus rows' trailing (begin, end).
       ArrayRef<Type> inputs = f.getFunctionType().getInputs();
-      SmallVector<Type> args(inputs.begin(), inputs.end() - (isRows ? 2 : 0));
+      SmallVector<Type> args(inputs.begin(), inputs.end() - (isRows ? 2 : isPrepareToken ? 1 : 0));
       OpBuilder kb = OpBuilder::atBlockTerminator(gpuModule.getBody());
       auto kernel = kb.create<gpu::GPUFuncOp>(loc, (name + "_gpu").str(),
                                               kb.getFunctionType(args, {}));
@@ -76,7 +80,12 @@ struct AttnOutlineGPUKernelsPass
                                    kb.create<gpu::BlockDimOp>(loc, gpu::Dimension::x)),
           kb.create<gpu::ThreadIdOp>(loc, gpu::Dimension::x));
       SmallVector<Value> callArgs(entry.getArguments().begin(), entry.getArguments().end());
-      if (isRows) {
+      if (isTensorCore) {
+        kb.create<func::CallOp>(loc, f, callArgs);
+      } else if (isPrepareToken) {
+        callArgs.push_back(item);
+        kb.create<func::CallOp>(loc, f, callArgs);
+      } else if (isRows) {
         callArgs.push_back(item);
         callArgs.push_back(kb.create<arith::AddIOp>(
             loc, item, kb.create<arith::ConstantIndexOp>(loc, 1)));

@@ -218,10 +218,19 @@ static int attnc_cuda_push_scalar(uint64_t *params, int n, int64_t v) {
   return n;
 }
 
-/* Launches `f` on `stream` with `count` 8-byte parameters. */
+/* Whether to launch the tensor-core kernels where a spec has them (unless
+ * ATTNC_GPU_CUDA_CORES is set to something other than 0: the CUDA-core
+ * kernels, for comparison or on devices without mma.sync). */
+static int attnc_cuda_tensor_cores(void) {
+  const char *e = getenv("ATTNC_GPU_CUDA_CORES");
+  return !e || !*e || !strcmp(e, "0");
+}
+
+/* Launches `f` on a gridX x gridY grid of `block` threads on `stream` with
+ * `count` 8-byte parameters. */
 static int attnc_cuda_launch(attnc_cuda_library *l, attnc_CUfunction f, const char *what,
-                             unsigned grid, unsigned block, uint64_t *params, int count,
-                             void *stream) {
+                             unsigned gridX, unsigned gridY, unsigned block, uint64_t *params,
+                             int count, void *stream) {
   void *args[ATTNC_CUDA_MAX_PARAMS + 1];
   int i;
   if (count > ATTNC_CUDA_MAX_PARAMS) {
@@ -231,7 +240,7 @@ static int attnc_cuda_launch(attnc_cuda_library *l, attnc_CUfunction f, const ch
   for (i = 0; i < count; ++i)
     args[i] = &params[i];
   args[count] = NULL; /* not needed by CUDA; lets a recording test driver count them */
-  return attnc_cuda_check(l, l->cuLaunchKernel(f, grid, 1, 1, block, 1, 1, 0,
+  return attnc_cuda_check(l, l->cuLaunchKernel(f, gridX, gridY, 1, block, 1, 1, 0,
                                                (attnc_CUstream)stream, args, NULL),
                           what);
 }

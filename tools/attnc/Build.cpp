@@ -336,7 +336,11 @@ int attnc::runBuild(const std::vector<Spec> &specs, const BuildOptions &opts) {
   if (!module)
     return error("could not generate MLIR");
   mlir::PassManager loops(&context);
+  if (opts.gpuEmulation)
+    loops.addPass(mlir::attn::createAttnLowerPrefillTensorCorePass());
   mlir::attn::buildAttnToLoopsPipeline(loops);
+  if (opts.gpuEmulation)
+    loops.addPass(mlir::attn::createAttnEmulateGPUOnCPUPass());
   if (mlir::failed(loops.run(*module)))
     return error("lowering the attn dialect failed");
   std::string cacheKernels = cacheKernelPrototypes(*module);

@@ -20,6 +20,10 @@ struct BuildOptions {
   std::vector<std::string> gpuArchs;
   std::string ptxas;     // empty: PATH, then /usr/local/cuda/bin
   std::string libdevice; // libdevice bitcode for the f64 math of RoPE
+  /// Also compile the tensor-core GPU functions for the CPU, their GPU
+  /// operations as calls to an emulation runtime (attn-emulate-gpu-on-cpu;
+  /// testing without a GPU).
+  bool gpuEmulation = false;
 };
 
 /// Compiles `specs` ahead of time into DIR/lib<name>.a, DIR/lib<name>.so and

@@ -121,14 +121,14 @@ std::string checkSignature(mlir::gpu::GPUFuncOp f, const std::vector<KernelArg> 
   return "";
 }
 
-void emitPushes(llvm::raw_ostream &os, const std::vector<KernelArg> &args) {
-  os << "  n = 0;\n";
+void emitPushes(llvm::raw_ostream &os, const std::vector<KernelArg> &args, const char *indent = "  ") {
+  os << indent << "n = 0;\n";
   for (const KernelArg &a : args) {
     if (a.ptr.empty()) {
-      os << "  n = attnc_cuda_push_scalar(p, n, " << a.dims[0] << ");\n";
+      os << indent << "n = attnc_cuda_push_scalar(p, n, " << a.dims[0] << ");\n";
       continue;
     }
-    os << "  { const int64_t d[] = {";
+    os << indent << "{ const int64_t d[] = {";
     for (size_t i = 0; i < a.dims.size(); ++i)
       os << (i ? ", " : "") << a.dims[i];
     os << "}; n = attnc_cuda_push_view(p, n, " << a.ptr << ", " << a.dims.size() << ", d); }\n";
@@ -286,8 +286,16 @@ int attnc::runBuildGPU(const std::vector<Spec> &specs, const BuildOptions &opts)
         std::vector<KernelArg> prepare, rows;
         prefillArgs(s, far, prepare, rows);
         const std::string n = s.name, prepName = n + "_prefill_prepare_gpu",
-                          rowsName = n + "_prefill_rows_gpu";
-        for (auto [kernel, args] : {std::make_pair(prepName, &prepare), std::make_pair(rowsName, &rows)}) {
+                          rowsName = n + "_prefill_rows_gpu", tokName = n + "_prefill_prepare_tok_gpu",
+                          tcName = n + "_prefill_tc_gpu";
+        // The tensor-core pair (attn-lower-prefill-tensor-core) takes the
+        // same parameters as prepare and rows.
+        const bool tc = funcs.count(tcName) && funcs.count(tokName);
+        std::vector<std::pair<std::string, std::vector<KernelArg> *>> kernels = {{prepName, &prepare},
+                                                                                 {rowsName, &rows}};
+        if (tc)
+          kernels.insert(kernels.end(), {{tokName, &prepare}, {tcName, &rows}});
+        for (auto [kernel, args] : kernels) {
           auto it = funcs.find(kernel);
           if (it == funcs.end())
             return error("internal: no GPU kernel " + kernel);
@@ -329,17 +337,31 @@ int attnc::runBuildGPU(const std::vector<Spec> &specs, const BuildOptions &opts)
           << "  if (lq < 0 || lk < 0) {\n"
           << "    attnc_cuda_fail(&library, \"" << n << "_prefill_gpu: negative length\");\n"
           << "    return -1;\n  }\n"
-          << "  if (lq == 0) return 0;\n"
-          << "  if (attnc_cuda_function(&library, \"" << prepName << "\", &prepare) ||\n"
+          << "  if (lq == 0) return 0;\n";
+        if (tc) {
+          c << "  if (attnc_cuda_tensor_cores()) {\n"
+            << "    if (attnc_cuda_function(&library, \"" << tokName << "\", &prepare) ||\n"
+            << "        attnc_cuda_function(&library, \"" << tcName << "\", &rows)) return -1;\n";
+          emitPushes(c, prepare, "    ");
+          c << "    /* RoPE preparation: one token per thread. */\n"
+            << "    items = lq > lk ? lq : lk;\n"
+            << "    if (attnc_cuda_launch(&library, prepare, \"" << tokName
+            << "\", (unsigned)((items + 127) / 128), 1, 128, p, n, stream)) return -1;\n";
+          emitPushes(c, rows, "    ");
+          c << "    /* Tensor cores: a block of 128 threads per 64 queries of one head. */\n"
+            << "    return attnc_cuda_launch(&library, rows, \"" << tcName << "\", (unsigned)((lq + 63) / 64), "
+            << s.heads << ", 128, p, n, stream);\n  }\n";
+        }
+        c << "  if (attnc_cuda_function(&library, \"" << prepName << "\", &prepare) ||\n"
           << "      attnc_cuda_function(&library, \"" << rowsName << "\", &rows)) return -1;\n";
         emitPushes(c, prepare);
         c << "  /* RoPE preparation: one thread (the kernel's own loop). */\n"
-          << "  if (attnc_cuda_launch(&library, prepare, \"" << prepName << "\", 1, 1, p, n, stream)) return -1;\n";
+          << "  if (attnc_cuda_launch(&library, prepare, \"" << prepName << "\", 1, 1, 1, p, n, stream)) return -1;\n";
         emitPushes(c, rows);
         c << "  /* One (query, head) item per thread; the kernel ignores items past lq * heads. */\n"
           << "  items = lq * " << s.heads << ";\n"
           << "  return attnc_cuda_launch(&library, rows, \"" << rowsName
-          << "\", (unsigned)((items + 127) / 128), 128, p, n, stream);\n}\n\n";
+          << "\", (unsigned)((items + 127) / 128), 1, 128, p, n, stream);\n}\n\n";
       }
     }
     mlir::PassManager binary(&context);

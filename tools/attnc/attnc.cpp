@@ -61,6 +61,11 @@ cl::opt<bool> buildNoShared("no-shared", cl::desc("Only the static library"),
 cl::list<std::string> buildGpuArchs(
     "gpu-arch", cl::desc("Also build the GPU kernels (lib<name>_gpu) for these architectures"),
     cl::value_desc("sm_80,sm_90"), cl::CommaSeparated, cl::sub(buildCommand));
+cl::opt<bool> buildGpuEmulation(
+    "gpu-emulation",
+    cl::desc("Testing aid: also compile the tensor-core GPU kernels for the CPU, to run on the "
+             "emulation runtime of test/GPU/Inputs/fake_cuda.c"),
+    cl::sub(buildCommand));
 cl::opt<std::string> buildPtxas("ptxas", cl::desc("ptxas for --gpu-arch (default: PATH, /usr/local/cuda/bin)"),
                                 cl::sub(buildCommand));
 cl::opt<std::string> buildLibdevice(
@@ -172,6 +177,7 @@ int main(int argc, char **argv) {
     options.gpuArchs.assign(buildGpuArchs.begin(), buildGpuArchs.end());
     options.ptxas = buildPtxas;
     options.libdevice = buildLibdevice;
+    options.gpuEmulation = buildGpuEmulation;
     return attnc::runBuild(all, options);
   }
 

@@ -10,9 +10,17 @@
  * libraries of the same specs: a GPU kernel's parameters are the expanded memref descriptors
  * of the MLIR function it wraps (NAME_prefill_prepare, or NAME_prefill_rows
  * with begin, end = the thread's item), so the fake calls that function with
- * them, once per thread of the grid. FAKE_SKIP_ITEM=N leaves rows item N
- * unwritten (a planted bug for the checker). FAKE_QUIET=1 prints only loads. */
+ * them, once per thread of the grid. The tensor-core kernels (NAME_prefill_tc,
+ * built for the CPU by `attnc build --gpu-emulation`) run one block at a time
+ * on 128 OS threads, their GPU operations served by the attnc_emu_* runtime
+ * below (barriers, xor shuffles, warp-collective mma.sync m16n8k16 computed
+ * from the fragment layouts of the PTX ISA). FAKE_SKIP_ITEM=N leaves rows item
+ * N unwritten, FAKE_MMA_DROP_C=1 makes mma ignore its accumulator (planted
+ * bugs for the checker). FAKE_QUIET=1 prints only loads. */
+#define _GNU_SOURCE
 #include <dlfcn.h>
+#include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,21 +108,133 @@ static void call(cpu_kernel k, const uint64_t *a) {
     a[76], a[77], a[78], a[79]);
 }
 
+/* The emulation runtime of the tensor-core kernels: one block of 128
+ * threads (4 warps) at a time. */
+enum { EMU_THREADS = 128, EMU_WARPS = 4 };
+static __thread int64_t emu_tid, emu_bx, emu_by;
+static pthread_barrier_t emu_block_barrier, emu_warp_barrier[EMU_WARPS];
+static float emu_shfl[EMU_THREADS];
+static uint32_t emu_a[EMU_THREADS][4], emu_b[EMU_THREADS][2];
+static float emu_c[EMU_THREADS][4];
+
+int64_t attnc_emu_thread_id(void) { return emu_tid; }
+int64_t attnc_emu_block_id_x(void) { return emu_bx; }
+int64_t attnc_emu_block_id_y(void) { return emu_by; }
+void attnc_emu_barrier(void) { pthread_barrier_wait(&emu_block_barrier); }
+
+static void warp_sync(void) { pthread_barrier_wait(&emu_warp_barrier[emu_tid / 32]); }
+
+float attnc_emu_shfl_xor(float v, int32_t offset) {
+  int64_t base = emu_tid / 32 * 32, lane = emu_tid % 32;
+  float r;
+  emu_shfl[emu_tid] = v;
+  warp_sync();
+  r = emu_shfl[base + ((lane ^ offset) & 31)];
+  warp_sync();
+  return r;
+}
+
+static float half_bits(uint32_t reg, int hi, int64_t kind) {
+  uint32_t h = hi ? reg >> 16 : reg & 0xffff;
+  if (kind == 0) { /* bf16: the top half of an f32 */
+    uint32_t f = h << 16;
+    float x;
+    memcpy(&x, &f, 4);
+    return x;
+  }
+  { /* f16 */
+    int s = h >> 15, e = (h >> 10) & 31, m = h & 1023;
+    float x = e == 0 ? ldexpf((float)m, -24) : e == 31 ? (m ? NAN : INFINITY) : ldexpf((float)(m | 1024), e - 25);
+    return s ? -x : x;
+  }
+}
+
+/* Element e of this lane's D = A B + C fragment of mma.sync.m16n8k16.row.col
+ * (A 16x16, B 16x8, f32 C/D), from the PTX ISA's fragment layouts: lane
+ * 4 g + t holds A rows g and g + 8, columns 2t, 2t + 1 and 2t + 8, 2t + 9
+ * (registers: (g, 2t), (g + 8, 2t), (g, 2t + 8), (g + 8, 2t + 8), the lower
+ * column in the low half); B rows 2t, 2t + 1 and 2t + 8, 2t + 9 of column g;
+ * C/D rows g and g + 8, columns 2t, 2t + 1. */
+float attnc_emu_mma(int64_t kind, uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3, uint32_t b0,
+                    uint32_t b1, float c0, float c1, float c2, float c3, int64_t e) {
+  int64_t base = emu_tid / 32 * 32, lane = emu_tid % 32;
+  int64_t row = lane / 4 + (e >= 2 ? 8 : 0), col = lane % 4 * 2 + (e & 1);
+  double sum = 0;
+  emu_a[emu_tid][0] = a0, emu_a[emu_tid][1] = a1, emu_a[emu_tid][2] = a2, emu_a[emu_tid][3] = a3;
+  emu_b[emu_tid][0] = b0, emu_b[emu_tid][1] = b1;
+  emu_c[emu_tid][0] = c0, emu_c[emu_tid][1] = c1, emu_c[emu_tid][2] = c2, emu_c[emu_tid][3] = c3;
+  warp_sync();
+  for (int64_t k = 0; k < 16; ++k) {
+    int64_t aLane = base + row % 8 * 4 + k % 8 / 2, aReg = row / 8 + 2 * (k / 8);
+    int64_t bLane = base + col * 4 + k % 8 / 2, bReg = k / 8;
+    sum += (double)half_bits(emu_a[aLane][aReg], k % 2, kind) * half_bits(emu_b[bLane][bReg], k % 2, kind);
+  }
+  if (!getenv("FAKE_MMA_DROP_C")) /* a planted bug: the accumulator ignored */
+    sum += emu_c[emu_tid][e];
+  warp_sync();
+  return (float)sum;
+}
+
+typedef struct {
+  cpu_kernel k;
+  const uint64_t *a;
+  int64_t tid, bx, by;
+} emu_thread;
+
+static void *emu_run(void *p) {
+  emu_thread *t = p;
+  emu_tid = t->tid, emu_bx = t->bx, emu_by = t->by;
+  call(t->k, t->a);
+  return NULL;
+}
+
+/* Runs a tensor-core kernel: block by block, EMU_THREADS threads each. */
+static int emulate_blocks(cpu_kernel k, const uint64_t *a, unsigned gx, unsigned gy, unsigned block) {
+  pthread_t threads[EMU_THREADS];
+  emu_thread args[EMU_THREADS];
+  pthread_attr_t attr;
+  if (block != EMU_THREADS)
+    return 1;
+  pthread_attr_init(&attr);
+  pthread_attr_setstacksize(&attr, 1 << 20);
+  pthread_barrier_init(&emu_block_barrier, NULL, EMU_THREADS);
+  for (int w = 0; w < EMU_WARPS; ++w)
+    pthread_barrier_init(&emu_warp_barrier[w], NULL, 32);
+  for (unsigned by = 0; by < gy; ++by)
+    for (unsigned bx = 0; bx < gx; ++bx) {
+      for (int64_t t = 0; t < EMU_THREADS; ++t) {
+        args[t].k = k, args[t].a = a, args[t].tid = t, args[t].bx = bx, args[t].by = by;
+        pthread_create(&threads[t], &attr, emu_run, &args[t]);
+      }
+      for (int64_t t = 0; t < EMU_THREADS; ++t)
+        pthread_join(threads[t], NULL);
+    }
+  pthread_attr_destroy(&attr);
+  return 0;
+}
+
 /* Runs the launch on the CPU library: 0, or a CUDA error code. */
-static int emulate(const char *name, unsigned threads, void **params, int n) {
+static int emulate(const char *name, unsigned gx, unsigned gy, unsigned block, void **params, int n) {
+  unsigned threads = gx * gy * block;
   static void *cpu[8];
   static int ncpu = -1;
   const char *path = getenv("FAKE_CPU_KERNELS"), *skip = getenv("FAKE_SKIP_ITEM");
   char sym[256];
   size_t len = strlen(name);
   uint64_t a[MAX_ARGS] = {0};
-  const char *suffix = "_prefill_rows_gpu";
-  int rows = len > strlen(suffix) && !strcmp(name + len - strlen(suffix), suffix);
+  int rows = 0, tc = 0;
+  for (const char *const *sfx = (const char *const[]){"_prefill_rows_gpu", "_prefill_prepare_tok_gpu", 0}; *sfx; ++sfx)
+    rows |= len > strlen(*sfx) && !strcmp(name + len - strlen(*sfx), *sfx);
+  tc = len > 15 && !strcmp(name + len - 15, "_prefill_tc_gpu");
   cpu_kernel k;
   if (!path)
     return 0;
   if (ncpu < 0) { /* open every library of the list */
     char list[4096];
+    Dl_info self;
+    /* The emulated kernels call attnc_emu_*: make this library's symbols global. */
+    if (dladdr((void *)&attnc_emu_mma, &self) && self.dli_fname)
+      dlopen(self.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_GLOBAL);
     snprintf(list, sizeof list, "%s", path);
     ncpu = 0;
     for (char *p = strtok(list, ":"); p && ncpu < 8; p = strtok(NULL, ":"))
@@ -136,6 +256,8 @@ static int emulate(const char *name, unsigned threads, void **params, int n) {
   }
   for (int i = 0; i < n; ++i)
     a[i] = *(uint64_t *)params[i];
+  if (tc)
+    return emulate_blocks(k, a, gx, gy, block);
   if (!rows) { /* prepare: its own loop, one thread */
     call(k, a);
     return 0;
@@ -164,7 +286,7 @@ int cuLaunchKernel(void *f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, 
       printf(" %llx", (unsigned long long)*(uint64_t *)params[i]);
     printf("\n");
   }
-  return emulate((const char *)f, gx * gy * gz * bx * by * bz, params, n);
+  return emulate((const char *)f, gx, gy * gz, bx * by * bz, params, n);
 }
 
 /* Memory, events and synchronization for gpu_check.cpp: host memory. */

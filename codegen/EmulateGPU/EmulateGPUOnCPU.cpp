@@ -1,0 +1,141 @@
+//===- EmulateGPUOnCPU.cpp - attn-emulate-gpu-on-cpu -----------------------===//
+//
+// Makes the tensor-core functions of attn-lower-prefill-tensor-core runnable
+// on the CPU, one OS thread per GPU thread, for testing without a GPU: every
+// GPU-only operation becomes a call into an emulation runtime
+// (test/GPU/Inputs/fake_cuda.c provides it):
+//   gpu.thread_id x / gpu.block_id x, y -> attnc_emu_thread_id / _block_id_x / _y
+//   gpu.barrier                         -> attnc_emu_barrier (the block's threads)
+//   gpu.shuffle xor (f32)               -> attnc_emu_shfl_xor (the warp's lanes)
+//   llvm.call_intrinsic mma m16n8k16    -> attnc_emu_mma(kind, a0..a3, b0, b1,
+//                                          c0..c3, e), once per result element e;
+//                                          f16 operands are passed as i32 pairs
+//   workgroup-memory globals            -> ordinary globals (one block runs at a time)
+// The rest of the function (indexing, masks, the online softmax) is the GPU
+// kernel's own IR, compiled for the host.
+//
+//===----------------------------------------------------------------------===//
+#include "codegen/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/Builders.h"
+
+namespace mlir::attn {
+#define GEN_PASS_DEF_ATTNEMULATEGPUONCPUPASS
+#include "codegen/Passes.h.inc"
+} // namespace mlir::attn
+
+using namespace mlir;
+
+namespace {
+
+struct AttnEmulateGPUOnCPUPass
+    : public mlir::attn::impl::AttnEmulateGPUOnCPUPassBase<AttnEmulateGPUOnCPUPass> {
+  ModuleOp module;
+
+  /// The runtime function `name` : (args) -> (results), declared once.
+  func::FuncOp runtime(StringRef name, TypeRange args, TypeRange results) {
+    if (auto f = module.lookupSymbol<func::FuncOp>(name))
+      return f;
+    OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
+    auto f = b.create<func::FuncOp>(module.getLoc(), name, b.getFunctionType(args, results));
+    f.setPrivate();
+    return f;
+  }
+
+  Value call(OpBuilder &b, Location loc, StringRef name, ValueRange args, Type result) {
+    SmallVector<Type> results;
+    if (result)
+      results.push_back(result);
+    func::FuncOp f = runtime(name, args.getTypes(), results);
+    auto c = b.create<func::CallOp>(loc, f, args);
+    return result ? c.getResult(0) : Value();
+  }
+
+  /// An mma operand register as i32 (bf16 pairs already are; f16 pairs are
+  /// vector<2xf16>).
+  Value asI32(OpBuilder &b, Location loc, Value v) {
+    if (v.getType().isInteger(32))
+      return v;
+    Value w = b.create<vector::BitCastOp>(loc, VectorType::get({1}, b.getI32Type()), v);
+    return b.create<vector::ExtractOp>(loc, w, ArrayRef<int64_t>{0});
+  }
+
+  void runOnOperation() override {
+    module = getOperation();
+    MLIRContext *ctx = &getContext();
+    Type idx = IndexType::get(ctx), f32 = Float32Type::get(ctx), i32 = IntegerType::get(ctx, 32),
+         i64 = IntegerType::get(ctx, 64);
+    SmallVector<Operation *> dead;
+    module.walk([&](Operation *op) {
+      OpBuilder b(op);
+      Location loc = op->getLoc();
+      if (auto t = dyn_cast<gpu::ThreadIdOp>(op)) {
+        if (t.getDimension() != gpu::Dimension::x)
+          return op->emitError("only thread_id x is emulated"), signalPassFailure();
+        op->getResult(0).replaceAllUsesWith(call(b, loc, "attnc_emu_thread_id", {}, idx));
+      } else if (auto bl = dyn_cast<gpu::BlockIdOp>(op)) {
+        if (bl.getDimension() == gpu::Dimension::z)
+          return op->emitError("block_id z is not emulated"), signalPassFailure();
+        op->getResult(0).replaceAllUsesWith(call(
+            b, loc, bl.getDimension() == gpu::Dimension::x ? "attnc_emu_block_id_x" : "attnc_emu_block_id_y",
+            {}, idx));
+      } else if (isa<gpu::BarrierOp>(op)) {
+        call(b, loc, "attnc_emu_barrier", {}, Type());
+      } else if (auto s = dyn_cast<gpu::ShuffleOp>(op)) {
+        if (s.getMode() != gpu::ShuffleMode::XOR || !s.getValue().getType().isF32())
+          return op->emitError("only f32 xor shuffles are emulated"), signalPassFailure();
+        s.getShuffleResult().replaceAllUsesWith(
+            call(b, loc, "attnc_emu_shfl_xor", {s.getValue(), s.getOffset()}, f32));
+        s.getValid().replaceAllUsesWith(b.create<arith::ConstantIntOp>(loc, 1, 1).getResult());
+      } else if (auto intr = dyn_cast<LLVM::CallIntrinsicOp>(op)) {
+        StringRef name = intr.getIntrin();
+        int64_t kind = name == "llvm.nvvm.mma.m16n8k16.row.col.bf16"      ? 0
+                       : name == "llvm.nvvm.mma.m16n8k16.row.col.f32.f32" ? 1
+                                                                           : -1;
+        if (kind < 0)
+          return op->emitError("intrinsic ") << name << " is not emulated", signalPassFailure();
+        SmallVector<Value> args = {b.create<arith::ConstantIntOp>(loc, kind, 64)};
+        for (unsigned i = 0; i < 6; ++i)
+          args.push_back(asI32(b, loc, intr.getOperand(i)));
+        for (unsigned i = 6; i < 10; ++i)
+          args.push_back(intr.getOperand(i));
+        SmallVector<Value> elems;
+        for (int64_t e = 0; e < 4; ++e) {
+          SmallVector<Value> a = args;
+          a.push_back(b.create<arith::ConstantIntOp>(loc, e, 64));
+          elems.push_back(call(b, loc, "attnc_emu_mma", a, f32));
+        }
+        for (Operation *user : llvm::make_early_inc_range(intr->getUsers())) {
+          auto ex = dyn_cast<LLVM::ExtractValueOp>(user);
+          if (!ex || ex.getPosition().size() != 1)
+            return user->emitError("mma results are read by extractvalue only"), signalPassFailure();
+          ex.getResult().replaceAllUsesWith(elems[ex.getPosition()[0]]);
+          dead.push_back(ex);
+        }
+      } else if (auto g = dyn_cast<memref::GlobalOp>(op)) {
+        if (isa_and_nonnull<gpu::AddressSpaceAttr>(g.getType().getMemorySpace()))
+          g.setType(MemRefType::get(g.getType().getShape(), g.getType().getElementType()));
+        return;
+      } else if (auto gg = dyn_cast<memref::GetGlobalOp>(op)) {
+        auto t = cast<MemRefType>(gg.getType());
+        if (isa_and_nonnull<gpu::AddressSpaceAttr>(t.getMemorySpace()))
+          gg.getResult().setType(MemRefType::get(t.getShape(), t.getElementType()));
+        return;
+      } else {
+        return;
+      }
+      dead.push_back(op);
+    });
+    (void)i32;
+    (void)i64;
+    for (Operation *op : dead)
+      op->erase();
+  }
+};
+
+} // namespace
