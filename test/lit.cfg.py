@@ -19,7 +19,7 @@ llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 tool_dirs = [config.attnc_tools_dir, config.llvm_tools_dir]
 tool_dirs.append(os.path.join(config.attnc_obj_root, "examples"))
-llvm_config.add_tool_substitutions(["attnc", "attn-opt", "attnc-example", "attnc-check", "attnc-varlen-check", "attnc-gpu-check"], tool_dirs)
+llvm_config.add_tool_substitutions(["attnc", "attn-opt", "attnc-example", "attnc-check", "attnc-varlen-check", "attnc-gpu-check", "attnc-example-gpu"], tool_dirs)
 
 # GPU tests need ptxas and libdevice from a CUDA toolkit (no GPU needed).
 import shutil

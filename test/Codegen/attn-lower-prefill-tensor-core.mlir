@@ -1,0 +1,85 @@
+// RUN: attn-opt --split-input-file --attn-lower-prefill-tensor-core %s | FileCheck %s
+// RUN: attn-opt --split-input-file --attn-lower-prefill-tensor-core --attn-lower-to-loops --attn-outline-gpu-kernels %s | FileCheck %s --check-prefix=OUTLINE
+
+// A bf16 GQA variant with a sliding window and a softcap: the tensor-core pair.
+attn.variant @w {
+  shape = #attn.shape<heads = 4, kv_heads = 2, head_dim = 32, value_dim = 32>,
+  types = #attn.types<q = bf16, k = bf16, v = bf16, out = bf16, accum = f32>,
+  scale = 0.17677669529663687 : f64,
+  lse = true,
+  position = #attn.rope<theta = 1.000000e+04, rotary_dim = 32, layout = half_split, apply = on_write>,
+  masks = [#attn.head_mask<head_begin = 0, head_end = 4, mask = #attn.and<operands = [#attn.causal, #attn.window<left = 16, right = 0>]>>],
+  scores = [],
+  normalizer = #attn.softmax,
+  tiles = #attn.tiles<q = 64, k = 64>,
+  blocks = #attn.from_mask,
+  cache = #attn.contiguous<layout = nhd, capacity = 0>,
+  inputs = []
+}
+
+// Shared memory: one key tile of K, of K's low parts (lse = true: QK^T from
+// hi + lo parts, so the tiles are 32 keys) and of V, a flag.
+// CHECK-DAG: memref.global "private" @w_tc_k_smem : memref<32x32xbf16, #gpu.address_space<workgroup>>
+// CHECK-DAG: memref.global "private" @w_tc_k_lo_smem : memref<32x32xbf16, #gpu.address_space<workgroup>>
+// CHECK-DAG: memref.global "private" @w_tc_v_smem : memref<32x32xbf16, #gpu.address_space<workgroup>>
+// CHECK-DAG: memref.global "private" @w_tc_contiguous : memref<1xi32, #gpu.address_space<workgroup>>
+// RoPE of one token: a one-token view of Q and of K.
+// CHECK-LABEL: func.func @w_prefill_prepare_tok(
+// CHECK-SAME: %{{.*}}: memref<?x4x32xbf16>, %{{.*}}: memref<?x2x32xbf16>, %{{.*}}: memref<?xi64>, %{{.*}}: memref<?xi64>, %{{.*}}: memref<?x4x32xf32>, %{{.*}}: memref<?x2x32xf32>, %{{.*}}: index)
+// CHECK: memref.subview
+// CHECK-LABEL: func.func @w_prefill_tc(
+// CHECK-SAME: memref<?x4x32xf32>, %{{.*}}: memref<?x2x32xf32>, %{{.*}}: memref<?x2x32xbf16>, %{{.*}}: memref<?xi64>, %{{.*}}: memref<?xi64>, %{{.*}}: index, %{{.*}}: memref<?x4x32xbf16>, %{{.*}}: memref<?x4xf32>)
+// CHECK: gpu.block_id y
+// CHECK: gpu.thread_id x
+// Key tiles bounded by the union of the block's rows' mask intervals.
+// CHECK: gpu.barrier
+// CHECK: scf.for
+// CHECK: scf.for {{.*}} step %c32
+// The tile is staged, then QK^T on tensor cores (bf16 pairs packed in i32).
+// CHECK: gpu.barrier
+// CHECK: memref.store {{.*}} : memref<32x32xbf16, #gpu.address_space<workgroup>>
+// CHECK: gpu.barrier
+// CHECK: vector.bitcast {{.*}} : vector<2xbf16> to vector<1xi32>
+// Three products per step: lo_q hi_k, hi_q lo_k, hi_q hi_k.
+// CHECK: llvm.call_intrinsic "llvm.nvvm.mma.m16n8k16.row.col.bf16"
+// CHECK-NEXT: llvm.extractvalue
+// CHECK-COUNT-3: llvm.extractvalue
+// CHECK: llvm.call_intrinsic "llvm.nvvm.mma.m16n8k16.row.col.bf16"
+// CHECK: llvm.call_intrinsic "llvm.nvvm.mma.m16n8k16.row.col.bf16"
+// Row max over the 4 lanes of a row, then P V on tensor cores.
+// CHECK: gpu.shuffle  xor
+// CHECK: math.exp
+// CHECK: llvm.call_intrinsic "llvm.nvvm.mma.m16n8k16.row.col.bf16"
+// CHECK: scf.yield
+// Epilogue: 1 / l, bf16, lse from the lanes with t4 = 0.
+// CHECK: arith.truncf {{.*}} : f32 to bf16
+// CHECK: memref.store {{.*}} : memref<?x4x32xbf16>
+// CHECK: math.log
+// CHECK: memref.store {{.*}} : memref<?x4xf32>
+
+// OUTLINE: gpu.module @attn_kernels
+// OUTLINE-DAG: gpu.func @w_prefill_tc_gpu({{.*}}) kernel
+// OUTLINE-DAG: gpu.func @w_prefill_prepare_tok_gpu({{.*}}) kernel
+// OUTLINE-DAG: gpu.func @w_prefill_rows_gpu({{.*}}) kernel
+
+// -----
+
+// f32 (or a head dim that is not a multiple of 16): the CUDA-core kernels only.
+attn.variant @f {
+  shape = #attn.shape<heads = 2, kv_heads = 1, head_dim = 8, value_dim = 8>,
+  types = #attn.types<q = f32, k = f32, v = f32, out = f32, accum = f32>,
+  scale = 0.35355339059327373 : f64,
+  lse = false,
+  position = #attn.nope,
+  masks = [#attn.head_mask<head_begin = 0, head_end = 2, mask = #attn.causal>],
+  scores = [],
+  normalizer = #attn.softmax,
+  tiles = #attn.tiles<q = 64, k = 64>,
+  blocks = #attn.from_mask,
+  cache = #attn.contiguous<layout = nhd, capacity = 0>,
+  inputs = []
+}
+// CHECK-LABEL: attn.variant @f
+// CHECK: attn.tensor_core = "none: Q, K and V are not all bf16 or all f16"
+// CHECK-NOT: func.func @f_prefill_tc
+// OUTLINE-NOT: gpu.func @f_prefill_tc_gpu
