@@ -44,17 +44,7 @@ int error(const llvm::Twine &msg) {
   return 1;
 }
 
-const char *cType(DType t) {
-  switch (t) {
-  case DType::F32: return "float";
-  case DType::F16: case DType::BF16: return "uint16_t";
-  case DType::I32: return "int32_t";
-  case DType::I64: return "int64_t";
-  case DType::I8: return "int8_t";
-  case DType::U8: return "uint8_t";
-  }
-  return "void";
-}
+const char *cType(DType t) { return cElementType(t); }
 
 /// The C header: memref descriptors, the raw C-interface entry points and
 /// Ragged-batch prefill (cumulative sequence lengths, as flash_attn_varlen):
@@ -317,6 +307,18 @@ std::string cacheKernelPrototypes(mlir::ModuleOp module) {
          " * decode runs both with S = 1 on the calling thread. */\n" + h + "\n";
 }
 } // namespace
+
+const char *attnc::cElementType(DType t) {
+  switch (t) {
+  case DType::F32: return "float";
+  case DType::F16: case DType::BF16: return "uint16_t";
+  case DType::I32: return "int32_t";
+  case DType::I64: return "int64_t";
+  case DType::I8: return "int8_t";
+  case DType::U8: return "uint8_t";
+  }
+  return "void";
+}
 
 int attnc::runBuild(const std::vector<Spec> &specs, const BuildOptions &opts) {
   auto start = std::chrono::steady_clock::now();

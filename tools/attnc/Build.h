@@ -4,6 +4,10 @@
 
 #include "dsl/Spec.h"
 
+namespace mlir {
+class DialectRegistry;
+} // namespace mlir
+
 #include <string>
 #include <vector>
 
@@ -29,6 +33,14 @@ struct BuildOptions {
 /// Compiles `specs` ahead of time into DIR/lib<name>.a, DIR/lib<name>.so and
 /// DIR/<name>.h. Returns the exit code (errors are printed).
 int runBuild(const std::vector<Spec> &specs, const BuildOptions &options);
+
+/// The C type of a kernel buffer element in the generated headers: float,
+/// uint16_t bits of bf16/f16, or the integer type.
+const char *cElementType(DType t);
+
+/// The attn dialects plus what lowering to PTX needs: gpu and nvvm, their
+/// LLVM IR translations and the NVVM target (BuildGPU.cpp).
+void registerGPUCompilation(mlir::DialectRegistry &registry);
 
 /// The GPU part (BuildGPU.cpp): DIR/lib<name>_gpu.a, .so, <name>_gpu.h with
 /// cubins for options.gpuArchs and host glue on the CUDA driver API.

@@ -59,17 +59,7 @@ int error(const llvm::Twine &msg) {
   return 1;
 }
 
-const char *cType(DType t) {
-  switch (t) {
-  case DType::F32: return "float";
-  case DType::F16: case DType::BF16: return "uint16_t";
-  case DType::I32: return "int32_t";
-  case DType::I64: return "int64_t";
-  case DType::I8: return "int8_t";
-  case DType::U8: return "uint8_t";
-  }
-  return "void";
-}
+const char *cType(DType t) { return cElementType(t); }
 
 /// One parameter of a GPU kernel as the C glue fills it: a dense memref at
 /// device pointer `ptr` with C expressions for its sizes, or a scalar.
@@ -214,6 +204,16 @@ int run(const std::string &program, const std::vector<llvm::StringRef> &args,
 
 } // namespace
 
+void attnc::registerGPUCompilation(mlir::DialectRegistry &registry) {
+  registerAttnDialects(registry);
+  registry.insert<mlir::gpu::GPUDialect, mlir::NVVM::NVVMDialect>();
+  mlir::NVVM::registerNVVMTargetInterfaceExternalModels(registry);
+  mlir::registerBuiltinDialectTranslation(registry);
+  mlir::registerLLVMDialectTranslation(registry);
+  mlir::registerGPUDialectTranslation(registry);
+  mlir::registerNVVMDialectTranslation(registry);
+}
+
 int attnc::runBuildGPU(const std::vector<Spec> &specs, const BuildOptions &opts) {
   const std::string lib = opts.libName;
   auto path = [&](const std::string &file) {
@@ -253,13 +253,7 @@ int attnc::runBuildGPU(const std::vector<Spec> &specs, const BuildOptions &opts)
   }
 
   mlir::DialectRegistry registry;
-  registerAttnDialects(registry);
-  registry.insert<mlir::gpu::GPUDialect, mlir::NVVM::NVVMDialect>();
-  mlir::NVVM::registerNVVMTargetInterfaceExternalModels(registry);
-  mlir::registerBuiltinDialectTranslation(registry);
-  mlir::registerLLVMDialectTranslation(registry);
-  mlir::registerGPUDialectTranslation(registry);
-  mlir::registerNVVMDialectTranslation(registry);
+  registerGPUCompilation(registry);
   mlir::MLIRContext context(registry);
 
   // The C glue, checked against the first architecture's gpu.func signatures.

@@ -238,13 +238,7 @@ int main(int argc, char **argv) {
   }
 
   mlir::DialectRegistry registry;
-  attnc::registerAttnDialects(registry);
-  registry.insert<mlir::gpu::GPUDialect, mlir::NVVM::NVVMDialect>();
-  mlir::NVVM::registerNVVMTargetInterfaceExternalModels(registry);
-  mlir::registerBuiltinDialectTranslation(registry);
-  mlir::registerLLVMDialectTranslation(registry);
-  mlir::registerGPUDialectTranslation(registry);
-  mlir::registerNVVMDialectTranslation(registry);
+  attnc::registerGPUCompilation(registry);
   mlir::MLIRContext context(registry);
   mlir::OwningOpRef<mlir::ModuleOp> ir = attnc::mlirGen(context, *specs);
   if (!ir)
