@@ -122,8 +122,9 @@ def AttnLowerPrefillTensorCorePass : Pass<"attn-lower-prefill-tensor-core", "mli
         of head `block_id.y` (query tile `block_id.x`): K (rounded to the
         dtype) and V staged in shared memory per key tile (64 keys; 32 above
         head dim 128), QK^T and PV by `mma.sync.m16n8k16` with f32
-        accumulation (NVPTX intrinsics), scale, score expression, bias and mask
-        per score element, the online softmax in registers (row statistics by
+        accumulation (NVPTX intrinsics), scale, score expression and bias per
+        score element, the mask per element only in tiles that are not full
+        for every row of the warp, the online softmax in registers (row statistics by
         warp shuffles), key tiles outside the union of the block's mask
         intervals skipped when keys sit at positions 0..Lk-1.
     Other variants get the attribute `attn.tensor_core = "none: <why>"` and

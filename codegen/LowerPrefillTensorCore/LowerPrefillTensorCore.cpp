@@ -14,7 +14,8 @@
 //    (64 keys, 32 for head dims over 128) the block stages K (rounded to the
 //    dtype) and V in shared memory, each warp computes its 16 x 64 scores with
 //    mma.sync m16n8k16 (f32 accumulation), applies scale, the score
-//    expression, the position bias and the mask per element, updates the
+//    expression and the position bias per element and the mask per element
+//    unless the tile is full for all 16 rows of the warp, updates the
 //    online softmax in registers (row max and sum across the 4 lanes of a row
 //    by shuffles), and multiplies the probabilities, rounded to the dtype, by
 //    V with mma.sync again (the score fragments are the A fragments of P V).
@@ -25,7 +26,7 @@
 // nvgpu/nvvm mma ops do not accept bf16 operands for this shape.
 //
 //===----------------------------------------------------------------------===//
-#include "codegen/LowerToLoops/KernelEmitter.h"
+#include "codegen/LowerToLoops/TiledPrefill.h"
 #include "codegen/Passes.h"
 #include "dialects/Attn/IR/AttnOps.h"
 
@@ -48,9 +49,9 @@ namespace {
 constexpr int64_t kQueriesPerBlock = 64, kThreads = 128;
 constexpr double kNegInf = -std::numeric_limits<double>::infinity();
 
-class TensorCoreBuilder : public KernelEmitter {
+class TensorCoreBuilder : public TiledPrefillEmitter {
 public:
-  using KernelEmitter::KernelEmitter;
+  using TiledPrefillEmitter::TiledPrefillEmitter;
   /// Why the variant gets no tensor-core kernel, or "" when it does.
   std::string unsupported();
   void build();
@@ -284,7 +285,7 @@ void TensorCoreBuilder::emitSegment(OpBuilder &ob, const HeadSegment &seg, Value
   // Keys at positions 0..Lk-1? Then the mask intervals bound the key tiles.
   Value kSh = sharedBuffer("_tc_k_smem", KT, D), vSh = sharedBuffer("_tc_v_smem", KT, Dv);
   Value kShLo = split ? sharedBuffer("_tc_k_lo_smem", KT, D) : Value();
-  Value jBegin = idxc(ob, 0), jEnd = lk;
+  Value jBegin = idxc(ob, 0), jEnd = lk, contiguous = i1c(ob, false);
   if (MaskAttrInterface mask = seg.mask) {
     auto flagType = MemRefType::get({1}, ob.getI32Type(), MemRefLayoutAttrInterface(),
                                     gpu::AddressSpaceAttr::get(ob.getContext(), gpu::AddressSpace::Workgroup));
@@ -311,8 +312,8 @@ void TensorCoreBuilder::emitSegment(OpBuilder &ob, const HeadSegment &seg, Value
       lb.create<scf::YieldOp>(loc);
     });
     ob.create<gpu::BarrierOp>(loc);
-    Value contiguous = cmpi(ob, P::ne, ob.create<memref::LoadOp>(loc, flag, idxc(ob, 0)),
-                            ob.create<arith::ConstantIntOp>(loc, 0, 32));
+    contiguous = cmpi(ob, P::ne, ob.create<memref::LoadOp>(loc, flag, idxc(ob, 0)),
+                      ob.create<arith::ConstantIntOp>(loc, 0, 32));
     // The union of the block's rows' intervals (every thread computes it).
     Value rEnd = minIdx(add(tile0, kQueriesPerBlock), lq);
     auto span = ob.create<scf::ForOp>(loc, tile0, rEnd, idxc(ob, 1), ValueRange{lkI64, i64c(ob, 0)},
@@ -365,6 +366,8 @@ void TensorCoreBuilder::emitSegment(OpBuilder &ob, const HeadSegment &seg, Value
 
     // Scores of the warp's 16 rows x KT keys: KT / 8 fragments of 4.
     SmallVector<SmallVector<Value, 4>> s;
+    SmallVector<Value> elemKey;
+    SmallVector<PairIndices> elemIx;
     for (int64_t nb = 0; nb < KT / 8; ++nb) {
       SmallVector<Value, 4> c = {f32c(kb, 0), f32c(kb, 0), f32c(kb, 0), f32c(kb, 0)};
       Value key = kb.create<arith::AddIOp>(loc, g, idxc(kb, nb * 8));
@@ -385,7 +388,7 @@ void TensorCoreBuilder::emitSegment(OpBuilder &ob, const HeadSegment &seg, Value
         }
         c = mma(kb, qFrag[kc], kHi, c);
       }
-      // Scale, score expression, bias, mask per element.
+      // Scale, score expression and bias per element; the mask below.
       for (int64_t e = 0; e < 4; ++e) {
         int r = e / 2;
         Value j = kb.create<arith::AddIOp>(loc, j0, kb.create<arith::AddIOp>(loc, t2, idxc(kb, nb * 8 + e % 2)));
@@ -396,13 +399,58 @@ void TensorCoreBuilder::emitSegment(OpBuilder &ob, const HeadSegment &seg, Value
           sc = inlineRegion(kb, *seg.score, {sc, batch, h, qp[r], kp, lqI64, lkI64});
         if (Value bias = emitBias(kb, ix))
           sc = kb.create<arith::AddFOp>(loc, sc, bias);
-        Value keep = kb.create<arith::CmpIOp>(loc, P::ult, j, lk);
-        if (seg.mask)
-          keep = kb.create<arith::AndIOp>(loc, keep, emitMask(kb, seg.mask, ix));
-        c[e] = kb.create<arith::SelectOp>(loc, keep, sc, f32c(kb, kNegInf));
+        c[e] = sc;
+        elemKey.push_back(j);
+        elemIx.push_back(ix);
       }
       s.push_back(c);
     }
+
+    // The mask: skipped when the tile is full for all 16 rows of the warp
+    // (every key inside Lk and kept by the mask's intervals, keys at
+    // positions 0..Lk-1), else per element.
+    Value full = kb.create<arith::CmpIOp>(loc, P::ule, kb.create<arith::AddIOp>(loc, j0, idxc(kb, KT)), lk);
+    if (seg.mask) {
+      Value j0i = toI64(kb, j0), j1i = toI64(kb, kb.create<arith::AddIOp>(loc, j0, idxc(kb, KT)));
+      for (int r = 0; r < 2; ++r) {
+        Value all = classifyKeyTile(kb, seg.mask, qp[r], j0i, j1i).second;
+        // Rows past Lq are never stored: they do not hold the warp back.
+        all = kb.create<arith::OrIOp>(loc, all, cmpi(kb, P::uge, rows[r], lq));
+        full = kb.create<arith::AndIOp>(loc, full, all);
+      }
+      full = kb.create<arith::AndIOp>(loc, full, contiguous);
+      // All 32 lanes agree (min over the warp of 1.0 / 0.0).
+      Value v = kb.create<arith::SelectOp>(loc, full, f32c(kb, 1), f32c(kb, 0));
+      Value width = kb.create<arith::ConstantIntOp>(loc, 32, 32);
+      for (int64_t off : {1, 2, 4, 8, 16}) {
+        Value o = kb.create<arith::ConstantIntOp>(loc, off, 32);
+        Value other = kb.create<gpu::ShuffleOp>(loc, v, o, width, gpu::ShuffleMode::XOR).getShuffleResult();
+        v = kb.create<arith::MinimumFOp>(loc, v, other);
+      }
+      full = kb.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ, v, f32c(kb, 1));
+    }
+    SmallVector<Type> scoreTypes(s.size() * 4, f32);
+    auto masked = kb.create<scf::IfOp>(loc, scoreTypes, full, /*withElseRegion=*/true);
+    {
+      OpBuilder tb = masked.getThenBodyBuilder();
+      SmallVector<Value> all;
+      for (auto &c : s)
+        all.append(c.begin(), c.end());
+      tb.create<scf::YieldOp>(loc, all);
+    }
+    {
+      OpBuilder eb = masked.getElseBodyBuilder();
+      SmallVector<Value> all;
+      for (size_t i = 0; i < s.size() * 4; ++i) {
+        Value keep = eb.create<arith::CmpIOp>(loc, P::ult, elemKey[i], lk);
+        if (seg.mask)
+          keep = eb.create<arith::AndIOp>(loc, keep, emitMask(eb, seg.mask, elemIx[i]));
+        all.push_back(eb.create<arith::SelectOp>(loc, keep, s[i / 4][i % 4], f32c(eb, kNegInf)));
+      }
+      eb.create<scf::YieldOp>(loc, all);
+    }
+    for (size_t i = 0; i < s.size() * 4; ++i)
+      s[i / 4][i % 4] = masked.getResult(i);
 
     // Online softmax per row; P (rounded to the dtype) times V.
     SmallVector<Value> next;

@@ -46,7 +46,18 @@ attn.variant @w {
 // CHECK-COUNT-3: llvm.extractvalue
 // CHECK: llvm.call_intrinsic "llvm.nvvm.mma.m16n8k16.row.col.bf16"
 // CHECK: llvm.call_intrinsic "llvm.nvvm.mma.m16n8k16.row.col.bf16"
+// Full tiles skip the mask: every row's interval covers the tile, agreed by
+// the 32 lanes (a min over xor shuffles); else the mask per element.
+// CHECK: gpu.shuffle  xor {{.*}}, %c16_i32
+// CHECK-NEXT: arith.minimumf
+// CHECK: %[[SCORES:.*]]:16 = scf.if %{{.*}} -> (f32,
+// CHECK-NEXT: scf.yield
+// CHECK-NEXT: } else {
+// CHECK: arith.cmpi ult
+// CHECK: arith.select
+// CHECK: scf.yield
 // Row max over the 4 lanes of a row, then P V on tensor cores.
+// CHECK: arith.maximumf %{{.*}}, %[[SCORES]]#0
 // CHECK: gpu.shuffle  xor
 // CHECK: math.exp
 // CHECK: llvm.call_intrinsic "llvm.nvvm.mma.m16n8k16.row.col.bf16"
