@@ -3,7 +3,15 @@
 // GFLOP/s against this machine's measured FMA peak, median of repeats.
 //   attnc-bench-prefill [--threads N] [--repeats R] [--min-len L] [--max-len L]
 //                       [--only name1,name2]
+// Built three times: f32 specs (bench/specs), and bf16 specs
+// (bench/specs/bf16) from one library with AMX tiles where the target has
+// AMX-BF16 (attnc-bench-prefill-bf16) and one without (-bf16-fma).
+#ifdef ATTNC_BENCH_BF16
+#include ATTNC_BENCH_HEADER
+#else
 #include "bench_kernels.h"
+#endif
+#include <cstdint>
 
 #include <algorithm>
 #include <chrono>
@@ -54,20 +62,36 @@ double measurePeak(int threads) {
   return 2.0 * 40'000'000.0 * 12 * 16 * threads / dt / 1e9;
 }
 
+#ifdef ATTNC_BENCH_BF16
+using Elem = uint16_t; // bf16 bits
+Elem fromFloat(float x) {
+  uint32_t u;
+  std::memcpy(&u, &x, 4);
+  return static_cast<Elem>((u + 0x7fff + ((u >> 16) & 1)) >> 16); // round to nearest even
+}
+#define VARIANT_NAME(N) N##_bf16
+#else
+using Elem = float;
+Elem fromFloat(float x) { return x; }
+#define VARIANT_NAME(N) N
+#endif
+
 struct Variant {
   const char *name;
   int heads, kvHeads, dim;
   double window; // 0: dense causal; else keys per query (for the FLOP count)
-  std::function<void(const float *, int64_t, const float *, int64_t, const int64_t *, const int64_t *, float *, float *)> prepare;
-  std::function<void(const float *, int64_t, const float *, int64_t, const float *, const int64_t *, const int64_t *, float *, int64_t, int64_t)> rows;
+  std::function<void(const Elem *, int64_t, const Elem *, int64_t, const int64_t *, const int64_t *, float *, float *)> prepare;
+  std::function<void(const float *, int64_t, const float *, int64_t, const Elem *, const int64_t *, const int64_t *, Elem *, int64_t, int64_t)> rows;
 };
 
-#define VARIANT(N, H, HKV, D, W)                                                                   \
+#define VARIANT(N, H, HKV, D, W) VARIANT_OF(VARIANT_NAME(N), H, HKV, D, W)
+#define VARIANT_OF(N, H, HKV, D, W) VARIANT_IMPL(N, H, HKV, D, W)
+#define VARIANT_IMPL(N, H, HKV, D, W)                                                              \
   Variant{#N, H, HKV, D, W,                                                                        \
-          [](const float *q, int64_t lq, const float *k, int64_t lk, const int64_t *qp,            \
+          [](const Elem *q, int64_t lq, const Elem *k, int64_t lk, const int64_t *qp,              \
              const int64_t *kp, float *qf, float *kf) { N##_prefill_prepare(q, lq, k, lk, qp, kp, qf, kf); }, \
-          [](const float *qf, int64_t lq, const float *kf, int64_t lk, const float *v,             \
-             const int64_t *qp, const int64_t *kp, float *out, int64_t b, int64_t e) {             \
+          [](const float *qf, int64_t lq, const float *kf, int64_t lk, const Elem *v,              \
+             const int64_t *qp, const int64_t *kp, Elem *out, int64_t b, int64_t e) {              \
             N##_prefill_rows(qf, lq, kf, lk, v, qp, kp, 0, out, b, e);                             \
           }}
 } // namespace
@@ -101,10 +125,11 @@ int main(int argc, char **argv) {
       continue;
     for (int64_t len = minLen; len <= maxLen; len *= 2) {
       int64_t lq = len, lk = len;
-      std::vector<float> q(lq * var.heads * var.dim), k(lk * var.kvHeads * var.dim),
-          v(lk * var.kvHeads * var.dim), out(lq * var.heads * var.dim), qf(q.size()), kf(k.size());
+      std::vector<Elem> q(lq * var.heads * var.dim), k(lk * var.kvHeads * var.dim),
+          v(lk * var.kvHeads * var.dim), out(lq * var.heads * var.dim);
+      std::vector<float> qf(q.size()), kf(k.size());
       for (auto *t : {&q, &k, &v})
-        for (float &x : *t) x = normal(rng);
+        for (Elem &x : *t) x = fromFloat(normal(rng));
       std::vector<int64_t> qp(lq), kp(lk);
       for (int64_t i = 0; i < lk; ++i) kp[i] = i;
       for (int64_t i = 0; i < lq; ++i) qp[i] = lk - lq + i;

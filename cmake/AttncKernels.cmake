@@ -1,17 +1,18 @@
 # attnc_add_kernel_library(NAME SPECS a.attn [b.attn ...] [MCPU cpu]
-#                          [GPU_ARCHS sm_80 sm_90])
+#                          [GPU_ARCHS sm_80 sm_90] [NO_AMX])
 #
 # Compiles the specs ahead of time with `attnc build` into lib<NAME>.a and
 # <NAME>.h (in ${CMAKE_CURRENT_BINARY_DIR}/<NAME>) and defines the library
 # target NAME, which carries the include directory: link it and
 # #include "<NAME>.h". Rebuilt when a spec or attnc changes. MCPU defaults to
 # "native" (the build machine's CPU and features); pass e.g. x86-64-v3 for
-# portable binaries. GPU_ARCHS also builds the GPU kernels (needs ptxas at
+# portable binaries. NO_AMX keeps bf16 prefill products on AVX-512 FMAs where
+# the target has AMX-BF16 (for comparisons). GPU_ARCHS also builds the GPU kernels (needs ptxas at
 # build time, only the CUDA driver at run time) as the target NAME_gpu:
 # #include "<NAME>_gpu.h" (docs/kernels.md, "GPU kernels"). Works in-tree (the
 # attnc target) or with an installed attnc found on PATH.
 function(attnc_add_kernel_library name)
-  cmake_parse_arguments(ARG "" "MCPU" "SPECS;GPU_ARCHS" ${ARGN})
+  cmake_parse_arguments(ARG "NO_AMX" "MCPU" "SPECS;GPU_ARCHS" ${ARGN})
   if(NOT ARG_SPECS)
     message(FATAL_ERROR "attnc_add_kernel_library(${name}): no SPECS given")
   endif()
@@ -39,6 +40,9 @@ function(attnc_add_kernel_library name)
     string(REPLACE ";" "," archs "${ARG_GPU_ARCHS}")
     set(gpu_args --gpu-arch ${archs})
     list(APPEND outputs ${out}/lib${name}_gpu.a ${out}/${name}_gpu.h)
+  endif()
+  if(ARG_NO_AMX)
+    list(APPEND gpu_args --no-amx)
   endif()
   add_custom_command(
     OUTPUT ${outputs}

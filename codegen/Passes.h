@@ -2,6 +2,7 @@
 #ifndef ATTNC_CODEGEN_PASSES_H
 #define ATTNC_CODEGEN_PASSES_H
 
+#include "mlir/Dialect/AMX/AMXDialect.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -21,14 +22,26 @@ namespace mlir::attn {
 #define GEN_PASS_REGISTRATION
 #include "codegen/Passes.h.inc"
 
+/// What the CPU target offers the lowering.
+struct LoweringOptions {
+  /// AMX-BF16 tiles (Sapphire Rapids and later): bf16 variants' prefill
+  /// products run on them (attn-classify-blocks amx-bf16).
+  bool amxBf16 = false;
+};
+
+/// Whether an LLVM feature string ("+avx512f,+amx-bf16,...") has AMX-BF16
+/// and the tile registers.
+bool featuresHaveAmxBf16(llvm::StringRef features);
+
 /// The attn-specific lowerings: attn-lower-cache-kernels (decode, append)
-/// then attn-lower-to-loops (prefill); the result is memref/scf/vector code.
-void buildAttnToLoopsPipeline(OpPassManager &pm);
+/// then attn-lower-to-loops (prefill); the result is memref/scf/vector code
+/// (and amx tile ops with `amxBf16`).
+void buildAttnToLoopsPipeline(OpPassManager &pm, const LoweringOptions &options = {});
 /// The standard conversions from those loops to the LLVM dialect (scf -> cf,
 /// vector, math, arith, memref, func -> llvm).
 void buildLoopsToLLVMPipeline(OpPassManager &pm);
 /// Both of the above.
-void buildLowerToLLVMPipeline(OpPassManager &pm);
+void buildLowerToLLVMPipeline(OpPassManager &pm, const LoweringOptions &options = {});
 
 /// attn-lower-to-loops, then the kernels moved into a gpu.module, lowered to
 /// NVVM and serialized to PTX for `chip` (e.g. "sm_80") by LLVM's NVPTX back

@@ -22,16 +22,24 @@
 
 using namespace mlir;
 
-void mlir::attn::buildAttnToLoopsPipeline(OpPassManager &pm) {
+bool mlir::attn::featuresHaveAmxBf16(llvm::StringRef features) {
+  llvm::SmallVector<llvm::StringRef> list;
+  features.split(list, ',');
+  return llvm::is_contained(list, "+amx-bf16") && llvm::is_contained(list, "+amx-tile");
+}
+
+void mlir::attn::buildAttnToLoopsPipeline(OpPassManager &pm, const LoweringOptions &options) {
   pm.addPass(createAttnLowerCacheKernelsPass());
   // The CPU prefill kernels are tiled; the GPU pipeline keeps one thread per
   // (query, head) item and runs no block plan.
-  pm.addPass(createAttnClassifyBlocksPass());
+  AttnClassifyBlocksPassOptions plan;
+  plan.amxBf16 = options.amxBf16;
+  pm.addPass(createAttnClassifyBlocksPass(plan));
   pm.addPass(createAttnLowerToLoopsPass());
 }
 
-void mlir::attn::buildLowerToLLVMPipeline(OpPassManager &pm) {
-  buildAttnToLoopsPipeline(pm);
+void mlir::attn::buildLowerToLLVMPipeline(OpPassManager &pm, const LoweringOptions &options) {
+  buildAttnToLoopsPipeline(pm, options);
   buildLoopsToLLVMPipeline(pm);
 }
 
@@ -42,7 +50,11 @@ void mlir::attn::buildLoopsToLLVMPipeline(OpPassManager &pm) {
   // floordivsi, ceildivsi, maximumf... have no direct LLVM lowering.
   pm.addPass(arith::createArithExpandOpsPass());
   pm.addPass(createConvertSCFToCFPass());
-  pm.addPass(createConvertVectorToLLVMPass());
+  // With the amx tile ops (amx.tile_load... -> llvm.x86.*.internal; LLVM
+  // writes the tile configuration).
+  ConvertVectorToLLVMPassOptions vectorToLLVM;
+  vectorToLLVM.amx = true;
+  pm.addPass(createConvertVectorToLLVMPass(vectorToLLVM));
   pm.addPass(memref::createExpandStridedMetadataPass());
   // Subview offsets come out as affine.apply.
   pm.addPass(createLowerAffinePass());

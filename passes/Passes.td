@@ -28,7 +28,12 @@ def AttnClassifyBlocksPass : Pass<"attn-classify-blocks", "mlir::ModuleOp"> {
       * `scores` (one entry per `head_score`): `vector` when the region is
         elementwise arithmetic of the score alone (softcap), applied to
         whole score vectors, `per_element` otherwise;
-      * `bias`: `none`, `vector` (ALiBi) or `per_element` (T5 buckets).
+      * `bias`: `none`, `vector` (ALiBi) or `per_element` (T5 buckets);
+      * `matmul = "amx_bf16"` (only with the `amx-bf16` option, for variants
+        whose Q, K and V are bf16, head dim a multiple of 32): QK^T and PV
+        on AMX tiles (tdpbf16ps, f32 accumulation) with key tiles of 32 and
+        at least 8 row tiles per block; without it the products are AVX-512
+        FMAs on f32.
 
     Variants whose RoPE remap needs two rotations (ReRoPE, Self-Extend) or
     whose value dimension is not a multiple of 16 get no plan. The run-time
@@ -40,6 +45,8 @@ def AttnClassifyBlocksPass : Pass<"attn-classify-blocks", "mlir::ModuleOp"> {
            "Keys per tile, 1 to 16 (score accumulators in registers)">,
     Option<"rowTilesPerBlock", "row-tiles-per-block", "int64_t", /*default=*/"4",
            "Row tiles that share each K/V tile while it is in L1, 1 to 64">,
+    Option<"amxBf16", "amx-bf16", "bool", /*default=*/"false",
+           "The target has AMX-BF16: bf16 variants multiply on AMX tiles">,
   ];
 }
 

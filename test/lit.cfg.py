@@ -21,6 +21,15 @@ tool_dirs = [config.attnc_tools_dir, config.llvm_tools_dir]
 tool_dirs.append(os.path.join(config.attnc_obj_root, "examples"))
 llvm_config.add_tool_substitutions(["attnc", "attn-opt", "attnc-example", "attnc-check", "attnc-varlen-check", "attnc-gpu-check", "attnc-example-gpu"], tool_dirs)
 
+# AMX-BF16 tiles on this CPU (the attnc kernels use them for bf16 specs).
+try:
+    with open("/proc/cpuinfo") as cpuinfo:
+        flags = next((l.split() for l in cpuinfo if l.startswith("flags")), [])
+    if "amx_bf16" in flags and "amx_tile" in flags:
+        config.available_features.add("amx")
+except OSError:
+    pass
+
 # GPU tests need ptxas and libdevice from a CUDA toolkit (no GPU needed).
 import shutil
 ptxas = shutil.which("ptxas") or ("/usr/local/cuda/bin/ptxas" if os.path.exists("/usr/local/cuda/bin/ptxas") else None)

@@ -9,6 +9,7 @@
 #define ATTNC_TOOLS_REGISTERALL_H
 
 #include "dialects/Attn/IR/AttnDialect.h"
+#include "mlir/Dialect/AMX/AMXDialect.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -26,7 +27,7 @@ inline void registerAttnDialects(mlir::DialectRegistry &registry) {
                   mlir::math::MathDialect, mlir::func::FuncDialect,
                   mlir::tensor::TensorDialect, mlir::memref::MemRefDialect,
                   mlir::scf::SCFDialect, mlir::vector::VectorDialect,
-                  mlir::LLVM::LLVMDialect, mlir::gpu::GPUDialect>();
+                  mlir::LLVM::LLVMDialect, mlir::gpu::GPUDialect, mlir::amx::AMXDialect>();
 }
 } // namespace attnc
 

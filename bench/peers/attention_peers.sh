@@ -8,7 +8,9 @@
 # Env: LENS (attnc, default "1024 2048 4096 8192 16384"), PEER_LENS (every
 # shape, default "1024 4096"), LONG_LEN (dense and sliding window only,
 # default 16384, 1 timed run), REPEATS (3), ATTNC_PEERS_GGML (default
-# ~/.cache/attnc/peers-ggml), TORCH_PY (default the venv's python).
+# ~/.cache/attnc/peers-ggml), TORCH_PY (default the venv's python), DTYPE
+# (f32, or bf16: attnc's bf16 specs with AMX tiles where the CPU has them and
+# the same specs on AVX-512 FMAs, PyTorch in bf16; ggml keeps f16 K/V).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${BUILD_DIR:-$ROOT/build}
@@ -42,8 +44,16 @@ fi
 MIN=$(echo $LENS | tr ' ' '\n' | sort -n | head -1)
 MAX=$(echo $LENS | tr ' ' '\n' | sort -n | tail -1)
 echo "== machine: $(nproc) hardware threads, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $THREADS threads"
-echo "== attnc (attnc-bench-prefill: peak first, then GFLOP/s per variant)"
-"$BUILD/bench/attnc-bench-prefill" --threads "$THREADS" --repeats "$REPEATS" --min-len "$MIN" --max-len "$MAX"
+DTYPE=${DTYPE:-f32}
+if [[ $DTYPE == bf16 ]]; then
+  echo "== attnc bf16, AMX tiles where the CPU has AMX-BF16 (attnc-bench-prefill-bf16)"
+  "$BUILD/bench/attnc-bench-prefill-bf16" --threads "$THREADS" --repeats "$REPEATS" --min-len "$MIN" --max-len "$MAX"
+  echo "== attnc bf16, AVX-512 FMAs (attnc-bench-prefill-bf16-fma: the same specs, --no-amx)"
+  "$BUILD/bench/attnc-bench-prefill-bf16-fma" --threads "$THREADS" --repeats "$REPEATS" --min-len "$MIN" --max-len "$MAX"
+else
+  echo "== attnc (attnc-bench-prefill: peak first, then GFLOP/s per variant)"
+  "$BUILD/bench/attnc-bench-prefill" --threads "$THREADS" --repeats "$REPEATS" --min-len "$MIN" --max-len "$MAX"
+fi
 
 # name D heads kv_heads window softcap max_bias (the attnc variants' shapes)
 SHAPES="dense_d64:64:8:8:0:0:0 dense_d128:128:8:8:0:0:0 gqa4_d128:128:16:4:0:0:0 gqa8_d128:128:16:2:0:0:0
@@ -61,7 +71,8 @@ for s in $LONG_SHAPES; do
   echo -n "$name "; "$GGML_BENCH" "$THREADS" "$D" "$H" "$HKV" "$LONG_LEN" "$W" 1 "$SC" "$MB"
 done
 if [[ -x $TORCH_PY ]]; then
-  echo "== PyTorch $("$TORCH_PY" -c 'import torch; print(torch.__version__)') CPU (f32)"
+  echo "== PyTorch $("$TORCH_PY" -c 'import torch; print(torch.__version__)') CPU ($DTYPE)"
+  export TORCH_DTYPE=$DTYPE
   args=()
   for L in $PEER_LENS; do
     for s in $SHAPES; do

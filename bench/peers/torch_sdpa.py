@@ -6,8 +6,10 @@
 Kernels: scaled_dot_product_attention (is_causal=True, or a boolean mask for
 a sliding window; GQA via enable_gqa) and, when it compiles on this machine,
 FlexAttention (torch.compile'd, block mask from the same mask function).
-f32, batch 1, inputs [1, heads, len, D]. FLOPs: 4 * D per kept pair.
+f32 (bf16 with TORCH_DTYPE=bf16), batch 1, inputs [1, heads, len, D].
+FLOPs: 4 * D per kept pair.
 """
+import os
 import statistics
 import sys
 import time
@@ -46,11 +48,12 @@ def main():
         D, H, Hkv, L = parts[:4]
         window = parts[4] if len(parts) > 4 else 0
         g = torch.Generator().manual_seed(1)
-        q = torch.randn(1, H, L, D, generator=g)
-        k = torch.randn(1, Hkv, L, D, generator=g)
-        v = torch.randn(1, Hkv, L, D, generator=g)
+        dtype = torch.bfloat16 if os.environ.get("TORCH_DTYPE") == "bf16" else torch.float32
+        q = torch.randn(1, H, L, D, generator=g).to(dtype)
+        k = torch.randn(1, Hkv, L, D, generator=g).to(dtype)
+        v = torch.randn(1, Hkv, L, D, generator=g).to(dtype)
         flops = 4.0 * D * pairs(L, window) * H
-        tag = f"D={D} heads={H} kv_heads={Hkv} len={L} window={window}"
+        tag = f"D={D} heads={H} kv_heads={Hkv} len={L} window={window} dtype={str(dtype).split('.')[-1]}"
         with torch.no_grad():
             if window:
                 i = torch.arange(L)

@@ -1,6 +1,8 @@
 //===- TiledPrefill.cpp - The tiled flash prefill kernel -----------------===//
 #include "codegen/LowerToLoops/TiledPrefill.h"
 
+#include "mlir/Dialect/AMX/AMXDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -26,6 +28,51 @@ bool hullHasHoles(MaskAttrInterface mask) {
       return hullHasHoles(cast<MaskAttrInterface>(m));
     });
   return false;
+}
+/// The pairs (a[i], b[i]) of two 16-lane vectors as one 32-lane vector:
+/// AMX's VNNI order, two bf16 of the reduction dimension per 32-bit cell.
+Value interleave(OpBuilder &b, Location loc, Value lo, Value hi) {
+  SmallVector<int64_t> mask;
+  for (int64_t i = 0; i < kLanes; ++i)
+    mask.append({i, kLanes + i});
+  return b.create<vector::ShuffleOp>(loc, lo, hi, mask);
+}
+
+/// Transposes a 16 x 16 matrix of 32-bit cells held as 16 row vectors: at
+/// block size 8, 4, 2, 1 the off-diagonal blocks of each 2x2 block swap
+/// (two-source shuffles, 64 in all).
+SmallVector<Value> transpose16x16(OpBuilder &b, Location loc, SmallVector<Value> m) {
+  for (int64_t blk = kLanes / 2; blk >= 1; blk /= 2) {
+    SmallVector<Value> next(m);
+    for (int64_t i = 0; i < kLanes; ++i) {
+      if (i & blk)
+        continue;
+      SmallVector<int64_t> top, bottom;
+      for (int64_t k = 0; k < kLanes; ++k) {
+        top.push_back((k & blk) == 0 ? k : kLanes + k - blk);
+        bottom.push_back((k & blk) == 0 ? k + blk : kLanes + k);
+      }
+      next[i] = b.create<vector::ShuffleOp>(loc, m[i], m[i + blk], top);
+      next[i + blk] = b.create<vector::ShuffleOp>(loc, m[i], m[i + blk], bottom);
+    }
+    m = next;
+  }
+  return m;
+}
+
+/// Asks Linux for the AMX tile data state (arch_prctl(ARCH_REQ_XCOMP_PERM,
+/// XFEATURE_XTILEDATA)), without which the first tile instruction faults.
+/// Idempotent and process-wide; a raw system call, so the kernel library
+/// needs no libc symbol for it.
+void requestAmxPermission(OpBuilder &b, Location loc) {
+  Type i64 = b.getI64Type();
+  auto c = [&](int64_t v) {
+    return (Value)b.create<LLVM::ConstantOp>(loc, i64, b.getI64IntegerAttr(v));
+  };
+  b.create<LLVM::InlineAsmOp>(
+      loc, i64, ValueRange{c(158), c(0x1023), c(18)}, "syscall",
+      "={rax},{rax},{rdi},{rsi},~{rcx},~{r11},~{memory}", /*has_side_effects=*/true,
+      /*is_align_stack=*/false, LLVM::AsmDialectAttr(), ArrayAttr());
 }
 } // namespace
 
@@ -244,6 +291,9 @@ void TiledPrefillEmitter::emitTiledRows(OpBuilder &b, const RowsArgs &a,
   // NB row tiles share each K/V tile while it is in L1.
   int64_t NB = cast<IntegerAttr>(plan.get("row_tiles_per_block")).getInt();
   StringRef biasKind = cast<StringAttr>(plan.get("bias")).getValue();
+  // QK^T and PV on AMX tiles (bf16 x bf16 -> f32), key tiles of 32.
+  auto matmul = dyn_cast_or_null<StringAttr>(plan.get("matmul"));
+  bool amx = matmul && matmul.getValue() == "amx_bf16";
   float scale = variant.getScale().convertToDouble();
   Type f32 = b.getF32Type();
   auto vecT = VectorType::get({kLanes}, f32);
@@ -269,8 +319,45 @@ void TiledPrefillEmitter::emitTiledRows(OpBuilder &b, const RowsArgs &a,
   // its row tiles: keys sit at a 4 KB stride in K/V (kv_heads x D x 4 bytes
   // for 8 x 128), so reading 16 of them in place maps every access of a step
   // to one L1 set and thrashes it.
-  Value kTile = b.create<memref::AllocaOp>(loc, MemRefType::get({Tk, D}, f32));
-  Value vTile = b.create<memref::AllocaOp>(loc, MemRefType::get({Tk, Dv}, f32));
+  Value kTile, vTile;
+  // AMX operands, each a static row-major buffer (the tile loads take their
+  // row stride from the buffer's row length): K tile rows in bf16 (A of
+  // Sᵀ = K Qᵀ); V pairs of keys interleaved (B of O = P V); the block's Q
+  // tiles as key-pair-free VNNI rows (B of Sᵀ); P of one row tile (A).
+  Value kTileB, vTileB, qTiles, pBuf;
+  // With an lse output, Q and K also keep their bf16 rounding residue (lo)
+  // and Sᵀ = Khi Qhiᵀ + Klo Qhiᵀ + Khi Qloᵀ: the log-sum-exp is read at an
+  // absolute 1e-3, which rounding rotated Q and K to bf16 alone misses
+  // (the tensor-core GPU kernel splits the same way).
+  bool split = amx && variant.getLse();
+  Value kTileLo, qTilesLo;
+  Type bf16 = b.getBF16Type();
+  // x as bf16 (round to nearest even) and, with `split`, the residue x - hi
+  // rounded to bf16 (null otherwise).
+  auto splitBf16 = [&](OpBuilder &ob, Value x) -> std::pair<Value, Value> {
+    auto t = VectorType::get(cast<VectorType>(x.getType()).getShape(), bf16);
+    Value hi = ob.create<arith::TruncFOp>(loc, t, x);
+    if (!split)
+      return {hi, Value()};
+    Value rest = ob.create<arith::SubFOp>(loc, x, ob.create<arith::ExtFOp>(loc, x.getType(), hi));
+    return {hi, ob.create<arith::TruncFOp>(loc, t, rest)};
+  };
+  if (amx) {
+    b.setInsertionPointToStart(&b.getInsertionBlock()->getParent()->front());
+    requestAmxPermission(b, loc);
+    b.setInsertionPointAfterValue(sBuf);
+    kTileB = b.create<memref::AllocaOp>(loc, MemRefType::get({Tk, D}, bf16));
+    vTileB = b.create<memref::AllocaOp>(loc, MemRefType::get({Tk / 2, 2 * Dv}, bf16));
+    qTiles = b.create<memref::AllocaOp>(loc, MemRefType::get({NB * (D / 2), 2 * kLanes}, bf16));
+    if (split) {
+      kTileLo = b.create<memref::AllocaOp>(loc, MemRefType::get({Tk, D}, bf16));
+      qTilesLo = b.create<memref::AllocaOp>(loc, MemRefType::get({NB * (D / 2), 2 * kLanes}, bf16));
+    }
+    pBuf = b.create<memref::AllocaOp>(loc, MemRefType::get({R, Tk}, bf16));
+  } else {
+    kTile = b.create<memref::AllocaOp>(loc, MemRefType::get({Tk, D}, f32));
+    vTile = b.create<memref::AllocaOp>(loc, MemRefType::get({Tk, Dv}, f32));
+  }
   // Q packed by prepare (packQueryTiles).
   Value qFlat = b.create<memref::ReinterpretCastOp>(
       loc, MemRefType::get({ShapedType::kDynamic}, f32), a.qf, OpFoldResult(b.getIndexAttr(0)),
@@ -355,6 +442,42 @@ void TiledPrefillEmitter::emitTiledRows(OpBuilder &b, const RowsArgs &a,
                            zb.create<scf::YieldOp>(loc);
                          });
 
+    if (amx) {
+      // The block's Q tiles as AMX B operands: row (tile, d pair) holds the
+      // 16 rows' (q[2p], q[2p+1]) in bf16; rows past Lq are zeros.
+      b.create<scf::ForOp>(
+          loc, idxc(b, 0), idxc(b, NB), idxc(b, 1), ValueRange{},
+          [&](OpBuilder &qb, Location, Value rt, ValueRange) {
+            RowTile t = rowTile(qb, rt);
+            Value qBlock = qb.create<arith::AddIOp>(
+                loc, qb.create<arith::MulIOp>(loc, t.qt, idxc(qb, H * D)),
+                qb.create<arith::MulIOp>(loc, hg, qb.create<arith::MulIOp>(loc, t.rowsReal, idxc(qb, D))));
+            Value tileRow0 = qb.create<arith::MulIOp>(loc, rt, idxc(qb, D / 2));
+            qb.create<scf::ForOp>(
+                loc, idxc(qb, 0), idxc(qb, D / 2), idxc(qb, 1), ValueRange{},
+                [&](OpBuilder &pb, Location, Value p, ValueRange) {
+                  auto qAt = [&](int64_t e) {
+                    Value d = pb.create<arith::AddIOp>(loc, pb.create<arith::MulIOp>(loc, p, idxc(pb, 2)),
+                                                       idxc(pb, e));
+                    return (Value)pb.create<vector::MaskedLoadOp>(
+                        loc, vecT, qFlat,
+                        ValueRange{pb.create<arith::AddIOp>(loc, qBlock, pb.create<arith::MulIOp>(loc, d, t.rowsReal))},
+                        t.rowMask, zeroVec);
+                  };
+                  Value x0 = qAt(0), x1 = qAt(1);
+                  Value row = pb.create<arith::AddIOp>(loc, tileRow0, p);
+                  auto [hi0, lo0] = splitBf16(pb, x0);
+                  auto [hi1, lo1] = splitBf16(pb, x1);
+                  pb.create<vector::StoreOp>(loc, interleave(pb, loc, hi0, hi1), qTiles, ValueRange{row, idxc(pb, 0)});
+                  if (split)
+                    pb.create<vector::StoreOp>(loc, interleave(pb, loc, lo0, lo1), qTilesLo,
+                                               ValueRange{row, idxc(pb, 0)});
+                  pb.create<scf::YieldOp>(loc);
+                });
+            qb.create<scf::YieldOp>(loc);
+          });
+    }
+
     // Keys the rows' mask intervals allow (when keys sit at 0..Lk-1).
     Value jLo = i64c(b, 0), jHi = lkI64;
     if (seg.mask) {
@@ -401,7 +524,41 @@ void TiledPrefillEmitter::emitTiledRows(OpBuilder &b, const RowsArgs &a,
         auto blockIf = b.create<scf::IfOp>(loc, may, /*withElse=*/false);
         b.setInsertionPointToStart(&blockIf.getThenRegion().front());
       }
-      {
+      if (amx) {
+        // K rows rounded to bf16; V as pairs of keys interleaved (the last
+        // tile's key indices clamped to Lk - 1: their P is 0).
+        Value kLast = b.create<arith::SubIOp>(loc, lk, idxc(b, 1));
+        auto keyAt = [&](int64_t jj) {
+          return (Value)b.create<arith::MinUIOp>(loc, b.create<arith::AddIOp>(loc, j0, idxc(b, jj)), kLast);
+        };
+        auto vec16 = VectorType::get({kLanes}, f32);
+        auto bvec16 = VectorType::get({kLanes}, bf16);
+        for (int64_t jj = 0; jj < Tk; ++jj) {
+          Value j = keyAt(jj);
+          b.create<scf::ForOp>(loc, idxc(b, 0), idxc(b, D), idxc(b, kLanes), ValueRange{},
+                               [&](OpBuilder &cb, Location, Value d, ValueRange) {
+                                 Value x = cb.create<vector::LoadOp>(loc, vec16, a.kf, ValueRange{j, kvh, d});
+                                 auto [hi, lo] = splitBf16(cb, x);
+                                 cb.create<vector::StoreOp>(loc, hi, kTileB, ValueRange{idxc(cb, jj), d});
+                                 if (split)
+                                   cb.create<vector::StoreOp>(loc, lo, kTileLo, ValueRange{idxc(cb, jj), d});
+                                 cb.create<scf::YieldOp>(loc);
+                               });
+        }
+        for (int64_t kp = 0; kp < Tk / 2; ++kp) {
+          Value jA = keyAt(2 * kp), jB = keyAt(2 * kp + 1);
+          b.create<scf::ForOp>(
+              loc, idxc(b, 0), idxc(b, Dv), idxc(b, kLanes), ValueRange{},
+              [&](OpBuilder &cb, Location, Value c, ValueRange) {
+                Value va = cb.create<vector::LoadOp>(loc, bvec16, a.v, ValueRange{jA, kvh, c});
+                Value vb = cb.create<vector::LoadOp>(loc, bvec16, a.v, ValueRange{jB, kvh, c});
+                cb.create<vector::StoreOp>(
+                    loc, interleave(cb, loc, va, vb), vTileB,
+                    ValueRange{idxc(cb, kp), cb.create<arith::MulIOp>(loc, c, idxc(cb, 2))});
+                cb.create<scf::YieldOp>(loc);
+              });
+        }
+      } else {
         // Copy the tile (the last one's key indices clamped to Lk - 1).
         Value kLast = b.create<arith::SubIOp>(loc, lk, idxc(b, 1));
         auto vecOf = [&](int64_t n) { return n % kLanes == 0 ? kLanes : 1; };
@@ -460,6 +617,38 @@ void TiledPrefillEmitter::emitTiledRows(OpBuilder &b, const RowsArgs &a,
       // Sᵀ = K Qᵀ: per d, one load of the 16 rows' q[d] and one broadcast
       // FMA per key of the copied tile (the last tile's extra keys repeat
       // key Lk - 1; their scores are masked below).
+      SmallVector<Value> rawScores;
+      if (amx) {
+        // Sᵀ (keys x rows) = K Qᵀ, 16 keys per C tile, 32 of D per step.
+        // The C tiles' chains interleave (AMX tiles are not renamed: one
+        // chain would wait for each product) and share each Q tile load;
+        // every tile value stays in this block (LLVM keeps them in tmm).
+        auto abT = VectorType::get({kLanes, 2 * kLanes}, bf16);
+        auto cT = VectorType::get({kLanes, kLanes}, f32);
+        Value qRow0 = b.create<arith::MulIOp>(loc, rt, idxc(b, D / 2));
+        SmallVector<Value> c;
+        for (int64_t n = 0; n < Tk / kLanes; ++n)
+          c.push_back(b.create<amx::TileZeroOp>(loc, cT));
+        for (int64_t kc = 0; kc < D / (2 * kLanes); ++kc) {
+          Value qAt[] = {b.create<arith::AddIOp>(loc, qRow0, idxc(b, kc * kLanes)), idxc(b, 0)};
+          Value qbT = b.create<amx::TileLoadOp>(loc, abT, qTiles, qAt);
+          Value qLo = split ? b.create<amx::TileLoadOp>(loc, abT, qTilesLo, qAt) : Value();
+          for (int64_t n = 0; n < Tk / kLanes; ++n) {
+            SmallVector<Value, 2> kAt{idxc(b, n * kLanes), idxc(b, kc * 2 * kLanes)};
+            Value ka = b.create<amx::TileLoadOp>(loc, abT, kTileB, kAt);
+            c[n] = b.create<amx::TileMulFOp>(loc, cT, ka, qbT, c[n]);
+            if (split) {
+              c[n] = b.create<amx::TileMulFOp>(loc, cT, ka, qLo, c[n]);
+              Value kLo = b.create<amx::TileLoadOp>(loc, abT, kTileLo, kAt);
+              c[n] = b.create<amx::TileMulFOp>(loc, cT, kLo, qbT, c[n]);
+            }
+          }
+        }
+        for (int64_t n = 0; n < Tk / kLanes; ++n)
+          b.create<amx::TileStoreOp>(loc, sBuf, ValueRange{idxc(b, n * kLanes), idxc(b, 0)}, c[n]);
+        for (int64_t jj = 0; jj < Tk; ++jj)
+          rawScores.push_back(b.create<vector::LoadOp>(loc, vecT, sBuf, ValueRange{idxc(b, jj), idxc(b, 0)}));
+      } else {
       SmallVector<Value> init(Tk, zeroVec);
       auto dLoop = b.create<scf::ForOp>(
           loc, idxc(b, 0), idxc(b, D), idxc(b, 1), init,
@@ -476,10 +665,13 @@ void TiledPrefillEmitter::emitTiledRows(OpBuilder &b, const RowsArgs &a,
             }
             db.create<scf::YieldOp>(loc, next);
           });
+      for (int64_t jj = 0; jj < Tk; ++jj)
+        rawScores.push_back(dLoop.getResult(jj));
+      }
       Value scaleVec = splat(vecT, b.getF32FloatAttr(scale));
       SmallVector<Value> s;
       for (int64_t jj = 0; jj < Tk; ++jj) {
-        Value x = b.create<arith::MulFOp>(loc, dLoop.getResult(jj), scaleVec);
+        Value x = b.create<arith::MulFOp>(loc, rawScores[jj], scaleVec);
         if (seg.score && seg.scoreOnVectors)
           x = inlineRegionOnVector(b, *seg.score, x);
         if (vectorBias) {
@@ -571,6 +763,75 @@ void TiledPrefillEmitter::emitTiledRows(OpBuilder &b, const RowsArgs &a,
       b.create<vector::StoreOp>(loc, mNew, mBuf, ValueRange{rt, idxc(b, 0)});
       b.create<vector::StoreOp>(loc, corr, corrBuf, ValueRange{idxc(b, 0)});
 
+      if (amx) {
+        // O = O * corr + P V on tiles. The rescale is skipped when no row's
+        // maximum moved (corr == 1 exactly), the common case after the
+        // first tiles.
+        Value one = splat(vecT, b.getF32FloatAttr(1.0));
+        Value unchanged = b.create<vector::ReductionOp>(
+            loc, vector::CombiningKind::AND,
+            b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ, corr, one));
+        auto rescaleIf = b.create<scf::IfOp>(
+            loc, b.create<arith::XOrIOp>(loc, unchanged, i1c(b, true)), /*withElse=*/false);
+        {
+          OpBuilder::InsertionGuard rGuard(b);
+          b.setInsertionPointToStart(&rescaleIf.getThenRegion().front());
+          b.create<scf::ForOp>(
+              loc, idxc(b, 0), idxc(b, R), idxc(b, 1), ValueRange{},
+              [&](OpBuilder &rb, Location, Value r, ValueRange) {
+                Value cr = rb.create<vector::BroadcastOp>(loc, vecT, rb.create<memref::LoadOp>(loc, corrBuf, r));
+                Value row = rb.create<arith::AddIOp>(loc, rowBase, r);
+                for (int64_t c = 0; c < Dv; c += kLanes) {
+                  Value o = rb.create<vector::LoadOp>(loc, vecT, accBuf, ValueRange{row, idxc(rb, c)});
+                  rb.create<vector::StoreOp>(loc, rb.create<arith::MulFOp>(loc, o, cr), accBuf,
+                                             ValueRange{row, idxc(rb, c)});
+                }
+                rb.create<scf::YieldOp>(loc);
+              });
+        }
+        // P (rows x Tk keys) in bf16 pairs of keys, 32 keys per A tile:
+        // interleave the key rows of Pᵀ, then transpose the 16 x 16 cells.
+        auto bvec16 = VectorType::get({kLanes}, bf16);
+        auto i32x16 = VectorType::get({kLanes}, b.getI32Type());
+        auto bvec32 = VectorType::get({2 * kLanes}, bf16);
+        const int64_t pTiles = Tk / (2 * kLanes);
+        for (int64_t pt = 0; pt < pTiles; ++pt) {
+          SmallVector<Value> w;
+          for (int64_t kp = pt * kLanes; kp < (pt + 1) * kLanes; ++kp) {
+            auto pAt = [&](int64_t jj) {
+              return (Value)b.create<arith::TruncFOp>(
+                  loc, bvec16, b.create<vector::LoadOp>(loc, vecT, sBuf, ValueRange{idxc(b, jj), idxc(b, 0)}));
+            };
+            w.push_back(b.create<vector::BitCastOp>(loc, i32x16, interleave(b, loc, pAt(2 * kp), pAt(2 * kp + 1))));
+          }
+          SmallVector<Value> pRows = transpose16x16(b, loc, w);
+          for (int64_t r = 0; r < R; ++r)
+            b.create<vector::StoreOp>(loc, b.create<vector::BitCastOp>(loc, bvec32, pRows[r]), pBuf,
+                                      ValueRange{idxc(b, r), idxc(b, pt * 2 * kLanes)});
+        }
+        auto abT = VectorType::get({kLanes, 2 * kLanes}, bf16);
+        auto cT = VectorType::get({kLanes, kLanes}, f32);
+        // Four output tiles at a time (with P and a V tile: 6 of the 8
+        // tile registers), their products independent.
+        constexpr int64_t kOutTiles = 4;
+        for (int64_t c0 = 0; c0 < Dv; c0 += kOutTiles * kLanes) {
+          SmallVector<Value> o;
+          for (int64_t c = c0; c < std::min(Dv, c0 + kOutTiles * kLanes); c += kLanes)
+            o.push_back(b.create<amx::TileLoadOp>(loc, cT, accBuf, ValueRange{rowBase, idxc(b, c)}));
+          for (int64_t pt = 0; pt < pTiles; ++pt) {
+            Value pa = b.create<amx::TileLoadOp>(loc, abT, pBuf, ValueRange{idxc(b, 0), idxc(b, pt * 2 * kLanes)});
+            for (size_t t = 0; t < o.size(); ++t) {
+              int64_t c = c0 + static_cast<int64_t>(t) * kLanes;
+              Value vb = b.create<amx::TileLoadOp>(loc, abT, vTileB,
+                                                   ValueRange{idxc(b, pt * kLanes), idxc(b, 2 * c)});
+              o[t] = b.create<amx::TileMulFOp>(loc, cT, pa, vb, o[t]);
+            }
+          }
+          for (size_t t = 0; t < o.size(); ++t)
+            b.create<amx::TileStoreOp>(loc, accBuf,
+                                       ValueRange{rowBase, idxc(b, c0 + static_cast<int64_t>(t) * kLanes)}, o[t]);
+        }
+      } else
       // O = O * corr + P V, 16 value columns of the 16 rows in registers.
       b.create<scf::ForOp>(
           loc, idxc(b, 0), idxc(b, Dv), idxc(b, kLanes), ValueRange{},

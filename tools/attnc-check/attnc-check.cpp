@@ -60,6 +60,7 @@ cl::list<std::string> configFilter("config", cl::desc("Run only these configurat
 cl::opt<bool> verbose("v", cl::desc("Print the exec command lines and row details"), cl::cat(checkCategory));
 cl::opt<bool> selfTest("self-test", cl::desc("Plant bugs in the reference and check that they are caught"), cl::cat(checkCategory));
 cl::opt<bool> tileSweep("tile-sweep", cl::desc("Run the 16 'sweep' configurations instead: every alignment of query tiles to key tiles"), cl::cat(checkCategory));
+cl::opt<unsigned> sweepSpan("sweep-span", cl::desc("--tile-sweep: key tile size to sweep the alignments of (16; 32 for AMX kernels)"), cl::init(16), cl::cat(checkCategory));
 cl::opt<bool> gpuCases("gpu-cases", cl::desc("Run the small 'gpu_*' configurations instead (ragged prefill, far positions, hot logits), "
                                              "sized for bench/gpu's carry"), cl::cat(checkCategory));
 cl::opt<bool> listConfigs("list-configs", cl::desc("Print the configurations of each spec and exit"), cl::cat(checkCategory));
@@ -228,7 +229,7 @@ std::vector<Config> configsFor(const Spec &spec, std::vector<std::string> &notes
     // Lk - Lq = r + 16: the tiled kernel's row tiles (multiples of 1-16
     // queries) start at every offset from its 16-key tiles, so every
     // full/partial boundary of a causal-like mask falls inside some tile.
-    for (int64_t r = 0; r < 16; ++r)
+    for (int64_t r = 0; r < static_cast<int64_t>(sweepSpan); ++r)
       cs.push_back({"sweep" + std::to_string(r), 37, 37 + 16 + r, {}, 1.0});
     return cs;
   }

@@ -16,6 +16,7 @@
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/AMX/AMXToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/IR/LegacyPassManager.h"
@@ -320,6 +321,11 @@ const char *attnc::cElementType(DType t) {
   return "void";
 }
 
+bool attnc::amxDisabledByEnvironment() {
+  const char *v = std::getenv("ATTNC_NO_AMX");
+  return v && *v && std::string(v) != "0";
+}
+
 int attnc::runBuild(const std::vector<Spec> &specs, const BuildOptions &opts) {
   auto start = std::chrono::steady_clock::now();
   if (specs.empty())
@@ -329,36 +335,8 @@ int attnc::runBuild(const std::vector<Spec> &specs, const BuildOptions &opts) {
       if (specs[i].name == specs[j].name)
         return error("two specs are named '" + specs[i].name + "'");
 
-  mlir::DialectRegistry registry;
-  registerAttnDialects(registry);
-  mlir::registerBuiltinDialectTranslation(registry);
-  mlir::registerLLVMDialectTranslation(registry);
-  mlir::MLIRContext context(registry);
-  mlir::OwningOpRef<mlir::ModuleOp> module = mlirGen(context, specs);
-  if (!module)
-    return error("could not generate MLIR");
-  mlir::PassManager loops(&context);
-  if (opts.gpuEmulation)
-    loops.addPass(mlir::attn::createAttnLowerPrefillTensorCorePass());
-  mlir::attn::buildAttnToLoopsPipeline(loops);
-  if (opts.gpuEmulation)
-    loops.addPass(mlir::attn::createAttnEmulateGPUOnCPUPass());
-  if (mlir::failed(loops.run(*module)))
-    return error("lowering the attn dialect failed");
-  std::string cacheKernels = cacheKernelPrototypes(*module);
-  mlir::PassManager pm(&context);
-  mlir::attn::buildLoopsToLLVMPipeline(pm);
-  if (mlir::failed(pm.run(*module)))
-    return error("lowering to the LLVM dialect failed");
-
+  // The target first: its features decide the lowering (AMX tiles).
   llvm::InitializeNativeTarget();
-  llvm::InitializeNativeTargetAsmPrinter();
-  llvm::LLVMContext llvmContext;
-  std::unique_ptr<llvm::Module> llvmModule =
-      mlir::translateModuleToLLVMIR(*module, llvmContext, opts.libName);
-  if (!llvmModule)
-    return error("translation to LLVM IR failed");
-
   std::string triple = llvm::sys::getDefaultTargetTriple();
   std::string targetError;
   const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, targetError);
@@ -372,6 +350,7 @@ int attnc::runBuild(const std::vector<Spec> &specs, const BuildOptions &opts) {
     for (auto &f : hostFeatures)
       features += (features.empty() ? "" : ",") + std::string(f.second ? "+" : "-") + f.first().str();
   }
+  mlir::attn::LoweringOptions lowering;
   {
     // An unknown CPU would make LLVM abort deep in code generation.
     std::unique_ptr<llvm::MCSubtargetInfo> sti(
@@ -379,7 +358,41 @@ int attnc::runBuild(const std::vector<Spec> &specs, const BuildOptions &opts) {
     if (!sti || !sti->isCPUStringValid(cpu))
       return error("unknown target CPU '" + cpu + "' for " + triple +
                    " (try native, x86-64-v3, x86-64-v4, skylake-avx512, znver4)");
+    lowering.amxBf16 = !opts.noAmx && sti->checkFeatures("+amx-bf16,+amx-tile");
   }
+
+  mlir::DialectRegistry registry;
+  registerAttnDialects(registry);
+  mlir::registerBuiltinDialectTranslation(registry);
+  mlir::registerLLVMDialectTranslation(registry);
+  mlir::registerAMXDialectTranslation(registry);
+  mlir::MLIRContext context(registry);
+  mlir::OwningOpRef<mlir::ModuleOp> module = mlirGen(context, specs);
+  if (!module)
+    return error("could not generate MLIR");
+  mlir::PassManager loops(&context);
+  if (opts.gpuEmulation)
+    loops.addPass(mlir::attn::createAttnLowerPrefillTensorCorePass());
+  mlir::attn::buildAttnToLoopsPipeline(loops, lowering);
+  if (opts.gpuEmulation)
+    loops.addPass(mlir::attn::createAttnEmulateGPUOnCPUPass());
+  if (mlir::failed(loops.run(*module)))
+    return error("lowering the attn dialect failed");
+  std::string cacheKernels = cacheKernelPrototypes(*module);
+  mlir::PassManager pm(&context);
+  mlir::attn::buildLoopsToLLVMPipeline(pm);
+  if (mlir::failed(pm.run(*module)))
+    return error("lowering to the LLVM dialect failed");
+
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  llvm::InitializeNativeTargetAsmParser(); // the AMX permission request is inline asm
+  llvm::LLVMContext llvmContext;
+  std::unique_ptr<llvm::Module> llvmModule =
+      mlir::translateModuleToLLVMIR(*module, llvmContext, opts.libName);
+  if (!llvmModule)
+    return error("translation to LLVM IR failed");
+
   llvm::TargetOptions targetOptions;
   std::unique_ptr<llvm::TargetMachine> machine(target->createTargetMachine(
       triple, cpu, features, targetOptions, llvm::Reloc::PIC_, std::nullopt,

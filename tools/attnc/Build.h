@@ -18,6 +18,8 @@ struct BuildOptions {
   std::string libName;
   std::string cpu; // empty or "native": the host CPU and its features
   bool noShared = false;
+  /// bf16 prefill products stay on AVX-512 FMAs even on an AMX-BF16 target.
+  bool noAmx = false;
   bool verbose = true;
   /// GPU kernels too (lib<name>_gpu.{a,so}, <name>_gpu.h) for these
   /// architectures ("sm_80", "sm_90"); none: CPU only.
@@ -29,6 +31,9 @@ struct BuildOptions {
   /// testing without a GPU).
   bool gpuEmulation = false;
 };
+
+/// ATTNC_NO_AMX=1 in the environment (same as --no-amx).
+bool amxDisabledByEnvironment();
 
 /// Compiles `specs` ahead of time into DIR/lib<name>.a, DIR/lib<name>.so and
 /// DIR/<name>.h. Returns the exit code (errors are printed).

@@ -19,6 +19,8 @@
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/AMX/AMXToLLVMIRTranslation.h"
+#include "llvm/TargetParser/Host.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/WithColor.h"
@@ -486,17 +488,27 @@ int attnc::runExec(const Spec &specIn, const ExecOptions &opts) {
   registerAttnDialects(registry);
   mlir::registerBuiltinDialectTranslation(registry);
   mlir::registerLLVMDialectTranslation(registry);
+  mlir::registerAMXDialectTranslation(registry);
   mlir::MLIRContext context(registry);
   mlir::OwningOpRef<mlir::ModuleOp> module = mlirGen(context, {spec});
   if (!module)
     return error("could not generate MLIR for '" + spec.name + "'");
+  // The JIT targets the host, with its features: AMX tiles where it has them.
+  mlir::attn::LoweringOptions lowering;
+  {
+    std::string features;
+    for (auto &f : llvm::sys::getHostCPUFeatures())
+      features += (features.empty() ? "" : ",") + std::string(f.second ? "+" : "-") + f.first().str();
+    lowering.amxBf16 = !opts.noAmx && mlir::attn::featuresHaveAmxBf16(features);
+  }
   mlir::PassManager pm(&context);
-  mlir::attn::buildLowerToLLVMPipeline(pm);
+  mlir::attn::buildLowerToLLVMPipeline(pm, lowering);
   if (mlir::failed(pm.run(*module)))
     return error("lowering '" + spec.name + "' to LLVM failed");
 
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
+  llvm::InitializeNativeTargetAsmParser(); // the AMX permission request is inline asm
   // ExecutionEngineOptions holds a function_ref: the transformer must outlive
   // create().
   std::function<llvm::Error(llvm::Module *)> optimize =

@@ -13,6 +13,7 @@ struct ExecOptions {
   std::string q, k, v, out, lseOut, positions;
   std::string dtype; // empty: the spec's
   unsigned threads = 0; // 0: one per hardware thread
+  bool noAmx = false;   // bf16 products on AVX-512 even where the host has AMX
   std::map<std::string, std::string> inputs; // kernel input name -> .npy
   // --decode: the cache kernels (append, then one decode step per query).
   bool decode = false;

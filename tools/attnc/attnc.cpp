@@ -58,6 +58,10 @@ cl::opt<std::string> buildCpu("mcpu", cl::desc("Target CPU (default: native, wit
                               cl::init("native"), cl::sub(buildCommand));
 cl::opt<bool> buildNoShared("no-shared", cl::desc("Only the static library"),
                             cl::sub(buildCommand));
+cl::opt<bool> noAmx("no-amx",
+                    cl::desc("Keep bf16 prefill products on AVX-512 FMAs even where the target "
+                             "has AMX-BF16 (also: ATTNC_NO_AMX=1)"),
+                    cl::sub(buildCommand), cl::sub(execCommand));
 cl::list<std::string> buildGpuArchs(
     "gpu-arch", cl::desc("Also build the GPU kernels (lib<name>_gpu) for these architectures"),
     cl::value_desc("sm_80,sm_90"), cl::CommaSeparated, cl::sub(buildCommand));
@@ -174,6 +178,7 @@ int main(int argc, char **argv) {
                           : std::string(buildName);
     options.cpu = buildCpu;
     options.noShared = buildNoShared;
+    options.noAmx = noAmx || attnc::amxDisabledByEnvironment();
     options.gpuArchs.assign(buildGpuArchs.begin(), buildGpuArchs.end());
     options.ptxas = buildPtxas;
     options.libdevice = buildLibdevice;
@@ -205,6 +210,7 @@ int main(int argc, char **argv) {
     options.appendChunk = execAppendChunk;
     options.queryChunk = execQueryChunk;
     options.seed = execSeed;
+    options.noAmx = noAmx || attnc::amxDisabledByEnvironment();
     for (const std::string &in : execInputs) {
       size_t eq = in.find('=');
       if (eq == std::string::npos || eq == 0) {
