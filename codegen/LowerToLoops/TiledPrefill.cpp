@@ -308,13 +308,19 @@ void TiledPrefillEmitter::emitTiledRows(OpBuilder &b, const RowsArgs &a,
   Value lk = b.create<memref::DimOp>(loc, a.kf, 0);
   Value lqI64 = toI64(b, lq), lkI64 = toI64(b, lk);
   // Per-row state, row attributes and the score tile (lanes = rows), in L1.
-  Value mBuf = b.create<memref::AllocaOp>(loc, MemRefType::get({NB, R}, f32));
-  Value lBuf = b.create<memref::AllocaOp>(loc, MemRefType::get({NB, R}, f32));
-  Value corrBuf = b.create<memref::AllocaOp>(loc, MemRefType::get({R}, f32));
-  Value slopeBuf = b.create<memref::AllocaOp>(loc, MemRefType::get({R}, f32));
-  Value qPosBuf = b.create<memref::AllocaOp>(loc, MemRefType::get({R}, b.getI64Type()));
-  Value accBuf = b.create<memref::AllocaOp>(loc, MemRefType::get({NB * R, Dv}, f32));
-  Value sBuf = b.create<memref::AllocaOp>(loc, MemRefType::get({Tk, R}, f32));
+  // Scratch on 64-byte boundaries: every tile row and score vector is one
+  // cache line (AMX tile rows and AVX-512 vectors split across two lines
+  // otherwise).
+  auto cacheLineAlloca = [&](OpBuilder &ob, MemRefType t) {
+    return (Value)ob.create<memref::AllocaOp>(loc, t, ob.getI64IntegerAttr(64));
+  };
+  Value mBuf = cacheLineAlloca(b, MemRefType::get({NB, R}, f32));
+  Value lBuf = cacheLineAlloca(b, MemRefType::get({NB, R}, f32));
+  Value corrBuf = cacheLineAlloca(b, MemRefType::get({R}, f32));
+  Value slopeBuf = cacheLineAlloca(b, MemRefType::get({R}, f32));
+  Value qPosBuf = cacheLineAlloca(b, MemRefType::get({R}, b.getI64Type()));
+  Value accBuf = cacheLineAlloca(b, MemRefType::get({NB * R, Dv}, f32));
+  Value sBuf = cacheLineAlloca(b, MemRefType::get({Tk, R}, f32));
   // The block's current K and V tile, copied (V converted to f32) once for
   // its row tiles: keys sit at a 4 KB stride in K/V (kv_heads x D x 4 bytes
   // for 8 x 128), so reading 16 of them in place maps every access of a step
@@ -346,17 +352,17 @@ void TiledPrefillEmitter::emitTiledRows(OpBuilder &b, const RowsArgs &a,
     b.setInsertionPointToStart(&b.getInsertionBlock()->getParent()->front());
     requestAmxPermission(b, loc);
     b.setInsertionPointAfterValue(sBuf);
-    kTileB = b.create<memref::AllocaOp>(loc, MemRefType::get({Tk, D}, bf16));
-    vTileB = b.create<memref::AllocaOp>(loc, MemRefType::get({Tk / 2, 2 * Dv}, bf16));
-    qTiles = b.create<memref::AllocaOp>(loc, MemRefType::get({NB * (D / 2), 2 * kLanes}, bf16));
+    kTileB = cacheLineAlloca(b, MemRefType::get({Tk, D}, bf16));
+    vTileB = cacheLineAlloca(b, MemRefType::get({Tk / 2, 2 * Dv}, bf16));
+    qTiles = cacheLineAlloca(b, MemRefType::get({NB * (D / 2), 2 * kLanes}, bf16));
     if (split) {
-      kTileLo = b.create<memref::AllocaOp>(loc, MemRefType::get({Tk, D}, bf16));
-      qTilesLo = b.create<memref::AllocaOp>(loc, MemRefType::get({NB * (D / 2), 2 * kLanes}, bf16));
+      kTileLo = cacheLineAlloca(b, MemRefType::get({Tk, D}, bf16));
+      qTilesLo = cacheLineAlloca(b, MemRefType::get({NB * (D / 2), 2 * kLanes}, bf16));
     }
-    pBuf = b.create<memref::AllocaOp>(loc, MemRefType::get({R, Tk}, bf16));
+    pBuf = cacheLineAlloca(b, MemRefType::get({R, Tk}, bf16));
   } else {
-    kTile = b.create<memref::AllocaOp>(loc, MemRefType::get({Tk, D}, f32));
-    vTile = b.create<memref::AllocaOp>(loc, MemRefType::get({Tk, Dv}, f32));
+    kTile = cacheLineAlloca(b, MemRefType::get({Tk, D}, f32));
+    vTile = cacheLineAlloca(b, MemRefType::get({Tk, Dv}, f32));
   }
   // Q packed by prepare (packQueryTiles).
   Value qFlat = b.create<memref::ReinterpretCastOp>(

@@ -27,12 +27,12 @@ attn.variant @amx {
 
 // CHECK-LABEL: func.func @amx_prefill_rows
 // CHECK: llvm.inline_asm has_side_effects "syscall", "={rax},{rax},{rdi},{rsi},~{rcx},~{r11},~{memory}"
-// CHECK-DAG: %[[ACC:.*]] = memref.alloca() : memref<128x64xf32>
-// CHECK-DAG: %[[S:.*]] = memref.alloca() : memref<32x16xf32>
-// CHECK-DAG: %[[K:.*]] = memref.alloca() : memref<32x64xbf16>
-// CHECK-DAG: %[[V:.*]] = memref.alloca() : memref<16x128xbf16>
-// CHECK-DAG: %[[Q:.*]] = memref.alloca() : memref<256x32xbf16>
-// CHECK-DAG: %[[P:.*]] = memref.alloca() : memref<16x32xbf16>
+// CHECK-DAG: %[[ACC:.*]] = memref.alloca() {alignment = 64 : i64} : memref<128x64xf32>
+// CHECK-DAG: %[[S:.*]] = memref.alloca() {alignment = 64 : i64} : memref<32x16xf32>
+// CHECK-DAG: %[[K:.*]] = memref.alloca() {alignment = 64 : i64} : memref<32x64xbf16>
+// CHECK-DAG: %[[V:.*]] = memref.alloca() {alignment = 64 : i64} : memref<16x128xbf16>
+// CHECK-DAG: %[[Q:.*]] = memref.alloca() {alignment = 64 : i64} : memref<256x32xbf16>
+// CHECK-DAG: %[[P:.*]] = memref.alloca() {alignment = 64 : i64} : memref<16x32xbf16>
 // Q staging: pairs of head-dim rows interleaved.
 // CHECK: vector.shuffle {{.*}} [0, 16, 1, 17, 2, 18
 // CHECK: vector.store {{.*}}, %[[Q]][{{.*}}] : memref<256x32xbf16>, vector<32xbf16>
