@@ -329,7 +329,8 @@ void TiledPrefillEmitter::emitTiledRows(OpBuilder &b, const RowsArgs &a,
   // AMX operands, each a static row-major buffer (the tile loads take their
   // row stride from the buffer's row length): K tile rows in bf16 (A of
   // Sᵀ = K Qᵀ); V pairs of keys interleaved (B of O = P V); the block's Q
-  // tiles as key-pair-free VNNI rows (B of Sᵀ); P of one row tile (A).
+  // tiles, a row per pair of head-dim indices (B of Sᵀ); P of one row tile
+  // (A).
   Value kTileB, vTileB, qTiles, pBuf;
   // With an lse output, Q and K also keep their bf16 rounding residue (lo)
   // and Sᵀ = Khi Qhiᵀ + Klo Qhiᵀ + Khi Qloᵀ: the log-sum-exp is read at an
@@ -534,8 +535,8 @@ void TiledPrefillEmitter::emitTiledRows(OpBuilder &b, const RowsArgs &a,
         // K rows rounded to bf16; V as pairs of keys interleaved (the last
         // tile's key indices clamped to Lk - 1: their P is 0).
         Value kLast = b.create<arith::SubIOp>(loc, lk, idxc(b, 1));
-        // Loops, not unrolled: the copies are a small part of the time and
-        // unrolled they were a third of the library's compile time.
+        // Loops, not unrolled: unrolled they were a third of the library's
+        // compile time, and as loops they ran as fast within the noise.
         auto keyAt = [&](OpBuilder &ob, Value jj) {
           return (Value)ob.create<arith::MinUIOp>(loc, ob.create<arith::AddIOp>(loc, j0, jj), kLast);
         };
