@@ -27,7 +27,14 @@ struct LoweringOptions {
   /// AMX-BF16 tiles (Sapphire Rapids and later): bf16 variants' prefill
   /// products run on them (attn-classify-blocks amx-bf16).
   bool amxBf16 = false;
+  /// attn-lower-cache-kernels' `chunk` (0: its default). `attnc build
+  /// --gpu-emulation` sets the GPU pipeline's, so the emulated kernels are
+  /// the GPU's.
+  int64_t cacheChunk = 0;
 };
+
+/// Keys per gathered chunk in the GPU cache kernels (per-thread local memory).
+constexpr int64_t kGPUCacheChunk = 8;
 
 /// Whether an LLVM feature string ("+avx512f,+amx-bf16,...") has AMX-BF16
 /// and the tile registers.
@@ -43,7 +50,8 @@ void buildLoopsToLLVMPipeline(OpPassManager &pm);
 /// Both of the above.
 void buildLowerToLLVMPipeline(OpPassManager &pm, const LoweringOptions &options = {});
 
-/// attn-lower-to-loops, then the kernels moved into a gpu.module, lowered to
+/// attn-lower-cache-kernels and attn-lower-to-loops, then the kernels moved
+/// into a gpu.module, lowered to
 /// NVVM and serialized to PTX for `chip` (e.g. "sm_80") by LLVM's NVPTX back
 /// end, with libdevice linked for the f64 math of RoPE.
 void buildLowerToPTXPipeline(OpPassManager &pm, const std::string &chip,

@@ -65,9 +65,19 @@ def AttnLowerCacheKernelsPass : Pass<"attn-lower-cache-kernels", "mlir::ModuleOp
     Cache buffers: K and V `[seqs|pages, slots, kv_heads, D]` (`hnd`:
     `[.., kv_heads, slots, D]`), positions `[seqs|pages, slots]` (i64),
     per-token scales `[seqs|pages, slots, kv_heads]` (f32) when quantized,
-    the page table `[seqs, max_pages]` (i32) when paged. Other layouts
-    (per-channel int8/fp8, int4) keep their tensor-level functions.
+    the page table `[seqs, max_pages]` (i32) when paged; quantized layouts
+    add their scales, minima, residuals and stored lengths
+    (docs/kernels.md, "Quantized caches").
+
+    `chunk` bounds the keys gathered per step: 64 on CPUs (a chunk's f32 rows
+    stay in L1); the GPU pipeline asks for 8, because each GPU thread keeps
+    its chunk in local memory, which the driver reserves for every resident
+    thread.
   }];
+  let options = [
+    Option<"chunk", "chunk", "int64_t", /*default=*/"64",
+           "Keys gathered into f32 scratch per step, at most (>= 8)">
+  ];
   let dependentDialects = [
     "mlir::arith::ArithDialect", "mlir::math::MathDialect",
     "mlir::memref::MemRefDialect", "mlir::scf::SCFDialect",
@@ -99,8 +109,11 @@ def AttnOutlineGPUKernelsPass : Pass<"attn-outline-gpu-kernels", "mlir::ModuleOp
     (thread 0 of block 0 prepares Q and K). The tensor-core functions of
     attn-lower-prefill-tensor-core get kernels too: `NAME_prefill_tc_gpu`
     (same arguments; a block of 128 threads per 64 queries x head) and
-    `NAME_prefill_prepare_tok_gpu` (one token per thread). Host functions are
-    removed.
+    `NAME_prefill_prepare_tok_gpu` (one token per thread). The cache kernels
+    of attn-lower-cache-kernels become `NAME_decode_split_gpu` and
+    `NAME_decode_merge_gpu` (one work item per thread) and `NAME_append_gpu`
+    (thread 0; its status goes to a `memref<1xi32>` added as the last
+    parameter). Host functions are removed.
   }];
   let dependentDialects = [
     "mlir::gpu::GPUDialect", "mlir::func::FuncDialect",

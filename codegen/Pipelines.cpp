@@ -29,7 +29,10 @@ bool mlir::attn::featuresHaveAmxBf16(llvm::StringRef features) {
 }
 
 void mlir::attn::buildAttnToLoopsPipeline(OpPassManager &pm, const LoweringOptions &options) {
-  pm.addPass(createAttnLowerCacheKernelsPass());
+  AttnLowerCacheKernelsPassOptions cache;
+  if (options.cacheChunk > 0)
+    cache.chunk = options.cacheChunk;
+  pm.addPass(createAttnLowerCacheKernelsPass(cache));
   // The CPU prefill kernels are tiled; the GPU pipeline keeps one thread per
   // (query, head) item and runs no block plan.
   AttnClassifyBlocksPassOptions plan;
@@ -79,6 +82,9 @@ void mlir::attn::buildOutlineGPUPipeline(OpPassManager &pm) {
   // Tensor-core functions first: they read the variants, which
   // attn-lower-to-loops replaces.
   pm.addPass(createAttnLowerPrefillTensorCorePass());
+  AttnLowerCacheKernelsPassOptions cache;
+  cache.chunk = kGPUCacheChunk;
+  pm.addPass(createAttnLowerCacheKernelsPass(cache));
   pm.addPass(createAttnLowerToLoopsPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());

@@ -161,6 +161,8 @@ public:
     return L.init(variant.getCache(), shape.getHeadDim(), shape.getValueDim(), why);
   }
   void build();
+  /// Keys gathered per step, at most (the pass's `chunk`).
+  int64_t maxChunk = kChunk;
 
 private:
   // Types of the cache buffers, in argument order.
@@ -886,34 +888,33 @@ void CacheKernelBuilder::buildAppend() {
   b.setInsertionPointToStart(&guard.getThenRegion().front());
   {
     // Keys to f32, rotated at their positions for on_write RoPE, with the
-    // length after this call for length-dependent scalings.
-    Value kf = b.create<memref::AllocOp>(loc, MemRefType::get({dyn, Hkv, D}, b.getF32Type()), ValueRange{n});
+    // length after this call for length-dependent scalings: one token at a
+    // time into fixed scratch, so the kernel allocates nothing (it also runs
+    // on a GPU thread).
     seqLenF64 = b.create<arith::SIToFPOp>(loc, b.getF64Type(), toI64(b, newLen));
     RopeAttr saved = rope;
     if (rotateKeysAtRead)
       rope = RopeAttr(); // stored un-rotated; rotateInto then only converts
     if (rope)
       invFreq = loadInvFreqTable(b);
-    Value rotateAt = posIn;
-    if (rotatedRing) {
-      // At the token index len + i (the rotatedRing comment).
-      rotateAt = b.create<memref::AllocOp>(loc, MemRefType::get({dyn}, b.getI64Type()), ValueRange{n});
-      b.create<scf::ForOp>(loc, idxc(b, 0), n, idxc(b, 1), ValueRange{},
-                           [&](OpBuilder &lb, Location, Value i, ValueRange) {
-                             lb.create<memref::StoreOp>(loc, toI64(lb, lb.create<arith::AddIOp>(loc, len, i)),
-                                                        rotateAt, i);
-                             lb.create<scf::YieldOp>(loc);
-                           });
-    }
-    rotateInto(b, kIn, rotateAt, kf, Hkv, /*isQuery=*/false, 0);
-    if (rotatedRing)
-      b.create<memref::DeallocOp>(loc, rotateAt);
-    rope = saved;
+    Value kf = b.create<memref::AllocaOp>(loc, MemRefType::get({1, Hkv, D}, b.getF32Type()));
+    Value tokenPos = b.create<memref::AllocaOp>(loc, MemRefType::get({1}, b.getI64Type()));
     Type kEl = types.getK(), vEl = types.getV();
     auto loop = b.create<scf::ForOp>(loc, idxc(b, 0), n, idxc(b, 1));
     b.setInsertionPointToStart(loop.getBody());
     Value i = loop.getInductionVar();
     Value t = b.create<arith::AddIOp>(loc, len, i);
+    {
+      // At the token's position, or at its token index for a rotatedRing
+      // (the rotatedRing comment).
+      Value at = rotatedRing ? toI64(b, t) : b.create<memref::LoadOp>(loc, posIn, i).getResult();
+      b.create<memref::StoreOp>(loc, at, tokenPos, idxc(b, 0));
+      Value token = b.create<memref::SubViewOp>(
+          loc, kIn, ArrayRef<OpFoldResult>{i, b.getIndexAttr(0), b.getIndexAttr(0)},
+          ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(Hkv), b.getIndexAttr(D)},
+          ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1), b.getIndexAttr(1)});
+      rotateInto(b, token, tokenPos, kf, Hkv, /*isQuery=*/false, 0);
+    }
     auto [i0, i1] = slotOf(b, seq, t);
     b.create<memref::StoreOp>(loc, b.create<memref::LoadOp>(loc, posIn, i), pc, ValueRange{i0, i1});
     auto heads = b.create<scf::ForOp>(loc, idxc(b, 0), idxc(b, Hkv), idxc(b, 1));
@@ -929,7 +930,7 @@ void CacheKernelBuilder::buildAppend() {
       return b.create<arith::ExtFOp>(loc, vt, narrow);
     };
     Value kRow = b.create<vector::LoadOp>(loc, VectorType::get({D}, b.getF32Type()), kf,
-                                          ValueRange{i, g, idxc(b, 0)});
+                                          ValueRange{idxc(b, 0), g, idxc(b, 0)});
     storeRow(b, true, i0, i1, g, roundTo(kRow, kEl), seq, t);
     Value vRow = b.create<vector::LoadOp>(loc, VectorType::get({Dv}, vEl), vIn, ValueRange{i, g, idxc(b, 0)});
     storeRow(b, false, i0, i1, g, roundTo(vecToF32(b, vRow), vEl), seq, t);
@@ -951,9 +952,9 @@ void CacheKernelBuilder::buildAppend() {
       });
     }
     b.setInsertionPointAfter(loop);
+    rope = saved;
     if (G)
       b.create<memref::StoreOp>(loc, toI64(b, newLen), seqLen, seq);
-    b.create<memref::DeallocOp>(loc, kf);
   }
   b.setInsertionPointAfter(guard);
   b.create<func::ReturnOp>(loc, status);
@@ -998,8 +999,8 @@ void CacheKernelBuilder::buildSplit() {
   const int64_t hb = ringItems ? Hkv : 1, blocks = Hkv / hb, hq = hb * group;
   // The header's NAME_decode_heads_per_block (attnc build).
   f->setAttr("attn.heads_per_block", b.getI64IntegerAttr(hb));
-  const int64_t C = ringItems ? std::max<int64_t>(8, kChunk / hb)
-                              : std::clamp<int64_t>(kScratchBytes / ((D + Dv) * 4) / 8 * 8, 8, kChunk);
+  const int64_t C = ringItems ? std::clamp<int64_t>(maxChunk / hb, 8, maxChunk)
+                              : std::clamp<int64_t>(kScratchBytes / ((D + Dv) * 4) / 8 * 8, 8, maxChunk);
   Value B = b.create<memref::DimOp>(loc, qIn, 0);
   Value S = b.create<memref::DimOp>(loc, pout, 1);
   Value perSeq = b.create<arith::MulIOp>(loc, S, idxc(b, blocks));
@@ -1416,11 +1417,13 @@ void CacheKernelBuilder::buildDecode() {
 
 struct AttnLowerCacheKernelsPass
     : public mlir::attn::impl::AttnLowerCacheKernelsPassBase<AttnLowerCacheKernelsPass> {
+  using AttnLowerCacheKernelsPassBase::AttnLowerCacheKernelsPassBase;
   void runOnOperation() override {
     ModuleOp module = getOperation();
     SmallVector<VariantOp> variants(module.getOps<VariantOp>());
     for (VariantOp v : variants) {
       CacheKernelBuilder builder(v, module);
+      builder.maxChunk = std::max<int64_t>(8, chunk);
       if (!builder.supported())
         continue; // the tensor-level decode/append are left as they are
       // The memref kernels replace the tensor-level entry points.

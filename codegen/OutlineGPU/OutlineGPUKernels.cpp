@@ -4,7 +4,11 @@
 // wraps them in GPU entry points: `NAME_prefill_rows_gpu` runs one (query,
 // head) work item per thread (item = block_id.x * block_dim.x + thread_id.x;
 // the rows function clamps items past Lq * heads), `NAME_prefill_prepare_gpu`
-// runs the RoPE preparation on thread 0 of block 0. This is the first,
+// runs the RoPE preparation on thread 0 of block 0. The cache kernels of
+// attn-lower-cache-kernels get the same treatment: `NAME_decode_split_gpu`
+// and `NAME_decode_merge_gpu` run one work item per thread,
+// `NAME_append_gpu` runs on thread 0 and stores its status in a device word
+// (its last parameter). This is the first,
 // CUDA-core form of the GPU path: it shares every numerical decision with the
 // CPU kernels; tensor cores, shared-memory staging and a parallel prepare are
 // the next steps. Host-side functions are removed: launching is the runtime's
@@ -51,23 +55,31 @@ struct AttnOutlineGPUKernelsPass
       op->erase();
 
     SmallVector<func::FuncOp> kernels(gpuModule.getOps<func::FuncOp>());
+    OpBuilder kb0(ctx);
     for (func::FuncOp f : kernels) {
       f->removeAttr("llvm.emit_c_interface");
       StringRef name = f.getSymName();
-      bool isRows = name.ends_with("_prefill_rows");
+      // Work-item functions (trailing begin, end): prefill rows, and the
+      // decode split and merge of attn-lower-cache-kernels.
+      bool isRows = name.ends_with("_prefill_rows") || name.ends_with("_decode_split") ||
+                    name.ends_with("_decode_merge");
+      bool isAppend = name.ends_with("_append");
       bool isPrepare = name.ends_with("_prefill_prepare");
       // attn-lower-prefill-tensor-core: the kernel reads its own block and
       // thread ids; prepare_tok takes its token from the global thread id.
       bool isTensorCore = name.ends_with("_prefill_tc");
       bool isPrepareToken = name.ends_with("_prefill_prepare_tok");
-      if (!isRows && !isPrepare && !isTensorCore && !isPrepareToken) {
-        if (name.ends_with("_prefill_kernel"))
-          f.erase(); // allocates scratch: a host-side convenience only
+      if (!isRows && !isPrepare && !isTensorCore && !isPrepareToken && !isAppend) {
+        if (name.ends_with("_prefill_kernel") || name.ends_with("_decode"))
+          f.erase(); // allocate scratch: host-side conveniences only
         continue;
       }
-      // Kernel arguments: the function's, minus rows' trailing (begin, end).
+      // Kernel arguments: the function's, minus rows' trailing (begin, end);
+      // append returns its status through a device word instead.
       ArrayRef<Type> inputs = f.getFunctionType().getInputs();
       SmallVector<Type> args(inputs.begin(), inputs.end() - (isRows ? 2 : isPrepareToken ? 1 : 0));
+      if (isAppend)
+        args.push_back(MemRefType::get({1}, kb0.getI32Type()));
       OpBuilder kb = OpBuilder::atBlockTerminator(gpuModule.getBody());
       auto kernel = kb.create<gpu::GPUFuncOp>(loc, (name + "_gpu").str(),
                                               kb.getFunctionType(args, {}));
@@ -90,6 +102,17 @@ struct AttnOutlineGPUKernelsPass
         callArgs.push_back(kb.create<arith::AddIOp>(
             loc, item, kb.create<arith::ConstantIndexOp>(loc, 1)));
         kb.create<func::CallOp>(loc, f, callArgs);
+      } else if (isAppend) {
+        // One thread writes every token (the status checks come first and
+        // cover the whole call).
+        Value first = kb.create<arith::CmpIOp>(
+            loc, arith::CmpIPredicate::eq, item, kb.create<arith::ConstantIndexOp>(loc, 0));
+        Value statusOut = callArgs.pop_back_val();
+        kb.create<scf::IfOp>(loc, first, [&](OpBuilder &tb, Location) {
+          Value status = tb.create<func::CallOp>(loc, f, callArgs).getResult(0);
+          tb.create<memref::StoreOp>(loc, status, statusOut, ValueRange{tb.create<arith::ConstantIndexOp>(loc, 0)});
+          tb.create<scf::YieldOp>(loc);
+        });
       } else {
         Value first = kb.create<arith::CmpIOp>(
             loc, arith::CmpIPredicate::eq, item, kb.create<arith::ConstantIndexOp>(loc, 0));

@@ -371,8 +371,10 @@ int attnc::runBuild(const std::vector<Spec> &specs, const BuildOptions &opts) {
   if (!module)
     return error("could not generate MLIR");
   mlir::PassManager loops(&context);
-  if (opts.gpuEmulation)
+  if (opts.gpuEmulation) {
     loops.addPass(mlir::attn::createAttnLowerPrefillTensorCorePass());
+    lowering.cacheChunk = mlir::attn::kGPUCacheChunk;
+  }
   mlir::attn::buildAttnToLoopsPipeline(loops, lowering);
   if (opts.gpuEmulation)
     loops.addPass(mlir::attn::createAttnEmulateGPUOnCPUPass());
