@@ -8,7 +8,10 @@
 //   gpu-check --lib libX_gpu.so --name X CASE_DIR...
 //     Each case directory was written on the build machine by
 //     `attnc-check --save-reference` (case.txt, q/k/v/positions/inputs .npy
-//     and the float64 reference ref.npy, ref_lse.npy, ref_masked.npy). The
+//     and the float64 reference ref.npy, ref_lse.npy, ref_masked.npy). A
+//     decode case ("decode 1") also has trace/, the run of `attnc exec
+//     --decode --trace-dir`: the cache buffers' initial bytes and every
+//     append and decode call, replayed through LIB_gpu_append/_decode. The
 //     output is poisoned (all bits set: NaN) before the call; the comparison
 //     is attnc-check's: ||out - ref|| / ||ref|| under the dtype's tolerance,
 //     every row under 10x it, fully masked rows exactly 0, NaN never passes.
@@ -143,8 +146,16 @@ struct PrefillArgs {
   float *lse, *qf, *kf, *qg, *kg;
   void *stream;
 };
+/// A device buffer of the cache kernels (LIB_gpu_buffer).
+struct Buffer {
+  void *data;
+  int64_t rank;
+  int64_t sizes[4];
+};
 struct Library {
   int (*prefill)(const char *, const PrefillArgs *);
+  int (*decode)(const char *, const Buffer *, int64_t, void *);
+  int (*append)(const char *, const Buffer *, int64_t, int64_t, int64_t, int32_t *, void *);
   const char *(*error)();
   int (*loadedArch)();
   void open(const std::string &path, const std::string &name) {
@@ -154,6 +165,8 @@ struct Library {
     *(void **)&prefill = dlsym(lib, (name + "_gpu_prefill").c_str());
     *(void **)&error = dlsym(lib, (name + "_gpu_error").c_str());
     *(void **)&loadedArch = dlsym(lib, (name + "_gpu_loaded_arch").c_str());
+    *(void **)&decode = dlsym(lib, (name + "_gpu_decode").c_str());
+    *(void **)&append = dlsym(lib, (name + "_gpu_append").c_str());
     if (!prefill || !error || !loadedArch)
       die(path + " is not the GPU kernel library '" + name + "' (no " + name + "_gpu_prefill)");
   }
@@ -213,7 +226,7 @@ struct Case {
   std::string dir, spec, config;
   DType dtype = DType::F32;
   int64_t lq = 0, lk = 0, heads = 0, kvHeads = 0, headDim = 0, valueDim = 0;
-  bool far = false, lse = false, positions = false;
+  bool far = false, lse = false, positions = false, decode = false;
   struct In {
     std::string name, dtype;
     std::vector<int64_t> dims;
@@ -244,6 +257,7 @@ Case readCase(const std::string &dir) {
     else if (key == "far") is >> c.far;
     else if (key == "lse") is >> c.lse;
     else if (key == "positions") is >> c.positions;
+    else if (key == "decode") is >> c.decode;
     else if (key == "input") {
       Case::In in;
       is >> in.name >> in.dtype;
@@ -312,6 +326,150 @@ bool runCase(const Case &c, std::vector<double> &out, std::vector<double> &lse, 
     std::vector<char> lb(c.lq * H * 4);
     cuda.check(cuda.cuMemcpyDtoH_v2(lb.data(), dlse.ptr, lb.size()), "cuMemcpyDtoH");
     lse = decode(lb, DType::F32);
+  }
+  return true;
+}
+
+std::vector<char> readBytes(const std::string &path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f)
+    die("cannot read " + path);
+  return std::vector<char>(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+}
+
+Buffer view(const DeviceBuffer &b, std::vector<int64_t> sizes) {
+  Buffer v{b.get(), (int64_t)sizes.size(), {0, 0, 0, 0}};
+  for (size_t d = 0; d < sizes.size() && d < 4; ++d)
+    v.sizes[d] = sizes[d];
+  return v;
+}
+
+/// A decode case: replays the trace of `attnc exec --decode --trace-dir`
+/// (the cache buffers' initial bytes, then each append and decode call)
+/// through LIB_gpu_append and LIB_gpu_decode, on one cache that persists
+/// across the calls, and gathers the queries' rows of each decode call.
+bool runDecodeCase(const Case &c, std::vector<double> &out, std::vector<double> &lse, std::string &error) {
+  if (!library.decode || !library.append)
+    die("the GPU kernel library has no decode/append entry points (built before they existed?)");
+  const int64_t H = c.heads, G = c.kvHeads, D = c.headDim, Dv = c.valueDim;
+  const std::string dir = c.dir + "/trace/";
+  std::ifstream f(dir + "trace.txt");
+  std::string line, magic;
+  if (!f || !std::getline(f, magic) || magic != "attnc-decode-trace 1")
+    die(dir + "trace.txt is missing or not a version-1 trace");
+  DType outType = c.dtype;
+  std::vector<std::unique_ptr<DeviceBuffer>> cache;
+  std::vector<Buffer> cacheViews;
+  // Kernel inputs, as in the prefill cases.
+  std::vector<std::unique_ptr<DeviceBuffer>> inputBufs;
+  std::vector<Buffer> inputViews;
+  for (const Case::In &in : c.inputs) {
+    NpyArray a = readArray(c.dir + "/input." + in.name + ".npy");
+    std::vector<char> bytes;
+    if (in.dtype == "f32" || in.dtype == "bf16" || in.dtype == "f16")
+      bytes = encode(a.asDoubles(), parseDType(in.dtype));
+    else
+      bytes = a.data;
+    inputBufs.push_back(std::make_unique<DeviceBuffer>(bytes.data(), bytes.size()));
+    inputViews.push_back(view(*inputBufs.back(), in.dims));
+  }
+  out.assign(c.lq * H * Dv, NAN);
+  lse.assign(c.lq * H, NAN);
+  while (std::getline(f, line)) {
+    std::istringstream is(line);
+    std::string op;
+    is >> op;
+    if (op == "out_dtype") {
+      std::string t;
+      is >> t;
+      outType = parseDType(t);
+    } else if (op == "buffer") {
+      std::string name, file;
+      int64_t elem = 0;
+      std::vector<std::string> rest;
+      is >> name >> elem;
+      for (std::string w; is >> w;)
+        rest.push_back(w);
+      if (rest.empty() || rest.size() > 5)
+        die(dir + "trace.txt: bad buffer line '" + line + "'");
+      file = rest.back();
+      std::vector<int64_t> sizes;
+      int64_t bytes = elem;
+      for (size_t i = 0; i + 1 < rest.size(); ++i)
+        sizes.push_back(std::atoll(rest[i].c_str())), bytes *= sizes.back();
+      std::vector<char> host = readBytes(dir + file);
+      if ((int64_t)host.size() != bytes)
+        die(dir + file + " has " + std::to_string(host.size()) + " bytes, expected " + std::to_string(bytes));
+      cache.push_back(std::make_unique<DeviceBuffer>(host.data(), host.size()));
+      cacheViews.push_back(view(*cache.back(), sizes));
+    } else if (op == "append") {
+      int64_t seq, len, n;
+      std::string tag;
+      is >> seq >> len >> n >> tag;
+      std::vector<char> k = readBytes(dir + tag + ".k.bin"), v = readBytes(dir + tag + ".v.bin"),
+                        pos = readBytes(dir + tag + ".pos.bin");
+      DeviceBuffer dk(k.data(), k.size()), dv(v.data(), v.size()), dp(pos.data(), pos.size()), status(4);
+      cuda.check(cuda.cuMemsetD8_v2(status.ptr, 0xff, 4), "cuMemsetD8");
+      std::vector<Buffer> b = {view(dk, {n, G, D}), view(dv, {n, G, Dv}), view(dp, {n})};
+      b.insert(b.end(), cacheViews.begin(), cacheViews.end());
+      if (library.append(c.spec.c_str(), b.data(), (int64_t)b.size(), seq, len, (int32_t *)status.get(), nullptr)) {
+        error = library.error();
+        return false;
+      }
+      int32_t st = -1;
+      cuda.check(cuda.cuCtxSynchronize(), "the append kernel");
+      cuda.check(cuda.cuMemcpyDtoH_v2(&st, status.ptr, 4), "cuMemcpyDtoH");
+      if (st != 0) {
+        error = "append of tokens " + std::to_string(len) + ".." + std::to_string(len + n - 1) +
+                " returned status " + std::to_string(st);
+        return false;
+      }
+    } else if (op == "decode") {
+      int64_t rows, keep, i0, S;
+      std::string tag;
+      is >> rows >> keep >> i0 >> S >> tag;
+      if (keep >= rows || i0 + keep > c.lq)
+        die(dir + "trace.txt: bad decode line '" + line + "'");
+      std::vector<char> q = readBytes(dir + tag + ".q.bin"), qp = readBytes(dir + tag + ".q_pos.bin"),
+                        qs = readBytes(dir + tag + ".q_seq.bin"), lens = readBytes(dir + tag + ".lens.bin");
+      DeviceBuffer dq(q.data(), q.size()), dqp(qp.data(), qp.size()), dqs(qs.data(), qs.size()),
+          dl(lens.data(), lens.size()), pout(rows * S * H * Dv * 4), plse(rows * S * H * 4),
+          dout(rows * H * Dv * dtypeBytes(outType)), dlse(rows * H * 4);
+      // Poison: NaN until written (the partial buffers too: an unwritten
+      // split shows in the merge).
+      cuda.check(cuda.cuMemsetD8_v2(pout.ptr, 0xff, pout.bytes), "cuMemsetD8");
+      cuda.check(cuda.cuMemsetD8_v2(plse.ptr, 0xff, plse.bytes), "cuMemsetD8");
+      cuda.check(cuda.cuMemsetD8_v2(dout.ptr, 0xff, dout.bytes), "cuMemsetD8");
+      cuda.check(cuda.cuMemsetD8_v2(dlse.ptr, 0xff, dlse.bytes), "cuMemsetD8");
+      std::vector<Buffer> b = {view(dq, {rows, H, D}), view(dqp, {rows}), view(dqs, {rows})};
+      b.insert(b.end(), cacheViews.begin(), cacheViews.end());
+      b.push_back(view(dl, {rows}));
+      b.insert(b.end(), inputViews.begin(), inputViews.end());
+      b.push_back(view(pout, {rows, S, H, Dv}));
+      b.push_back(view(plse, {rows, S, H}));
+      b.push_back(view(dout, {rows, H, Dv}));
+      if (c.lse)
+        b.push_back(view(dlse, {rows, H}));
+      if (library.decode(c.spec.c_str(), b.data(), (int64_t)b.size(), nullptr)) {
+        error = library.error();
+        return false;
+      }
+      cuda.check(cuda.cuCtxSynchronize(), "the decode kernels");
+      std::vector<char> ob(rows * H * Dv * dtypeBytes(outType)), lb(rows * H * 4);
+      cuda.check(cuda.cuMemcpyDtoH_v2(ob.data(), dout.ptr, ob.size()), "cuMemcpyDtoH");
+      cuda.check(cuda.cuMemcpyDtoH_v2(lb.data(), dlse.ptr, lb.size()), "cuMemcpyDtoH");
+      std::vector<double> o = decode(ob, outType), l = decode(lb, DType::F32);
+      // The last row reads an empty sequence: exactly 0 (exec's own check).
+      for (int64_t j = 0; j < H * Dv; ++j)
+        if (o[keep * H * Dv + j] != 0.0) {
+          error = "decode of an empty sequence gave " + std::to_string(o[keep * H * Dv + j]) + ", not 0";
+          return false;
+        }
+      std::copy(o.begin(), o.begin() + keep * H * Dv, out.begin() + i0 * H * Dv);
+      std::copy(l.begin(), l.begin() + keep * H, lse.begin() + i0 * H);
+    } else if (!op.empty()) {
+      die(dir + "trace.txt: unknown line '" + line + "'");
+    }
   }
   return true;
 }
@@ -477,7 +635,7 @@ int main(int argc, char **argv) {
     Case c = readCase(d);
     std::vector<double> out, lse;
     std::string error;
-    if (!runCase(c, out, lse, error)) {
+    if (!(c.decode ? runDecodeCase(c, out, lse, error) : runCase(c, out, lse, error))) {
       std::printf("%s %s: ERROR %s\n", c.spec.c_str(), c.config.c_str(), error.c_str());
       ++failed;
       continue;

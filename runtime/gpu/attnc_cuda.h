@@ -221,7 +221,7 @@ static int attnc_cuda_push_scalar(uint64_t *params, int n, int64_t v) {
 /* Whether to launch the tensor-core kernels where a spec has them (unless
  * ATTNC_GPU_CUDA_CORES is set to something other than 0: the CUDA-core
  * kernels, for comparison or on devices without mma.sync). */
-static int attnc_cuda_tensor_cores(void) {
+static __attribute__((unused)) int attnc_cuda_tensor_cores(void) {
   const char *e = getenv("ATTNC_GPU_CUDA_CORES");
   return !e || !*e || !strcmp(e, "0");
 }

@@ -245,6 +245,17 @@ std::vector<Config> configsFor(const Spec &spec, std::vector<std::string> &notes
         cs.push_back({"gpu_hot", 7, 19, {}, 8.0});
         break;
       }
+    if (missingCacheKernels(spec).empty()) {
+      // The cache kernels, replayed from exec's trace: ragged appends, two
+      // queries per decode call (a ring: one), three splits of which some
+      // are empty, an empty sequence.
+      Config c{"gpu_cache", 5, 23, {}, 1.0};
+      c.decode = true;
+      c.splits = 3;
+      c.appendChunk = 7;
+      c.queryChunk = spec.cache.kind == CacheKind::Ring ? 1 : 2;
+      cs.push_back(c);
+    }
     return cs;
   }
   cs.push_back({"square", 37, 37, {}, 1.0});
@@ -499,6 +510,8 @@ struct Checker {
       args.insert(args.end(), {"--decode", "--splits", std::to_string(cfg.splits),
                                "--append-chunk", std::to_string(cfg.appendChunk),
                                "--query-chunk", std::to_string(cfg.queryChunk)});
+      if (saveReference && gpuCases) // replayed on a GPU (bench/gpu/gpu_check.cpp)
+        args.insert(args.end(), {"--trace-dir", dir + "/trace"});
     }
     if (!cfg.positions.empty()) {
       args.push_back("--positions");
@@ -803,7 +816,7 @@ struct Checker {
     os << "spec " << spec.name << "\nconfig " << cfg.name << "\ndtype " << dtypeName << "\nlq " << lq
        << "\nlk " << run.in.lk << "\nheads " << H << "\nkv_heads " << spec.kvHeads << "\nhead_dim "
        << spec.headDim << "\nvalue_dim " << spec.valueDim << "\nfar " << far << "\nlse " << spec.lse
-       << "\npositions " << !cfg.positions.empty() << "\n";
+       << "\npositions " << !cfg.positions.empty() << "\ndecode " << cfg.decode << "\n";
     for (const KernelInput &ki : spec.inputs) {
       os << "input " << ki.name << " " << attnc::dtypeName(ki.dtype);
       for (int64_t d : run.in.inputs.at(ki.name).shape)
@@ -830,7 +843,8 @@ struct Checker {
       bool refOk;
       ReferenceResult ref;
       report(spec, cfg, compare(spec, run, refOk, &ref));
-      if (saveReference && !cfg.decode && refOk && !writeCase(spec, cfg, run, ref)) {
+      // Decode cases travel with their trace only (--gpu-cases).
+      if (saveReference && (!cfg.decode || gpuCases) && refOk && !writeCase(spec, cfg, run, ref)) {
         outs() << spec.name << " " << cfg.name << ": cannot write the case files\n";
         ++failures;
       }

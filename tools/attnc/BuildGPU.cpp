@@ -193,6 +193,213 @@ bool emitImagesObject(const std::string &lib, const std::vector<Arch> &archs,
   return true;
 }
 
+const char *cTypeOf(mlir::Type t) {
+  if (t.isF32()) return "float";
+  if (t.isBF16() || t.isF16()) return "uint16_t";
+  if (t.isInteger(8)) return "int8_t";
+  if (t.isInteger(32)) return "int32_t";
+  if (t.isInteger(64)) return "int64_t";
+  return "?";
+}
+
+/// One memref parameter of a cache kernel, by its `attn.arg_name`.
+struct CacheBuffer {
+  std::string name;
+  mlir::MemRefType type;
+};
+
+/// The named memref parameters of the CPU-twin function `f` (cloned into the
+/// gpu.module with its argument names), in order; scalars are skipped.
+std::vector<CacheBuffer> namedBuffers(mlir::func::FuncOp f) {
+  std::vector<CacheBuffer> out;
+  for (unsigned i = 0; i < f.getNumArguments(); ++i)
+    if (auto m = mlir::dyn_cast<mlir::MemRefType>(f.getArgumentTypes()[i]))
+      if (auto name = f.getArgAttrOfType<mlir::StringAttr>(i, "attn.arg_name"))
+        out.push_back({name.getValue().str(), m});
+  return out;
+}
+
+/// `{ "name", rank, {sizes, -1 = any} }` rows of a buffer table.
+void emitShapeTable(llvm::raw_ostream &os, const std::string &table, const std::vector<CacheBuffer> &bufs) {
+  os << "static const attnc_gpu_shape " << table << "[] = {\n";
+  for (const CacheBuffer &b : bufs) {
+    os << "  {\"" << b.name << "\", " << b.type.getRank() << ", {";
+    for (int64_t d = 0; d < 4; ++d)
+      os << (d ? ", " : "")
+         << (d < b.type.getRank() && !b.type.isDynamicDim(d) ? b.type.getDimSize(d) : -1);
+    os << "}},\n";
+  }
+  os << "};\n";
+}
+
+/// The header's description of a buffer list: "name [a][?] type".
+std::string describeBuffers(const std::vector<CacheBuffer> &bufs) {
+  std::string text;
+  for (size_t i = 0; i < bufs.size(); ++i) {
+    text += (i ? ", " : "") + bufs[i].name + " ";
+    for (int64_t d = 0; d < bufs[i].type.getRank(); ++d)
+      text += bufs[i].type.isDynamicDim(d) ? "[?]" : "[" + std::to_string(bufs[i].type.getDimSize(d)) + "]";
+    text += std::string(" ") + cTypeOf(bufs[i].type.getElementType());
+  }
+  return text;
+}
+
+/// Wraps `text` into comment lines of at most ~100 columns.
+std::string commentLines(const std::string &text, const std::string &prefix = " * ") {
+  std::string out, line;
+  llvm::SmallVector<llvm::StringRef> words;
+  llvm::StringRef(text).split(words, ' ', -1, false);
+  for (llvm::StringRef w : words) {
+    if (!line.empty() && line.size() + w.size() + 1 > 96) {
+      out += prefix + line + "\n";
+      line.clear();
+    }
+    line += (line.empty() ? "" : " ") + w.str();
+  }
+  if (!line.empty())
+    out += prefix + line + "\n";
+  return out;
+}
+
+/// The decode and append entry points of one spec (attn-lower-cache-kernels
+/// kernels outlined by attn-outline-gpu-kernels): C glue, header text and the
+/// by-name dispatch cases; an error message on a signature mismatch.
+std::string emitCacheGlue(const std::string &lib, const std::string &n, int64_t H, int64_t Hkv,
+                          mlir::gpu::GPUModuleOp gm, std::map<std::string, mlir::gpu::GPUFuncOp> &funcs,
+                          llvm::raw_ostream &c, llvm::raw_ostream &h, llvm::raw_ostream &decodeCases,
+                          llvm::raw_ostream &appendCases) {
+  auto split = gm.lookupSymbol<mlir::func::FuncOp>(n + "_decode_split");
+  auto merge = gm.lookupSymbol<mlir::func::FuncOp>(n + "_decode_merge");
+  auto append = gm.lookupSymbol<mlir::func::FuncOp>(n + "_append");
+  if (!split || !merge || !append || !funcs.count(n + "_decode_split_gpu") ||
+      !funcs.count(n + "_decode_merge_gpu") || !funcs.count(n + "_append_gpu"))
+    return "no decode/append kernels";
+  std::vector<CacheBuffer> splitBufs = namedBuffers(split), mergeBufs = namedBuffers(merge),
+                           appendBufs = namedBuffers(append);
+  // Decode buffers: the split's, then the merge's outputs (out [, lse]).
+  std::vector<CacheBuffer> decodeBufs = splitBufs;
+  std::map<std::string, size_t> index;
+  for (size_t i = 0; i < splitBufs.size(); ++i)
+    index[splitBufs[i].name] = i;
+  for (const CacheBuffer &b : mergeBufs)
+    if (!index.count(b.name)) {
+      index[b.name] = decodeBufs.size();
+      decodeBufs.push_back(b);
+    }
+  for (const char *need : {"q", "part_out", "part_lse", "out"})
+    if (!index.count(need))
+      return std::string("no buffer '") + need + "'";
+  // The kernels' parameters: the buffers (and scalars) in their order.
+  auto argsOf = [&](mlir::func::FuncOp f, const std::vector<CacheBuffer> &bufs, unsigned scalarsAtEnd,
+                    std::vector<KernelArg> &args) -> std::string {
+    unsigned nb = 0;
+    for (unsigned i = 0; i + scalarsAtEnd < f.getNumArguments(); ++i) {
+      auto m = mlir::dyn_cast<mlir::MemRefType>(f.getArgumentTypes()[i]);
+      if (!m)
+        return "an unnamed scalar parameter";
+      size_t at = index.count(bufs[nb].name) ? index[bufs[nb].name] : nb;
+      KernelArg a{"b[" + std::to_string(at) + "].data", {}};
+      for (int64_t d = 0; d < m.getRank(); ++d)
+        a.dims.push_back("b[" + std::to_string(at) + "].sizes[" + std::to_string(d) + "]");
+      args.push_back(a);
+      ++nb;
+    }
+    return "";
+  };
+  std::vector<KernelArg> splitArgs, mergeArgs, appendArgs;
+  if (std::string why = argsOf(split, splitBufs, 2, splitArgs); !why.empty())
+    return why;
+  if (std::string why = argsOf(merge, mergeBufs, 2, mergeArgs); !why.empty())
+    return why;
+  index.clear();
+  for (size_t i = 0; i < appendBufs.size(); ++i)
+    index[appendBufs[i].name] = i;
+  if (std::string why = argsOf(append, appendBufs, 2, appendArgs); !why.empty())
+    return why;
+  appendArgs.push_back({"", {"seq"}});
+  appendArgs.push_back({"", {"len"}});
+  appendArgs.push_back({"status", {"1"}});
+  for (auto [kernel, args] : {std::pair{n + "_decode_split_gpu", &splitArgs},
+                              std::pair{n + "_decode_merge_gpu", &mergeArgs},
+                              std::pair{n + "_append_gpu", &appendArgs}})
+    if (std::string why = checkSignature(funcs[kernel], *args); !why.empty())
+      return kernel + " has " + why;
+  int64_t hb = 1;
+  if (auto a = split->getAttrOfType<mlir::IntegerAttr>("attn.heads_per_block"))
+    hb = a.getInt();
+
+  // Index of each decode buffer whose first size is the query rows.
+  std::vector<size_t> rowBufs;
+  for (size_t i = 0; i < decodeBufs.size(); ++i)
+    if (llvm::is_contained({"q", "q_pos", "q_seq", "lens", "part_out", "part_lse", "out", "lse"},
+                           decodeBufs[i].name))
+      rowBufs.push_back(i);
+  const size_t pOut = [&] {
+    for (size_t i = 0; i < decodeBufs.size(); ++i)
+      if (decodeBufs[i].name == "part_out")
+        return i;
+    return size_t(0);
+  }();
+  emitShapeTable(c, n + "_decode_shapes", decodeBufs);
+  emitShapeTable(c, n + "_append_shapes", appendBufs);
+  c << "int " << n << "_decode_gpu(const " << lib << "_gpu_buffer *b, int64_t num, void *stream) {\n"
+    << "  uint64_t p[ATTNC_CUDA_MAX_PARAMS];\n  int n;\n  attnc_CUfunction split, merge;\n"
+    << "  int64_t rows, splits, items;\n"
+    << "  static const int row_buffers[] = {";
+  for (size_t i : rowBufs)
+    c << i << ", ";
+  c << "};\n"
+    << "  if (check_buffers(\"" << n << "_decode_gpu\", " << n << "_decode_shapes, " << decodeBufs.size()
+    << ", b, num)) return -1;\n"
+    << "  rows = b[0].sizes[0];\n  splits = b[" << pOut << "].sizes[1];\n"
+    << "  for (n = 0; n < (int)(sizeof row_buffers / sizeof row_buffers[0]); ++n)\n"
+    << "    if (b[row_buffers[n]].sizes[0] != rows) {\n"
+    << "      attnc_cuda_fail(&library, \"" << n << "_decode_gpu: %s has %lld rows, q has %lld\",\n"
+    << "                      " << n << "_decode_shapes[row_buffers[n]].name, (long long)b[row_buffers[n]].sizes[0], (long long)rows);\n"
+    << "      return -1;\n    }\n"
+    << "  if (splits < 1) {\n"
+    << "    attnc_cuda_fail(&library, \"" << n << "_decode_gpu: part_out must have at least one split\");\n"
+    << "    return -1;\n  }\n"
+    << "  if (rows == 0) return 0;\n"
+    << "  if (attnc_cuda_function(&library, \"" << n << "_decode_split_gpu\", &split) ||\n"
+    << "      attnc_cuda_function(&library, \"" << n << "_decode_merge_gpu\", &merge)) return -1;\n";
+  emitPushes(c, splitArgs);
+  c << "  /* One (row, block of " << hb << " KV head(s), split) item per thread. */\n"
+    << "  items = rows * " << Hkv / hb << " * splits;\n"
+    << "  if (attnc_cuda_launch(&library, split, \"" << n << "_decode_split_gpu\", (unsigned)((items + 127) / 128), 1, 128, p, n, stream)) return -1;\n";
+  emitPushes(c, mergeArgs);
+  c << "  /* The LSE merge: one (row, head) item per thread. */\n"
+    << "  items = rows * " << H << ";\n"
+    << "  return attnc_cuda_launch(&library, merge, \"" << n << "_decode_merge_gpu\", (unsigned)((items + 127) / 128), 1, 128, p, n, stream);\n}\n\n";
+  c << "int " << n << "_append_gpu(const " << lib << "_gpu_buffer *b, int64_t num, int64_t seq, int64_t len, int32_t *status, void *stream) {\n"
+    << "  uint64_t p[ATTNC_CUDA_MAX_PARAMS];\n  int n;\n  attnc_CUfunction f;\n"
+    << "  if (check_buffers(\"" << n << "_append_gpu\", " << n << "_append_shapes, " << appendBufs.size()
+    << ", b, num)) return -1;\n"
+    << "  if (b[1].sizes[0] != b[0].sizes[0] || b[2].sizes[0] != b[0].sizes[0]) {\n"
+    << "    attnc_cuda_fail(&library, \"" << n << "_append_gpu: k, v and pos must have the same tokens (%lld, %lld, %lld)\",\n"
+    << "                    (long long)b[0].sizes[0], (long long)b[1].sizes[0], (long long)b[2].sizes[0]);\n"
+    << "    return -1;\n  }\n"
+    << "  if (seq < 0 || len < 0 || !status) {\n"
+    << "    attnc_cuda_fail(&library, \"" << n << "_append_gpu: negative seq or len, or no status word\");\n"
+    << "    return -1;\n  }\n"
+    << "  if (attnc_cuda_function(&library, \"" << n << "_append_gpu\", &f)) return -1;\n";
+  emitPushes(c, appendArgs);
+  c << "  /* One thread: the status checks cover the whole call. */\n"
+    << "  return attnc_cuda_launch(&library, f, \"" << n << "_append_gpu\", 1, 1, 1, p, n, stream);\n}\n\n";
+
+  h << "/* " << n << " decode: buffers " << decodeBufs.size() << ", in this order:\n"
+    << commentLines(describeBuffers(decodeBufs) + ".") << " * Splits S = part_out's second size; "
+    << Hkv / hb << " x rows x S split items, then the merge. */\n"
+    << "int " << n << "_decode_gpu(const " << lib << "_gpu_buffer *b, int64_t num, void *stream);\n"
+    << "/* " << n << " append: buffers " << appendBufs.size() << ", in this order:\n"
+    << commentLines(describeBuffers(appendBufs) + ".") << " */\n"
+    << "int " << n << "_append_gpu(const " << lib << "_gpu_buffer *b, int64_t num, int64_t seq, int64_t len, int32_t *status, void *stream);\n\n";
+  decodeCases << "  if (!strcmp(spec, \"" << n << "\")) return " << n << "_decode_gpu(b, num, stream);\n";
+  appendCases << "  if (!strcmp(spec, \"" << n << "\")) return " << n
+              << "_append_gpu(b, num, seq, len, status, stream);\n";
+  return "";
+}
+
 int run(const std::string &program, const std::vector<llvm::StringRef> &args,
         const std::string &what) {
   std::string msg;
@@ -263,6 +470,8 @@ int attnc::runBuildGPU(const std::vector<Spec> &specs, const BuildOptions &opts)
   llvm::raw_string_ostream h(header);
   std::string dispatch; // LIB_gpu_prefill's cases
   llvm::raw_string_ostream dc(dispatch);
+  std::string decodeCases, appendCases; // LIB_gpu_decode's and LIB_gpu_append's
+  llvm::raw_string_ostream decodeDispatch(decodeCases), appendDispatch(appendCases);
   for (Arch &arch : archs) {
     mlir::OwningOpRef<mlir::ModuleOp> module = mlirGen(context, specs);
     if (!module)
@@ -356,6 +565,11 @@ int attnc::runBuildGPU(const std::vector<Spec> &specs, const BuildOptions &opts)
           << "  items = lq * " << s.heads << ";\n"
           << "  return attnc_cuda_launch(&library, rows, \"" << rowsName
           << "\", (unsigned)((items + 127) / 128), 1, 128, p, n, stream);\n}\n\n";
+        auto gm = *module->getOps<mlir::gpu::GPUModuleOp>().begin();
+        if (std::string why = emitCacheGlue(lib, n, s.heads, s.kvHeads, gm, funcs, c, h, decodeDispatch,
+                                            appendDispatch);
+            !why.empty())
+          return error("internal: the GPU cache kernels of " + n + ": " + why);
       }
     }
     mlir::PassManager binary(&context);
@@ -406,6 +620,26 @@ int attnc::runBuildGPU(const std::vector<Spec> &specs, const BuildOptions &opts)
         << "  images[" << i << "].size = (size_t)attnc_gpu_" << lib << "_" << archs[i].name << "_size;\n";
   src << "}\n\n"
       << "const char *" << lib << "_gpu_error(void) { return library.error; }\n\n"
+      << "/* A cache kernel's buffer: its name, rank and sizes (-1: any). */\n"
+      << "typedef struct { const char *name; int rank; int64_t sizes[4]; } attnc_gpu_shape;\n\n"
+      << "static int check_buffers(const char *what, const attnc_gpu_shape *shapes, int64_t expected,\n"
+      << "                         const " << lib << "_gpu_buffer *b, int64_t num) {\n"
+      << "  int64_t i, d;\n"
+      << "  if (!b || num != expected) {\n"
+      << "    attnc_cuda_fail(&library, \"%s takes %lld buffers, got %lld\", what, (long long)expected, (long long)num);\n"
+      << "    return -1;\n  }\n"
+      << "  for (i = 0; i < num; ++i) {\n"
+      << "    if (b[i].rank != shapes[i].rank) {\n"
+      << "      attnc_cuda_fail(&library, \"%s: buffer %lld (%s) must have %d dimensions, has %lld\", what,\n"
+      << "                      (long long)i, shapes[i].name, shapes[i].rank, (long long)b[i].rank);\n"
+      << "      return -1;\n    }\n"
+      << "    for (d = 0; d < b[i].rank; ++d)\n"
+      << "      if (b[i].sizes[d] < 0 || (shapes[i].sizes[d] >= 0 && b[i].sizes[d] != shapes[i].sizes[d])) {\n"
+      << "        attnc_cuda_fail(&library, \"%s: buffer %lld (%s) size %lld is %lld, must be %s%lld\", what,\n"
+      << "                        (long long)i, shapes[i].name, (long long)d, (long long)b[i].sizes[d],\n"
+      << "                        shapes[i].sizes[d] >= 0 ? \"\" : \">= \", (long long)(shapes[i].sizes[d] >= 0 ? shapes[i].sizes[d] : 0));\n"
+      << "        return -1;\n      }\n"
+      << "  }\n  return 0;\n}\n\n"
       << "static const char *const spec_names[] = {";
   for (const Spec &sp : specs)
     src << "\"" << sp.name << "\", ";
@@ -416,6 +650,13 @@ int attnc::runBuildGPU(const std::vector<Spec> &specs, const BuildOptions &opts)
       << "int " << lib << "_gpu_prefill(const char *spec, const " << lib << "_gpu_prefill_args *a) {\n"
       << dispatch
       << "  attnc_cuda_fail(&library, \"no spec '%s' in this library\", spec);\n  return -1;\n}\n\n"
+      << "int " << lib << "_gpu_decode(const char *spec, const " << lib << "_gpu_buffer *b, int64_t num, void *stream) {\n"
+      << decodeCases
+      << "  attnc_cuda_fail(&library, \"no spec '%s' with decode kernels in this library\", spec);\n  return -1;\n}\n\n"
+      << "int " << lib << "_gpu_append(const char *spec, const " << lib << "_gpu_buffer *b, int64_t num, int64_t seq,\n"
+      << "    int64_t len, int32_t *status, void *stream) {\n"
+      << appendCases
+      << "  attnc_cuda_fail(&library, \"no spec '%s' with append kernels in this library\", spec);\n  return -1;\n}\n\n"
       << "int " << lib << "_gpu_loaded_arch(void) {\n"
       << "  int major;\n  pthread_mutex_lock(&library.lock);\n"
       << "  major = library.loaded ? library.loadedMajor * 10 : -1;\n"
@@ -460,6 +701,18 @@ int attnc::runBuildGPU(const std::vector<Spec> &specs, const BuildOptions &opts)
      << "int64_t " << lib << "_gpu_num_specs(void);\n"
      << "const char *" << lib << "_gpu_spec_name(int64_t i);\n"
      << "int " << lib << "_gpu_prefill(const char *spec, const " << lib << "_gpu_prefill_args *args);\n\n"
+     << "/* Decode and cache append (docs/kernels.md, \"GPU decode and append\"): the CPU cache\n"
+     << " * kernels' buffers, as device buffers (row-major, `rank` sizes), in the order each spec\n"
+     << " * lists below; every size fixed by the spec is checked. NAME_decode_gpu runs the\n"
+     << " * split-KV items (row, KV heads, split), S = part_out's second size, then the LSE\n"
+     << " * merge into out [, lse]. NAME_append_gpu writes tokens len.. of sequence seq and\n"
+     << " * stores its status in the device word *status (0, or the CPU append's codes); nothing\n"
+     << " * is written unless it is 0. Both enqueue on `stream` and return 0, or -1 with the\n"
+     << " * error set for buffers that do not fit. */\n"
+     << "typedef struct { void *data; int64_t rank; int64_t sizes[4]; } " << lib << "_gpu_buffer;\n"
+     << "int " << lib << "_gpu_decode(const char *spec, const " << lib << "_gpu_buffer *b, int64_t num, void *stream);\n"
+     << "int " << lib << "_gpu_append(const char *spec, const " << lib << "_gpu_buffer *b, int64_t num, int64_t seq,\n"
+     << "    int64_t len, int32_t *status, void *stream);\n\n"
      << header << "#ifdef __cplusplus\n}\n#endif\n\n#endif\n";
 
   std::string headerPath = path(lib + "_gpu.h"), loaderPath = path("attnc_cuda.h"),

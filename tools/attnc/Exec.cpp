@@ -22,6 +22,7 @@
 #include "mlir/Target/LLVMIR/Dialect/AMX/AMXToLLVMIRTranslation.h"
 #include "llvm/TargetParser/Host.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/WithColor.h"
 #include "llvm/Support/raw_ostream.h"
@@ -269,6 +270,57 @@ int runDecodeSteps(const Spec &spec, const ExecOptions &opts, mlir::ExecutionEng
     if (paged)
       a.memref(&tableD);
   };
+  // The trace (--trace-dir): every cache buffer's initial bytes, then each
+  // call's own inputs, for gpu_check.cpp to replay through the GPU library's
+  // NAME_append_gpu / NAME_decode_gpu (docs/kernels.md, "GPU decode and
+  // append").
+  std::unique_ptr<llvm::raw_fd_ostream> trace;
+  int64_t traceCalls = 0;
+  auto traceFile = [&](const std::string &file, const void *data, size_t bytes) -> bool {
+    std::error_code ec;
+    llvm::raw_fd_ostream os(opts.traceDir + "/" + file, ec);
+    if (ec)
+      return false;
+    os.write((const char *)data, bytes);
+    return true;
+  };
+  if (!opts.traceDir.empty()) {
+    std::error_code ec = llvm::sys::fs::create_directories(opts.traceDir);
+    if (!ec)
+      trace = std::make_unique<llvm::raw_fd_ostream>(opts.traceDir + "/trace.txt", ec);
+    if (ec)
+      return error("cannot write the trace in '" + opts.traceDir + "': " + ec.message());
+    *trace << "attnc-decode-trace 1\nout_dtype " << dtypeName(spec.outType) << "\n";
+    auto buffer = [&](const char *name, const void *data, size_t elemBytes, std::vector<int64_t> shape) {
+      size_t n = elemBytes;
+      for (int64_t d : shape)
+        n *= d;
+      *trace << "buffer " << name << " " << elemBytes;
+      for (int64_t d : shape)
+        *trace << " " << d;
+      *trace << " " << name << ".bin\n";
+      return traceFile(std::string(name) + ".bin", data, n);
+    };
+    // In the kernels' order (addCache below).
+    bool ok = buffer("k_cache", kCache.data(), kBytes, tokenShape(D / per)) &&
+              buffer("v_cache", vCache.data(), vBytes, tokenShape(Dv / per)) &&
+              buffer("pos_cache", posCache.data(), 8, {rows, slots});
+    if (quant)
+      ok = ok && buffer("k_scale", kScales.data(), 4, kpShape) && buffer("v_scale", vScales.data(), 4, vpShape);
+    if (ql.asymmetric)
+      ok = ok && buffer("k_min", kMins.data(), 4, kpShape) && buffer("v_min", vMins.data(), 4, vpShape);
+    if (ql.keys.perChannel)
+      ok = ok && buffer("k_resid", kResid.data(), dtypeBytes(spec.kType), {B, G, Hkv, D});
+    if (ql.values.perChannel)
+      ok = ok && buffer("v_resid", vResid.data(), dtypeBytes(spec.vType), {B, G, Hkv, Dv});
+    if (ql.anyPerChannel())
+      ok = ok && buffer("seq_len", seqLen.data(), 8, {B});
+    if (paged)
+      ok = ok && buffer("page_table", table.data(), 4, {B, maxPages});
+    if (!ok)
+      return error("cannot write the trace's buffers in '" + opts.traceDir + "'");
+  }
+
   std::string prefix = "_mlir_ciface_" + spec.name;
   auto appendFn = engine.lookupPacked(prefix + "_append");
   auto splitFn = engine.lookupPacked(prefix + "_decode_split");
@@ -291,6 +343,14 @@ int runDecodeSteps(const Spec &spec, const ExecOptions &opts, mlir::ExecutionEng
     std::vector<int64_t> pos(n);
     for (int64_t i = 0; i < n; ++i)
       pos[i] = len + i;
+    if (trace) {
+      std::string tag = std::to_string(traceCalls++);
+      if (!traceFile("append" + tag + ".k.bin", kBuf.data(), kBuf.size()) ||
+          !traceFile("append" + tag + ".v.bin", vBuf.data(), vBuf.size()) ||
+          !traceFile("append" + tag + ".pos.bin", pos.data(), pos.size() * 8))
+        return error("cannot write the trace in '" + opts.traceDir + "'");
+      *trace << "append " << seq << " " << len << " " << n << " append" << tag << "\n";
+    }
     auto kD = describe<3>(kBuf.data(), {n, Hkv, D});
     auto vD = describe<3>(vBuf.data(), {n, Hkv, Dv});
     auto posD = describe<1>(pos.data(), {n});
@@ -336,6 +396,17 @@ int runDecodeSteps(const Spec &spec, const ExecOptions &opts, mlir::ExecutionEng
     }
     qPos[n] = queryPositions[i0];
     qSeq[n] = seq + 1;
+    if (trace) {
+      std::string tag = std::to_string(traceCalls++);
+      if (!traceFile("decode" + tag + ".q.bin", qBuf.data(), qBuf.size()) ||
+          !traceFile("decode" + tag + ".q_pos.bin", qPos.data(), rowsQ * 8) ||
+          !traceFile("decode" + tag + ".q_seq.bin", qSeq.data(), rowsQ * 8) ||
+          !traceFile("decode" + tag + ".lens.bin", lens.data(), rowsQ * 8))
+        return error("cannot write the trace in '" + opts.traceDir + "'");
+      // Rows, the rows that are queries (the last one reads the empty
+      // sequence 1: exactly 0), their first query index, splits.
+      *trace << "decode " << rowsQ << " " << n << " " << i0 << " " << S << " decode" << tag << "\n";
+    }
     std::vector<float> pout(rowsQ * S * H * Dv), plse(rowsQ * S * H);
     std::vector<char> outBuf(rowsQ * H * Dv * dtypeBytes(spec.outType));
     std::vector<float> lse(rowsQ * H);

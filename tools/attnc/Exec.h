@@ -21,6 +21,9 @@ struct ExecOptions {
   unsigned appendChunk = 7; // tokens per append call before the queries
   unsigned queryChunk = 1;  // queries per decode call (rows over one sequence)
   uint64_t seed = 1;        // physical page order of a paged cache
+  /// --decode: a directory to write the run's trace into (trace.txt and raw
+  /// buffers), which bench/gpu/gpu_check.cpp replays on a GPU.
+  std::string traceDir;
 };
 
 /// Compiles `spec` in process and runs its prefill kernel, or with

@@ -135,6 +135,11 @@ cl::opt<unsigned> execQueryChunk(
     cl::init(1), cl::sub(execCommand));
 cl::opt<uint64_t> execSeed("seed", cl::desc("--decode: seed of the physical page order"),
                            cl::init(1), cl::sub(execCommand));
+cl::opt<std::string> execTraceDir(
+    "trace-dir",
+    cl::desc("--decode: write the run's buffers and calls to DIR (trace.txt), for the GPU check "
+             "(bench/gpu/gpu_check.cpp) to replay"),
+    cl::value_desc("DIR"), cl::sub(execCommand));
 } // namespace
 
 int main(int argc, char **argv) {
@@ -210,6 +215,7 @@ int main(int argc, char **argv) {
     options.appendChunk = execAppendChunk;
     options.queryChunk = execQueryChunk;
     options.seed = execSeed;
+    options.traceDir = execTraceDir;
     options.noAmx = noAmx || attnc::amxDisabledByEnvironment();
     for (const std::string &in : execInputs) {
       size_t eq = in.find('=');

@@ -10,7 +10,9 @@
  * libraries of the same specs: a GPU kernel's parameters are the expanded memref descriptors
  * of the MLIR function it wraps (NAME_prefill_prepare, or NAME_prefill_rows
  * with begin, end = the thread's item), so the fake calls that function with
- * them, once per thread of the grid. The tensor-core kernels (NAME_prefill_tc,
+ * them, once per thread of the grid; the decode split and merge are work-item
+ * functions too, and NAME_append_gpu runs NAME_append once and stores its
+ * status in the device word that is its last parameter. The tensor-core kernels (NAME_prefill_tc,
  * built for the CPU by `attnc build --gpu-emulation`) run one block at a time
  * on 128 OS threads, their GPU operations served by the attnc_emu_* runtime
  * below (barriers, xor shuffles, warp-collective mma.sync m16n8k16 computed
@@ -87,27 +89,19 @@ static int quiet(void) {
 
 /* Any MLIR-lowered function of integer and pointer parameters: extra
  * arguments are harmless under the x86-64 System V convention. */
-typedef void (*cpu_kernel)(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t,
-                           uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t,
-                           uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t,
-                           uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t,
-                           uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t,
-                           uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t,
-                           uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t,
-                           uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t,
-                           uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t,
-                           uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t);
-enum { MAX_ARGS = 80 };
-
-static void call(cpu_kernel k, const uint64_t *a) {
-  k(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13], a[14], a[15],
-    a[16], a[17], a[18], a[19], a[20], a[21], a[22], a[23], a[24], a[25], a[26], a[27], a[28], a[29], a[30],
-    a[31], a[32], a[33], a[34], a[35], a[36], a[37], a[38], a[39], a[40], a[41], a[42], a[43], a[44], a[45],
-    a[46], a[47], a[48], a[49], a[50], a[51], a[52], a[53], a[54], a[55], a[56], a[57], a[58], a[59], a[60],
-    a[61], a[62], a[63], a[64], a[65], a[66], a[67], a[68], a[69], a[70], a[71], a[72], a[73], a[74], a[75],
-    a[76], a[77], a[78], a[79]);
-}
-
+/* Any MLIR-lowered function of integer and pointer parameters (at most
+ * MAX_ARGS): extra arguments are harmless under the x86-64 System V
+ * convention. Append returns an i32 status. */
+#define U8 uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t
+#define U40 U8, U8, U8, U8, U8
+typedef void (*cpu_kernel)(U40, U40, U40, U40, U40);
+typedef int32_t (*cpu_status_kernel)(U40, U40, U40, U40, U40);
+enum { MAX_ARGS = 200 };
+#define A8(i) a[i], a[i + 1], a[i + 2], a[i + 3], a[i + 4], a[i + 5], a[i + 6], a[i + 7]
+#define A40(i) A8(i), A8(i + 8), A8(i + 16), A8(i + 24), A8(i + 32)
+#define ALL_ARGS A40(0), A40(40), A40(80), A40(120), A40(160)
+static void call(cpu_kernel k, const uint64_t *a) { k(ALL_ARGS); }
+static int32_t call_status(cpu_status_kernel k, const uint64_t *a) { return k(ALL_ARGS); }
 /* The emulation runtime of the tensor-core kernels: one block of 128
  * threads (4 warps) at a time. */
 enum { EMU_THREADS = 128, EMU_WARPS = 4 };
@@ -222,9 +216,12 @@ static int emulate(const char *name, unsigned gx, unsigned gy, unsigned block, v
   char sym[256];
   size_t len = strlen(name);
   uint64_t a[MAX_ARGS] = {0};
-  int rows = 0, tc = 0;
-  for (const char *const *sfx = (const char *const[]){"_prefill_rows_gpu", "_prefill_prepare_tok_gpu", 0}; *sfx; ++sfx)
+  int rows = 0, tc = 0, append = 0;
+  for (const char *const *sfx = (const char *const[]){"_prefill_rows_gpu", "_prefill_prepare_tok_gpu",
+                                                        "_decode_split_gpu", "_decode_merge_gpu", 0};
+       *sfx; ++sfx)
     rows |= len > strlen(*sfx) && !strcmp(name + len - strlen(*sfx), *sfx);
+  append = len > 11 && !strcmp(name + len - 11, "_append_gpu");
   tc = len > 15 && !strcmp(name + len - 15, "_prefill_tc_gpu");
   cpu_kernel k;
   if (!path)
@@ -258,6 +255,15 @@ static int emulate(const char *name, unsigned gx, unsigned gy, unsigned block, v
     a[i] = *(uint64_t *)params[i];
   if (tc)
     return emulate_blocks(k, a, gx, gy, block);
+  if (append) { /* thread 0: the CPU append, its status into the device word */
+    int32_t status;
+    if (n < 5)
+      return 1;
+    a[n - 5] = a[n - 4] = a[n - 3] = a[n - 2] = a[n - 1] = 0;
+    status = call_status((cpu_status_kernel)k, a);
+    memcpy((void *)(uintptr_t) * (uint64_t *)params[n - 4], &status, 4);
+    return 0;
+  }
   if (!rows) { /* prepare: its own loop, one thread */
     call(k, a);
     return 0;
