@@ -19,5 +19,36 @@ int main(void) {
   rc = t5_bias_prefill_gpu(P(0x11000), -1, P(0x21000), P(0x31000), 200, P(0x41000), P(0x51000), 0,
                            P(0x71000), 12, 32, P(0x61000), P(0xa1000), P(0xb1000), NULL);
   printf("negative length: %d (%s)\n", rc, glib_gpu_error());
+
+  /* mistral_7b decode over its paged cache (pages of 16): 4 rows, 5 splits,
+   * 10 physical pages, a page table of 2 sequences x 5 pages. */
+  {
+    glib_gpu_buffer d[11] = {
+        {P(0x12000), 3, {4, 32, 128}},    {P(0x13000), 1, {4}},        {P(0x14000), 1, {4}},
+        {P(0x15000), 4, {10, 16, 8, 128}}, {P(0x16000), 4, {10, 16, 8, 128}},
+        {P(0x17000), 2, {10, 16}},        {P(0x18000), 2, {2, 5}},     {P(0x19000), 1, {4}},
+        {P(0x1a000), 4, {4, 5, 32, 128}},  {P(0x1b000), 3, {4, 5, 32}}, {P(0x1c000), 3, {4, 32, 128}}};
+    glib_gpu_buffer a[7] = {{P(0x22000), 3, {2, 8, 128}}, {P(0x23000), 3, {2, 8, 128}}, {P(0x24000), 1, {2}},
+                            d[3], d[4], d[5], d[6]};
+    rc = mistral_7b_decode_gpu(d, 11, P(0x99));
+    printf("mistral_7b_decode_gpu: %d (%s)\n", rc, glib_gpu_error());
+    rc = glib_gpu_append("mistral_7b", a, 7, 0, 3, P(0x1d000), P(0x99));
+    printf("glib_gpu_append: %d (%s)\n", rc, glib_gpu_error());
+    /* Buffers that do not fit: a clear error, nothing launched. */
+    rc = glib_gpu_decode("mistral_7b", d, 10, NULL);
+    printf("10 buffers: %d (%s)\n", rc, glib_gpu_error());
+    d[3].sizes[2] = 4;
+    rc = mistral_7b_decode_gpu(d, 11, NULL);
+    printf("kv heads: %d (%s)\n", rc, glib_gpu_error());
+    d[3].sizes[2] = 8;
+    d[7].sizes[0] = 3;
+    rc = mistral_7b_decode_gpu(d, 11, NULL);
+    printf("rows: %d (%s)\n", rc, glib_gpu_error());
+    a[2].sizes[0] = 1;
+    rc = mistral_7b_append_gpu(a, 7, 0, 3, P(0x1d000), NULL);
+    printf("append tokens: %d (%s)\n", rc, glib_gpu_error());
+    rc = glib_gpu_decode("t5", d, 11, NULL);
+    printf("unknown spec: %d (%s)\n", rc, glib_gpu_error());
+  }
   return 0;
 }
