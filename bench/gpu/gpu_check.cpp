@@ -25,6 +25,7 @@
 //     warm-ups, one line per length "bench SPEC L: median_ms X".
 //
 //===----------------------------------------------------------------------===//
+#include "runtime/gpu/CudaDriver.h"
 #include "tools/common/HalfFloat.h"
 #include "tools/common/Npy.h"
 
@@ -53,79 +54,38 @@ namespace {
   std::exit(2);
 }
 
-/// The driver calls the checker makes itself (memory, events, context).
-struct Driver {
-  using Ptr = unsigned long long;
-  int (*cuInit)(unsigned);
-  int (*cuDeviceGet)(int *, int);
-  int (*cuDeviceGetName)(char *, int, int);
-  int (*cuDevicePrimaryCtxRetain)(void **, int);
-  int (*cuCtxSetCurrent)(void *);
-  int (*cuCtxSynchronize)();
-  int (*cuMemAlloc_v2)(Ptr *, size_t);
-  int (*cuMemFree_v2)(Ptr);
-  int (*cuMemcpyHtoD_v2)(Ptr, const void *, size_t);
-  int (*cuMemcpyDtoH_v2)(void *, Ptr, size_t);
-  int (*cuMemsetD8_v2)(Ptr, unsigned char, size_t);
-  int (*cuEventCreate)(void **, unsigned);
-  int (*cuEventRecord)(void *, void *);
-  int (*cuEventSynchronize)(void *);
-  int (*cuEventElapsedTime)(float *, void *, void *);
-  int (*cuGetErrorString)(int, const char **);
-  std::string device;
-
-  void check(int r, const char *what) const {
-    if (r == 0)
-      return;
-    const char *s = nullptr;
-    cuGetErrorString(r, &s);
-    die(std::string(what) + " failed: CUDA error " + std::to_string(r) + " (" + (s ? s : "?") + ")");
-  }
-
-  void open() {
-    const char *path = std::getenv("ATTNC_CUDA_DRIVER");
-    if (!path || !*path)
-      path = "libcuda.so.1";
-    void *lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-    if (!lib)
-      die(std::string("the CUDA driver (") + path + ") cannot be opened: " + dlerror());
-    auto sym = [&](auto &f, const char *name) {
-      *(void **)&f = dlsym(lib, name);
-      if (!f)
-        die(std::string("the CUDA driver has no ") + name);
-    };
-#define SYM(F) sym(F, #F)
-    SYM(cuInit); SYM(cuDeviceGet); SYM(cuDeviceGetName); SYM(cuDevicePrimaryCtxRetain);
-    SYM(cuCtxSetCurrent); SYM(cuCtxSynchronize); SYM(cuMemAlloc_v2); SYM(cuMemFree_v2);
-    SYM(cuMemcpyHtoD_v2); SYM(cuMemcpyDtoH_v2); SYM(cuMemsetD8_v2); SYM(cuEventCreate);
-    SYM(cuEventRecord); SYM(cuEventSynchronize); SYM(cuEventElapsedTime); SYM(cuGetErrorString);
-#undef SYM
-    int dev = 0;
-    void *ctx = nullptr;
-    check(cuInit(0), "cuInit");
-    check(cuDeviceGet(&dev, 0), "cuDeviceGet");
-    char name[256] = {0};
-    check(cuDeviceGetName(name, sizeof name, dev), "cuDeviceGetName");
-    device = name;
-    check(cuDevicePrimaryCtxRetain(&ctx, dev), "cuDevicePrimaryCtxRetain");
-    check(cuCtxSetCurrent(ctx), "cuCtxSetCurrent");
-  }
-};
-
-Driver cuda;
+/// The CUDA driver (runtime/gpu/CudaDriver.h); every failure ends the check.
+gpu::CudaDriver driver;
+void must(int r, const std::string &error) {
+  if (r)
+    die(error);
+}
+void fill(unsigned long long p, unsigned char byte, size_t n) {
+  std::string e;
+  must(driver.fill(p, byte, n, e), e);
+}
+void toHost(void *dst, unsigned long long src, size_t n) {
+  std::string e;
+  must(driver.toHost(dst, src, n, e), e);
+}
+void synchronize(const char *what) {
+  std::string e;
+  must(driver.synchronize(what, e), e);
+}
 
 /// A device buffer (freed at scope exit).
 struct DeviceBuffer {
-  Driver::Ptr ptr = 0;
+  gpu::CudaDriver::Ptr ptr = 0;
   size_t bytes = 0;
   explicit DeviceBuffer(size_t n) : bytes(std::max<size_t>(n, 16)) {
-    cuda.check(cuda.cuMemAlloc_v2(&ptr, bytes), "cuMemAlloc");
+    std::string e;
+    must(driver.alloc(ptr, bytes, e), e);
   }
   DeviceBuffer(const void *host, size_t n) : DeviceBuffer(n) {
-    if (n)
-      cuda.check(cuda.cuMemcpyHtoD_v2(ptr, host, n), "cuMemcpyHtoD");
+    std::string e;
+    must(driver.toDevice(ptr, host, n, e), e);
   }
-  ~DeviceBuffer() { cuda.cuMemFree_v2(ptr); }
+  ~DeviceBuffer() { driver.free(ptr); }
   DeviceBuffer(const DeviceBuffer &) = delete;
   void *get() const { return (void *)(uintptr_t)ptr; }
 };
@@ -308,8 +268,8 @@ bool runCase(const Case &c, std::vector<double> &out, std::vector<double> &lse, 
   DeviceBuffer dout(outBytes), dlse(c.lq * H * 4), qf(c.lq * H * D * 4), kf(c.lk * G * D * 4),
       qg(c.lq * H * D * 4), kg(c.lk * G * D * 4);
   // Poison: every output element NaN until the kernel writes it.
-  cuda.check(cuda.cuMemsetD8_v2(dout.ptr, 0xff, outBytes), "cuMemsetD8");
-  cuda.check(cuda.cuMemsetD8_v2(dlse.ptr, 0xff, c.lq * H * 4), "cuMemsetD8");
+  fill(dout.ptr, 0xff, outBytes);
+  fill(dlse.ptr, 0xff, c.lq * H * 4);
   PrefillArgs args{dq.get(), dk.get(), dv.get(), c.lq, c.lk, (const int64_t *)dqp.get(),
                    (const int64_t *)dkp.get(), 0, inputs.data(), (int64_t)inputs.size(), dout.get(),
                    c.lse ? (float *)dlse.get() : nullptr, (float *)qf.get(), (float *)kf.get(),
@@ -318,13 +278,13 @@ bool runCase(const Case &c, std::vector<double> &out, std::vector<double> &lse, 
     error = library.error();
     return false;
   }
-  cuda.check(cuda.cuCtxSynchronize(), "the kernels");
+  synchronize("the kernels");
   std::vector<char> ob(outBytes);
-  cuda.check(cuda.cuMemcpyDtoH_v2(ob.data(), dout.ptr, outBytes), "cuMemcpyDtoH");
+  toHost(ob.data(), dout.ptr, outBytes);
   out = decode(ob, c.dtype);
   if (c.lse) {
     std::vector<char> lb(c.lq * H * 4);
-    cuda.check(cuda.cuMemcpyDtoH_v2(lb.data(), dlse.ptr, lb.size()), "cuMemcpyDtoH");
+    toHost(lb.data(), dlse.ptr, lb.size());
     lse = decode(lb, DType::F32);
   }
   return true;
@@ -409,7 +369,7 @@ bool runDecodeCase(const Case &c, std::vector<double> &out, std::vector<double> 
       std::vector<char> k = readBytes(dir + tag + ".k.bin"), v = readBytes(dir + tag + ".v.bin"),
                         pos = readBytes(dir + tag + ".pos.bin");
       DeviceBuffer dk(k.data(), k.size()), dv(v.data(), v.size()), dp(pos.data(), pos.size()), status(4);
-      cuda.check(cuda.cuMemsetD8_v2(status.ptr, 0xff, 4), "cuMemsetD8");
+      fill(status.ptr, 0xff, 4);
       std::vector<Buffer> b = {view(dk, {n, G, D}), view(dv, {n, G, Dv}), view(dp, {n})};
       b.insert(b.end(), cacheViews.begin(), cacheViews.end());
       if (library.append(c.spec.c_str(), b.data(), (int64_t)b.size(), seq, len, (int32_t *)status.get(), nullptr)) {
@@ -417,8 +377,8 @@ bool runDecodeCase(const Case &c, std::vector<double> &out, std::vector<double> 
         return false;
       }
       int32_t st = -1;
-      cuda.check(cuda.cuCtxSynchronize(), "the append kernel");
-      cuda.check(cuda.cuMemcpyDtoH_v2(&st, status.ptr, 4), "cuMemcpyDtoH");
+      synchronize("the append kernel");
+      toHost(&st, status.ptr, 4);
       if (st != 0) {
         error = "append of tokens " + std::to_string(len) + ".." + std::to_string(len + n - 1) +
                 " returned status " + std::to_string(st);
@@ -437,10 +397,10 @@ bool runDecodeCase(const Case &c, std::vector<double> &out, std::vector<double> 
           dout(rows * H * Dv * dtypeBytes(outType)), dlse(rows * H * 4);
       // Poison: NaN until written (the partial buffers too: an unwritten
       // split shows in the merge).
-      cuda.check(cuda.cuMemsetD8_v2(pout.ptr, 0xff, pout.bytes), "cuMemsetD8");
-      cuda.check(cuda.cuMemsetD8_v2(plse.ptr, 0xff, plse.bytes), "cuMemsetD8");
-      cuda.check(cuda.cuMemsetD8_v2(dout.ptr, 0xff, dout.bytes), "cuMemsetD8");
-      cuda.check(cuda.cuMemsetD8_v2(dlse.ptr, 0xff, dlse.bytes), "cuMemsetD8");
+      fill(pout.ptr, 0xff, pout.bytes);
+      fill(plse.ptr, 0xff, plse.bytes);
+      fill(dout.ptr, 0xff, dout.bytes);
+      fill(dlse.ptr, 0xff, dlse.bytes);
       std::vector<Buffer> b = {view(dq, {rows, H, D}), view(dqp, {rows}), view(dqs, {rows})};
       b.insert(b.end(), cacheViews.begin(), cacheViews.end());
       b.push_back(view(dl, {rows}));
@@ -454,10 +414,10 @@ bool runDecodeCase(const Case &c, std::vector<double> &out, std::vector<double> 
         error = library.error();
         return false;
       }
-      cuda.check(cuda.cuCtxSynchronize(), "the decode kernels");
+      synchronize("the decode kernels");
       std::vector<char> ob(rows * H * Dv * dtypeBytes(outType)), lb(rows * H * 4);
-      cuda.check(cuda.cuMemcpyDtoH_v2(ob.data(), dout.ptr, ob.size()), "cuMemcpyDtoH");
-      cuda.check(cuda.cuMemcpyDtoH_v2(lb.data(), dlse.ptr, lb.size()), "cuMemcpyDtoH");
+      toHost(ob.data(), dout.ptr, ob.size());
+      toHost(lb.data(), dlse.ptr, lb.size());
       std::vector<double> o = decode(ob, outType), l = decode(lb, DType::F32);
       // The last row reads an empty sequence: exactly 0 (exec's own check).
       for (int64_t j = 0; j < H * Dv; ++j)
@@ -580,17 +540,16 @@ int bench(const std::string &spec, const std::string &shape, const std::string &
                      0, nullptr, 0, dout.get(), nullptr, (float *)qf.get(), (float *)kf.get(), nullptr, nullptr,
                      nullptr};
     void *start, *stop;
-    cuda.check(cuda.cuEventCreate(&start, 0), "cuEventCreate");
-    cuda.check(cuda.cuEventCreate(&stop, 0), "cuEventCreate");
+    std::string e;
+    must(driver.createEvent(&start, e) || driver.createEvent(&stop, e), e);
     std::vector<float> ms;
     for (int r = 0; r < repeats + 3; ++r) {
-      cuda.check(cuda.cuEventRecord(start, nullptr), "cuEventRecord");
+      must(driver.record(start, e), e);
       if (library.prefill(spec.c_str(), &args) != 0)
         die(library.error());
-      cuda.check(cuda.cuEventRecord(stop, nullptr), "cuEventRecord");
-      cuda.check(cuda.cuEventSynchronize(stop), "the kernels");
+      must(driver.record(stop, e), e);
       float t = 0;
-      cuda.check(cuda.cuEventElapsedTime(&t, start, stop), "cuEventElapsedTime");
+      must(driver.elapsed(start, stop, t, e), e);
       if (r >= 3)
         ms.push_back(t);
     }
@@ -625,9 +584,13 @@ int main(int argc, char **argv) {
   }
   if (lib.empty() || name.empty())
     die("usage: gpu-check --lib libX_gpu.so --name X CASE_DIR... | --bench SPEC --shape H,HKV,D,DTYPE --len L,...");
-  cuda.open();
+  {
+    std::string e;
+    if (!driver.open(e))
+      die(e);
+  }
   library.open(lib, name);
-  std::printf("gpu-check: device %s\n", cuda.device.c_str());
+  std::printf("gpu-check: device %s\n", driver.deviceName().c_str());
   if (!benchSpec.empty())
     return bench(benchSpec, shape, lens, repeats);
   int passed = 0, failed = 0;

@@ -19,7 +19,7 @@ cd "$WORK" || exit 2
 tar -xJf "$CARRY/lib.tar.xz" && tar -xJf "$CARRY/cases.tar.xz" || { echo "run: no carry (run prepare.sh)"; exit 2; }
 nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv 2>&1 | tee "$LOGS/device.txt"
 CXX=${CXX:-$(command -v c++ || command -v g++ || command -v clang++)}
-"$CXX" -O2 -std=c++17 -I"$ROOT" "$ROOT/bench/gpu/gpu_check.cpp" "$ROOT/tools/common/Npy.cpp" -ldl -o gpu-check \
+"$CXX" -O2 -std=c++17 -I"$ROOT" "$ROOT/bench/gpu/gpu_check.cpp" "$ROOT/tools/common/Npy.cpp" "$ROOT/runtime/gpu/CudaDriver.cpp" -ldl -o gpu-check \
   || { echo "run: cannot build gpu-check"; exit 2; }
 rc=0
 for mode in tensor-cores cuda-cores; do

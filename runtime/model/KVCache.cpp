@@ -440,32 +440,32 @@ void decodeRows(const AttentionKernels &a, const CacheStorage &c, const float *q
   });
 }
 
-std::unique_ptr<KVCache> makeKVCache(const AttentionKernels &a, int layers, int64_t capacity,
-                                     int threads, std::string &error, int64_t sequences) {
-  error.clear();
+std::string cacheRequestError(const AttentionKernels &a, int layers, int64_t capacity, int threads,
+                              int64_t sequences) {
+  std::string error;
   const CacheKernels &k = a.cacheKernels;
   if (!k.append || !k.decodeSplit || !k.decodeMerge || k.headsPerBlock <= 0 ||
       a.kvHeads % k.headsPerBlock) {
     error = std::string("spec ") + a.name + " has no cache kernels";
-    return nullptr;
+    return error;
   }
   const CacheLayout &c = a.cache;
   if (layers < 1 || threads < 1) {
     error = "a KV cache needs at least one layer and one thread";
-    return nullptr;
+    return error;
   }
   if (c.kind == CacheLayout::Kind::Ring && (c.sinks < 0 || c.window < 1)) {
     error = std::string("spec ") + a.name + ": bad ring size";
-    return nullptr;
+    return error;
   }
   if (c.kind == CacheLayout::Kind::Paged && c.pageSize < 1) {
     error = std::string("spec ") + a.name + ": bad page size";
-    return nullptr;
+    return error;
   }
   if (c.kind != CacheLayout::Kind::Ring && (capacity < 1 || capacity > (int64_t(1) << 24))) {
     error = "a KV cache capacity of " + std::to_string(capacity) +
             " tokens is out of range [1, 16777216]";
-    return nullptr;
+    return error;
   }
   if (sequences < 1 || sequences > 4096 ||
       (sequences > 1 && c.kind != CacheLayout::Kind::Paged)) {
@@ -473,8 +473,16 @@ std::unique_ptr<KVCache> makeKVCache(const AttentionKernels &a, int layers, int6
             (c.kind == CacheLayout::Kind::Paged ? std::string("1 to 4096 sequences")
                                                 : std::string("one sequence (only paged caches hold more)")) +
             ", not " + std::to_string(sequences);
-    return nullptr;
+    return error;
   }
+  return "";
+}
+
+std::unique_ptr<KVCache> makeKVCache(const AttentionKernels &a, int layers, int64_t capacity,
+                                     int threads, std::string &error, int64_t sequences) {
+  error = cacheRequestError(a, layers, capacity, threads, sequences);
+  if (!error.empty())
+    return nullptr;
   return std::make_unique<SpecKVCache>(a, layers, capacity, threads, sequences);
 }
 

@@ -150,6 +150,11 @@ std::unique_ptr<KVCache> makeKVCache(const AttentionKernels &a, int layers, int6
 /// quantized token group).
 std::string appendStatusMessage(int32_t status, int64_t from, int64_t n, int64_t capacity);
 
+/// Why makeKVCache would refuse these sizes for spec `a` (empty: it would
+/// not); shared by the GPU cache (GpuKVCache.h).
+std::string cacheRequestError(const AttentionKernels &a, int layers, int64_t capacity, int threads,
+                              int64_t sequences);
+
 } // namespace attnc::model
 
 #endif

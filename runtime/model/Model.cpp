@@ -467,6 +467,19 @@ CachePolicy parseCachePolicy(const std::string &s, std::string &error) {
 }
 
 void Model::reserveCache(int64_t capacity, int64_t sequences) {
+  if (gpuKernels) {
+    if (!attn->hasCacheKernels())
+      die(std::string("spec ") + attn->name + " has no cache kernels for the GPU");
+    if (!cache.dense())
+      die("--cache " + cache.str() + " applies to the CPU's contiguous cache; on the GPU, spec " +
+          attn->name + " keeps its own cache (" + attn->cache.str() + ")");
+    std::string error;
+    kv = makeGpuKVCache(*attn, *gpuKernels, *gpuDriver, (int)layers.size(), capacity, error, sequences);
+    if (!kv)
+      die(error);
+    seen = 0;
+    return;
+  }
   if (!attn->usesCacheKernels()) {
     if (sequences > 1)
       die(std::string("several sequences need a paged spec's cache; spec ") + attn->name +
@@ -557,7 +570,7 @@ std::vector<float> forward(Model &m, const std::vector<int32_t> &tokens, int64_t
   if (n == 0 || start != m.seen || logitsFrom >= n)
     die("internal: forward of " + std::to_string(n) + " tokens at " + std::to_string(start) +
         " after " + std::to_string(m.seen));
-  const bool onCache = a.usesCacheKernels();
+  const bool onCache = m.onCache();
   std::string error;
   if (onCache && !m.kv)
     die("internal: spec " + std::string(a.name) + " runs on its cache kernels; reserveCache() first");

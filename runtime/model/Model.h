@@ -16,6 +16,7 @@
 #include "gguf/GGUFFile.h"
 #include "gguf/LlamaConfig.h"
 #include "kernels/DenseOps.h"
+#include "model/GpuKVCache.h"
 #include "model/KVCache.h"
 #include "model/SpecMatch.h"
 
@@ -68,6 +69,12 @@ struct Model {
   /// The spec's own cache, when attention runs on its cache kernels
   /// (attn->usesCacheKernels()); made by reserveCache().
   std::unique_ptr<KVCache> kv;
+  /// attn-run --device cuda: attention runs on the GPU, through the spec's
+  /// GPU cache kernels on a GpuKVCache (every spec, its cache in the spec's
+  /// layout); set before reserveCache(). Null: on the CPU.
+  const GpuKernelLibrary *gpuKernels = nullptr;
+  gpu::CudaDriver *gpuDriver = nullptr;
+  bool onCache() const { return attn->usesCacheKernels() || gpuKernels; }
   int64_t seen = 0; ///< tokens run since the cache was cleared (the next position)
   /// Matrices converted at load to a type the matmuls read (Model.cpp
   /// convertForMatmul: Q4_0 -> Q4_1, f16/bf16 -> f32, K-quants -> Q8_0).

@@ -3,12 +3,12 @@
 //   attn-run generate   --model M.gguf [--spec S.attn] (--prompt TEXT | --chat TEXT) [--max-tokens N]
 //                       [--temperature T] [--top-k K] [--top-p P] [--seed S] [--threads T]
 //                       [--trace] [--cache dense|window:W|sinks:N,W] [--activations int8|f32]
-//                       [--samples N]
+//                       [--samples N] [--device cpu|cuda]
 //   attn-run perplexity --model M.gguf [--spec S.attn] --file TEXT [--ctx N] [--stride S]
 //                       [--max-chunks K] [--batch B] [--threads T] [--cache ...]
 //                       [--activations int8|f32]
 //                       [--stream [--tokens N] [--score-from S] [--bins K] [--recompute W]]
-//                       [--allow-past-context]
+//                       [--allow-past-context] [--device cpu|cuda]
 //
 // The model (Model.h) runs its dense ops on Halide AOT kernels and its
 // attention on kernels attnc compiled ahead of time from a spec: --spec picks
@@ -27,6 +27,9 @@
 // them on integer dot products (Model::packWeights); f32 keeps them in f32.
 // generate --samples N (paged specs) draws N continuations of one prompt, the
 // prompt's KV pages shared by all (Model::forkSequence), with seeds S..S+N-1.
+// --device cuda runs attention on the GPU: the KV cache in device memory in
+// the spec's layout, the spec's GPU append and decode kernels (GpuKVCache.h);
+// the dense layers stay on the CPU.
 // Statistics and progress go to stderr.
 //
 //===----------------------------------------------------------------------===//
@@ -66,11 +69,12 @@ const char *kUsage =
     "usage: attn-run generate --model M.gguf [--spec S.attn] (--prompt TEXT | --chat TEXT) [--max-tokens N]\n"
     "                [--temperature T] [--top-k K] [--top-p P] [--seed S] [--threads T] [--trace]\n"
     "                [--cache dense|window:W|sinks:N,W] [--activations int8|f32] [--samples N]\n"
+    "                [--device cpu|cuda]\n"
     "       attn-run perplexity --model M.gguf [--spec S.attn] --file TEXT [--ctx N] [--stride S]\n"
     "                [--max-chunks K] [--batch B] [--threads T] [--cache dense|window:W|sinks:N,W]\n"
     "                [--activations int8|f32]\n"
     "                [--stream [--tokens N] [--score-from S] [--bins K] [--recompute W]]\n"
-    "                [--allow-past-context]\n";
+    "                [--allow-past-context] [--device cpu|cuda]\n";
 
 int64_t parseInt(const std::string &opt, const std::string &s, int64_t lo, int64_t hi) {
   errno = 0;
@@ -249,6 +253,38 @@ struct Loaded {
   Model model;
 };
 
+#ifdef ATTNC_HAVE_GPU_KERNELS
+#include "attn_model_kernels_gpu.h"
+#endif
+
+/// --device cuda: attention on the GPU through the GPU kernel library of the
+/// compiled specs (linked in when the build had ptxas; GpuKVCache.h).
+bool gUseGpu = false;
+gpu::CudaDriver gDriver;
+model::GpuKernelLibrary gGpuKernels;
+
+void bindGpu(Model &m) {
+#ifdef ATTNC_HAVE_GPU_KERNELS
+  // The library's buffer struct is GpuBuffer's layout.
+  static_assert(sizeof(attn_model_kernels_gpu_buffer) == sizeof(model::GpuBuffer));
+  gGpuKernels.decode = (decltype(gGpuKernels.decode))attn_model_kernels_gpu_decode;
+  gGpuKernels.append = (decltype(gGpuKernels.append))attn_model_kernels_gpu_append;
+  gGpuKernels.error = attn_model_kernels_gpu_error;
+  gGpuKernels.loadedArch = attn_model_kernels_gpu_loaded_arch;
+  std::string error;
+  if (!gDriver.open(error))
+    die("--device cuda: " + error);
+  m.gpuKernels = &gGpuKernels;
+  m.gpuDriver = &gDriver;
+  std::fprintf(stderr, "attn-run: attention on %s (spec %s, GPU cache kernels)\n", gDriver.deviceName().c_str(),
+               m.attn->name);
+#else
+  (void)m;
+  die("--device cuda: this attn-run was built without GPU kernels (no ptxas/libdevice from a CUDA toolkit "
+      "at build time)");
+#endif
+}
+
 Loaded load(const std::string &path, const std::string &specPath, int threads, bool int8Activations) {
   Loaded l;
   auto file = gguf::GGUFFile::open(path);
@@ -264,6 +300,8 @@ Loaded load(const std::string &path, const std::string &specPath, int threads, b
   l.model = Model::load(*l.file, *cfg, spec, threads);
   if (int8Activations)
     l.model.packWeights();
+  if (gUseGpu)
+    bindGpu(l.model);
   return l;
 }
 
@@ -627,6 +665,12 @@ int main(int argc, char **argv) {
       if (!e.empty()) die(e);
     }
     else if (a == "--threads") threads = parseInt(a, value(), 1, 1024);
+    else if (a == "--device") {
+      std::string v = value();
+      if (v != "cpu" && v != "cuda")
+        die("--device expects cpu or cuda, got '" + v + "'");
+      gUseGpu = v == "cuda";
+    }
     else if (a == "--activations") {
       std::string v = value();
       if (v != "int8" && v != "f32")

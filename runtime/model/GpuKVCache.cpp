@@ -1,0 +1,315 @@
+//===- GpuKVCache.cpp - The KV cache in a spec's layout, on the GPU -------===//
+#include "model/GpuKVCache.h"
+
+#include <algorithm>
+
+namespace attnc::model {
+namespace {
+
+using Ptr = gpu::CudaDriver::Ptr;
+
+/// One device buffer of the cache, shaped as the kernels read it.
+struct DeviceArray {
+  Ptr ptr = 0;
+  size_t bytes = 0;
+  std::vector<int64_t> sizes;
+  GpuBuffer view() const {
+    GpuBuffer b{(void *)(uintptr_t)ptr, (int64_t)sizes.size(), {0, 0, 0, 0}};
+    for (size_t d = 0; d < sizes.size(); ++d)
+      b.sizes[d] = sizes[d];
+    return b;
+  }
+};
+
+class GpuKVCache final : public KVCache {
+public:
+  GpuKVCache(const AttentionKernels &a, const GpuKernelLibrary &lib, gpu::CudaDriver &driver,
+             int64_t capacity, int64_t sequences)
+      : a_(a), lib_(lib), driver_(driver), tokens_(sequences, 0) {
+    const CacheLayout &c = a.cache;
+    if (c.kind == CacheLayout::Kind::Ring) {
+      slots_ = c.sinks + c.window;
+      capacity_ = -1;
+    } else if (c.kind == CacheLayout::Kind::Paged) {
+      const int64_t pages = (capacity + c.pageSize - 1) / c.pageSize;
+      pages_ = std::make_unique<PageAllocator>(pages, c.pageSize, sequences, pages);
+      rows_ = pages;
+      slots_ = c.pageSize;
+      capacity_ = pages * c.pageSize;
+    } else {
+      slots_ = capacity;
+      capacity_ = capacity;
+    }
+  }
+  ~GpuKVCache() override {
+    for (std::vector<DeviceArray> &l : layers_)
+      for (DeviceArray &b : l)
+        driver_.free(b.ptr);
+    for (DeviceArray *b : {&q_, &k_, &v_, &pos_, &qPos_, &qSeq_, &lens_, &partOut_, &partLse_, &out_, &status_})
+      driver_.free(b->ptr);
+  }
+
+  /// Allocates every layer's buffers (kernel order, docs/kernels.md "Cache
+  /// buffers"), the storage filled with NaN bytes as a debugging aid.
+  bool allocate(int layers, std::string &error) {
+    const CacheLayout &c = a_.cache;
+    using Q = CacheLayout::Quant;
+    const bool quantized = c.quant != Q::None, int4 = c.quant == Q::Int4;
+    const int64_t G = a_.kvHeads, D = a_.headDim, seqs = (int64_t)tokens_.size();
+    const int64_t codeDim = int4 ? D / 2 : D, elem = quantized ? 1 : 4;
+    auto tokensShape = [&] {
+      return c.headMajor ? std::vector<int64_t>{rows_, G, slots_, codeDim}
+                         : std::vector<int64_t>{rows_, slots_, G, codeDim};
+    };
+    auto scaleShape = [&](bool perChannel) -> std::vector<int64_t> {
+      if (perChannel)
+        return {rows_, (slots_ + c.group - 1) / c.group, G, D};
+      if (int4)
+        return {rows_, slots_, G, (D + c.group - 1) / c.group};
+      return {rows_, slots_, G};
+    };
+    struct Spec {
+      std::vector<int64_t> sizes;
+      int64_t elem;
+      unsigned char fill;
+    };
+    std::vector<Spec> specs = {{tokensShape(), elem, 0xff}, {tokensShape(), elem, 0xff}, {{rows_, slots_}, 8, 0}};
+    if (quantized)
+      specs.insert(specs.end(), {{scaleShape(c.keysPerChannel), 4, 0}, {scaleShape(c.valuesPerChannel), 4, 0}});
+    if (int4)
+      specs.insert(specs.end(), {{scaleShape(c.keysPerChannel), 4, 0}, {scaleShape(c.valuesPerChannel), 4, 0}});
+    if (c.keysPerChannel)
+      specs.push_back({{seqs, c.group, G, D}, 4, 0});
+    if (c.valuesPerChannel)
+      specs.push_back({{seqs, c.group, G, D}, 4, 0});
+    if (c.anyPerChannel()) {
+      seqLenIndex_ = specs.size();
+      specs.push_back({{seqs}, 8, 0});
+    }
+    if (pages_) {
+      tableIndex_ = specs.size();
+      specs.push_back({{seqs, pages_->maxPages()}, 4, 0xff});
+    }
+    layers_.resize(layers);
+    for (std::vector<DeviceArray> &l : layers_)
+      for (const Spec &s : specs) {
+        DeviceArray b;
+        b.sizes = s.sizes;
+        b.bytes = s.elem;
+        for (int64_t d : s.sizes)
+          b.bytes *= d;
+        if (driver_.alloc(b.ptr, b.bytes, error) || driver_.fill(b.ptr, s.fill, b.bytes, error)) {
+          error = "the GPU KV cache (" + std::to_string(b.bytes) + " bytes): " + error;
+          return false;
+        }
+        l.push_back(b);
+      }
+    return driver_.alloc(status_.ptr, 4, error) == 0;
+  }
+
+  void clear() override {
+    for (int64_t s = 0; s < (int64_t)tokens_.size(); ++s) {
+      tokens_[s] = 0;
+      if (pages_)
+        pages_->release(s);
+    }
+    tableDirty_ = true;
+    std::string error;
+    if (seqLenIndex_ >= 0) // per-channel groups: the append kernel's record of each sequence
+      for (std::vector<DeviceArray> &l : layers_)
+        driver_.fill(l[seqLenIndex_].ptr, 0, l[seqLenIndex_].bytes, error);
+    cur_ = 0;
+  }
+  int64_t tokens() const override { return tokens_[cur_]; }
+  int64_t resident() const override {
+    if (!ring())
+      return tokens_[cur_];
+    return std::min(tokens_[cur_], a_.cache.sinks + a_.cache.window);
+  }
+  int64_t capacity() const override { return capacity_; }
+  size_t bytes() const override {
+    size_t b = 0;
+    for (const std::vector<DeviceArray> &l : layers_)
+      for (const DeviceArray &d : l)
+        b += d.bytes;
+    return b;
+  }
+  std::string describe() const override {
+    std::string s = a_.cache.str() + " on the GPU";
+    if (pages_)
+      s += ", " + std::to_string(pages_->pages()) + " pages" +
+           (tokens_.size() > 1 ? ", " + std::to_string(tokens_.size()) + " sequences" : "");
+    else if (!ring())
+      s += ", capacity " + std::to_string(capacity_);
+    return s;
+  }
+  bool reserve(int64_t n, std::string &error) override {
+    if (ring())
+      return true;
+    const int64_t t = tokens_[cur_];
+    if (t + n > capacity_) {
+      error = "the KV cache holds " + std::to_string(capacity_) + " tokens; " + std::to_string(t) +
+              " cached + " + std::to_string(n) + " new do not fit";
+      return false;
+    }
+    if (!pages_)
+      return true;
+    tableDirty_ = true;
+    return pages_->grow(cur_, t + n, error);
+  }
+
+  bool attend(int layer, const float *q, const float *k, const float *v, int64_t n, float *out,
+              std::string &error) override {
+    if (layer < 0 || layer >= (int)layers_.size()) {
+      error = "internal: no cache layer " + std::to_string(layer);
+      return false;
+    }
+    if (tableDirty_ && !uploadTable(error))
+      return false;
+    const int64_t start = tokens_[cur_], H = a_.heads, G = a_.kvHeads, D = a_.headDim;
+    // Inputs of the whole chunk, once.
+    if (!upload(q_, q, n * H * D * 4, error) || !upload(k_, k, n * G * D * 4, error) ||
+        !upload(v_, v, n * G * D * 4, error))
+      return false;
+    std::vector<int64_t> pos(n), seqs(n, cur_), lens(n);
+    for (int64_t i = 0; i < n; ++i)
+      pos[i] = start + i, lens[i] = start + i + 1;
+    if (!upload(pos_, pos.data(), n * 8, error) || !upload(qPos_, pos.data(), n * 8, error) ||
+        !upload(qSeq_, seqs.data(), n * 8, error) || !upload(lens_, lens.data(), n * 8, error))
+      return false;
+    const std::vector<DeviceArray> &cache = layers_[layer];
+    auto at = [](const DeviceArray &a, int64_t byteOffset) { return (void *)(uintptr_t)(a.ptr + byteOffset); };
+    // Appends tokens [from, from + count) of the chunk.
+    auto append = [&](int64_t from, int64_t count) {
+      const int64_t i = from - start;
+      std::vector<GpuBuffer> b = {{at(k_, i * G * D * 4), 3, {count, G, D, 0}},
+                                  {at(v_, i * G * D * 4), 3, {count, G, D, 0}},
+                                  {at(pos_, i * 8), 1, {count, 0, 0, 0}}};
+      for (const DeviceArray &c : cache)
+        b.push_back(c.view());
+      if (lib_.append(a_.name, b.data(), (int64_t)b.size(), cur_, from, (int32_t *)(uintptr_t)status_.ptr,
+                      nullptr)) {
+        error = std::string("GPU append: ") + lib_.error();
+        return false;
+      }
+      int32_t st = -1;
+      if (driver_.synchronize("the GPU append kernel", error) || driver_.toHost(&st, status_.ptr, 4, error))
+        return false;
+      if (st != 0)
+        error = appendStatusMessage(st, from, count, capacity_);
+      return st == 0;
+    };
+    // Decodes query rows [from, from + count) (row i sees start + i + 1 tokens).
+    auto decode = [&](int64_t from, int64_t count) {
+      const int64_t i = from - start, longest = from + count;
+      // Splits: enough (row, KV head, split) items to fill a GPU, at least
+      // ~32 keys each.
+      const int64_t items = count * G;
+      const int64_t splits = std::max<int64_t>(1, std::min<int64_t>((longest + 31) / 32, (8192 + items - 1) / items));
+      if (!reserveScratch(partOut_, count * splits * H * D * 4, error) ||
+          !reserveScratch(partLse_, count * splits * H * 4, error) ||
+          !reserveScratch(out_, count * H * D * 4, error))
+        return false;
+      std::vector<GpuBuffer> b = {{at(q_, i * H * D * 4), 3, {count, H, D, 0}},
+                                  {at(qPos_, i * 8), 1, {count, 0, 0, 0}},
+                                  {at(qSeq_, i * 8), 1, {count, 0, 0, 0}}};
+      for (const DeviceArray &c : cache)
+        b.push_back(c.view());
+      b.push_back({at(lens_, i * 8), 1, {count, 0, 0, 0}});
+      b.push_back({at(partOut_, 0), 4, {count, splits, H, D}});
+      b.push_back({at(partLse_, 0), 3, {count, splits, H, 0}});
+      b.push_back({at(out_, 0), 3, {count, H, D, 0}});
+      if (lib_.decode(a_.name, b.data(), (int64_t)b.size(), nullptr)) {
+        error = std::string("GPU decode: ") + lib_.error();
+        return false;
+      }
+      return driver_.synchronize("the GPU decode kernels", error) == 0 &&
+             driver_.toHost(out + i * H * D, out_.ptr, count * H * D * 4, error) == 0;
+    };
+    if (ring()) {
+      // One token at a time: each query sees the ring right after its own append.
+      for (int64_t t = start; t < start + n; ++t)
+        if (!append(t, 1) || !decode(t, 1))
+          return false;
+      return true;
+    }
+    return append(start, n) && decode(start, n);
+  }
+
+  void commit(int64_t n) override { tokens_[cur_] += n; }
+  int64_t sequences() const override { return tokens_.size(); }
+  bool select(int64_t seq, std::string &error) override {
+    if (seq < 0 || seq >= (int64_t)tokens_.size()) {
+      error = "the KV cache has no sequence " + std::to_string(seq) + " (it holds " +
+              std::to_string(tokens_.size()) + ")";
+      return false;
+    }
+    cur_ = seq;
+    return true;
+  }
+  int64_t pagesInUse() const override { return pages_ ? pages_->pages() - pages_->freePages() : 0; }
+
+private:
+  bool ring() const { return a_.cache.kind == CacheLayout::Kind::Ring; }
+
+  /// Grows the device scratch `a` to at least `bytes`.
+  bool reserveScratch(DeviceArray &a, size_t bytes, std::string &error) {
+    if (a.bytes >= bytes)
+      return true;
+    driver_.free(a.ptr);
+    a.ptr = 0;
+    a.bytes = 0;
+    if (driver_.alloc(a.ptr, bytes, error))
+      return false;
+    a.bytes = bytes;
+    return true;
+  }
+  bool upload(DeviceArray &a, const void *host, size_t bytes, std::string &error) {
+    return reserveScratch(a, bytes, error) && driver_.toDevice(a.ptr, host, bytes, error) == 0;
+  }
+  /// Every layer's device page table from the allocator's.
+  bool uploadTable(std::string &error) {
+    if (pages_)
+      for (std::vector<DeviceArray> &l : layers_)
+        if (driver_.toDevice(l[tableIndex_].ptr, pages_->tableView().data(), l[tableIndex_].bytes, error))
+          return false;
+    tableDirty_ = false;
+    return true;
+  }
+
+  const AttentionKernels &a_;
+  GpuKernelLibrary lib_;
+  gpu::CudaDriver &driver_;
+  int64_t rows_ = 1, slots_ = 0, capacity_ = 0, cur_ = 0;
+  std::vector<int64_t> tokens_; ///< per sequence
+  std::unique_ptr<PageAllocator> pages_;
+  bool tableDirty_ = true;
+  int64_t seqLenIndex_ = -1, tableIndex_ = -1;
+  std::vector<std::vector<DeviceArray>> layers_;
+  /// Device scratch of one attend call, grown as needed.
+  DeviceArray q_, k_, v_, pos_, qPos_, qSeq_, lens_, partOut_, partLse_, out_, status_;
+};
+
+} // namespace
+
+std::unique_ptr<KVCache> makeGpuKVCache(const AttentionKernels &a, const GpuKernelLibrary &lib,
+                                        gpu::CudaDriver &driver, int layers, int64_t capacity,
+                                        std::string &error, int64_t sequences) {
+  error.clear();
+  if (!lib.decode || !lib.append || !lib.error) {
+    error = "no GPU kernel library";
+    return nullptr;
+  }
+  // The CPU cache's checks of sizes and layouts apply unchanged.
+  error = cacheRequestError(a, layers, capacity, 1, sequences);
+  if (!error.empty())
+    return nullptr;
+  if (!driver.open(error))
+    return nullptr;
+  auto cache = std::make_unique<GpuKVCache>(a, lib, driver, capacity, sequences);
+  if (!cache->allocate(layers, error))
+    return nullptr;
+  return cache;
+}
+
+} // namespace attnc::model
