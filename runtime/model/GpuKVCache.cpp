@@ -13,6 +13,9 @@ struct DeviceArray {
   Ptr ptr = 0;
   size_t bytes = 0;
   std::vector<int64_t> sizes;
+  /// What the first dimension indexes: physical pages (or the one row of an
+  /// unpaged cache), sequences, or neither (scratch, the page table).
+  enum Rows { PageRows, SequenceRows, Other } rowsAre = Other;
   GpuBuffer view() const {
     GpuBuffer b{(void *)(uintptr_t)ptr, (int64_t)sizes.size(), {0, 0, 0, 0}};
     for (size_t d = 0; d < sizes.size(); ++d)
@@ -72,6 +75,7 @@ public:
       std::vector<int64_t> sizes;
       int64_t elem;
       unsigned char fill;
+      DeviceArray::Rows rowsAre = DeviceArray::PageRows;
     };
     std::vector<Spec> specs = {{tokensShape(), elem, 0xff}, {tokensShape(), elem, 0xff}, {{rows_, slots_}, 8, 0}};
     if (quantized)
@@ -79,22 +83,23 @@ public:
     if (int4)
       specs.insert(specs.end(), {{scaleShape(c.keysPerChannel), 4, 0}, {scaleShape(c.valuesPerChannel), 4, 0}});
     if (c.keysPerChannel)
-      specs.push_back({{seqs, c.group, G, D}, 4, 0});
+      specs.push_back({{seqs, c.group, G, D}, 4, 0, DeviceArray::SequenceRows});
     if (c.valuesPerChannel)
-      specs.push_back({{seqs, c.group, G, D}, 4, 0});
+      specs.push_back({{seqs, c.group, G, D}, 4, 0, DeviceArray::SequenceRows});
     if (c.anyPerChannel()) {
       seqLenIndex_ = specs.size();
-      specs.push_back({{seqs}, 8, 0});
+      specs.push_back({{seqs}, 8, 0, DeviceArray::SequenceRows});
     }
     if (pages_) {
       tableIndex_ = specs.size();
-      specs.push_back({{seqs, pages_->maxPages()}, 4, 0xff});
+      specs.push_back({{seqs, pages_->maxPages()}, 4, 0xff, DeviceArray::Other});
     }
     layers_.resize(layers);
     for (std::vector<DeviceArray> &l : layers_)
       for (const Spec &s : specs) {
         DeviceArray b;
         b.sizes = s.sizes;
+        b.rowsAre = s.rowsAre;
         b.bytes = s.elem;
         for (int64_t d : s.sizes)
           b.bytes *= d;
@@ -248,6 +253,37 @@ public:
     return true;
   }
   int64_t pagesInUse() const override { return pages_ ? pages_->pages() - pages_->freePages() : 0; }
+
+  /// As the CPU cache's fork: the full pages shared, the partly filled last
+  /// page and the per-sequence buffers (residual, stored length) copied.
+  bool fork(int64_t to, std::string &error) override {
+    if (!pages_)
+      return KVCache::fork(to, error);
+    if (to >= 0 && to < (int64_t)tokens_.size() && tokens_[to] != 0) {
+      error = "sequence " + std::to_string(to) + " is not empty";
+      return false;
+    }
+    int32_t copyFrom, copyTo;
+    if (!pages_->share(cur_, to, tokens_[cur_], copyFrom, copyTo, error))
+      return false;
+    std::vector<char> row;
+    auto copyRow = [&](const DeviceArray &b, int64_t from, int64_t into) {
+      const size_t n = b.bytes / b.sizes[0];
+      row.resize(n);
+      return driver_.toHost(row.data(), b.ptr + from * n, n, error) == 0 &&
+             driver_.toDevice(b.ptr + into * n, row.data(), n, error) == 0;
+    };
+    for (const std::vector<DeviceArray> &l : layers_)
+      for (const DeviceArray &b : l) {
+        if (b.rowsAre == DeviceArray::PageRows && copyFrom >= 0 && !copyRow(b, copyFrom, copyTo))
+          return false;
+        if (b.rowsAre == DeviceArray::SequenceRows && !copyRow(b, cur_, to))
+          return false;
+      }
+    tokens_[to] = tokens_[cur_];
+    tableDirty_ = true;
+    return true;
+  }
 
 private:
   bool ring() const { return a_.cache.kind == CacheLayout::Kind::Ring; }
