@@ -11,8 +11,15 @@ counted for anyone. attnc's time includes its prepare kernel (one thread; a
 no-op for these RoPE-free specs apart from the f32 copy) and is the whole
 NAME_prefill_gpu call.
 
+Then decode over a paged cache (gpu_decode_paged_d128: bf16, 32 heads over 8
+KV heads, pages of 16): one step of B sequences of L tokens, attnc's
+NAME_decode_gpu (split-KV + merge) against SDPA over the same K/V stored
+contiguously, both as K/V bytes read per second, next to the device's copy
+bandwidth (a large tensor copy in PyTorch) as the roofline.
+
 Usage: bench.py --gpu-check ./gpu-check --lib ./libgpu_bench_gpu.so --name gpu_bench
-                [--lens 1024,4096,16384] [--repeats 10] [--no-flex]
+                [--lens 1024,4096,16384] [--decode-lens 1024,4096,16384,32768]
+                [--batches 1,16] [--repeats 10] [--no-flex]
 """
 import argparse
 import math
@@ -137,6 +144,50 @@ def torch_peers(row, L, repeats, flex):
     return res
 
 
+def decode_table(args, torch):
+    spec, H, G, D = "gpu_decode_paged_d128", 32, 8, 128
+    lens = [int(x) for x in args.decode_lens.split(",")]
+    batches = [int(x) for x in args.batches.split(",")]
+    roof = None
+    if torch:
+        n = 1 << 28  # 512 MiB of bf16: read + write
+        a = torch.empty(n, device="cuda", dtype=torch.bfloat16)
+        b = torch.empty_like(a)
+        ms = time_torch(lambda: b.copy_(a), args.repeats)
+        roof = 2 * 2 * n / (ms * 1e-3) / 1e9
+        print(f"copy bandwidth (roofline): {roof:.0f} GB/s", flush=True)
+    print("| decode (paged, bf16, GQA 4, D 128) | B | L | attnc GB/s | SDPA GB/s | attnc / SDPA | attnc / roofline |")
+    print("|---|---|---|---|---|---|---|")
+    for B in batches:
+        for L in lens:
+            cmd = [args.gpu_check, "--lib", args.lib, "--name", args.name, "--bench-decode", spec,
+                   "--shape", f"{H},{G},{D},bf16", "--len", str(L), "--batch", str(B), "--page", "16",
+                   "--repeats", str(args.repeats)]
+            a = None
+            try:
+                out = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout).stdout
+                for line in out.splitlines():
+                    if line.startswith(f"bench-decode {spec} {B} {L}:"):
+                        a = float(line.split("GB/s")[1].split()[0])
+            except subprocess.TimeoutExpired:
+                pass
+            s = None
+            if torch:
+                try:
+                    import torch.nn.functional as F
+                    q = torch.randn(B, H, 1, D, device="cuda", dtype=torch.bfloat16)
+                    k = torch.randn(B, G, L, D, device="cuda", dtype=torch.bfloat16)
+                    v = torch.randn(B, G, L, D, device="cuda", dtype=torch.bfloat16)
+                    ms = time_torch(lambda: F.scaled_dot_product_attention(q, k, v, enable_gqa=True), args.repeats)
+                    s = 2 * B * L * G * D * 2 / (ms * 1e-3) / 1e9
+                except Exception:
+                    s = None
+            f = lambda x: "-" if x is None else f"{x:.0f}"
+            ratio = f"{a / s:.2f}x" if a and s else "-"
+            rr = f"{a / roof:.2f}" if a and roof else "-"
+            print(f"| | {B} | {L} | {f(a)} | {f(s)} | {ratio} | {rr} |", flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--gpu-check", required=True)
@@ -146,6 +197,8 @@ def main():
     ap.add_argument("--repeats", type=int, default=10)
     ap.add_argument("--timeout", type=int, default=120)
     ap.add_argument("--no-flex", action="store_true")
+    ap.add_argument("--decode-lens", default="1024,4096,16384,32768")
+    ap.add_argument("--batches", default="1,16")
     args = ap.parse_args()
     lens = [int(x) for x in args.lens.split(",")]
     try:
@@ -166,6 +219,7 @@ def main():
             note = " ".join(x for x in [why, peers.get("sdpa_error", ""), peers.get("flex_error", "")] if x)
             print(f"| {row[0]} | {L} | {fmt(a, row, L)} | {fmt(s, row, L)} | {fmt(f, row, L)} | {ratio} |"
                   + (f" {note}" if note else ""), flush=True)
+    decode_table(args, torch)
 
 
 if __name__ == "__main__":

@@ -24,6 +24,12 @@
 //     without kernel inputs) with CUDA events: the median of R runs after 3
 //     warm-ups, one line per length "bench SPEC L: median_ms X".
 //
+//   gpu-check --lib ... --name X --bench-decode SPEC --shape H,HKV,D,DTYPE
+//             --len L[,L...] [--batch B] [--page P] [--repeats R]
+//     Times one decode step (LIB_gpu_decode) of B sequences of L tokens over
+//     a paged cache (a spec with paged(page_size = P)): "bench-decode SPEC B
+//     L: median_ms X GB/s Y splits S" (K/V bytes read per second).
+//
 //===----------------------------------------------------------------------===//
 #include "runtime/gpu/CudaDriver.h"
 #include "tools/common/HalfFloat.h"
@@ -560,11 +566,82 @@ int bench(const std::string &spec, const std::string &shape, const std::string &
   return 0;
 }
 
+/// --bench-decode: one decode step of `batch` sequences of L tokens each
+/// over a paged cache (pages of `page` tokens, nhd, shuffled page table,
+/// random contents in the spec's dtype), split-KV as attn-run does (enough
+/// (row, KV head, split) items to fill the GPU). Prints the median time and
+/// the K/V bytes read per second.
+int benchDecode(const std::string &spec, const std::string &shape, const std::string &lens, int64_t batch,
+                int64_t page, int repeats) {
+  std::vector<std::string> sh = split(shape, ',');
+  if (sh.size() != 4 || batch < 1 || page < 1)
+    die("--bench-decode takes --shape HEADS,KV_HEADS,HEAD_DIM,DTYPE, --batch B >= 1, --page P >= 1");
+  const int64_t H = std::atoll(sh[0].c_str()), G = std::atoll(sh[1].c_str()), D = std::atoll(sh[2].c_str());
+  const DType t = parseDType(sh[3]);
+  const size_t el = dtypeBytes(t);
+  std::mt19937_64 rng(7);
+  std::normal_distribution<double> normal;
+  for (const std::string &ls : split(lens, ',')) {
+    const int64_t L = std::atoll(ls.c_str()), perSeq = (L + page - 1) / page, pages = batch * perSeq;
+    std::vector<double> x(std::min<int64_t>(pages * page * G * D, 1 << 22));
+    for (double &v : x) v = normal(rng);
+    std::vector<char> pattern = encode(x, t), kv(pages * page * G * D * el);
+    for (size_t i = 0; i < kv.size(); i += pattern.size())
+      std::memcpy(&kv[i], pattern.data(), std::min(pattern.size(), kv.size() - i));
+    std::vector<int64_t> pos(pages * page), qPos(batch, L - 1), qSeq(batch), len(batch, L);
+    std::vector<int32_t> order(pages), table(batch * perSeq);
+    for (int64_t i = 0; i < pages; ++i) order[i] = (int32_t)i;
+    std::shuffle(order.begin(), order.end(), rng);
+    for (int64_t b = 0; b < batch; ++b) {
+      qSeq[b] = b;
+      for (int64_t p = 0; p < perSeq; ++p) {
+        table[b * perSeq + p] = order[b * perSeq + p];
+        for (int64_t s = 0; s < page; ++s) pos[order[b * perSeq + p] * page + s] = p * page + s;
+      }
+    }
+    std::vector<char> q = encode(std::vector<double>(x.begin(), x.begin() + std::min<int64_t>(x.size(), batch * H * D)), t);
+    q.resize(batch * H * D * el);
+    const int64_t items = batch * G;
+    const int64_t splits = std::max<int64_t>(1, std::min<int64_t>((L + 31) / 32, (8192 + items - 1) / items));
+    DeviceBuffer dq(q.data(), q.size()), dqp(qPos.data(), batch * 8), dqs(qSeq.data(), batch * 8),
+        dk(kv.data(), kv.size()), dv(kv.data(), kv.size()), dpos(pos.data(), pos.size() * 8),
+        dt(table.data(), table.size() * 4), dl(len.data(), batch * 8), pout(batch * splits * H * D * 4),
+        plse(batch * splits * H * 4), dout(batch * H * D * el);
+    std::vector<Buffer> b = {view(dq, {batch, H, D}), view(dqp, {batch}), view(dqs, {batch}),
+                             view(dk, {pages, page, G, D}), view(dv, {pages, page, G, D}),
+                             view(dpos, {pages, page}), view(dt, {batch, perSeq}), view(dl, {batch}),
+                             view(pout, {batch, splits, H, D}), view(plse, {batch, splits, H}),
+                             view(dout, {batch, H, D})};
+    void *start, *stop;
+    std::string e;
+    must(driver.createEvent(&start, e) || driver.createEvent(&stop, e), e);
+    std::vector<float> ms;
+    for (int r = 0; r < repeats + 3; ++r) {
+      must(driver.record(start, e), e);
+      if (library.decode(spec.c_str(), b.data(), (int64_t)b.size(), nullptr) != 0)
+        die(library.error());
+      must(driver.record(stop, e), e);
+      float tm = 0;
+      must(driver.elapsed(start, stop, tm, e), e);
+      if (r >= 3)
+        ms.push_back(tm);
+    }
+    std::sort(ms.begin(), ms.end());
+    const double med = ms[ms.size() / 2], bytes = 2.0 * batch * L * G * D * el;
+    std::printf("bench-decode %s %lld %lld: median_ms %.4f GB/s %.1f splits %lld\n", spec.c_str(),
+                (long long)batch, (long long)L, med, bytes / (med * 1e-3) / 1e9, (long long)splits);
+    std::fflush(stdout);
+  }
+  return 0;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
   std::string lib, name, benchSpec, shape, lens;
   int repeats = 10;
+  bool decodeBench = false;
+  int64_t batch = 1, page = 16;
   std::vector<std::string> dirs;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -576,6 +653,9 @@ int main(int argc, char **argv) {
     if (a == "--lib") lib = value();
     else if (a == "--name") name = value();
     else if (a == "--bench") benchSpec = value();
+    else if (a == "--bench-decode") { benchSpec = value(); decodeBench = true; }
+    else if (a == "--batch") batch = std::atoll(value().c_str());
+    else if (a == "--page") page = std::atoll(value().c_str());
     else if (a == "--shape") shape = value();
     else if (a == "--len") lens = value();
     else if (a == "--repeats") repeats = std::max(1, std::atoi(value().c_str()));
@@ -591,6 +671,8 @@ int main(int argc, char **argv) {
   }
   library.open(lib, name);
   std::printf("gpu-check: device %s\n", driver.deviceName().c_str());
+  if (!benchSpec.empty() && decodeBench)
+    return benchDecode(benchSpec, shape, lens, batch, page, repeats);
   if (!benchSpec.empty())
     return bench(benchSpec, shape, lens, repeats);
   int passed = 0, failed = 0;
