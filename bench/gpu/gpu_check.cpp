@@ -238,6 +238,22 @@ Case readCase(const std::string &dir) {
   return c;
 }
 
+/// The case's kernel inputs on the device, in declaration order: floats
+/// rounded to their dtype, integers as attnc-check wrote them (their own type).
+std::vector<std::unique_ptr<DeviceBuffer>> uploadInputs(const Case &c) {
+  std::vector<std::unique_ptr<DeviceBuffer>> bufs;
+  for (const Case::In &in : c.inputs) {
+    NpyArray a = readArray(c.dir + "/input." + in.name + ".npy");
+    std::vector<char> bytes;
+    if (in.dtype == "f32" || in.dtype == "bf16" || in.dtype == "f16")
+      bytes = encode(a.asDoubles(), parseDType(in.dtype));
+    else
+      bytes = a.data;
+    bufs.push_back(std::make_unique<DeviceBuffer>(bytes.data(), bytes.size()));
+  }
+  return bufs;
+}
+
 /// Uploads the case, runs the kernels, returns the output (and lse) as doubles.
 bool runCase(const Case &c, std::vector<double> &out, std::vector<double> &lse, std::string &error) {
   const int64_t H = c.heads, G = c.kvHeads, D = c.headDim, Dv = c.valueDim;
@@ -257,19 +273,11 @@ bool runCase(const Case &c, std::vector<double> &out, std::vector<double> &lse, 
   std::vector<char> qb = encode(q, c.dtype), kb = encode(k, c.dtype), vb = encode(v, c.dtype);
   DeviceBuffer dq(qb.data(), qb.size()), dk(kb.data(), kb.size()), dv(vb.data(), vb.size()),
       dqp(qPos.data(), qPos.size() * 8), dkp(kPos.data(), kPos.size() * 8);
-  std::vector<std::unique_ptr<DeviceBuffer>> inputBufs;
+  std::vector<std::unique_ptr<DeviceBuffer>> inputBufs = uploadInputs(c);
   std::vector<Input> inputs;
-  for (const Case::In &in : c.inputs) {
-    NpyArray a = readArray(c.dir + "/input." + in.name + ".npy");
-    std::vector<char> bytes;
-    if (in.dtype == "f32" || in.dtype == "bf16" || in.dtype == "f16")
-      bytes = encode(a.asDoubles(), parseDType(in.dtype));
-    else
-      bytes = a.data; // attnc-check writes integer inputs in their own type
-    inputBufs.push_back(std::make_unique<DeviceBuffer>(bytes.data(), bytes.size()));
-    inputs.push_back({inputBufs.back()->get(), in.dims.empty() ? 0 : in.dims[0],
-                      in.dims.size() > 1 ? in.dims[1] : 0});
-  }
+  for (size_t i = 0; i < c.inputs.size(); ++i)
+    inputs.push_back({inputBufs[i]->get(), c.inputs[i].dims.empty() ? 0 : c.inputs[i].dims[0],
+                      c.inputs[i].dims.size() > 1 ? c.inputs[i].dims[1] : 0});
   const size_t outBytes = c.lq * H * Dv * dtypeBytes(c.dtype);
   DeviceBuffer dout(outBytes), dlse(c.lq * H * 4), qf(c.lq * H * D * 4), kf(c.lk * G * D * 4),
       qg(c.lq * H * D * 4), kg(c.lk * G * D * 4);
@@ -327,18 +335,10 @@ bool runDecodeCase(const Case &c, std::vector<double> &out, std::vector<double> 
   std::vector<std::unique_ptr<DeviceBuffer>> cache;
   std::vector<Buffer> cacheViews;
   // Kernel inputs, as in the prefill cases.
-  std::vector<std::unique_ptr<DeviceBuffer>> inputBufs;
+  std::vector<std::unique_ptr<DeviceBuffer>> inputBufs = uploadInputs(c);
   std::vector<Buffer> inputViews;
-  for (const Case::In &in : c.inputs) {
-    NpyArray a = readArray(c.dir + "/input." + in.name + ".npy");
-    std::vector<char> bytes;
-    if (in.dtype == "f32" || in.dtype == "bf16" || in.dtype == "f16")
-      bytes = encode(a.asDoubles(), parseDType(in.dtype));
-    else
-      bytes = a.data;
-    inputBufs.push_back(std::make_unique<DeviceBuffer>(bytes.data(), bytes.size()));
-    inputViews.push_back(view(*inputBufs.back(), in.dims));
-  }
+  for (size_t i = 0; i < c.inputs.size(); ++i)
+    inputViews.push_back(view(*inputBufs[i], c.inputs[i].dims));
   out.assign(c.lq * H * Dv, NAN);
   lse.assign(c.lq * H, NAN);
   while (std::getline(f, line)) {

@@ -24,26 +24,11 @@ struct DeviceArray {
   }
 };
 
-class GpuKVCache final : public KVCache {
+class GpuKVCache final : public LayoutKVCache {
 public:
   GpuKVCache(const AttentionKernels &a, const GpuKernelLibrary &lib, gpu::CudaDriver &driver,
              int64_t capacity, int64_t sequences)
-      : a_(a), lib_(lib), driver_(driver), tokens_(sequences, 0) {
-    const CacheLayout &c = a.cache;
-    if (c.kind == CacheLayout::Kind::Ring) {
-      slots_ = c.sinks + c.window;
-      capacity_ = -1;
-    } else if (c.kind == CacheLayout::Kind::Paged) {
-      const int64_t pages = (capacity + c.pageSize - 1) / c.pageSize;
-      pages_ = std::make_unique<PageAllocator>(pages, c.pageSize, sequences, pages);
-      rows_ = pages;
-      slots_ = c.pageSize;
-      capacity_ = pages * c.pageSize;
-    } else {
-      slots_ = capacity;
-      capacity_ = capacity;
-    }
-  }
+      : LayoutKVCache(a, capacity, sequences), lib_(lib), driver_(driver) {}
   ~GpuKVCache() override {
     for (std::vector<DeviceArray> &l : layers_)
       for (DeviceArray &b : l)
@@ -113,25 +98,13 @@ public:
   }
 
   void clear() override {
-    for (int64_t s = 0; s < (int64_t)tokens_.size(); ++s) {
-      tokens_[s] = 0;
-      if (pages_)
-        pages_->release(s);
-    }
+    resetSequences();
     tableDirty_ = true;
     std::string error;
     if (seqLenIndex_ >= 0) // per-channel groups: the append kernel's record of each sequence
       for (std::vector<DeviceArray> &l : layers_)
         driver_.fill(l[seqLenIndex_].ptr, 0, l[seqLenIndex_].bytes, error);
-    cur_ = 0;
   }
-  int64_t tokens() const override { return tokens_[cur_]; }
-  int64_t resident() const override {
-    if (!ring())
-      return tokens_[cur_];
-    return std::min(tokens_[cur_], a_.cache.sinks + a_.cache.window);
-  }
-  int64_t capacity() const override { return capacity_; }
   size_t bytes() const override {
     size_t b = 0;
     for (const std::vector<DeviceArray> &l : layers_)
@@ -139,28 +112,10 @@ public:
         b += d.bytes;
     return b;
   }
-  std::string describe() const override {
-    std::string s = a_.cache.str() + " on the GPU";
-    if (pages_)
-      s += ", " + std::to_string(pages_->pages()) + " pages" +
-           (tokens_.size() > 1 ? ", " + std::to_string(tokens_.size()) + " sequences" : "");
-    else if (!ring())
-      s += ", capacity " + std::to_string(capacity_);
-    return s;
-  }
+  std::string describe() const override { return describeLayout(" on the GPU"); }
   bool reserve(int64_t n, std::string &error) override {
-    if (ring())
-      return true;
-    const int64_t t = tokens_[cur_];
-    if (t + n > capacity_) {
-      error = "the KV cache holds " + std::to_string(capacity_) + " tokens; " + std::to_string(t) +
-              " cached + " + std::to_string(n) + " new do not fit";
-      return false;
-    }
-    if (!pages_)
-      return true;
-    tableDirty_ = true;
-    return pages_->grow(cur_, t + n, error);
+    tableDirty_ = tableDirty_ || pages_;
+    return LayoutKVCache::reserve(n, error);
   }
 
   bool attend(int layer, const float *q, const float *k, const float *v, int64_t n, float *out,
@@ -241,19 +196,6 @@ public:
     return append(start, n) && decode(start, n);
   }
 
-  void commit(int64_t n) override { tokens_[cur_] += n; }
-  int64_t sequences() const override { return tokens_.size(); }
-  bool select(int64_t seq, std::string &error) override {
-    if (seq < 0 || seq >= (int64_t)tokens_.size()) {
-      error = "the KV cache has no sequence " + std::to_string(seq) + " (it holds " +
-              std::to_string(tokens_.size()) + ")";
-      return false;
-    }
-    cur_ = seq;
-    return true;
-  }
-  int64_t pagesInUse() const override { return pages_ ? pages_->pages() - pages_->freePages() : 0; }
-
   /// As the CPU cache's fork: the full pages shared, the partly filled last
   /// page and the per-sequence buffers (residual, stored length) copied.
   bool fork(int64_t to, std::string &error) override {
@@ -286,8 +228,6 @@ public:
   }
 
 private:
-  bool ring() const { return a_.cache.kind == CacheLayout::Kind::Ring; }
-
   /// Grows the device scratch `a` to at least `bytes`.
   bool reserveScratch(DeviceArray &a, size_t bytes, std::string &error) {
     if (a.bytes >= bytes)
@@ -313,12 +253,8 @@ private:
     return true;
   }
 
-  const AttentionKernels &a_;
   GpuKernelLibrary lib_;
   gpu::CudaDriver &driver_;
-  int64_t rows_ = 1, slots_ = 0, capacity_ = 0, cur_ = 0;
-  std::vector<int64_t> tokens_; ///< per sequence
-  std::unique_ptr<PageAllocator> pages_;
   bool tableDirty_ = true;
   int64_t seqLenIndex_ = -1, tableIndex_ = -1;
   std::vector<std::vector<DeviceArray>> layers_;

@@ -142,6 +142,71 @@ ParallelFor installedParallelFor = threadsPerCall;
 void setParallelFor(ParallelFor f) { installedParallelFor = f ? f : threadsPerCall; }
 ParallelFor parallelFor() { return installedParallelFor; }
 
+LayoutKVCache::LayoutKVCache(const AttentionKernels &a, int64_t capacity, int64_t sequences)
+    : a_(a), tokens_(sequences, 0) {
+  const CacheLayout &c = a.cache;
+  if (c.kind == CacheLayout::Kind::Ring) {
+    slots_ = c.sinks + c.window;
+    capacity_ = -1;
+  } else if (c.kind == CacheLayout::Kind::Paged) {
+    const int64_t pages = (capacity + c.pageSize - 1) / c.pageSize;
+    pages_ = std::make_unique<PageAllocator>(pages, c.pageSize, sequences, pages);
+    rows_ = pages;
+    slots_ = c.pageSize;
+    capacity_ = pages * c.pageSize;
+  } else {
+    slots_ = capacity;
+    capacity_ = capacity;
+  }
+}
+
+int64_t LayoutKVCache::resident() const {
+  if (!ring())
+    return tokens_[cur_];
+  return std::min(tokens_[cur_], a_.cache.sinks + a_.cache.window);
+}
+
+bool LayoutKVCache::reserve(int64_t n, std::string &error) {
+  if (ring())
+    return true;
+  const int64_t t = tokens_[cur_];
+  if (t + n > capacity_) {
+    error = "the KV cache holds " + std::to_string(capacity_) + " tokens; " + std::to_string(t) +
+            " cached + " + std::to_string(n) + " new do not fit";
+    return false;
+  }
+  return !pages_ || pages_->grow(cur_, t + n, error);
+}
+
+bool LayoutKVCache::select(int64_t seq, std::string &error) {
+  if (seq < 0 || seq >= (int64_t)tokens_.size()) {
+    error = "the KV cache has no sequence " + std::to_string(seq) + " (it holds " +
+            std::to_string(tokens_.size()) + ")";
+    return false;
+  }
+  cur_ = seq;
+  return true;
+}
+
+void LayoutKVCache::resetSequences() {
+  for (int64_t s = 0; s < (int64_t)tokens_.size(); ++s) {
+    tokens_[s] = 0;
+    if (pages_)
+      pages_->release(s);
+  }
+  cur_ = 0;
+}
+
+std::string LayoutKVCache::describeLayout(const std::string &where) const {
+  std::string s = a_.cache.str() + where;
+  if (pages_)
+    s += ", " + std::to_string(pages_->pages()) + " pages" +
+         (tokens_.size() > 1 ? ", " + std::to_string(tokens_.size()) + " sequences" : "");
+  else if (!ring())
+    s += ", capacity " + std::to_string(capacity_);
+  return s;
+}
+
 namespace {
 
 /// Runs body(bounds[t], bounds[t + 1]) for every t, concurrently (parallelFor()).
@@ -177,29 +242,17 @@ std::vector<int64_t> balancedRanges(int threads, const std::vector<int64_t> &cos
   return b;
 }
 
-class SpecKVCache final : public KVCache {
+class SpecKVCache final : public LayoutKVCache {
 public:
   SpecKVCache(const AttentionKernels &a, int layers, int64_t capacity, int threads, int64_t sequences)
-      : a_(a), k_(a.cacheKernels), threads_(threads), tokens_(sequences, 0) {
+      : LayoutKVCache(a, capacity, sequences), k_(a.cacheKernels), threads_(threads) {
     const CacheLayout &c = a.cache;
     const int64_t kvRow = a.kvHeads * a.headDim;
     using Q = CacheLayout::Quant;
     const bool quantized = c.quant != Q::None, int4 = c.quant == Q::Int4;
     // Bytes per cached K or V element: f32, one code, or half a byte (int4).
     const int64_t elemNum = quantized ? 1 : sizeof(float), elemDen = int4 ? 2 : 1;
-    int64_t rows = 1, slots = capacity;
-    if (c.kind == CacheLayout::Kind::Ring) {
-      slots = c.sinks + c.window;
-      capacity_ = -1;
-    } else if (c.kind == CacheLayout::Kind::Paged) {
-      const int64_t pages = (capacity + c.pageSize - 1) / c.pageSize;
-      pages_ = std::make_unique<PageAllocator>(pages, c.pageSize, sequences, pages);
-      rows = pages;
-      slots = c.pageSize;
-      capacity_ = pages * c.pageSize;
-    } else {
-      capacity_ = capacity;
-    }
+    const int64_t rows = rows_, slots = slots_;
     // The scales' dims after [rows] (docs/kernels.md, "Cache buffers"): a
     // per-channel side per token group, an int4 per-token side per channel
     // group, int8/fp8 per token.
@@ -256,22 +309,10 @@ public:
   }
 
   void clear() override {
-    for (int64_t s = 0; s < (int64_t)tokens_.size(); ++s) {
-      tokens_[s] = 0;
-      if (pages_)
-        pages_->release(s);
-    }
+    resetSequences();
     for (Layer &l : layers_) // per-channel groups: the append kernel's record of each sequence
       std::fill(l.seqLen.begin(), l.seqLen.end(), 0);
-    cur_ = 0;
   }
-  int64_t tokens() const override { return tokens_[cur_]; }
-  int64_t resident() const override {
-    if (!ring())
-      return tokens_[cur_];
-    return std::min(tokens_[cur_], a_.cache.sinks + a_.cache.window);
-  }
-  int64_t capacity() const override { return capacity_; }
   size_t bytes() const override {
     size_t b = pages_ ? pages_->tableView().size() * sizeof(int32_t) : 0;
     for (const Layer &l : layers_)
@@ -281,27 +322,7 @@ public:
                sizeof(float);
     return b;
   }
-  std::string describe() const override {
-    std::string s = a_.cache.str();
-    if (pages_)
-      s += ", " + std::to_string(pages_->pages()) + " pages" +
-           (tokens_.size() > 1 ? ", " + std::to_string(tokens_.size()) + " sequences" : "");
-    else if (!ring())
-      s += ", capacity " + std::to_string(capacity_);
-    return s;
-  }
-
-  bool reserve(int64_t n, std::string &error) override {
-    if (ring())
-      return true;
-    const int64_t t = tokens_[cur_];
-    if (t + n > capacity_) {
-      error = "the KV cache holds " + std::to_string(capacity_) + " tokens; " +
-              std::to_string(t) + " cached + " + std::to_string(n) + " new do not fit";
-      return false;
-    }
-    return !pages_ || pages_->grow(cur_, t + n, error);
-  }
+  std::string describe() const override { return describeLayout(""); }
 
   bool attend(int layer, const float *q, const float *k, const float *v, int64_t n, float *out,
               std::string &error) override {
@@ -337,18 +358,6 @@ public:
     return true;
   }
 
-  void commit(int64_t n) override { tokens_[cur_] += n; }
-
-  int64_t sequences() const override { return tokens_.size(); }
-  bool select(int64_t seq, std::string &error) override {
-    if (seq < 0 || seq >= (int64_t)tokens_.size()) {
-      error = "the KV cache has no sequence " + std::to_string(seq) + " (it holds " +
-              std::to_string(tokens_.size()) + ")";
-      return false;
-    }
-    cur_ = seq;
-    return true;
-  }
   bool fork(int64_t to, std::string &error) override {
     if (!pages_)
       return KVCache::fork(to, error);
@@ -387,8 +396,6 @@ public:
     tokens_[to] = tokens_[cur_];
     return true;
   }
-  int64_t pagesInUse() const override { return pages_ ? pages_->pages() - pages_->freePages() : 0; }
-
 private:
   struct Layer {
     std::vector<uint8_t> k, v;
@@ -398,18 +405,12 @@ private:
     CacheStorage view;
   };
 
-  bool ring() const { return a_.cache.kind == CacheLayout::Kind::Ring; }
-
   void decode(const CacheStorage &c, const float *q, const int64_t *qPos, int64_t rows, float *out) {
     decodeRows(a_, c, q, qPos, rows, threads_, scratch_, out, cur_);
   }
 
-  const AttentionKernels &a_;
   const CacheKernels &k_;
   int threads_;
-  int64_t capacity_ = 0, cur_ = 0;
-  std::vector<int64_t> tokens_; ///< per sequence
-  std::unique_ptr<PageAllocator> pages_;
   std::vector<Layer> layers_;
   DecodeScratch scratch_;
 };

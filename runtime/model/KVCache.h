@@ -109,6 +109,35 @@ public:
   virtual int64_t pagesInUse() const { return 0; }
 };
 
+/// What every cache in a spec's layout keeps besides its buffers (the CPU
+/// one of makeKVCache and the GPU one of GpuKVCache.h): each sequence's
+/// length, the current sequence, the capacity, a paged spec's pages, and the
+/// buffers' geometry (rows: pages, else 1; slots per row).
+class LayoutKVCache : public KVCache {
+public:
+  LayoutKVCache(const AttentionKernels &a, int64_t capacity, int64_t sequences);
+  int64_t tokens() const override { return tokens_[cur_]; }
+  int64_t resident() const override;
+  int64_t capacity() const override { return capacity_; }
+  bool reserve(int64_t n, std::string &error) override;
+  void commit(int64_t n) override { tokens_[cur_] += n; }
+  int64_t sequences() const override { return tokens_.size(); }
+  bool select(int64_t seq, std::string &error) override;
+  int64_t pagesInUse() const override { return pages_ ? pages_->pages() - pages_->freePages() : 0; }
+
+protected:
+  /// Every sequence emptied, its pages returned, sequence 0 current.
+  void resetSequences();
+  /// describe()'s text: the layout, `where` it lives, pages or capacity.
+  std::string describeLayout(const std::string &where) const;
+  bool ring() const { return a_.cache.kind == CacheLayout::Kind::Ring; }
+
+  const AttentionKernels &a_;
+  int64_t rows_ = 1, slots_ = 0, capacity_ = 0, cur_ = 0;
+  std::vector<int64_t> tokens_; ///< per sequence
+  std::unique_ptr<PageAllocator> pages_;
+};
+
 /// How the attention work items are spread over threads: f(n, body, ctx)
 /// runs body(ctx, i) for every i < n concurrently and returns when all are
 /// done. The default creates std::threads per call (attn_decoding does not
