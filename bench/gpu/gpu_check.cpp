@@ -524,6 +524,27 @@ std::vector<std::string> split(const std::string &s, char sep) {
   return out;
 }
 
+/// The median of `repeats` timed calls (CUDA events) after 3 warm-ups;
+/// `call` returns nonzero on failure (the library's error ends the run).
+template <typename F> double medianMs(int repeats, F &&call) {
+  void *start, *stop;
+  std::string e;
+  must(driver.createEvent(&start, e) || driver.createEvent(&stop, e), e);
+  std::vector<float> ms;
+  for (int r = 0; r < repeats + 3; ++r) {
+    must(driver.record(start, e), e);
+    if (call() != 0)
+      die(library.error());
+    must(driver.record(stop, e), e);
+    float t = 0;
+    must(driver.elapsed(start, stop, t, e), e);
+    if (r >= 3)
+      ms.push_back(t);
+  }
+  std::sort(ms.begin(), ms.end());
+  return ms[ms.size() / 2];
+}
+
 int bench(const std::string &spec, const std::string &shape, const std::string &lens, int repeats) {
   std::vector<std::string> sh = split(shape, ',');
   if (sh.size() != 4)
@@ -545,22 +566,8 @@ int bench(const std::string &spec, const std::string &shape, const std::string &
     PrefillArgs args{dq.get(), dk.get(), dv.get(), L, L, (const int64_t *)dp.get(), (const int64_t *)dp.get(),
                      0, nullptr, 0, dout.get(), nullptr, (float *)qf.get(), (float *)kf.get(), nullptr, nullptr,
                      nullptr};
-    void *start, *stop;
-    std::string e;
-    must(driver.createEvent(&start, e) || driver.createEvent(&stop, e), e);
-    std::vector<float> ms;
-    for (int r = 0; r < repeats + 3; ++r) {
-      must(driver.record(start, e), e);
-      if (library.prefill(spec.c_str(), &args) != 0)
-        die(library.error());
-      must(driver.record(stop, e), e);
-      float t = 0;
-      must(driver.elapsed(start, stop, t, e), e);
-      if (r >= 3)
-        ms.push_back(t);
-    }
-    std::sort(ms.begin(), ms.end());
-    std::printf("bench %s %lld: median_ms %.4f\n", spec.c_str(), (long long)L, ms[ms.size() / 2]);
+    const double med = medianMs(repeats, [&] { return library.prefill(spec.c_str(), &args); });
+    std::printf("bench %s %lld: median_ms %.4f\n", spec.c_str(), (long long)L, med);
     std::fflush(stdout);
   }
   return 0;
@@ -612,22 +619,8 @@ int benchDecode(const std::string &spec, const std::string &shape, const std::st
                              view(dpos, {pages, page}), view(dt, {batch, perSeq}), view(dl, {batch}),
                              view(pout, {batch, splits, H, D}), view(plse, {batch, splits, H}),
                              view(dout, {batch, H, D})};
-    void *start, *stop;
-    std::string e;
-    must(driver.createEvent(&start, e) || driver.createEvent(&stop, e), e);
-    std::vector<float> ms;
-    for (int r = 0; r < repeats + 3; ++r) {
-      must(driver.record(start, e), e);
-      if (library.decode(spec.c_str(), b.data(), (int64_t)b.size(), nullptr) != 0)
-        die(library.error());
-      must(driver.record(stop, e), e);
-      float tm = 0;
-      must(driver.elapsed(start, stop, tm, e), e);
-      if (r >= 3)
-        ms.push_back(tm);
-    }
-    std::sort(ms.begin(), ms.end());
-    const double med = ms[ms.size() / 2], bytes = 2.0 * batch * L * G * D * el;
+    const double med = medianMs(repeats, [&] { return library.decode(spec.c_str(), b.data(), (int64_t)b.size(), nullptr); });
+    const double bytes = 2.0 * batch * L * G * D * el;
     std::printf("bench-decode %s %lld %lld: median_ms %.4f GB/s %.1f splits %lld\n", spec.c_str(),
                 (long long)batch, (long long)L, med, bytes / (med * 1e-3) / 1e9, (long long)splits);
     std::fflush(stdout);

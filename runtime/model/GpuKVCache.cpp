@@ -199,14 +199,8 @@ public:
   /// As the CPU cache's fork: the full pages shared, the partly filled last
   /// page and the per-sequence buffers (residual, stored length) copied.
   bool fork(int64_t to, std::string &error) override {
-    if (!pages_)
-      return KVCache::fork(to, error);
-    if (to >= 0 && to < (int64_t)tokens_.size() && tokens_[to] != 0) {
-      error = "sequence " + std::to_string(to) + " is not empty";
-      return false;
-    }
     int32_t copyFrom, copyTo;
-    if (!pages_->share(cur_, to, tokens_[cur_], copyFrom, copyTo, error))
+    if (!shareInto(to, copyFrom, copyTo, error))
       return false;
     std::vector<char> row;
     auto copyRow = [&](const DeviceArray &b, int64_t from, int64_t into) {

@@ -188,6 +188,16 @@ bool LayoutKVCache::select(int64_t seq, std::string &error) {
   return true;
 }
 
+bool LayoutKVCache::shareInto(int64_t to, int32_t &copyFrom, int32_t &copyTo, std::string &error) {
+  if (!pages_)
+    return KVCache::fork(to, error);
+  if (to >= 0 && to < (int64_t)tokens_.size() && tokens_[to] != 0) {
+    error = "sequence " + std::to_string(to) + " is not empty";
+    return false;
+  }
+  return pages_->share(cur_, to, tokens_[cur_], copyFrom, copyTo, error);
+}
+
 void LayoutKVCache::resetSequences() {
   for (int64_t s = 0; s < (int64_t)tokens_.size(); ++s) {
     tokens_[s] = 0;
@@ -359,14 +369,8 @@ public:
   }
 
   bool fork(int64_t to, std::string &error) override {
-    if (!pages_)
-      return KVCache::fork(to, error);
-    if (to >= 0 && to < (int64_t)tokens_.size() && tokens_[to] != 0) {
-      error = "sequence " + std::to_string(to) + " is not empty";
-      return false;
-    }
     int32_t copyFrom, copyTo;
-    if (!pages_->share(cur_, to, tokens_[cur_], copyFrom, copyTo, error))
+    if (!shareInto(to, copyFrom, copyTo, error))
       return false;
     for (Layer &l : layers_) {
       if (copyFrom >= 0) { // the partly filled page: every page-indexed buffer's row copyFrom

@@ -128,6 +128,11 @@ public:
 protected:
   /// Every sequence emptied, its pages returned, sequence 0 current.
   void resetSequences();
+  /// fork()'s bookkeeping: `to` (empty) maps the current sequence's full
+  /// pages; copyFrom/copyTo name the partly filled page to copy (-1: none).
+  /// False, with `error` set, when not paged, `to` is not empty or no page
+  /// is free.
+  bool shareInto(int64_t to, int32_t &copyFrom, int32_t &copyTo, std::string &error);
   /// describe()'s text: the layout, `where` it lives, pages or capacity.
   std::string describeLayout(const std::string &where) const;
   bool ring() const { return a_.cache.kind == CacheLayout::Kind::Ring; }
