@@ -33,7 +33,7 @@ public:
     for (std::vector<DeviceArray> &l : layers_)
       for (DeviceArray &b : l)
         driver_.free(b.ptr);
-    for (DeviceArray *b : {&q_, &k_, &v_, &pos_, &qPos_, &qSeq_, &lens_, &partOut_, &partLse_, &out_, &status_})
+    for (DeviceArray *b : {&q_, &k_, &v_, &pos_, &qSeq_, &lens_, &partOut_, &partLse_, &out_, &status_})
       driver_.free(b->ptr);
   }
 
@@ -134,8 +134,9 @@ public:
     std::vector<int64_t> pos(n), seqs(n, cur_), lens(n);
     for (int64_t i = 0; i < n; ++i)
       pos[i] = start + i, lens[i] = start + i + 1;
-    if (!upload(pos_, pos.data(), n * 8, error) || !upload(qPos_, pos.data(), n * 8, error) ||
-        !upload(qSeq_, seqs.data(), n * 8, error) || !upload(lens_, lens.data(), n * 8, error))
+    // The new tokens' positions serve as the keys' (append) and the queries' (decode).
+    if (!upload(pos_, pos.data(), n * 8, error) || !upload(qSeq_, seqs.data(), n * 8, error) ||
+        !upload(lens_, lens.data(), n * 8, error))
       return false;
     const std::vector<DeviceArray> &cache = layers_[layer];
     auto at = [](const DeviceArray &a, int64_t byteOffset) { return (void *)(uintptr_t)(a.ptr + byteOffset); };
@@ -171,7 +172,7 @@ public:
           !reserveScratch(out_, count * H * D * 4, error))
         return false;
       std::vector<GpuBuffer> b = {{at(q_, i * H * D * 4), 3, {count, H, D, 0}},
-                                  {at(qPos_, i * 8), 1, {count, 0, 0, 0}},
+                                  {at(pos_, i * 8), 1, {count, 0, 0, 0}},
                                   {at(qSeq_, i * 8), 1, {count, 0, 0, 0}}};
       for (const DeviceArray &c : cache)
         b.push_back(c.view());
@@ -253,7 +254,7 @@ private:
   int64_t seqLenIndex_ = -1, tableIndex_ = -1;
   std::vector<std::vector<DeviceArray>> layers_;
   /// Device scratch of one attend call, grown as needed.
-  DeviceArray q_, k_, v_, pos_, qPos_, qSeq_, lens_, partOut_, partLse_, out_, status_;
+  DeviceArray q_, k_, v_, pos_, qSeq_, lens_, partOut_, partLse_, out_, status_;
 };
 
 } // namespace
