@@ -99,6 +99,27 @@ def AttnApproximateMathPass : Pass<"attn-approximate-math", "mlir::ModuleOp"> {
   ];
 }
 
+def AttnAddModelOpsPass : Pass<"attn-add-model-ops", "mlir::ModuleOp"> {
+  let summary = "Add the element-wise operations of llama-family models (RMSNorm, SwiGLU)";
+  let description = [{
+    Appends two public work-item functions on memrefs, each ending in
+    `begin, end: index` and marked `attn.work_items` (one item per GPU thread
+    after attn-outline-gpu-kernels; items past the data are ignored):
+    `attnc_model_rmsnorm_rows(x: memref<?x?xf32>, w: memref<?xf32>,
+    out: memref<?x?xf32>, eps_bits: i32, begin, end)` computes
+    `out[r] = x[r] / sqrt(mean(x[r]^2) + eps) * w` for rows r (eps is the f32
+    whose bits `eps_bits` holds: the CPU emulation passes integers only), and
+    `attnc_model_swiglu_rows(gate, up, out: memref<?xf32>, begin, end)`
+    computes `out[e] = gate[e] / (1 + exp(-gate[e])) * up[e]`. The GPU
+    runtime (`attn-run --device cuda`) runs them between its cuBLAS matrix
+    products. Fails if the module already defines them.
+  }];
+  let dependentDialects = [
+    "mlir::func::FuncDialect", "mlir::arith::ArithDialect", "mlir::math::MathDialect",
+    "mlir::memref::MemRefDialect", "mlir::scf::SCFDialect"
+  ];
+}
+
 def AttnOutlineGPUKernelsPass : Pass<"attn-outline-gpu-kernels", "mlir::ModuleOp"> {
   let summary = "Move the lowered attention kernels into a gpu.module with GPU entry points";
   let description = [{
@@ -113,7 +134,9 @@ def AttnOutlineGPUKernelsPass : Pass<"attn-outline-gpu-kernels", "mlir::ModuleOp
     of attn-lower-cache-kernels become `NAME_decode_split_gpu` and
     `NAME_decode_merge_gpu` (one work item per thread) and `NAME_append_gpu`
     (thread 0; its status goes to a `memref<1xi32>` added as the last
-    parameter). Host functions are removed.
+    parameter). Functions marked `attn.work_items` (attn-add-model-ops)
+    become `NAME_gpu` with one work item per thread. Host functions are
+    removed.
   }];
   let dependentDialects = [
     "mlir::gpu::GPUDialect", "mlir::func::FuncDialect",

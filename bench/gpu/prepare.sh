@@ -7,6 +7,10 @@
 #   carry/cases.tar.xz  every spec's gpu_* prefill cases (attnc-check --gpu-cases
 #                       --save-reference): inputs and the float64 reference
 #   carry/cpu-check.txt the same cases on the CPU kernels (they must pass here first)
+#   carry/model.tar.xz  attn-run (LLVM Support linked statically: it runs without LLVM),
+#                       gguf-make-test-model, a text and the CPU's f32 perplexity of it
+#                       on the --smollm2-full model (SmolLM2-135M's shapes, pseudo-random
+#                       weights: the real GGUF, 98 MB, is over the 64 MiB a call carries)
 # Then, with the device tool:
 #   run(command="bench/gpu/run.sh", carry=["bench/gpu/carry"], timeout_s=540)
 # Usage: bench/gpu/prepare.sh [BUILD_DIR]
@@ -25,5 +29,17 @@ tar -C "$WORK" -cJf "$CARRY/lib.tar.xz" lib
 "$BUILD/bin/attnc-check" --dtype spec --gpu-cases --save-reference --work "$WORK/cases" "$ROOT"/specs/*.attn \
   > "$CARRY/cpu-check.txt" || { tail "$CARRY/cpu-check.txt"; echo "prepare: the CPU kernels fail the cases"; exit 1; }
 tar -C "$WORK" -cJf "$CARRY/cases.tar.xz" cases
+mkdir -p "$WORK/model"
+cp "$BUILD/bin/attn-run" "$BUILD/bin/gguf-make-test-model" "$WORK/model/"
+if ldd "$WORK/model/attn-run" | grep -q libLLVM; then echo "prepare: attn-run links libLLVM"; exit 1; fi
+# The fabricated vocabulary has a-z, '.', ',' and the word boundary only.
+tr 'A-Z' 'a-z' < "$ROOT/test/Runtime/Inputs/ppl-english.txt" | tr -cd 'a-z., \n' > "$WORK/model/text.txt"
+"$BUILD/bin/gguf-make-test-model" --smollm2-full "$WORK/full.gguf"
+for spec in smollm2_135m smollm2_135m_paged; do
+  "$BUILD/bin/attn-run" perplexity --model "$WORK/full.gguf" --spec "$ROOT/specs/$spec.attn" --file "$WORK/model/text.txt" \
+    --ctx 256 --max-chunks 4 --activations f32 2> /dev/null | grep '^PPL' > "$WORK/model/cpu-ppl-$spec.txt"
+  echo "prepare: $spec on the CPU: $(cat "$WORK/model/cpu-ppl-$spec.txt")"
+done
+tar -C "$WORK" -cJf "$CARRY/model.tar.xz" model
 echo "prepare: $(grep -c PASS "$CARRY/cpu-check.txt") case checks pass on the CPU; carry:"
 du -sh "$CARRY"/*

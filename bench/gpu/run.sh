@@ -7,7 +7,10 @@
 #      the default kernels (tensor cores for bf16/f16 specs), then the
 #      CUDA-core ones (ATTNC_GPU_CUDA_CORES=1);
 #   3. times prefill side by side, attnc vs PyTorch SDPA and FlexAttention
-#      (bench.py over bench/specs/gpu; LENS, REPEATS, NO_FLEX=1 to adjust).
+#      (bench.py over bench/specs/gpu; LENS, REPEATS, NO_FLEX=1 to adjust);
+#   4. runs attn-run --device cuda (cuBLAS dense layers, the generated
+#      attention and RMSNorm/SwiGLU kernels) on a SmolLM2-135M-shaped model:
+#      its perplexity against the CPU's (carried), then generation speed.
 # Logs go to $OUT (the device tool's) or bench/gpu/out. Exit status: step 2's.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -36,4 +39,32 @@ flex=""
 [[ -n ${NO_FLEX:-} ]] && flex=--no-flex
 python3 "$ROOT/bench/gpu/bench.py" --gpu-check ./gpu-check --lib ./lib/libgpu_bench_gpu.so --name gpu_bench \
   --lens "${LENS:-1024,4096,16384}" --repeats "${REPEATS:-5}" $flex 2>&1 | tee "$LOGS/bench.txt"
+echo "== attn-run --device cuda: SmolLM2-135M's shapes (pseudo-random weights) vs the CPU's f32 perplexity"
+if tar -xJf "$CARRY/model.tar.xz" && ./model/gguf-make-test-model --smollm2-full model/full.gguf; then
+  # cuBLAS: the toolkit's, else PyTorch's wheel (ATTNC_CUBLAS wins).
+  if [[ -z ${ATTNC_CUBLAS:-} ]]; then
+    site=$(python3 -c 'import site; print(site.getsitepackages()[0])' 2> /dev/null)
+    for c in /usr/local/cuda/lib64/libcublas.so.* "$site"/nvidia/*/lib/libcublas.so.*; do
+      [[ -f $c ]] && { export ATTNC_CUBLAS=$c; break; }
+    done
+  fi
+  [[ -n ${ATTNC_CUBLAS:-} ]] && export LD_LIBRARY_PATH=$(dirname "$ATTNC_CUBLAS")${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+  echo "cuBLAS: ${ATTNC_CUBLAS:-(none found: the default search)}"
+  for spec in smollm2_135m smollm2_135m_paged; do
+    ./model/attn-run perplexity --model model/full.gguf --spec "$ROOT/specs/$spec.attn" --file model/text.txt \
+      --ctx 256 --max-chunks 4 --device cuda > "$LOGS/model-ppl-$spec.txt" 2> "$LOGS/model-ppl-$spec.err"
+    cpu=$(awk '{print $3}' "model/cpu-ppl-$spec.txt"); gpu=$(awk '/^PPL/ {print $3}' "$LOGS/model-ppl-$spec.txt")
+    # f32 on both sides, different summation orders over 30 layers: 1e-3 relative.
+    if awk -v a="$cpu" -v b="$gpu" 'BEGIN { d = (a - b) / a; if (d < 0) d = -d; exit !(b != "" && d <= 1e-3) }'; then
+      echo "PASS attn-run $spec: PPL $gpu on the GPU, $cpu on the CPU"
+    else
+      echo "FAIL attn-run $spec: PPL '$gpu' on the GPU, $cpu on the CPU"; tail -3 "$LOGS/model-ppl-$spec.err"; rc=1
+    fi
+    ./model/attn-run generate --model model/full.gguf --spec "$ROOT/specs/$spec.attn" --prompt "the river that runs" \
+      --max-tokens 256 --device cuda > /dev/null 2> "$LOGS/model-gen-$spec.txt" || rc=1
+    grep "^attn-run" "$LOGS/model-gen-$spec.txt" | tail -2
+  done
+else
+  echo "FAIL attn-run: no model (carry/model.tar.xz)"; rc=1
+fi
 exit $rc

@@ -8,7 +8,8 @@
 // attn-lower-cache-kernels get the same treatment: `NAME_decode_split_gpu`
 // and `NAME_decode_merge_gpu` run one work item per thread,
 // `NAME_append_gpu` runs on thread 0 and stores its status in a device word
-// (its last parameter). This is the first,
+// (its last parameter). Functions marked `attn.work_items` (the model
+// operations of attn-add-model-ops) become work-item kernels too. This is the first,
 // CUDA-core form of the GPU path: it shares every numerical decision with the
 // CPU kernels; tensor cores, shared-memory staging and a parallel prepare are
 // the next steps. Host-side functions are removed: launching is the runtime's
@@ -62,7 +63,7 @@ struct AttnOutlineGPUKernelsPass
       // Work-item functions (trailing begin, end): prefill rows, and the
       // decode split and merge of attn-lower-cache-kernels.
       bool isRows = name.ends_with("_prefill_rows") || name.ends_with("_decode_split") ||
-                    name.ends_with("_decode_merge");
+                    name.ends_with("_decode_merge") || f->hasAttr("attn.work_items");
       bool isAppend = name.ends_with("_append");
       bool isPrepare = name.ends_with("_prefill_prepare");
       // attn-lower-prefill-tensor-core: the kernel reads its own block and

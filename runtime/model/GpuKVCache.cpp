@@ -2,6 +2,7 @@
 #include "model/GpuKVCache.h"
 
 #include <algorithm>
+#include <array>
 
 namespace attnc::model {
 namespace {
@@ -24,11 +25,11 @@ struct DeviceArray {
   }
 };
 
-class GpuKVCache final : public LayoutKVCache {
+class GpuKVCache final : public DeviceKVCache {
 public:
   GpuKVCache(const AttentionKernels &a, const GpuKernelLibrary &lib, gpu::CudaDriver &driver,
              int64_t capacity, int64_t sequences)
-      : LayoutKVCache(a, capacity, sequences), lib_(lib), driver_(driver) {}
+      : DeviceKVCache(a, capacity, sequences), lib_(lib), driver_(driver) {}
   ~GpuKVCache() override {
     for (std::vector<DeviceArray> &l : layers_)
       for (DeviceArray &b : l)
@@ -120,6 +121,17 @@ public:
 
   bool attend(int layer, const float *q, const float *k, const float *v, int64_t n, float *out,
               std::string &error) override {
+    const int64_t H = a_.heads, G = a_.kvHeads, D = a_.headDim;
+    if (!upload(q_, q, n * H * D * 4, error) || !upload(k_, k, n * G * D * 4, error) ||
+        !upload(v_, v, n * G * D * 4, error) || !reserveScratch(out_, n * H * D * 4, error) ||
+        !attendOnDevice(layer, (const float *)(uintptr_t)q_.ptr, (const float *)(uintptr_t)k_.ptr,
+                        (const float *)(uintptr_t)v_.ptr, n, (float *)(uintptr_t)out_.ptr, error))
+      return false;
+    return driver_.toHost(out, out_.ptr, n * H * D * 4, error) == 0;
+  }
+
+  bool attendOnDevice(int layer, const float *q, const float *k, const float *v, int64_t n, float *out,
+                      std::string &error) override {
     if (layer < 0 || layer >= (int)layers_.size()) {
       error = "internal: no cache layer " + std::to_string(layer);
       return false;
@@ -127,25 +139,27 @@ public:
     if (tableDirty_ && !uploadTable(error))
       return false;
     const int64_t start = tokens_[cur_], H = a_.heads, G = a_.kvHeads, D = a_.headDim;
-    // Inputs of the whole chunk, once.
-    if (!upload(q_, q, n * H * D * 4, error) || !upload(k_, k, n * G * D * 4, error) ||
-        !upload(v_, v, n * G * D * 4, error))
-      return false;
-    std::vector<int64_t> pos(n), seqs(n, cur_), lens(n);
-    for (int64_t i = 0; i < n; ++i)
-      pos[i] = start + i, lens[i] = start + i + 1;
-    // The new tokens' positions serve as the keys' (append) and the queries' (decode).
-    if (!upload(pos_, pos.data(), n * 8, error) || !upload(qSeq_, seqs.data(), n * 8, error) ||
-        !upload(lens_, lens.data(), n * 8, error))
-      return false;
+    if (positionsFor_ != std::array<int64_t, 3>{start, n, cur_}) {
+      // The new tokens' positions serve as the keys' (append) and the
+      // queries' (decode); a function of (start, n, sequence), so every
+      // layer of one forward reuses them.
+      std::vector<int64_t> pos(n), seqs(n, cur_), lens(n);
+      for (int64_t i = 0; i < n; ++i)
+        pos[i] = start + i, lens[i] = start + i + 1;
+      if (!upload(pos_, pos.data(), n * 8, error) || !upload(qSeq_, seqs.data(), n * 8, error) ||
+          !upload(lens_, lens.data(), n * 8, error))
+        return false;
+      positionsFor_ = {start, n, cur_};
+    }
     const std::vector<DeviceArray> &cache = layers_[layer];
-    auto at = [](const DeviceArray &a, int64_t byteOffset) { return (void *)(uintptr_t)(a.ptr + byteOffset); };
+    auto at = [](const void *base, int64_t byteOffset) { return (void *)((uintptr_t)base + byteOffset); };
+    auto atArray = [&](const DeviceArray &a, int64_t byteOffset) { return at((void *)(uintptr_t)a.ptr, byteOffset); };
     // Appends tokens [from, from + count) of the chunk.
     auto append = [&](int64_t from, int64_t count) {
       const int64_t i = from - start;
-      std::vector<GpuBuffer> b = {{at(k_, i * G * D * 4), 3, {count, G, D, 0}},
-                                  {at(v_, i * G * D * 4), 3, {count, G, D, 0}},
-                                  {at(pos_, i * 8), 1, {count, 0, 0, 0}}};
+      std::vector<GpuBuffer> b = {{at(k, i * G * D * 4), 3, {count, G, D, 0}},
+                                  {at(v, i * G * D * 4), 3, {count, G, D, 0}},
+                                  {atArray(pos_, i * 8), 1, {count, 0, 0, 0}}};
       for (const DeviceArray &c : cache)
         b.push_back(c.view());
       if (lib_.append(a_.name, b.data(), (int64_t)b.size(), cur_, from, (int32_t *)(uintptr_t)status_.ptr,
@@ -153,6 +167,8 @@ public:
         error = std::string("GPU append: ") + lib_.error();
         return false;
       }
+      // The status comes back before anything reads the cache (a refused
+      // append writes nothing).
       int32_t st = -1;
       if (driver_.synchronize("the GPU append kernel", error) || driver_.toHost(&st, status_.ptr, 4, error))
         return false;
@@ -168,24 +184,22 @@ public:
       const int64_t items = count * G;
       const int64_t splits = std::max<int64_t>(1, std::min<int64_t>((longest + 31) / 32, (8192 + items - 1) / items));
       if (!reserveScratch(partOut_, count * splits * H * D * 4, error) ||
-          !reserveScratch(partLse_, count * splits * H * 4, error) ||
-          !reserveScratch(out_, count * H * D * 4, error))
+          !reserveScratch(partLse_, count * splits * H * 4, error))
         return false;
-      std::vector<GpuBuffer> b = {{at(q_, i * H * D * 4), 3, {count, H, D, 0}},
-                                  {at(pos_, i * 8), 1, {count, 0, 0, 0}},
-                                  {at(qSeq_, i * 8), 1, {count, 0, 0, 0}}};
+      std::vector<GpuBuffer> b = {{at(q, i * H * D * 4), 3, {count, H, D, 0}},
+                                  {atArray(pos_, i * 8), 1, {count, 0, 0, 0}},
+                                  {atArray(qSeq_, i * 8), 1, {count, 0, 0, 0}}};
       for (const DeviceArray &c : cache)
         b.push_back(c.view());
-      b.push_back({at(lens_, i * 8), 1, {count, 0, 0, 0}});
-      b.push_back({at(partOut_, 0), 4, {count, splits, H, D}});
-      b.push_back({at(partLse_, 0), 3, {count, splits, H, 0}});
-      b.push_back({at(out_, 0), 3, {count, H, D, 0}});
+      b.push_back({atArray(lens_, i * 8), 1, {count, 0, 0, 0}});
+      b.push_back({atArray(partOut_, 0), 4, {count, splits, H, D}});
+      b.push_back({atArray(partLse_, 0), 3, {count, splits, H, 0}});
+      b.push_back({at(out, i * H * D * 4), 3, {count, H, D, 0}});
       if (lib_.decode(a_.name, b.data(), (int64_t)b.size(), nullptr)) {
         error = std::string("GPU decode: ") + lib_.error();
         return false;
       }
-      return driver_.synchronize("the GPU decode kernels", error) == 0 &&
-             driver_.toHost(out + i * H * D, out_.ptr, count * H * D * 4, error) == 0;
+      return true;
     };
     if (ring()) {
       // One token at a time: each query sees the ring right after its own append.
@@ -251,6 +265,8 @@ private:
   GpuKernelLibrary lib_;
   gpu::CudaDriver &driver_;
   bool tableDirty_ = true;
+  /// The (start, n, sequence) whose positions pos_, qSeq_, lens_ hold.
+  std::array<int64_t, 3> positionsFor_{-1, -1, -1};
   int64_t seqLenIndex_ = -1, tableIndex_ = -1;
   std::vector<std::vector<DeviceArray>> layers_;
   /// Device scratch of one attend call, grown as needed.
@@ -259,7 +275,7 @@ private:
 
 } // namespace
 
-std::unique_ptr<KVCache> makeGpuKVCache(const AttentionKernels &a, const GpuKernelLibrary &lib,
+std::unique_ptr<DeviceKVCache> makeGpuKVCache(const AttentionKernels &a, const GpuKernelLibrary &lib,
                                         gpu::CudaDriver &driver, int layers, int64_t capacity,
                                         std::string &error, int64_t sequences) {
   error.clear();

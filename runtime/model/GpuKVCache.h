@@ -8,8 +8,8 @@
 // device, append writes them (RoPE on write, quantization), the split-KV
 // decode attends every query row over the cache and the output comes back.
 // The page table of a paged spec is kept on the host (PageAllocator) and
-// copied to the device after it changes. The dense layers stay on the CPU
-// (Halide); cuBLAS for them is the next step (issue 5).
+// copied to the device after it changes. With the dense layers on the GPU
+// too (GpuModel.h), the activations never leave the device.
 //
 //===----------------------------------------------------------------------===//
 #ifndef ATTNC_RUNTIME_MODEL_GPUKVCACHE_H
@@ -34,13 +34,31 @@ struct GpuKernelLibrary {
                 int32_t *status, void *stream) = nullptr;
   const char *(*error)() = nullptr;
   int (*loadedArch)() = nullptr;
+  /// The model operations (attn-add-model-ops) on device pointers: for the
+  /// dense layers on the GPU (GpuModel.h).
+  int (*rmsnorm)(const float *x, const float *w, float *out, int64_t rows, int64_t dim, float eps,
+                 void *stream) = nullptr;
+  int (*swiglu)(const float *gate, const float *up, float *out, int64_t count, void *stream) = nullptr;
+};
+
+/// A KV cache in device memory: attend() takes and returns host arrays;
+/// attendOnDevice() takes device pointers (the GPU forward's activations)
+/// and only enqueues the decode (on the legacy default stream, as every
+/// other GPU step): nothing is copied to the host but the append status.
+class DeviceKVCache : public LayoutKVCache {
+public:
+  using LayoutKVCache::LayoutKVCache;
+  /// attend() on device arrays q [n][heads][D], k, v [n][kv_heads][D] (un-
+  /// rotated), out [n][heads][D].
+  virtual bool attendOnDevice(int layer, const float *q, const float *k, const float *v, int64_t n,
+                              float *out, std::string &error) = 0;
 };
 
 /// A KV cache of `layers` layers in device memory, for `capacity` tokens
 /// (a ring ignores it) and `sequences` sequences (paged only). Null, with
 /// `error` set, on bad sizes, a spec without cache kernels, or a driver or
 /// device-memory failure.
-std::unique_ptr<KVCache> makeGpuKVCache(const AttentionKernels &a, const GpuKernelLibrary &lib,
+std::unique_ptr<DeviceKVCache> makeGpuKVCache(const AttentionKernels &a, const GpuKernelLibrary &lib,
                                         gpu::CudaDriver &driver, int layers, int64_t capacity,
                                         std::string &error, int64_t sequences = 1);
 

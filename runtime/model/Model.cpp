@@ -1,5 +1,6 @@
 //===- Model.cpp - A llama-family GGUF model on attnc kernels -------------===//
 #include "model/Model.h"
+#include "model/GpuModel.h"
 
 #include <sys/mman.h>
 #include <unistd.h>
@@ -576,6 +577,18 @@ std::vector<float> forward(Model &m, const std::vector<int32_t> &tokens, int64_t
     die("internal: spec " + std::string(a.name) + " runs on its cache kernels; reserveCache() first");
   if (onCache && !m.kv->reserve(n, error))
     die(error);
+  if (m.gpuDense) {
+    auto *device = dynamic_cast<DeviceKVCache *>(m.kv.get());
+    std::vector<float> logits;
+    if (!device)
+      die("internal: the GPU forward needs the GPU KV cache");
+    if (!m.gpuDense->forward(m, *device, tokens, logitsFrom, logits, error))
+      die("--device cuda: " + error);
+    m.seen += n;
+    m.kv->commit(n);
+    m.peakBytes = std::max(m.peakBytes, m.cacheBytes());
+    return logits;
+  }
   std::vector<float> x(n * dim), h(n * dim), q(n * qRow), k(n * kvRow), v(n * kvRow),
       att(n * qRow), proj(n * dim), g(n * ffn), u(n * ffn), act(n * ffn);
   for (int64_t i = 0; i < n; ++i) {

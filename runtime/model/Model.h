@@ -28,6 +28,8 @@
 
 namespace attnc::model {
 
+class GpuDense;
+
 /// Prints "attn-run: error: MSG" and exits with status 1.
 [[noreturn]] void die(const std::string &msg);
 
@@ -74,6 +76,9 @@ struct Model {
   /// layout); set before reserveCache(). Null: on the CPU.
   const GpuKernelLibrary *gpuKernels = nullptr;
   gpu::CudaDriver *gpuDriver = nullptr;
+  /// With gpuKernels: the dense layers on the GPU too (weights in device
+  /// memory, cuBLAS; GpuModel.h), so forward() runs wholly on the device.
+  std::shared_ptr<GpuDense> gpuDense;
   bool onCache() const { return attn->usesCacheKernels() || gpuKernels; }
   int64_t seen = 0; ///< tokens run since the cache was cleared (the next position)
   /// Matrices converted at load to a type the matmuls read (Model.cpp

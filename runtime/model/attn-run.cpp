@@ -27,14 +27,16 @@
 // them on integer dot products (Model::packWeights); f32 keeps them in f32.
 // generate --samples N (paged specs) draws N continuations of one prompt, the
 // prompt's KV pages shared by all (Model::forkSequence), with seeds S..S+N-1.
-// --device cuda runs attention on the GPU: the KV cache in device memory in
-// the spec's layout, the spec's GPU append and decode kernels (GpuKVCache.h);
-// the dense layers stay on the CPU.
+// --device cuda runs the forward pass on the GPU: the KV cache in device
+// memory in the spec's layout, the spec's GPU append and decode kernels
+// (GpuKVCache.h), the dense layers on cuBLAS with the library's RMSNorm and
+// SwiGLU kernels (GpuModel.h), f32 activations.
 // Statistics and progress go to stderr.
 //
 //===----------------------------------------------------------------------===//
 #include "dsl/Frontend.h"
 #include "dsl/Spec.h"
+#include "model/GpuModel.h"
 #include "model/Model.h"
 #include "model/Perplexity.h"
 #include "model/Sampler.h"
@@ -261,6 +263,7 @@ struct Loaded {
 /// compiled specs (linked in when the build had ptxas; GpuKVCache.h).
 bool gUseGpu = false;
 gpu::CudaDriver gDriver;
+gpu::Cublas gBlas;
 model::GpuKernelLibrary gGpuKernels;
 
 void bindGpu(Model &m) {
@@ -271,13 +274,22 @@ void bindGpu(Model &m) {
   gGpuKernels.append = (decltype(gGpuKernels.append))attn_model_kernels_gpu_append;
   gGpuKernels.error = attn_model_kernels_gpu_error;
   gGpuKernels.loadedArch = attn_model_kernels_gpu_loaded_arch;
+  gGpuKernels.rmsnorm = attn_model_kernels_gpu_rmsnorm;
+  gGpuKernels.swiglu = attn_model_kernels_gpu_swiglu;
   std::string error;
   if (!gDriver.open(error))
     die("--device cuda: " + error);
   m.gpuKernels = &gGpuKernels;
   m.gpuDriver = &gDriver;
-  std::fprintf(stderr, "attn-run: attention on %s (spec %s, GPU cache kernels)\n", gDriver.deviceName().c_str(),
-               m.attn->name);
+  if (!gBlas.open(error))
+    die("--device cuda: " + error);
+  m.gpuDense = GpuDense::upload(m, gGpuKernels, gDriver, gBlas, error);
+  if (!m.gpuDense)
+    die("--device cuda: " + error);
+  std::fprintf(stderr,
+               "attn-run: on %s: attention (spec %s, GPU cache kernels), dense layers (cuBLAS, f32 weights %.1f "
+               "MiB, f32 activations)\n",
+               gDriver.deviceName().c_str(), m.attn->name, m.gpuDense->weightBytes() / 1048576.0);
 #else
   (void)m;
   die("--device cuda: this attn-run was built without GPU kernels (no ptxas/libdevice from a CUDA toolkit "
@@ -298,7 +310,7 @@ Loaded load(const std::string &path, const std::string &specPath, int threads, b
   l.tok = std::move(*tok);
   kernels::setNumThreads(threads);
   l.model = Model::load(*l.file, *cfg, spec, threads);
-  if (int8Activations)
+  if (int8Activations && !gUseGpu)
     l.model.packWeights();
   if (gUseGpu)
     bindGpu(l.model);
@@ -638,7 +650,7 @@ int main(int argc, char **argv) {
     return 2;
   }
   std::string modelPath, specPath, prompt, textPath;
-  bool chat = false, seeded = false, trace = false, int8Activations = true;
+  bool chat = false, seeded = false, trace = false, int8Activations = true, activationsGiven = false;
   int samples = 1;
   int maxTokens = 64, threads = std::max(1u, std::thread::hardware_concurrency());
   int64_t ctx = 512, stride = 0, maxChunks = 0, batchSize = 0;
@@ -676,6 +688,7 @@ int main(int argc, char **argv) {
       if (v != "int8" && v != "f32")
         die("--activations expects int8 or f32, got '" + v + "'");
       int8Activations = v == "int8";
+      activationsGiven = true;
     }
     else if (gen && a == "--prompt") prompt = value();
     else if (gen && a == "--chat") { prompt = value(); chat = true; }
@@ -699,6 +712,10 @@ int main(int argc, char **argv) {
     else if (!gen && a == "--allow-past-context") allowPast = true;
     else die("unknown option '" + a + "' for " + cmd);
   }
+  // The GPU's dense layers are cuBLAS SGEMMs on f32 activations; an explicit
+  // int8 request is refused rather than silently computed differently.
+  if (gUseGpu && activationsGiven && int8Activations)
+    die("--device cuda runs the dense layers on f32 activations (cuBLAS SGEMM); --activations int8 is CPU only");
   if (cmd == "generate") {
     if (modelPath.empty() || prompt.empty())
       die("--model and --prompt (or --chat) are required");

@@ -16,6 +16,11 @@
 //                          pseudo-random weights, a 32-piece SentencePiece-style
 //                          vocabulary (a-z, '▁', '.', ',') and a context length
 //                          of 64, so runs past it are cheap (~1 MiB)
+//     --smollm2-full       the same with all of SmolLM2-135M's shape: 30
+//                          layers, feed-forward 1536, a vocabulary of 49152
+//                          (the 32 pieces, then unused fillers), context 8192
+//                          (~145 MiB): its dense layers' work for benchmarks
+//                          and GPU checks where the real file cannot travel
 //     --omit=KEY           leave metadata KEY out
 //     --truncate=N         keep only the first N bytes
 //     --corrupt=KIND       bad-magic | bad-version | version1 | big-endian |
@@ -70,16 +75,17 @@ std::vector<float> noise(int64_t n, uint64_t seed, float scale) {
   return v;
 }
 
-/// --smollm2-shape (see the header).
-int makeSmolLM2Shape(const std::string &out) {
-  const int64_t nEmbd = 576, nFF = 64, nLayers = 2, nHeads = 9, nKVHeads = 3, headDim = 64;
+/// --smollm2-shape and --smollm2-full (see the header).
+int makeSmolLM2Shape(const std::string &out, bool full) {
+  const int64_t nEmbd = 576, nFF = full ? 1536 : 64, nLayers = full ? 30 : 2, nHeads = 9, nKVHeads = 3,
+                headDim = 64;
   const int64_t kvDim = nKVHeads * headDim;
   GGUFWriter w(3);
   w.add("general.architecture", MetaValue::string("llama"));
-  w.add("general.name", MetaValue::string("attnc-smollm2-shape"));
+  w.add("general.name", MetaValue::string(full ? "attnc-smollm2-full" : "attnc-smollm2-shape"));
   w.add("general.alignment", MetaValue::u32(32));
   w.add("llama.block_count", MetaValue::u32(nLayers));
-  w.add("llama.context_length", MetaValue::u32(64));
+  w.add("llama.context_length", MetaValue::u32(full ? 8192 : 64));
   w.add("llama.embedding_length", MetaValue::u32(nEmbd));
   w.add("llama.feed_forward_length", MetaValue::u32(nFF));
   w.add("llama.attention.head_count", MetaValue::u32(nHeads));
@@ -90,8 +96,13 @@ int makeSmolLM2Shape(const std::string &out) {
   std::vector<std::string> tokens = {"<unk>", "<s>", "</s>", "\xe2\x96\x81", ".", ","};
   for (char c = 'a'; c <= 'z'; ++c)
     tokens.push_back(std::string(1, c));
-  std::vector<float> scores(tokens.size(), 0.0f);
   std::vector<int32_t> types(tokens.size(), 1);
+  // Fillers up to SmolLM2's vocabulary: unused (type 5), never matched by text.
+  while (full && tokens.size() < 49152) {
+    tokens.push_back("<unused_" + std::to_string(tokens.size()) + ">");
+    types.push_back(5);
+  }
+  std::vector<float> scores(tokens.size(), 0.0f);
   types[0] = 2;
   types[1] = types[2] = 3;
   w.add("tokenizer.ggml.model", MetaValue::string("llama"));
@@ -149,7 +160,7 @@ int main(int argc, char **argv) {
   std::string out, corrupt;
   uint32_t version = 3;
   long long truncate = -1;
-  bool tiny = false, smollm2 = false;
+  bool tiny = false, smollm2 = false, smollm2Full = false;
   std::set<std::string> omit;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -159,6 +170,8 @@ int main(int argc, char **argv) {
       tiny = true;
     else if (a == "--smollm2-shape")
       smollm2 = true;
+    else if (a == "--smollm2-full")
+      smollm2 = smollm2Full = true;
     else if (a.rfind("--omit=", 0) == 0)
       omit.insert(a.substr(7));
     else if (a.rfind("--truncate=", 0) == 0)
@@ -174,7 +187,7 @@ int main(int argc, char **argv) {
     return fail("usage: gguf-make-test-model [--version=N] [--omit=KEY] "
                 "[--truncate=N] [--corrupt=KIND] OUT.gguf");
   if (smollm2)
-    return makeSmolLM2Shape(out);
+    return makeSmolLM2Shape(out, smollm2Full);
 
   const int64_t nEmbd = tiny ? 32 : 64, nFF = tiny ? 32 : 128;
   const int64_t nVocab = tiny ? 4 : 32, nLayers = tiny ? 1 : 2;

@@ -372,6 +372,8 @@ int attnc::runBuild(const std::vector<Spec> &specs, const BuildOptions &opts) {
     return error("could not generate MLIR");
   mlir::PassManager loops(&context);
   if (opts.gpuEmulation) {
+    // The CPU twins of every GPU kernel: the model operations too.
+    loops.addPass(mlir::attn::createAttnAddModelOpsPass());
     loops.addPass(mlir::attn::createAttnLowerPrefillTensorCorePass());
     lowering.cacheChunk = mlir::attn::kGPUCacheChunk;
   }

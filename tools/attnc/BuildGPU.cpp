@@ -400,6 +400,53 @@ std::string emitCacheGlue(const std::string &lib, const std::string &n, int64_t 
   return "";
 }
 
+/// The model operations of attn-add-model-ops: LIB_gpu_rmsnorm and
+/// LIB_gpu_swiglu (one row / element per thread). An error message on a
+/// signature mismatch.
+std::string emitModelOpsGlue(const std::string &lib, std::map<std::string, mlir::gpu::GPUFuncOp> &funcs,
+                             llvm::raw_ostream &c, llvm::raw_ostream &h) {
+  const std::vector<KernelArg> rmsnorm = {{"x", {"rows", "dim"}}, {"w", {"dim"}}, {"out", {"rows", "dim"}},
+                                          {"", {"(int64_t)eps_bits"}}},
+                               swiglu = {{"gate", {"count"}}, {"up", {"count"}}, {"out", {"count"}}};
+  for (auto [kernel, args] : {std::pair{"attnc_model_rmsnorm_rows_gpu", &rmsnorm},
+                              std::pair{"attnc_model_swiglu_rows_gpu", &swiglu}}) {
+    if (!funcs.count(kernel))
+      return std::string("no kernel ") + kernel;
+    if (std::string why = checkSignature(funcs[kernel], *args); !why.empty())
+      return std::string(kernel) + " has " + why;
+  }
+  c << "int " << lib << "_gpu_rmsnorm(const float *x, const float *w, float *out, int64_t rows, int64_t dim,\n"
+    << "    float eps, void *stream) {\n"
+    << "  uint64_t p[ATTNC_CUDA_MAX_PARAMS];\n  int n;\n  uint32_t eps_bits;\n  attnc_CUfunction f;\n"
+    << "  if (rows < 0 || dim <= 0) {\n"
+    << "    attnc_cuda_fail(&library, \"" << lib << "_gpu_rmsnorm: %lld rows of %lld\", (long long)rows, (long long)dim);\n"
+    << "    return -1;\n  }\n"
+    << "  if (rows == 0) return 0;\n"
+    << "  memcpy(&eps_bits, &eps, 4);\n"
+    << "  if (attnc_cuda_function(&library, \"attnc_model_rmsnorm_rows_gpu\", &f)) return -1;\n";
+  emitPushes(c, rmsnorm);
+  c << "  /* One row per thread. */\n"
+    << "  return attnc_cuda_launch(&library, f, \"attnc_model_rmsnorm_rows_gpu\", (unsigned)((rows + 127) / 128), 1, 128, p, n, stream);\n}\n\n"
+    << "int " << lib << "_gpu_swiglu(const float *gate, const float *up, float *out, int64_t count, void *stream) {\n"
+    << "  uint64_t p[ATTNC_CUDA_MAX_PARAMS];\n  int n;\n  attnc_CUfunction f;\n"
+    << "  if (count < 0) {\n"
+    << "    attnc_cuda_fail(&library, \"" << lib << "_gpu_swiglu: negative count\");\n"
+    << "    return -1;\n  }\n"
+    << "  if (count == 0) return 0;\n"
+    << "  if (attnc_cuda_function(&library, \"attnc_model_swiglu_rows_gpu\", &f)) return -1;\n";
+  emitPushes(c, swiglu);
+  c << "  /* One element per thread. */\n"
+    << "  return attnc_cuda_launch(&library, f, \"attnc_model_swiglu_rows_gpu\", (unsigned)((count + 127) / 128), 1, 128, p, n, stream);\n}\n\n";
+  h << "/* The element-wise operations of a llama-family model (attn-add-model-ops), on device\n"
+    << " * pointers, enqueued on `stream`: out[r] = x[r] / sqrt(mean(x[r]^2) + eps) * w for\n"
+    << " * rows x [rows][dim] (out may be x), and out[e] = gate[e] / (1 + exp(-gate[e])) * up[e].\n"
+    << " * 0, or -1 with the error set. */\n"
+    << "int " << lib << "_gpu_rmsnorm(const float *x, const float *w, float *out, int64_t rows, int64_t dim,\n"
+    << "    float eps, void *stream);\n"
+    << "int " << lib << "_gpu_swiglu(const float *gate, const float *up, float *out, int64_t count, void *stream);\n\n";
+  return "";
+}
+
 int run(const std::string &program, const std::vector<llvm::StringRef> &args,
         const std::string &what) {
   std::string msg;
@@ -571,6 +618,8 @@ int attnc::runBuildGPU(const std::vector<Spec> &specs, const BuildOptions &opts)
             !why.empty())
           return error("internal: the GPU cache kernels of " + n + ": " + why);
       }
+      if (std::string why = emitModelOpsGlue(lib, funcs, c, h); !why.empty())
+        return error("internal: the GPU model operations: " + why);
     }
     mlir::PassManager binary(&context);
     mlir::attn::buildGPUModuleToBinaryPipeline(binary, arch.name, opts.libdevice);

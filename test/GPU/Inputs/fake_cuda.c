@@ -18,7 +18,8 @@
  * below (barriers, xor shuffles, warp-collective mma.sync m16n8k16 computed
  * from the fragment layouts of the PTX ISA). FAKE_SKIP_ITEM=N leaves rows item
  * N unwritten, FAKE_MMA_DROP_C=1 makes mma ignore its accumulator (planted
- * bugs for the checker). FAKE_QUIET=1 prints only loads. */
+ * bugs for the checker). FAKE_QUIET=1 prints only loads. The same library
+ * stands in for cuBLAS (cublasSgemm_v2, at the end). */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <math.h>
@@ -217,7 +218,8 @@ static int emulate(const char *name, unsigned gx, unsigned gy, unsigned block, v
   size_t len = strlen(name);
   uint64_t a[MAX_ARGS] = {0};
   int rows = 0, tc = 0, append = 0;
-  for (const char *const *sfx = (const char *const[]){"_prefill_rows_gpu", "_prefill_prepare_tok_gpu",
+  /* Work items: prefill and model-operation rows, token preparation, decode. */
+  for (const char *const *sfx = (const char *const[]){"_rows_gpu", "_prefill_prepare_tok_gpu",
                                                         "_decode_split_gpu", "_decode_merge_gpu", 0};
        *sfx; ++sfx)
     rows |= len > strlen(*sfx) && !strcmp(name + len - strlen(*sfx), *sfx);
@@ -340,5 +342,66 @@ int cuEventSynchronize(void *e) {
 int cuEventElapsedTime(float *ms, void *a, void *b) {
   (void)a, (void)b;
   *ms = 1.0f;
+  return 0;
+}
+
+/* A stand-in for cuBLAS (libcublas.so, opened through ATTNC_CUBLAS): handles
+ * and cublasSgemm_v2 with the library's documented semantics on host
+ * memory: column-major C (m x n, ldc) = alpha op(A) op(B) + beta C, op(X) = X
+ * or X^T (transa/transb 0 = N, 1 = T), A read as m x k (N, lda >= m) or
+ * k x m (T, lda >= k), B as k x n (N, ldb >= k) or n x k (T, ldb >= n); C is
+ * not read when beta is 0; bad sizes give CUBLAS_STATUS_INVALID_VALUE (7),
+ * an unknown handle CUBLAS_STATUS_NOT_INITIALIZED (1). Sums in f32, eight
+ * partial sums per element. FAKE_GEMM_DROP_BETA=1 ignores beta (a planted
+ * bug: the residual additions are lost). */
+static char cublas_handle_storage;
+int cublasCreate_v2(void **handle) {
+  if (!quiet())
+    printf("fake: cublasCreate\n");
+  *handle = &cublas_handle_storage;
+  return 0;
+}
+int cublasDestroy_v2(void *handle) { return handle == &cublas_handle_storage ? 0 : 1; }
+int cublasSetStream_v2(void *handle, void *stream) {
+  (void)stream;
+  return handle == &cublas_handle_storage ? 0 : 1;
+}
+const char *cublasGetStatusString(int status) {
+  return status == 7 ? "CUBLAS_STATUS_INVALID_VALUE" : status == 1 ? "CUBLAS_STATUS_NOT_INITIALIZED" : "fake cublas error";
+}
+int cublasSgemm_v2(void *handle, int transa, int transb, int m, int n, int k, const float *alpha,
+                   const float *A, int lda, const float *B, int ldb, const float *beta, float *C, int ldc) {
+  const int dropBeta = getenv("FAKE_GEMM_DROP_BETA") != NULL;
+  if (handle != &cublas_handle_storage)
+    return 1;
+  if ((transa != 0 && transa != 1) || (transb != 0 && transb != 1) || m < 0 || n < 0 || k < 0 ||
+      lda < (transa ? (k > 1 ? k : 1) : (m > 1 ? m : 1)) || ldb < (transb ? (n > 1 ? n : 1) : (k > 1 ? k : 1)) ||
+      ldc < (m > 1 ? m : 1))
+    return 7;
+  if (!quiet())
+    printf("fake: sgemm %c%c m %d n %d k %d lda %d ldb %d ldc %d beta %g\n", transa ? 'T' : 'N',
+           transb ? 'T' : 'N', m, n, k, lda, ldb, ldc, (double)*beta);
+  for (int j = 0; j < n; ++j)
+    for (int i = 0; i < m; ++i) {
+      float part[8] = {0, 0, 0, 0, 0, 0, 0, 0}, sum = 0;
+      int l = 0;
+      if (transa && !transb) { /* both operands contiguous along k */
+        const float *a = A + (size_t)i * lda, *b = B + (size_t)j * ldb;
+        for (; l + 8 <= k; l += 8)
+          for (int u = 0; u < 8; ++u)
+            part[u] += a[l + u] * b[l + u];
+      }
+      for (; l < k; ++l) {
+        float a = transa ? A[l + (size_t)i * lda] : A[i + (size_t)l * lda];
+        float b = transb ? B[j + (size_t)l * ldb] : B[l + (size_t)j * ldb];
+        part[l % 8] += a * b;
+      }
+      for (int u = 0; u < 8; ++u)
+        sum += part[u];
+      {
+        float *c = C + i + (size_t)j * ldc;
+        *c = *alpha * sum + (*beta != 0 && !dropBeta ? *beta * *c : 0.0f);
+      }
+    }
   return 0;
 }

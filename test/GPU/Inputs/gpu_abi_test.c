@@ -50,5 +50,15 @@ int main(void) {
     rc = glib_gpu_decode("t5", d, 11, NULL);
     printf("unknown spec: %d (%s)\n", rc, glib_gpu_error());
   }
+  /* The model's element-wise operations: RMSNorm of 300 rows of 576
+   * (eps 1e-5), SwiGLU over 1536 elements; then bad sizes. */
+  rc = glib_gpu_rmsnorm(P(0x31000), P(0x32000), P(0x33000), 300, 576, 1e-5f, P(0x99));
+  printf("glib_gpu_rmsnorm: %d (%s)\n", rc, glib_gpu_error());
+  rc = glib_gpu_swiglu(P(0x34000), P(0x35000), P(0x36000), 1536, P(0x99));
+  printf("glib_gpu_swiglu: %d (%s)\n", rc, glib_gpu_error());
+  rc = glib_gpu_rmsnorm(P(0x31000), P(0x32000), P(0x33000), 3, 0, 1e-5f, NULL);
+  printf("rmsnorm dim 0: %d (%s)\n", rc, glib_gpu_error());
+  rc = glib_gpu_swiglu(P(0x34000), P(0x35000), P(0x36000), -2, NULL);
+  printf("swiglu count -2: %d (%s)\n", rc, glib_gpu_error());
   return 0;
 }

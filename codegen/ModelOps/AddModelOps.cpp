@@ -1,0 +1,123 @@
+//===- AddModelOps.cpp - attn-add-model-ops ---------------------------------===//
+//
+// Adds the element-wise operations a llama-family model runs around attention
+// and its matrix products, as work-item functions on memrefs, so the GPU
+// runtime (attn-run --device cuda) gets them from the same pipeline as the
+// attention kernels (MLIR -> NVVM -> PTX) and the CPU emulation gets their
+// twins:
+//   attnc_model_rmsnorm_rows(x [rows][dim], w [dim], out [rows][dim],
+//                            eps_bits: i32, begin, end)
+//     out[r] = x[r] / sqrt(mean(x[r]^2) + eps) * w, one row per item;
+//   attnc_model_swiglu_rows(gate [n], up [n], out [n], begin, end)
+//     out[e] = gate[e] / (1 + exp(-gate[e])) * up[e], one element per item.
+// Items past the rows (elements) are ignored, so a launch may round up. The
+// f32 eps travels as its bit pattern in an i32: the CPU emulation calls the
+// twins with integer registers only. The functions carry `attn.work_items`,
+// which attn-outline-gpu-kernels wraps as one item per thread.
+//
+//===----------------------------------------------------------------------===//
+#include "codegen/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/Builders.h"
+
+namespace mlir::attn {
+#define GEN_PASS_DEF_ATTNADDMODELOPSPASS
+#include "codegen/Passes.h.inc"
+} // namespace mlir::attn
+
+using namespace mlir;
+
+namespace {
+
+struct AttnAddModelOpsPass : public mlir::attn::impl::AttnAddModelOpsPassBase<AttnAddModelOpsPass> {
+  /// A public function `name` of `args` (then begin, end: index) with
+  /// `attn.work_items`; the builder is left at the start of its body.
+  func::FuncOp declare(OpBuilder &b, Location loc, StringRef name, SmallVector<Type> args) {
+    args.push_back(b.getIndexType());
+    args.push_back(b.getIndexType());
+    auto f = b.create<func::FuncOp>(loc, name, b.getFunctionType(args, {}));
+    f->setAttr("attn.work_items", b.getUnitAttr());
+    b.setInsertionPointToStart(f.addEntryBlock());
+    return f;
+  }
+
+  /// The items of [begin, end) below `count`.
+  static std::pair<Value, Value> clamp(OpBuilder &b, Location loc, Value begin, Value end, Value count) {
+    return {b.create<arith::MinSIOp>(loc, begin, count), b.create<arith::MinSIOp>(loc, end, count)};
+  }
+
+  void addRmsNorm(OpBuilder &b, Location loc) {
+    Type f32 = b.getF32Type(), i32 = b.getI32Type();
+    auto m2 = MemRefType::get({ShapedType::kDynamic, ShapedType::kDynamic}, f32);
+    auto m1 = MemRefType::get({ShapedType::kDynamic}, f32);
+    OpBuilder::InsertionGuard guard(b);
+    func::FuncOp f = declare(b, loc, "attnc_model_rmsnorm_rows", {m2, m1, m2, i32});
+    Value x = f.getArgument(0), w = f.getArgument(1), out = f.getArgument(2);
+    Value eps = b.create<arith::BitcastOp>(loc, f32, f.getArgument(3));
+    Value c0 = b.create<arith::ConstantIndexOp>(loc, 0), c1 = b.create<arith::ConstantIndexOp>(loc, 1);
+    Value rows = b.create<memref::DimOp>(loc, x, 0), dim = b.create<memref::DimOp>(loc, x, 1);
+    auto [lo, hi] = clamp(b, loc, f.getArgument(4), f.getArgument(5), rows);
+    Value zero = b.create<arith::ConstantFloatOp>(loc, APFloat(0.0f), b.getF32Type());
+    Value one = b.create<arith::ConstantFloatOp>(loc, APFloat(1.0f), b.getF32Type());
+    Value dimF = b.create<arith::UIToFPOp>(loc, f32, b.create<arith::IndexCastOp>(loc, b.getI64Type(), dim));
+    b.create<scf::ForOp>(loc, lo, hi, c1, ValueRange{}, [&](OpBuilder &rb, Location, Value r, ValueRange) {
+      auto sum = rb.create<scf::ForOp>(loc, c0, dim, c1, ValueRange{zero},
+                                       [&](OpBuilder &sb, Location, Value c, ValueRange acc) {
+                                         Value v = sb.create<memref::LoadOp>(loc, x, ValueRange{r, c});
+                                         Value s = sb.create<math::FmaOp>(loc, v, v, acc[0]);
+                                         sb.create<scf::YieldOp>(loc, s);
+                                       });
+      Value mean = rb.create<arith::DivFOp>(loc, sum.getResult(0), dimF);
+      Value inv = rb.create<arith::DivFOp>(
+          loc, one, rb.create<math::SqrtOp>(loc, rb.create<arith::AddFOp>(loc, mean, eps)));
+      rb.create<scf::ForOp>(loc, c0, dim, c1, ValueRange{}, [&](OpBuilder &cb, Location, Value c, ValueRange) {
+        Value v = cb.create<memref::LoadOp>(loc, x, ValueRange{r, c});
+        Value y = cb.create<arith::MulFOp>(loc, cb.create<arith::MulFOp>(loc, v, inv),
+                                           cb.create<memref::LoadOp>(loc, w, ValueRange{c}));
+        cb.create<memref::StoreOp>(loc, y, out, ValueRange{r, c});
+        cb.create<scf::YieldOp>(loc);
+      });
+      rb.create<scf::YieldOp>(loc);
+    });
+    b.create<func::ReturnOp>(loc);
+  }
+
+  void addSwiGLU(OpBuilder &b, Location loc) {
+    Type f32 = b.getF32Type();
+    auto m1 = MemRefType::get({ShapedType::kDynamic}, f32);
+    OpBuilder::InsertionGuard guard(b);
+    func::FuncOp f = declare(b, loc, "attnc_model_swiglu_rows", {m1, m1, m1});
+    Value gate = f.getArgument(0), up = f.getArgument(1), out = f.getArgument(2);
+    Value c1 = b.create<arith::ConstantIndexOp>(loc, 1);
+    Value n = b.create<memref::DimOp>(loc, gate, 0);
+    auto [lo, hi] = clamp(b, loc, f.getArgument(3), f.getArgument(4), n);
+    Value one = b.create<arith::ConstantFloatOp>(loc, APFloat(1.0f), b.getF32Type());
+    b.create<scf::ForOp>(loc, lo, hi, c1, ValueRange{}, [&](OpBuilder &eb, Location, Value e, ValueRange) {
+      Value g = eb.create<memref::LoadOp>(loc, gate, ValueRange{e});
+      Value sig = eb.create<arith::AddFOp>(loc, one, eb.create<math::ExpOp>(loc, eb.create<arith::NegFOp>(loc, g)));
+      Value y = eb.create<arith::MulFOp>(loc, eb.create<arith::DivFOp>(loc, g, sig),
+                                         eb.create<memref::LoadOp>(loc, up, ValueRange{e}));
+      eb.create<memref::StoreOp>(loc, y, out, ValueRange{e});
+      eb.create<scf::YieldOp>(loc);
+    });
+    b.create<func::ReturnOp>(loc);
+  }
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    if (module.lookupSymbol("attnc_model_rmsnorm_rows") || module.lookupSymbol("attnc_model_swiglu_rows")) {
+      module.emitError("the module already defines attnc_model_* functions");
+      return signalPassFailure();
+    }
+    OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
+    addRmsNorm(b, module.getLoc());
+    addSwiGLU(b, module.getLoc());
+  }
+};
+
+} // namespace
