@@ -95,7 +95,7 @@ public:
         }
         l.push_back(b);
       }
-    return driver_.alloc(status_.ptr, 4, error) == 0;
+    return reserveScratch(status_, 4, error);
   }
 
   void clear() override {
@@ -125,9 +125,27 @@ public:
     if (!upload(q_, q, n * H * D * 4, error) || !upload(k_, k, n * G * D * 4, error) ||
         !upload(v_, v, n * G * D * 4, error) || !reserveScratch(out_, n * H * D * 4, error) ||
         !attendOnDevice(layer, (const float *)(uintptr_t)q_.ptr, (const float *)(uintptr_t)k_.ptr,
-                        (const float *)(uintptr_t)v_.ptr, n, (float *)(uintptr_t)out_.ptr, error))
+                        (const float *)(uintptr_t)v_.ptr, n, (float *)(uintptr_t)out_.ptr, error) ||
+        !checkAppends(error))
       return false;
     return driver_.toHost(out, out_.ptr, n * H * D * 4, error) == 0;
+  }
+
+  bool checkAppends(std::string &error) override {
+    if (pendingAppends_.empty())
+      return true;
+    std::vector<int32_t> st(pendingAppends_.size(), -1);
+    std::vector<std::pair<int64_t, int64_t>> pending;
+    pending.swap(pendingAppends_);
+    if (driver_.synchronize("the GPU attention kernels", error) ||
+        driver_.toHost(st.data(), status_.ptr, st.size() * 4, error))
+      return false;
+    for (size_t i = 0; i < st.size(); ++i)
+      if (st[i] != 0) {
+        error = appendStatusMessage(st[i], pending[i].first, pending[i].second, capacity_);
+        return false;
+      }
+    return true;
   }
 
   bool attendOnDevice(int layer, const float *q, const float *k, const float *v, int64_t n, float *out,
@@ -151,6 +169,13 @@ public:
         return false;
       positionsFor_ = {start, n, cur_};
     }
+    // A status word per append until checkAppends(): enough for every layer
+    // of this forward (a ring appends one token at a time).
+    const size_t appendsNow = ring() ? n : 1, words = pendingAppends_.size() + appendsNow;
+    if (words * 4 > status_.bytes) {
+      if (!checkAppends(error) || !reserveScratch(status_, std::max(words, layers_.size() * appendsNow) * 4, error))
+        return false;
+    }
     const std::vector<DeviceArray> &cache = layers_[layer];
     auto at = [](const void *base, int64_t byteOffset) { return (void *)((uintptr_t)base + byteOffset); };
     auto atArray = [&](const DeviceArray &a, int64_t byteOffset) { return at((void *)(uintptr_t)a.ptr, byteOffset); };
@@ -162,19 +187,14 @@ public:
                                   {atArray(pos_, i * 8), 1, {count, 0, 0, 0}}};
       for (const DeviceArray &c : cache)
         b.push_back(c.view());
-      if (lib_.append(a_.name, b.data(), (int64_t)b.size(), cur_, from, (int32_t *)(uintptr_t)status_.ptr,
-                      nullptr)) {
+      // A refused append writes nothing; its status is read in checkAppends().
+      int32_t *status = (int32_t *)(uintptr_t)status_.ptr + pendingAppends_.size();
+      if (lib_.append(a_.name, b.data(), (int64_t)b.size(), cur_, from, status, nullptr)) {
         error = std::string("GPU append: ") + lib_.error();
         return false;
       }
-      // The status comes back before anything reads the cache (a refused
-      // append writes nothing).
-      int32_t st = -1;
-      if (driver_.synchronize("the GPU append kernel", error) || driver_.toHost(&st, status_.ptr, 4, error))
-        return false;
-      if (st != 0)
-        error = appendStatusMessage(st, from, count, capacity_);
-      return st == 0;
+      pendingAppends_.push_back({from, count});
+      return true;
     };
     // Decodes query rows [from, from + count) (row i sees start + i + 1 tokens).
     auto decode = [&](int64_t from, int64_t count) {
@@ -271,6 +291,8 @@ private:
   std::vector<std::vector<DeviceArray>> layers_;
   /// Device scratch of one attend call, grown as needed.
   DeviceArray q_, k_, v_, pos_, qSeq_, lens_, partOut_, partLse_, out_, status_;
+  /// The (first token, count) of each append whose status word is unread.
+  std::vector<std::pair<int64_t, int64_t>> pendingAppends_;
 };
 
 } // namespace

@@ -49,9 +49,15 @@ class DeviceKVCache : public LayoutKVCache {
 public:
   using LayoutKVCache::LayoutKVCache;
   /// attend() on device arrays q [n][heads][D], k, v [n][kv_heads][D] (un-
-  /// rotated), out [n][heads][D].
+  /// rotated), out [n][heads][D]. Enqueues only: the appends' status words
+  /// stay on the device until checkAppends().
   virtual bool attendOnDevice(int layer, const float *q, const float *k, const float *v, int64_t n,
                               float *out, std::string &error) = 0;
+  /// Waits for the enqueued work and reports the first append the kernels
+  /// refused since the last check (one synchronization per forward pass
+  /// instead of one per layer; the host's reserve() already keeps appends
+  /// within capacity and pages, so a refusal is a consistency error).
+  virtual bool checkAppends(std::string &error) = 0;
 };
 
 /// A KV cache of `layers` layers in device memory, for `capacity` tokens

@@ -137,7 +137,7 @@ bool GpuDense::forward(const Model &m, DeviceKVCache &cache, const std::vector<i
       !linear(h_.ptr, dim, output_, vocab, logits_.ptr, false, rows))
     return false;
   logits.resize(rows * vocab);
-  return driver_.toHost(logits.data(), logits_.ptr, logits.size() * 4, error) == 0;
+  return driver_.toHost(logits.data(), logits_.ptr, logits.size() * 4, error) == 0 && cache.checkAppends(error);
 }
 
 } // namespace attnc::model

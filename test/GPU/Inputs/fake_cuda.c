@@ -18,7 +18,8 @@
  * below (barriers, xor shuffles, warp-collective mma.sync m16n8k16 computed
  * from the fragment layouts of the PTX ISA). FAKE_SKIP_ITEM=N leaves rows item
  * N unwritten, FAKE_MMA_DROP_C=1 makes mma ignore its accumulator (planted
- * bugs for the checker). FAKE_QUIET=1 prints only loads. The same library
+ * bugs for the checker), FAKE_APPEND_STATUS=S,N makes the N-th append (from 0)
+ * report status S. FAKE_QUIET=1 prints only loads. The same library
  * stands in for cuBLAS (cublasSgemm_v2, at the end). */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -28,6 +29,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+static int fake_appends;
 
 static char context_storage;
 
@@ -263,6 +266,8 @@ static int emulate(const char *name, unsigned gx, unsigned gy, unsigned block, v
       return 1;
     a[n - 5] = a[n - 4] = a[n - 3] = a[n - 2] = a[n - 1] = 0;
     status = call_status((cpu_status_kernel)k, a);
+    if (getenv("FAKE_APPEND_STATUS") && fake_appends++ == atoi(getenv("FAKE_APPEND_STATUS") + 2))
+      status = getenv("FAKE_APPEND_STATUS")[0] - '0'; /* "S,N": append N (from 0) reports S */
     memcpy((void *)(uintptr_t) * (uint64_t *)params[n - 4], &status, 4);
     return 0;
   }
