@@ -157,7 +157,9 @@ def AttnLowerPrefillTensorCorePass : Pass<"attn-lower-prefill-tensor-core", "mli
         FlashAttention-2's schedule for a block of 128 threads and 64 queries
         of head `block_id.y` (query tile `block_id.x`): K (rounded to the
         dtype) and V staged in shared memory per key tile (64 keys; 32 above
-        head dim 128), QK^T and PV by `mma.sync.m16n8k16` with f32
+        head dim 128), V by `nvgpu.device_async_copy` (cp.async, zero-filled
+        past the last key; loads and stores when V's base is not 16-byte
+        aligned) waited for only before PV, QK^T and PV by `mma.sync.m16n8k16` with f32
         accumulation (NVPTX intrinsics), scale, score expression and bias per
         score element, the mask per element only in tiles that are not full
         for every row of the warp, the online softmax in registers (row statistics by
@@ -169,7 +171,7 @@ def AttnLowerPrefillTensorCorePass : Pass<"attn-lower-prefill-tensor-core", "mli
   let dependentDialects = [
     "mlir::gpu::GPUDialect", "mlir::func::FuncDialect", "mlir::LLVM::LLVMDialect",
     "mlir::arith::ArithDialect", "mlir::scf::SCFDialect", "mlir::memref::MemRefDialect",
-    "mlir::vector::VectorDialect", "mlir::math::MathDialect"
+    "mlir::vector::VectorDialect", "mlir::math::MathDialect", "mlir::nvgpu::NVGPUDialect"
   ];
 }
 
@@ -180,11 +182,14 @@ def AttnEmulateGPUOnCPUPass : Pass<"attn-emulate-gpu-on-cpu", "mlir::ModuleOp"> 
     attn-lower-prefill-tensor-core, replaces gpu.thread_id/block_id,
     gpu.barrier, xor shuffles and the mma.sync intrinsic with calls to
     `attnc_emu_*` functions (one OS thread per GPU thread; the runtime is in
-    test/GPU/Inputs/fake_cuda.c) and moves workgroup-memory globals to the
+    test/GPU/Inputs/fake_cuda.c), asynchronous copies with element loops
+    (zero-filled as cp.async does; their groups and waits vanish: the copy
+    is done when it returns) and moves workgroup-memory globals to the
     default memory space, so the kernels' own IR runs on the host.
   }];
   let dependentDialects = [
-    "mlir::func::FuncDialect", "mlir::arith::ArithDialect", "mlir::vector::VectorDialect"
+    "mlir::func::FuncDialect", "mlir::arith::ArithDialect", "mlir::vector::VectorDialect",
+    "mlir::scf::SCFDialect", "mlir::memref::MemRefDialect"
   ];
 }
 

@@ -12,6 +12,8 @@
 #include "mlir/Conversion/MathToLLVM/MathToLLVM.h"
 #include "mlir/Conversion/MathToLibm/MathToLibm.h"
 #include "mlir/Conversion/MemRefToLLVM/MemRefToLLVM.h"
+#include "mlir/Conversion/NVGPUToNVVM/NVGPUToNVVM.h"
+#include "mlir/Conversion/NVVMToLLVM/NVVMToLLVM.h"
 #include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
 #include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
 #include "mlir/Conversion/VectorToLLVM/ConvertVectorToLLVMPass.h"
@@ -105,9 +107,14 @@ void mlir::attn::buildGPUModuleToBinaryPipeline(OpPassManager &pm, const std::st
   device.addPass(createLowerAffinePass());
   // convert-gpu-to-nvvm does not lower vector ops in LLVM 19.
   device.addPass(createConvertVectorToLLVMPass());
+  // The tensor-core prefill's cp.async (nvgpu.device_async_*).
+  device.addPass(createConvertNVGPUToNVVMPass());
   ConvertGpuOpsToNVVMOpsOptions nvvm;
   nvvm.indexBitwidth = 64;
   device.addPass(createConvertGpuOpsToNVVMOps(nvvm));
+  // NVVM ops with no intrinsic form (cp.async with a source size, i.e. the
+  // zero fill) become inline PTX; their intrinsic translation would drop it.
+  device.addPass(createConvertNVVMToLLVMPass());
   // Scalar math became libdevice calls above; vector math (the inline
   // polynomials' fma) becomes LLVM intrinsics NVPTX can select.
   device.addPass(createConvertMathToLLVMPass());

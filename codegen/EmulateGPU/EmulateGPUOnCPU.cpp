@@ -10,6 +10,8 @@
 //   llvm.call_intrinsic mma m16n8k16    -> attnc_emu_mma(kind, a0..a3, b0, b1,
 //                                          c0..c3, e), once per result element e;
 //                                          f16 operands are passed as i32 pairs
+//   nvgpu.device_async_copy             -> an element loop, zero-filling past srcElements
+//   nvgpu.device_async_create_group/wait -> nothing (the copy is done when it returns)
 //   workgroup-memory globals            -> ordinary globals (one block runs at a time)
 // The rest of the function (indexing, masks, the online softmax) is the GPU
 // kernel's own IR, compiled for the host.
@@ -21,6 +23,8 @@
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/Builders.h"
 
@@ -70,7 +74,7 @@ struct AttnEmulateGPUOnCPUPass
     MLIRContext *ctx = &getContext();
     Type idx = IndexType::get(ctx), f32 = Float32Type::get(ctx), i32 = IntegerType::get(ctx, 32),
          i64 = IntegerType::get(ctx, 64);
-    SmallVector<Operation *> dead;
+    SmallVector<Operation *> dead, groups;
     module.walk([&](Operation *op) {
       OpBuilder b(op);
       Location loc = op->getLoc();
@@ -117,6 +121,34 @@ struct AttnEmulateGPUOnCPUPass
           ex.getResult().replaceAllUsesWith(elems[ex.getPosition()[0]]);
           dead.push_back(ex);
         }
+      } else if (auto copy = dyn_cast<nvgpu::DeviceAsyncCopyOp>(op)) {
+        // dst[.., c + i] = i < srcElements ? src[.., c + i] : 0 for i < dstElements.
+        Type elemType = cast<MemRefType>(copy.getSrc().getType()).getElementType();
+        Value n = b.create<arith::ConstantIndexOp>(loc, copy.getDstElements().getZExtValue());
+        Value have = copy.getSrcElements() ? copy.getSrcElements() : n;
+        Value zero = b.create<arith::ConstantOp>(loc, b.getZeroAttr(elemType));
+        b.create<scf::ForOp>(loc, b.create<arith::ConstantIndexOp>(loc, 0), n,
+                             b.create<arith::ConstantIndexOp>(loc, 1), ValueRange{},
+                             [&](OpBuilder &lb, Location, Value i, ValueRange) {
+          auto shifted = [&](ValueRange ix) {
+            SmallVector<Value> out(ix.begin(), ix.end());
+            out.back() = lb.create<arith::AddIOp>(loc, out.back(), i);
+            return out;
+          };
+          SmallVector<Value> from = shifted(copy.getSrcIndices()), to = shifted(copy.getDstIndices());
+          Value inside = lb.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, i, have);
+          auto read = lb.create<scf::IfOp>(loc, TypeRange{elemType}, inside, true);
+          OpBuilder tb = read.getThenBodyBuilder();
+          tb.create<scf::YieldOp>(loc, ValueRange{tb.create<memref::LoadOp>(loc, copy.getSrc(), from)});
+          OpBuilder eb = read.getElseBodyBuilder();
+          eb.create<scf::YieldOp>(loc, ValueRange{zero});
+          lb.create<memref::StoreOp>(loc, read.getResult(0), copy.getDst(), to);
+          lb.create<scf::YieldOp>(loc);
+        });
+      } else if (isa<nvgpu::DeviceAsyncCreateGroupOp>(op)) {
+        groups.push_back(op); // after its waits
+        return;
+      } else if (isa<nvgpu::DeviceAsyncWaitOp>(op)) {
       } else if (auto g = dyn_cast<memref::GlobalOp>(op)) {
         if (isa_and_nonnull<gpu::AddressSpaceAttr>(g.getType().getMemorySpace()))
           g.setType(MemRefType::get(g.getType().getShape(), g.getType().getElementType()));
@@ -134,6 +166,8 @@ struct AttnEmulateGPUOnCPUPass
     (void)i32;
     (void)i64;
     for (Operation *op : dead)
+      op->erase();
+    for (Operation *op : groups)
       op->erase();
   }
 };

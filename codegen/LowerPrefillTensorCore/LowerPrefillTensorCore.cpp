@@ -12,7 +12,10 @@
 //    FlashAttention-2's schedule. A block of 128 threads owns 64 queries of
 //    one head (grid: query tiles x heads); each warp 16 of them. Per key tile
 //    (64 keys, 32 for head dims over 128) the block stages K (rounded to the
-//    dtype) and V in shared memory, each warp computes its 16 x 64 scores with
+//    dtype) and V in shared memory, V by asynchronous copies (cp.async, 16
+//    bytes, zero-filled past the last key) that land while QK^T and the
+//    softmax run (when V's base is 16-byte aligned; else by loads and stores
+//    like K), each warp computes its 16 x 64 scores with
 //    mma.sync m16n8k16 (f32 accumulation), applies scale, the score
 //    expression and the position bias per element and the mask per element
 //    unless the tile is full for all 16 rows of the warp, updates the
@@ -32,6 +35,7 @@
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/IR/Builders.h"
 
 #include <limits>
@@ -336,6 +340,17 @@ void TensorCoreBuilder::emitSegment(OpBuilder &ob, const HeadSegment &seg, Value
   SmallVector<Value> init = {f32c(ob, kNegInf), f32c(ob, kNegInf), f32c(ob, 0), f32c(ob, 0)};
   for (int64_t i = 0; i < Dv / 8 * 4; ++i)
     init.push_back(f32c(ob, 0));
+  // cp.async moves 16 bytes from a 16-byte aligned address: V rows are
+  // multiples of 32 bytes (Dv % 16 == 0), so only V's base decides.
+  constexpr int64_t kCopyElems = 8;
+  Value vAligned;
+  {
+    auto meta = ob.create<memref::ExtractStridedMetadataOp>(loc, v);
+    Value base = ob.create<memref::ExtractAlignedPointerAsIndexOp>(loc, v);
+    Value start = ob.create<arith::AddIOp>(
+        loc, base, ob.create<arith::MulIOp>(loc, meta.getOffset(), idxc(ob, elem.getIntOrFloatBitWidth() / 8)));
+    vAligned = cmpi(ob, P::eq, ob.create<arith::RemUIOp>(loc, start, idxc(ob, 16)), idxc(ob, 0));
+  }
   auto keyLoop = ob.create<scf::ForOp>(loc, jBegin, jEnd, idxc(ob, KT), init,
                                        [&](OpBuilder &kb, Location, Value j0, ValueRange carried) {
     auto kld = [&](Value m, ValueRange ix) { return (Value)kb.create<memref::LoadOp>(loc, m, ix); };
@@ -360,8 +375,33 @@ void TensorCoreBuilder::emitSegment(OpBuilder &ob, const HeadSegment &seg, Value
         lb.create<scf::YieldOp>(loc);
       });
     };
+    // V first, asynchronously: 8 elements per copy, none read past the last
+    // key (srcElements 0 zero-fills the row).
+    auto vIf = kb.create<scf::IfOp>(loc, vAligned, /*withElseRegion=*/true);
+    {
+      OpBuilder tb = vIf.getThenBodyBuilder();
+      tb.create<scf::ForOp>(loc, tid, idxc(tb, KT * Dv / kCopyElems), idxc(tb, kThreads), ValueRange{},
+                            [&](OpBuilder &lb, Location, Value e, ValueRange) {
+        Value r = lb.create<arith::DivUIOp>(loc, e, idxc(lb, Dv / kCopyElems));
+        Value c = lb.create<arith::MulIOp>(loc, lb.create<arith::RemUIOp>(loc, e, idxc(lb, Dv / kCopyElems)),
+                                           idxc(lb, kCopyElems));
+        Value j = lb.create<arith::AddIOp>(loc, j0, r);
+        Value inRange = lb.create<arith::CmpIOp>(loc, P::ult, j, lk);
+        Value count = lb.create<arith::SelectOp>(loc, inRange, idxc(lb, kCopyElems), idxc(lb, 0));
+        lb.create<nvgpu::DeviceAsyncCopyOp>(loc, nvgpu::DeviceAsyncTokenType::get(lb.getContext()), vSh,
+                                            ValueRange{r, c}, v,
+                                            ValueRange{lb.create<arith::MinUIOp>(loc, j, lkLast), kvh, c},
+                                            lb.getIndexAttr(kCopyElems), count, lb.getUnitAttr());
+        lb.create<scf::YieldOp>(loc);
+      });
+      OpBuilder eb = vIf.getElseBodyBuilder();
+      OpBuilder::InsertionGuard guard(kb);
+      kb.setInsertionPoint(eb.getInsertionBlock(), eb.getInsertionPoint());
+      stage(v, vSh, Value(), Dv, false);
+    }
+    Value vGroup = kb.create<nvgpu::DeviceAsyncCreateGroupOp>(
+        loc, nvgpu::DeviceAsyncTokenType::get(kb.getContext()), ValueRange{});
     stage(kf, kSh, kShLo, D, true);
-    stage(v, vSh, Value(), Dv, false);
     kb.create<gpu::BarrierOp>(loc);
 
     // Scores of the warp's 16 rows x KT keys: KT / 8 fragments of 4.
@@ -475,6 +515,10 @@ void TensorCoreBuilder::emitSegment(OpBuilder &ob, const HeadSegment &seg, Value
       sum = rowReduce(kb, sum, false);
       lNew[r] = kb.create<arith::AddFOp>(loc, kb.create<arith::MulFOp>(loc, carried[2 + r], corr[r]), sum);
     }
+    // V has landed (each thread waits for its own copies; the barrier
+    // publishes everyone's).
+    kb.create<nvgpu::DeviceAsyncWaitOp>(loc, vGroup, kb.getI32IntegerAttr(0));
+    kb.create<gpu::BarrierOp>(loc);
     SmallVector<SmallVector<Value, 4>> o;
     for (int64_t nv = 0; nv < Dv / 8; ++nv) {
       SmallVector<Value, 4> frag;

@@ -34,9 +34,20 @@ attn.variant @w {
 // Key tiles bounded by the union of the block's rows' mask intervals.
 // CHECK: gpu.barrier
 // CHECK: scf.for
+// Is V's base 16-byte aligned (cp.async's requirement)?
+// CHECK: memref.extract_aligned_pointer_as_index %[[V:arg2]]
+// CHECK: %[[ALIGNED:.*]] = arith.cmpi eq
 // CHECK: scf.for {{.*}} step %c32
-// The tile is staged, then QK^T on tensor cores (bf16 pairs packed in i32).
+// The tile is staged: V by asynchronous copies of 8 elements, zero-filled
+// past the last key (else by loads and stores), then K; QK^T on tensor cores
+// (bf16 pairs packed in i32).
 // CHECK: gpu.barrier
+// CHECK: scf.if %[[ALIGNED]] {
+// CHECK: %[[COUNT:.*]] = arith.select %{{.*}}, %c8{{.*}}, %c0
+// CHECK: nvgpu.device_async_copy %[[V]][{{.*}}], %{{.*}}[{{.*}}], 8, %[[COUNT]] {bypassL1} : memref<?x2x32xbf16> to memref<32x32xbf16, #gpu.address_space<workgroup>>
+// CHECK: } else {
+// CHECK: memref.store {{.*}} : memref<32x32xbf16, #gpu.address_space<workgroup>>
+// CHECK: %[[GROUP:.*]] = nvgpu.device_async_create_group
 // CHECK: memref.store {{.*}} : memref<32x32xbf16, #gpu.address_space<workgroup>>
 // CHECK: gpu.barrier
 // CHECK: vector.bitcast {{.*}} : vector<2xbf16> to vector<1xi32>
@@ -60,6 +71,9 @@ attn.variant @w {
 // CHECK: arith.maximumf %{{.*}}, %[[SCORES]]#0
 // CHECK: gpu.shuffle  xor
 // CHECK: math.exp
+// V is waited for only now, after QK^T and the softmax.
+// CHECK: nvgpu.device_async_wait %[[GROUP]] {numGroups = 0 : i32}
+// CHECK-NEXT: gpu.barrier
 // CHECK: llvm.call_intrinsic "llvm.nvvm.mma.m16n8k16.row.col.bf16"
 // CHECK: scf.yield
 // Epilogue: 1 / l, bf16, lse from the lanes with t4 = 0.
