@@ -8,7 +8,7 @@ namespace attnc::model {
 GpuDense::~GpuDense() {
   for (Ptr p : owned_)
     driver_.free(p);
-  for (Buffer *b : {&x_, &h_, &q_, &k_, &v_, &att_, &g_, &u_, &act_, &logits_})
+  for (Buffer *b : {&x_, &h_, &qkv_, &att_, &gu_, &act_, &logits_})
     driver_.free(b->ptr);
 }
 
@@ -40,24 +40,38 @@ std::shared_ptr<GpuDense> GpuDense::upload(const Model &m, const GpuKernelLibrar
   }
   std::shared_ptr<GpuDense> d(new GpuDense(lib, driver, blas));
   std::vector<float> host;
-  // A matrix as f32 [rows][cols], dequantized row by row from the view the
-  // CPU matmuls read (so both devices multiply the same numbers).
-  auto matrix = [&](const kernels::WeightView &w, const char *what, Ptr &out) {
-    host.resize(w.rows * w.cols);
-    const int64_t rowBytes = kernels::weightRowBytes(w.type, w.cols);
-    for (int64_t r = 0; r < w.rows; ++r) {
-      gguf::Error e = gguf::dequantizeRow(w.type, static_cast<const uint8_t *>(w.data) + r * rowBytes,
-                                          host.data() + r * w.cols, w.cols);
-      if (e.isFailure()) {
-        error = std::string(what) + ": " + e.message();
-        return false;
+  // Matrices with the same column count as f32 [rows][cols], back to back
+  // in one allocation, dequantized row by row from the views the CPU matmuls
+  // read (so both devices multiply the same numbers).
+  auto matrices = [&](std::initializer_list<std::pair<const kernels::WeightView *, Ptr *>> ws, const char *what) {
+    host.clear();
+    for (auto [w, out] : ws) {
+      const size_t at = host.size();
+      host.resize(at + w->rows * w->cols);
+      const int64_t rowBytes = kernels::weightRowBytes(w->type, w->cols);
+      for (int64_t r = 0; r < w->rows; ++r) {
+        gguf::Error e = gguf::dequantizeRow(w->type, static_cast<const uint8_t *>(w->data) + r * rowBytes,
+                                            host.data() + at + r * w->cols, w->cols);
+        if (e.isFailure()) {
+          error = std::string(what) + ": " + e.message();
+          return false;
+        }
       }
     }
-    if (!d->put(host.data(), host.size(), out, error)) {
+    Ptr base = 0;
+    if (!d->put(host.data(), host.size(), base, error)) {
       error = std::string("uploading ") + what + ": " + error;
       return false;
     }
+    size_t at = 0;
+    for (auto [w, out] : ws) {
+      *out = base + at * 4;
+      at += w->rows * w->cols;
+    }
     return true;
+  };
+  auto matrix = [&](const kernels::WeightView &w, const char *what, Ptr &out) {
+    return matrices({{&w, &out}}, what);
   };
   const int64_t dim = m.cfg.embeddingLength;
   auto vector = [&](const float *v, const char *what, Ptr &out) {
@@ -69,9 +83,9 @@ std::shared_ptr<GpuDense> GpuDense::upload(const Model &m, const GpuKernelLibrar
   };
   for (const Layer &l : m.layers) {
     LayerWeights w;
-    if (!matrix(l.wq, "attn_q", w.wq) || !matrix(l.wk, "attn_k", w.wk) || !matrix(l.wv, "attn_v", w.wv) ||
-        !matrix(l.wo, "attn_output", w.wo) || !matrix(l.gate, "ffn_gate", w.gate) ||
-        !matrix(l.up, "ffn_up", w.up) || !matrix(l.down, "ffn_down", w.down) ||
+    if (!matrices({{&l.wq, &w.wq}, {&l.wk, &w.wk}, {&l.wv, &w.wv}}, "attn_q/k/v") ||
+        !matrix(l.wo, "attn_output", w.wo) || !matrices({{&l.gate, &w.gate}, {&l.up, &w.up}}, "ffn_gate/up") ||
+        !matrix(l.down, "ffn_down", w.down) ||
         !vector(l.attnNorm, "attn_norm", w.attnNorm) || !vector(l.ffnNorm, "ffn_norm", w.ffnNorm))
       return nullptr;
     d->layers_.push_back(w);
@@ -88,12 +102,15 @@ bool GpuDense::forward(const Model &m, DeviceKVCache &cache, const std::vector<i
   const int64_t qRow = a.heads * a.headDim, kvRow = a.kvHeads * a.headDim, rows = n - logitsFrom,
                 vocab = m.vocab();
   const float eps = m.cfg.rmsNormEps;
-  for (auto [b, floats] : {std::pair{&x_, n * dim}, {&h_, n * dim}, {&q_, n * qRow}, {&k_, n * kvRow},
-                           {&v_, n * kvRow}, {&att_, n * qRow}, {&g_, n * ffn}, {&u_, n * ffn},
-                           {&act_, n * ffn}, {&logits_, rows * vocab}})
+  for (auto [b, floats] : {std::pair{&x_, n * dim}, {&h_, n * dim}, {&qkv_, n * (qRow + 2 * kvRow)},
+                           {&att_, n * qRow}, {&gu_, n * 2 * ffn}, {&act_, n * ffn}, {&logits_, rows * vocab}})
     if (!scratch(b->ptr, b->floats, floats, error))
       return false;
   auto f = [](Ptr p, int64_t offset = 0) { return (float *)(uintptr_t)p + offset; };
+  // q [n][qRow], k, v [n][kvRow] and gate, up [n][ffn] back to back: for one
+  // token that is the output row of the fused products.
+  const Ptr q = qkv_.ptr, k = q + n * qRow * 4, v = k + n * kvRow * 4, g = gu_.ptr, u = g + n * ffn * 4;
+  const bool fused = n == 1;
   // The embeddings of the new tokens, on the host (a row each).
   std::vector<float> x(n * dim);
   for (int64_t i = 0; i < n; ++i) {
@@ -120,14 +137,20 @@ bool GpuDense::forward(const Model &m, DeviceKVCache &cache, const std::vector<i
   };
   for (size_t li = 0; li < layers_.size(); ++li) {
     const LayerWeights &w = layers_[li];
-    if (!op(lib_.rmsnorm(f(x_.ptr), f(w.attnNorm), f(h_.ptr), n, dim, eps, nullptr), "attn_norm") ||
-        !linear(h_.ptr, dim, w.wq, qRow, q_.ptr, false, n) || !linear(h_.ptr, dim, w.wk, kvRow, k_.ptr, false, n) ||
-        !linear(h_.ptr, dim, w.wv, kvRow, v_.ptr, false, n) ||
-        !cache.attendOnDevice((int)li, f(q_.ptr), f(k_.ptr), f(v_.ptr), n, f(att_.ptr), error) ||
+    auto qkv = [&] {
+      return fused ? linear(h_.ptr, dim, w.wq, qRow + 2 * kvRow, q, false, 1)
+                   : linear(h_.ptr, dim, w.wq, qRow, q, false, n) && linear(h_.ptr, dim, w.wk, kvRow, k, false, n) &&
+                         linear(h_.ptr, dim, w.wv, kvRow, v, false, n);
+    };
+    auto gateUp = [&] {
+      return fused ? linear(h_.ptr, dim, w.gate, 2 * ffn, g, false, 1)
+                   : linear(h_.ptr, dim, w.gate, ffn, g, false, n) && linear(h_.ptr, dim, w.up, ffn, u, false, n);
+    };
+    if (!op(lib_.rmsnorm(f(x_.ptr), f(w.attnNorm), f(h_.ptr), n, dim, eps, nullptr), "attn_norm") || !qkv() ||
+        !cache.attendOnDevice((int)li, f(q), f(k), f(v), n, f(att_.ptr), error) ||
         !linear(att_.ptr, qRow, w.wo, dim, x_.ptr, true, n) ||
-        !op(lib_.rmsnorm(f(x_.ptr), f(w.ffnNorm), f(h_.ptr), n, dim, eps, nullptr), "ffn_norm") ||
-        !linear(h_.ptr, dim, w.gate, ffn, g_.ptr, false, n) || !linear(h_.ptr, dim, w.up, ffn, u_.ptr, false, n) ||
-        !op(lib_.swiglu(f(g_.ptr), f(u_.ptr), f(act_.ptr), n * ffn, nullptr), "swiglu") ||
+        !op(lib_.rmsnorm(f(x_.ptr), f(w.ffnNorm), f(h_.ptr), n, dim, eps, nullptr), "ffn_norm") || !gateUp() ||
+        !op(lib_.swiglu(f(g), f(u), f(act_.ptr), n * ffn, nullptr), "swiglu") ||
         !linear(act_.ptr, ffn, w.down, dim, x_.ptr, true, n))
       return false;
   }
