@@ -32,10 +32,14 @@ struct LoweringOptions {
   /// --gpu-emulation` sets the GPU pipeline's, so the emulated kernels are
   /// the GPU's.
   int64_t cacheChunk = 0;
+  /// attn-lower-cache-kernels' `block-threads` (0: one work item per thread).
+  int64_t cacheBlockThreads = 0;
 };
 
 /// Keys per gathered chunk in the GPU cache kernels (per-thread local memory).
 constexpr int64_t kGPUCacheChunk = 8;
+/// Threads per block of the GPU decode_split (4 warps).
+constexpr int64_t kGPUDecodeThreads = 128;
 
 /// Whether an LLVM feature string ("+avx512f,+amx-bf16,...") has AMX-BF16
 /// and the tile registers.

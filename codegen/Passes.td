@@ -73,15 +73,32 @@ def AttnLowerCacheKernelsPass : Pass<"attn-lower-cache-kernels", "mlir::ModuleOp
     stay in L1); the GPU pipeline asks for 8, because each GPU thread keeps
     its chunk in local memory, which the driver reserves for every resident
     thread.
+
+    With `block-threads` = T > 0 (the GPU pipeline: 128), `decode_split` is
+    written for thread blocks instead (`attn.block_threads` = T): item w is
+    block w, and the block's T threads (`gpu.thread_id`) share the item's
+    chunk in workgroup memory. They gather and dequantize its keys and
+    values (one row per thread, rotated at read by the thread that gathered
+    it), score the (query head, key) pairs, reduce each head's maximum and
+    sum with warp shuffles (one warp per head) and accumulate P·V with one
+    output element per thread, with a barrier between the phases. The
+    chunk is as many keys (at most 64) as fit in 46 KiB of workgroup
+    memory, rows padded by one element so that threads reading different
+    rows use different banks.
   }];
   let options = [
     Option<"chunk", "chunk", "int64_t", /*default=*/"64",
-           "Keys gathered into f32 scratch per step, at most (>= 8)">
+           "Keys gathered into f32 scratch per step, at most (>= 8)">,
+    Option<"blockThreads", "block-threads", "int64_t", /*default=*/"0",
+           "GPU: each decode_split work item is a thread block of this many "
+           "threads (a multiple of 32) sharing its chunk in workgroup memory; "
+           "0: one work item per thread">
   ];
   let dependentDialects = [
     "mlir::arith::ArithDialect", "mlir::math::MathDialect",
     "mlir::memref::MemRefDialect", "mlir::scf::SCFDialect",
-    "mlir::vector::VectorDialect", "mlir::func::FuncDialect"
+    "mlir::vector::VectorDialect", "mlir::func::FuncDialect",
+    "mlir::gpu::GPUDialect"
   ];
 }
 
@@ -181,7 +198,7 @@ def AttnEmulateGPUOnCPUPass : Pass<"attn-emulate-gpu-on-cpu", "mlir::ModuleOp"> 
     A testing aid (attnc build --gpu-emulation): after
     attn-lower-prefill-tensor-core, replaces gpu.thread_id/block_id,
     gpu.barrier, xor shuffles and the mma.sync intrinsic with calls to
-    `attnc_emu_*` functions (one OS thread per GPU thread; the runtime is in
+    `attnc_emu_*` functions (one fiber per GPU thread; the runtime is in
     test/GPU/Inputs/fake_cuda.c), asynchronous copies with element loops
     (zero-filled as cp.async does; their groups and waits vanish: the copy
     is done when it returns) and moves workgroup-memory globals to the
@@ -191,6 +208,17 @@ def AttnEmulateGPUOnCPUPass : Pass<"attn-emulate-gpu-on-cpu", "mlir::ModuleOp"> 
     "mlir::func::FuncDialect", "mlir::arith::ArithDialect", "mlir::vector::VectorDialect",
     "mlir::scf::SCFDialect", "mlir::memref::MemRefDialect"
   ];
+}
+
+def AttnLowerGPUMemorySpacesPass : Pass<"attn-lower-gpu-memory-spaces", "mlir::gpu::GPUModuleOp"> {
+  let summary = "Replace gpu memory-space attributes by NVPTX address spaces";
+  let description = [{
+    Rewrites every type and attribute of a `gpu.module` that carries
+    `#gpu.address_space<global|workgroup|private>` to the NVPTX address
+    space (1, 3, 5), as `convert-gpu-to-nvvm` would. It runs first in the
+    device pipeline, so that `convert-vector-to-llvm` can lower vector loads
+    and stores of workgroup memory (the block-form decode split's chunk).
+  }];
 }
 
 #endif // ATTNC_CODEGEN_PASSES_TD

@@ -34,6 +34,7 @@ void mlir::attn::buildAttnToLoopsPipeline(OpPassManager &pm, const LoweringOptio
   AttnLowerCacheKernelsPassOptions cache;
   if (options.cacheChunk > 0)
     cache.chunk = options.cacheChunk;
+  cache.blockThreads = options.cacheBlockThreads;
   pm.addPass(createAttnLowerCacheKernelsPass(cache));
   // The CPU prefill kernels are tiled; the GPU pipeline keeps one thread per
   // (query, head) item and runs no block plan.
@@ -89,6 +90,7 @@ void mlir::attn::buildOutlineGPUPipeline(OpPassManager &pm) {
   pm.addPass(createAttnLowerPrefillTensorCorePass());
   AttnLowerCacheKernelsPassOptions cache;
   cache.chunk = kGPUCacheChunk;
+  cache.blockThreads = kGPUDecodeThreads;
   pm.addPass(createAttnLowerCacheKernelsPass(cache));
   pm.addPass(createAttnLowerToLoopsPass());
   pm.addPass(createCanonicalizerPass());
@@ -100,6 +102,7 @@ void mlir::attn::buildOutlineGPUPipeline(OpPassManager &pm) {
 void mlir::attn::buildGPUModuleToBinaryPipeline(OpPassManager &pm, const std::string &chip,
                                                 const std::string &libdevice) {
   OpPassManager &device = pm.nest<gpu::GPUModuleOp>();
+  device.addPass(createAttnLowerGPUMemorySpacesPass());
   device.addPass(arith::createArithExpandOpsPass());
   device.addPass(createConvertSCFToCFPass());
   device.addPass(memref::createExpandStridedMetadataPass());

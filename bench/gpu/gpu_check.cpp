@@ -609,7 +609,7 @@ int benchDecode(const std::string &spec, const std::string &shape, const std::st
     std::vector<char> q = encode(std::vector<double>(x.begin(), x.begin() + std::min<int64_t>(x.size(), batch * H * D)), t);
     q.resize(batch * H * D * el);
     const int64_t items = batch * G;
-    const int64_t splits = std::max<int64_t>(1, std::min<int64_t>((L + 31) / 32, (8192 + items - 1) / items));
+    const int64_t splits = std::max<int64_t>(1, std::min<int64_t>((L + 63) / 64, (512 + items - 1) / items));
     DeviceBuffer dq(q.data(), q.size()), dqp(qPos.data(), batch * 8), dqs(qSeq.data(), batch * 8),
         dk(kv.data(), kv.size()), dv(kv.data(), kv.size()), dpos(pos.data(), pos.size() * 8),
         dt(table.data(), table.size() * 4), dl(len.data(), batch * 8), pout(batch * splits * H * D * 4),

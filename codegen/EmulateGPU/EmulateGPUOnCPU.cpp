@@ -1,7 +1,7 @@
 //===- EmulateGPUOnCPU.cpp - attn-emulate-gpu-on-cpu -----------------------===//
 //
 // Makes the tensor-core functions of attn-lower-prefill-tensor-core runnable
-// on the CPU, one OS thread per GPU thread, for testing without a GPU: every
+// on the CPU, one fiber per GPU thread, for testing without a GPU: every
 // GPU-only operation becomes a call into an emulation runtime
 // (test/GPU/Inputs/fake_cuda.c provides it):
 //   gpu.thread_id x / gpu.block_id x, y -> attnc_emu_thread_id / _block_id_x / _y
@@ -12,7 +12,8 @@
 //                                          f16 operands are passed as i32 pairs
 //   nvgpu.device_async_copy             -> an element loop, zero-filling past srcElements
 //   nvgpu.device_async_create_group/wait -> nothing (the copy is done when it returns)
-//   workgroup-memory globals            -> ordinary globals (one block runs at a time)
+//   workgroup-memory globals            -> ordinary globals (one block runs at a time),
+//                                          and views of them ordinary memrefs
 // The rest of the function (indexing, masks, the online softmax) is the GPU
 // kernel's own IR, compiled for the host.
 //
@@ -169,6 +170,22 @@ struct AttnEmulateGPUOnCPUPass
       op->erase();
     for (Operation *op : groups)
       op->erase();
+    // Views of workgroup memory (subviews, casts, region arguments) lose
+    // the memory space with their buffers.
+    auto hostType = [](Type t) -> Type {
+      auto m = dyn_cast<MemRefType>(t);
+      if (!m || !isa_and_nonnull<gpu::AddressSpaceAttr>(m.getMemorySpace()))
+        return t;
+      return MemRefType::get(m.getShape(), m.getElementType(), m.getLayout());
+    };
+    module.walk([&](Operation *op) {
+      for (Value r : op->getResults())
+        r.setType(hostType(r.getType()));
+      for (Region &region : op->getRegions())
+        for (Block &block : region)
+          for (BlockArgument a : block.getArguments())
+            a.setType(hostType(a.getType()));
+    });
   }
 };
 

@@ -29,6 +29,8 @@
 #include "codegen/LowerToLoops/KernelEmitter.h"
 #include "codegen/Passes.h"
 
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+
 #include <algorithm>
 #include <limits>
 
@@ -151,6 +153,20 @@ struct CacheLayoutInfo {
   }
 };
 
+/// What one decode_split work item reads: its query row, split and
+/// sequence, and the resident keys [r0, r1) of the split.
+struct SplitItem {
+  Value row, split, seq;
+  Value T, R;               // the row's length; resident keys (a ring: sinks + window)
+  Value nSinks, winStart;   // a ring: resident sinks, first window token
+  Value quantEnd;           // per-channel sides: tokens of complete groups
+  Value qp, rI64;           // query position (i64), R as i64
+  Value kv0, h0;            // first KV head and query head of the item
+  Value qGroup;             // the item's query heads [1, hq, D] (input element type)
+  Value r0, r1;
+  bool ring = false, cachePositions = false;
+};
+
 class CacheKernelBuilder : public KernelEmitter {
 public:
   using KernelEmitter::KernelEmitter;
@@ -163,6 +179,9 @@ public:
   void build();
   /// Keys gathered per step, at most (the pass's `chunk`).
   int64_t maxChunk = kChunk;
+  /// Threads per decode_split block (the pass's `block-threads`; 0: one
+  /// work item per thread).
+  int64_t blockThreads = 0;
 
 private:
   // Types of the cache buffers, in argument order.
@@ -224,6 +243,26 @@ private:
   void rotateConsecutive(OpBuilder &ob, Value src, Value p0, Value cnt, Value dst);
   void buildAppend();
   void buildSplit();
+  /// One decode_split work item as a thread block of `blockThreads`
+  /// threads (the GPU's form, `block-threads`).
+  void emitBlockItem(const struct SplitItem &it, Value pout, Value plse);
+  /// The block form's query heads per item and chunk (blockHeads,
+  /// blockChunk) within workgroup memory; false when nothing fits.
+  bool planBlockItem();
+  int64_t blockHeads = 0, blockChunk = 0;
+  /// Logical token of resident index `r` (a ring: sinks, then the window).
+  Value logicalToken(OpBuilder &ob, const struct SplitItem &it, Value r);
+  /// The window of a two-branch RoPE remap (ReRoPE, Self-Extend).
+  int64_t remapWindow() {
+    Attribute remap = rope ? rope.getRemap() : Attribute();
+    if (auto rr = dyn_cast_or_null<ReRopeRemapAttr>(remap))
+      return rr.getWindow();
+    if (auto se = dyn_cast_or_null<SelfExtendRemapAttr>(remap))
+      return se.getWindow();
+    return 0;
+  }
+  /// A workgroup-memory buffer NAME_decode_<suffix> (static shape).
+  Value sharedBuffer(OpBuilder &ob, StringRef suffix, ArrayRef<int64_t> shape, Type elem);
   void buildMerge();
   void buildDecode();
 
@@ -995,10 +1034,19 @@ void CacheKernelBuilder::buildSplit() {
   // heads of a token together, whose chunks spilled to L2); a ring that
   // rotates its keys at read keeps all its heads in one item, which rotates
   // the chunk with one angle recurrence for all of them.
-  const bool ringItems = L.kind == CacheLayoutInfo::Ring && rotateKeysAtRead;
-  const int64_t hb = ringItems ? Hkv : 1, blocks = Hkv / hb, hq = hb * group;
+  // Thread blocks (GPU) rotate each key on its own thread: one KV head, and
+  // the query heads of its group in `nsub` items when their state does not
+  // fit in workgroup memory next to a chunk (MLA's 128 heads of 576).
+  const bool coop = blockThreads && planBlockItem();
+  const bool ringItems = L.kind == CacheLayoutInfo::Ring && rotateKeysAtRead && !coop;
+  const int64_t nsub = coop ? group / blockHeads : 1;
+  const int64_t hb = ringItems ? Hkv : 1, blocks = Hkv / hb * nsub, hq = coop ? blockHeads : hb * group;
   // The header's NAME_decode_heads_per_block (attnc build).
   f->setAttr("attn.heads_per_block", b.getI64IntegerAttr(hb));
+  // Work items per query row and split (the GPU launch glue's grid).
+  f->setAttr("attn.items_per_row", b.getI64IntegerAttr(blocks));
+  if (coop)
+    f->setAttr("attn.block_threads", b.getI64IntegerAttr(blockThreads));
   const int64_t C = ringItems ? std::clamp<int64_t>(maxChunk / hb, 8, maxChunk)
                               : std::clamp<int64_t>(kScratchBytes / ((D + Dv) * 4) / 8 * 8, 8, maxChunk);
   Value B = b.create<memref::DimOp>(loc, qIn, 0);
@@ -1010,7 +1058,9 @@ void CacheKernelBuilder::buildSplit() {
   Value w = work.getInductionVar();
   Value row = b.create<arith::DivUIOp>(loc, w, perSeq);
   Value rem = b.create<arith::RemUIOp>(loc, w, perSeq);
-  Value kvb = b.create<arith::DivUIOp>(loc, rem, S);
+  Value kvItem = b.create<arith::DivUIOp>(loc, rem, S);
+  Value kvb = b.create<arith::DivUIOp>(loc, kvItem, idxc(b, nsub));
+  Value hsub = b.create<arith::RemUIOp>(loc, kvItem, idxc(b, nsub));
   Value split = b.create<arith::RemUIOp>(loc, rem, S);
   // The row's cache sequence; a row naming none (or lens past the storage)
   // attends to no key rather than reading out of bounds: decode has no
@@ -1054,9 +1104,26 @@ void CacheKernelBuilder::buildSplit() {
     return b.create<memref::SubViewOp>(loc, src, offs, sizes, strides).getResult();
   };
   Value kv0 = b.create<arith::MulIOp>(loc, kvb, idxc(b, hb));
-  Value h0 = b.create<arith::MulIOp>(loc, kv0, idxc(b, group));
+  Value h0 = b.create<arith::AddIOp>(loc, b.create<arith::MulIOp>(loc, kv0, idxc(b, group)),
+                                     b.create<arith::MulIOp>(loc, hsub, idxc(b, hq)));
   Value qGroup = strided(qIn, {row, h0, b.getIndexAttr(0)},
                          {b.getIndexAttr(1), b.getIndexAttr(hq), b.getIndexAttr(D)});
+  // This split's resident keys [r0, r1).
+  Value per = b.create<arith::CeilDivUIOp>(loc, R, S);
+  Value r0 = b.create<arith::MinUIOp>(loc, b.create<arith::MulIOp>(loc, split, per), R);
+  Value r1 = b.create<arith::MinUIOp>(loc, b.create<arith::AddIOp>(loc, r0, per), R);
+  SplitItem it;
+  it.row = row, it.split = split, it.seq = seq, it.T = T, it.R = R, it.nSinks = nSinks;
+  it.winStart = winStart, it.quantEnd = quantEnd, it.qp = qp, it.rI64 = rI64, it.kv0 = kv0;
+  it.h0 = h0, it.qGroup = qGroup, it.r0 = r0, it.r1 = r1, it.ring = ring;
+  it.cachePositions = cachePositions;
+  if (coop) {
+    emitBlockItem(it, pout, plse);
+    b.setInsertionPointAfter(work);
+    b.create<func::ReturnOp>(loc);
+    hoistStaticAllocas(f);
+    return;
+  }
   Value qPosBuf = b.create<memref::AllocaOp>(loc, MemRefType::get({1}, b.getI64Type()));
   b.create<memref::StoreOp>(loc, qp, qPosBuf, idxc(b, 0));
   auto groupType = MemRefType::get({1, hq, D}, b.getF32Type());
@@ -1102,10 +1169,6 @@ void CacheKernelBuilder::buildSplit() {
   Value negInfChunk = b.create<arith::ConstantOp>(
       loc, DenseElementsAttr::get(chunkVecType, b.getF32FloatAttr(negInf)));
 
-  // This split's resident keys [r0, r1).
-  Value per = b.create<arith::CeilDivUIOp>(loc, R, S);
-  Value r0 = b.create<arith::MinUIOp>(loc, b.create<arith::MulIOp>(loc, split, per), R);
-  Value r1 = b.create<arith::MinUIOp>(loc, b.create<arith::AddIOp>(loc, r0, per), R);
   auto chunks = b.create<scf::ForOp>(loc, r0, r1, idxc(b, C));
   b.setInsertionPointToStart(chunks.getBody());
   Value c0 = chunks.getInductionVar();
@@ -1117,13 +1180,7 @@ void CacheKernelBuilder::buildSplit() {
     b.setInsertionPointToStart(gather.getBody());
     Value jj = gather.getInductionVar();
     Value r = b.create<arith::AddIOp>(loc, c0, jj);
-    auto logical = [&](Value r) -> Value {
-      if (!ring)
-        return r;
-      Value isSink = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, r, nSinks);
-      Value winT = b.create<arith::AddIOp>(loc, winStart, b.create<arith::SubIOp>(loc, r, nSinks));
-      return b.create<arith::SelectOp>(loc, isSink, r, winT);
-    };
+    auto logical = [&](Value r) { return logicalToken(b, it, r); };
     Value t = logical(r);
     // Plain values: a lambda below captures them (C++17 cannot capture bindings).
     auto slot = slotOf(b, seq, t);
@@ -1295,6 +1352,363 @@ void CacheKernelBuilder::buildSplit() {
   hoistStaticAllocas(f);
 }
 
+Value CacheKernelBuilder::logicalToken(OpBuilder &ob, const SplitItem &it, Value r) {
+  if (!it.ring)
+    return r;
+  Value isSink = ob.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, r, it.nSinks);
+  Value winT = ob.create<arith::AddIOp>(loc, it.winStart, ob.create<arith::SubIOp>(loc, r, it.nSinks));
+  return ob.create<arith::SelectOp>(loc, isSink, r, winT);
+}
+
+Value CacheKernelBuilder::sharedBuffer(OpBuilder &ob, StringRef suffix, ArrayRef<int64_t> shape,
+                                       Type elem) {
+  auto space = gpu::AddressSpaceAttr::get(ob.getContext(), gpu::AddressSpace::Workgroup);
+  auto type = MemRefType::get(shape, elem, MemRefLayoutAttrInterface(), space);
+  std::string symbol = (variant.getSymName() + "_decode_" + suffix).str();
+  if (!module.lookupSymbol(symbol)) {
+    OpBuilder mb = OpBuilder::atBlockBegin(module.getBody());
+    mb.create<memref::GlobalOp>(loc, symbol, mb.getStringAttr("private"), type, Attribute(),
+                                /*constant=*/false, mb.getI64IntegerAttr(16));
+  }
+  return ob.create<memref::GetGlobalOp>(loc, type, symbol);
+}
+
+bool CacheKernelBuilder::planBlockItem() {
+  const int64_t nK = 1 + (rotateKeysAtRead ? 1 : 0) + (twoBranches ? 1 : 0);
+  const int64_t nQ = 1 + (rotatedRing ? 1 : 0) + (twoBranches ? 1 : 0);
+  // Bytes of workgroup memory: per query head (rotated queries, P·V
+  // accumulators, m, l, rescale) and per key (rows padded by one element,
+  // the position, a score per head), within 46 KiB of the static 48 KiB.
+  const int64_t budget = 46 * 1024;
+  auto fixedBytes = [&](int64_t hq) { return 4 * (nQ * hq * D + hq * Dv + 3 * hq); };
+  auto keyBytes = [&](int64_t hq) { return 4 * (nK * (D + 1) + (Dv + 1) + hq) + 8; };
+  auto chunkFor = [&](int64_t hq) {
+    int64_t c = (budget - fixedBytes(hq)) / keyBytes(hq);
+    c = std::min<int64_t>(c, 64);
+    return c >= 8 ? c / 8 * 8 : c;
+  };
+  // The most query heads (a divisor of the group) that leave room for 8 keys.
+  for (int64_t hq = group; hq >= 1; --hq)
+    if (group % hq == 0 && (chunkFor(hq) >= 8 || hq == 1) && chunkFor(hq) >= 1) {
+      blockHeads = hq;
+      blockChunk = chunkFor(hq);
+      return true;
+    }
+  return false; // not even one key of one head fits: the per-thread form
+}
+
+/// The block form of a decode_split work item (`block-threads` = NT): the
+/// block's threads share one chunk of keys in workgroup memory and run it
+/// in four phases separated by barriers (every loop bound below is uniform
+/// across the block, so every thread reaches every barrier):
+///   gather   thread t loads rows t, t + NT, ... of the chunk's keys and
+///            values (dequantized; a key is rotated by the thread that loaded it);
+///   score    the (query head, key) pairs, strided over the threads;
+///   softmax  warp w reduces heads w, w + NT/32, ...: chunk maximum and sum
+///            by xor shuffles, P written over the scores, rescale factor;
+///   P·V      thread t owns output elements t, t + NT, ... of [hq, Dv].
+/// Same formulas (KernelEmitter) and the same online softmax as the
+/// per-thread form; only the order of the work differs.
+void CacheKernelBuilder::emitBlockItem(const SplitItem &it, Value pout, Value plse) {
+  double negInf = -std::numeric_limits<double>::infinity();
+  const int64_t NT = blockThreads, warps = NT / 32, hq = blockHeads, C = blockChunk;
+  auto f32 = b.getF32Type();
+  Value tid = b.create<gpu::ThreadIdOp>(loc, gpu::Dimension::x);
+  Value lane = b.create<arith::RemUIOp>(loc, tid, idxc(b, 32));
+  Value warp = b.create<arith::DivUIOp>(loc, tid, idxc(b, 32));
+  auto barrier = [&](OpBuilder &ob) { ob.create<gpu::BarrierOp>(loc); };
+  auto view = [&](OpBuilder &ob, Value src, ArrayRef<OpFoldResult> offs, ArrayRef<OpFoldResult> sizes) {
+    SmallVector<OpFoldResult> strides(offs.size(), ob.getIndexAttr(1));
+    return ob.create<memref::SubViewOp>(loc, src, offs, sizes, strides).getResult();
+  };
+  // A padded [C, 1, n] row buffer, viewed as [C, 1, n].
+  auto rows = [&](StringRef name, int64_t n) {
+    Value raw = sharedBuffer(b, name, {C, 1, n + 1}, f32);
+    return view(b, raw, {b.getIndexAttr(0), b.getIndexAttr(0), b.getIndexAttr(0)},
+                {b.getIndexAttr(C), b.getIndexAttr(1), b.getIndexAttr(n)});
+  };
+  Value kRaw = rows("k", D), kNear = kRaw, kFar;
+  if (rotateKeysAtRead)
+    kNear = rows("k_rot", D);
+  if (twoBranches)
+    kFar = rows("k_far", D);
+  Value vChunk = rows("v", Dv);
+  Value posChunk = sharedBuffer(b, "pos", {C}, b.getI64Type());
+  Value sChunk = sharedBuffer(b, "p", {hq, C}, f32);
+  Value mBuf = sharedBuffer(b, "m", {hq}, f32), lBuf = sharedBuffer(b, "l", {hq}, f32);
+  Value corrBuf = sharedBuffer(b, "corr", {hq}, f32);
+  Value accBuf = sharedBuffer(b, "acc", {hq, Dv}, f32);
+  Value qf = sharedBuffer(b, "q", {1, hq, D}, f32), qWin, qg;
+  if (rotatedRing)
+    qWin = sharedBuffer(b, "q_win", {1, hq, D}, f32);
+  if (twoBranches)
+    qg = sharedBuffer(b, "q_far", {1, hq, D}, f32);
+
+  // for (i = tid; i < n; i += NT) body(i)
+  auto strided = [&](OpBuilder &ob, Value n, function_ref<void(OpBuilder &, Value)> body) {
+    ob.create<scf::ForOp>(loc, tid, n, idxc(ob, NT), ValueRange{},
+                          [&](OpBuilder &lb, Location, Value i, ValueRange) {
+                            body(lb, i);
+                            lb.create<scf::YieldOp>(loc);
+                          });
+  };
+
+  // Queries rotated at the query position (a head per thread), and the
+  // online-softmax state.
+  Value qPosBuf = b.create<memref::AllocaOp>(loc, MemRefType::get({1}, b.getI64Type()));
+  b.create<memref::StoreOp>(loc, it.qp, qPosBuf, idxc(b, 0));
+  Value tokBuf;
+  if (rotatedRing) {
+    tokBuf = b.create<memref::AllocaOp>(loc, MemRefType::get({1}, b.getI64Type()));
+    b.create<memref::StoreOp>(loc, toI64(b, b.create<arith::SubIOp>(loc, it.T, idxc(b, 1))), tokBuf,
+                              idxc(b, 0));
+  }
+  strided(b, idxc(b, hq), [&](OpBuilder &ob, Value g) {
+    auto one = ob.getIndexAttr(1), zero = ob.getIndexAttr(0), dAttr = ob.getIndexAttr(D);
+    Value src = view(ob, it.qGroup, {zero, g, zero}, {one, one, dAttr});
+    auto head = [&](Value buf) { return view(ob, buf, {zero, g, zero}, {one, one, dAttr}); };
+    rotateInto(ob, src, qPosBuf, head(qf), 1, /*isQuery=*/true, 0);
+    if (rotatedRing)
+      rotateInto(ob, src, tokBuf, head(qWin), 1, true, 0);
+    if (twoBranches)
+      rotateInto(ob, src, qPosBuf, head(qg), 1, true, 1);
+    ob.create<memref::StoreOp>(loc, f32c(ob, negInf), mBuf, g);
+    ob.create<memref::StoreOp>(loc, f32c(ob, 0), lBuf, g);
+  });
+  strided(b, idxc(b, hq * Dv), [&](OpBuilder &ob, Value o) {
+    Value g = ob.create<arith::DivUIOp>(loc, o, idxc(ob, Dv)), d = ob.create<arith::RemUIOp>(loc, o, idxc(ob, Dv));
+    ob.create<memref::StoreOp>(loc, f32c(ob, 0), accBuf, ValueRange{g, d});
+  });
+  barrier(b);
+
+  auto chunks = b.create<scf::ForOp>(loc, it.r0, it.r1, idxc(b, C));
+  {
+    OpBuilder::InsertionGuard ig(b);
+    b.setInsertionPointToStart(chunks.getBody());
+    Value c0 = chunks.getInductionVar();
+    Value cnt = b.create<arith::MinUIOp>(loc, idxc(b, C), b.create<arith::SubIOp>(loc, it.r1, c0));
+    // 1. Gather. Quantized rows are dequantized a row per thread (their
+    // scales cover the row); plain rows move in pieces of up to 4 elements,
+    // consecutive threads on consecutive pieces (coalesced; a whole-row copy
+    // became a byte-wise memcpy in NVPTX).
+    auto keyPosition = [&](OpBuilder &ob, Value r, Value i0, Value i1) -> Value {
+      return it.cachePositions ? toI64(ob, r) : ob.create<memref::LoadOp>(loc, pc, ValueRange{i0, i1}).getResult();
+    };
+    if (L.quant == CacheLayoutInfo::None) {
+      auto width = [](int64_t n) -> int64_t { return n % 4 == 0 ? 4 : n % 2 == 0 ? 2 : 1; };
+      const int64_t wk = width(D), wv = width(Dv), nk = D / wk, nv = Dv / wv;
+      Value kItems = b.create<arith::MulIOp>(loc, cnt, idxc(b, nk));
+      Value total = b.create<arith::AddIOp>(loc, kItems, b.create<arith::MulIOp>(loc, cnt, idxc(b, nv)));
+      strided(b, total, [&](OpBuilder &ob, Value i) {
+        Value isKey = ob.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, i, kItems);
+        Value local = ob.create<arith::SelectOp>(loc, isKey, i, ob.create<arith::SubIOp>(loc, i, kItems));
+        Value pieces = ob.create<arith::SelectOp>(loc, isKey, idxc(ob, nk), idxc(ob, nv));
+        Value jj = ob.create<arith::DivUIOp>(loc, local, pieces);
+        Value piece = ob.create<arith::RemUIOp>(loc, local, pieces);
+        Value r = ob.create<arith::AddIOp>(loc, c0, jj);
+        auto [i0, i1] = slotOf(ob, it.seq, logicalToken(ob, it, r));
+        auto copy = [&](OpBuilder &cb, bool key) {
+          int64_t w = key ? wk : wv;
+          Value buffer = key ? kc : vc;
+          Type el = cast<MemRefType>(buffer.getType()).getElementType();
+          Value d = cb.create<arith::MulIOp>(loc, piece, idxc(cb, w));
+          SmallVector<Value> at = rowIndices(cb, i0, i1, it.kv0);
+          at.back() = d;
+          Value x = vecToF32(cb, cb.create<vector::LoadOp>(loc, VectorType::get({w}, el), buffer, at));
+          cb.create<vector::StoreOp>(loc, x, key ? kRaw : vChunk, ValueRange{jj, idxc(cb, 0), d});
+        };
+        ob.create<scf::IfOp>(
+            loc, isKey,
+            [&](OpBuilder &kb, Location) {
+              copy(kb, true);
+              Value first = kb.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, piece, idxc(kb, 0));
+              kb.create<scf::IfOp>(loc, first, [&](OpBuilder &pb, Location) {
+                pb.create<memref::StoreOp>(loc, keyPosition(pb, r, i0, i1), posChunk, jj);
+                pb.create<scf::YieldOp>(loc);
+              });
+              kb.create<scf::YieldOp>(loc);
+            },
+            [&](OpBuilder &vb, Location) {
+              copy(vb, false);
+              vb.create<scf::YieldOp>(loc);
+            });
+      });
+    } else {
+      // Items [0, cnt) are key rows (with their positions), [cnt, 2 cnt)
+      // value rows.
+      strided(b, b.create<arith::MulIOp>(loc, cnt, idxc(b, 2)), [&](OpBuilder &ob, Value i) {
+        Value isKey = ob.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, i, cnt);
+        Value jj = ob.create<arith::SelectOp>(loc, isKey, i, ob.create<arith::SubIOp>(loc, i, cnt));
+        Value r = ob.create<arith::AddIOp>(loc, c0, jj);
+        Value t = logicalToken(ob, it, r);
+        auto [i0, i1] = slotOf(ob, it.seq, t);
+        Value zero = idxc(ob, 0);
+        ob.create<scf::IfOp>(
+            loc, isKey,
+            [&](OpBuilder &kb, Location) {
+              kb.create<vector::StoreOp>(loc, loadRow(kb, true, i0, i1, it.kv0, it.seq, t, it.quantEnd), kRaw,
+                                         ValueRange{jj, zero, zero});
+              kb.create<memref::StoreOp>(loc, keyPosition(kb, r, i0, i1), posChunk, jj);
+              kb.create<scf::YieldOp>(loc);
+            },
+            [&](OpBuilder &vb, Location) {
+              vb.create<vector::StoreOp>(loc, loadRow(vb, false, i0, i1, it.kv0, it.seq, t, it.quantEnd), vChunk,
+                                         ValueRange{jj, zero, zero});
+              vb.create<scf::YieldOp>(loc);
+            });
+      });
+    }
+    barrier(b);
+    if (rotateKeysAtRead) {
+      // Keys rotated at their attention positions (scaled for the current
+      // length), a key per thread.
+      strided(b, cnt, [&](OpBuilder &kb, Value jj) {
+        auto one = kb.getIndexAttr(1), z = kb.getIndexAttr(0), dAttr = kb.getIndexAttr(D);
+        auto key = [&](Value buf) { return view(kb, buf, {jj, z, z}, {one, one, dAttr}); };
+        Value pos = view(kb, posChunk, {jj}, {one});
+        rotateInto(kb, key(kRaw), pos, key(kNear), 1, /*isQuery=*/false, 0);
+        if (twoBranches)
+          rotateInto(kb, key(kRaw), pos, key(kFar), 1, false, 1);
+      });
+      barrier(b);
+    }
+    // 2. Scores of the pairs (g, jj), -inf where masked and past cnt.
+    strided(b, idxc(b, hq * C), [&](OpBuilder &ob, Value i) {
+      Value g = ob.create<arith::DivUIOp>(loc, i, idxc(ob, C));
+      Value jj = ob.create<arith::RemUIOp>(loc, i, idxc(ob, C));
+      ob.create<memref::StoreOp>(loc, f32c(ob, negInf), sChunk, ValueRange{g, jj});
+      Value h = ob.create<arith::AddIOp>(loc, it.h0, g);
+      Value valid = ob.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, jj, cnt);
+      for (const HeadSegment &segment : headSegments()) {
+        Value inSegment = ob.create<arith::AndIOp>(
+            loc, ob.create<arith::CmpIOp>(loc, arith::CmpIPredicate::uge, h, idxc(ob, segment.h0)),
+            ob.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, h, idxc(ob, segment.h1)));
+        ob.create<scf::IfOp>(loc, ob.create<arith::AndIOp>(loc, valid, inSegment), [&](OpBuilder &sb, Location) {
+          Value kp = sb.create<memref::LoadOp>(loc, posChunk, jj);
+          PairIndices ix{it.seq, h, it.qp, kp, i64c(sb, 1), it.rI64};
+          Value keep = segment.mask ? emitMask(sb, segment.mask, ix) : i1c(sb, true);
+          sb.create<scf::IfOp>(loc, keep, [&](OpBuilder &tb, Location) {
+            // Which rows meet: the query rotated at its token index for a
+            // rotated ring's window keys, the far rotations past a remap's
+            // window (as emitPairDot selects them).
+            Value qBuf = qf, kBuf = kNear;
+            if (rotatedRing) {
+              Value isSink = tb.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult,
+                                                      tb.create<arith::AddIOp>(loc, c0, jj), it.nSinks);
+              qBuf = tb.create<arith::SelectOp>(loc, isSink, qf, qWin);
+            }
+            if (twoBranches) {
+              Value far = tb.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sge,
+                                                   tb.create<arith::SubIOp>(loc, it.qp, kp), i64c(tb, remapWindow()));
+              qBuf = tb.create<arith::SelectOp>(loc, far, qg, qBuf);
+              kBuf = tb.create<arith::SelectOp>(loc, far, kFar, kBuf);
+            }
+            // q·k in steps of `w` lanes with one accumulator: D registers
+            // for whole rows would spill.
+            int64_t w = D % 8 == 0 ? 8 : D % 4 == 0 ? 4 : D % 2 == 0 ? 2 : 1;
+            auto stepType = VectorType::get({w}, f32);
+            Value zeroAcc = tb.create<arith::ConstantOp>(loc, DenseElementsAttr::get(stepType, tb.getF32FloatAttr(0)));
+            auto dotLoop = tb.create<scf::ForOp>(
+                loc, idxc(tb, 0), idxc(tb, D), idxc(tb, w), ValueRange{zeroAcc},
+                [&](OpBuilder &lb, Location, Value d, ValueRange acc) {
+                  Value zero = idxc(lb, 0);
+                  Value qv = lb.create<vector::LoadOp>(loc, stepType, qBuf, ValueRange{zero, g, d});
+                  Value kv = lb.create<vector::LoadOp>(loc, stepType, kBuf, ValueRange{jj, zero, d});
+                  lb.create<scf::YieldOp>(loc, ValueRange{lb.create<vector::FMAOp>(loc, qv, kv, acc[0])});
+                });
+            Value dot = tb.create<vector::ReductionOp>(loc, vector::CombiningKind::ADD, dotLoop.getResult(0));
+            tb.create<memref::StoreOp>(loc, emitScore(tb, dot, ix, segment.score), sChunk, ValueRange{g, jj});
+            tb.create<scf::YieldOp>(loc);
+          });
+          sb.create<scf::YieldOp>(loc);
+        });
+      }
+    });
+    barrier(b);
+    // 3. Per head (a warp each): chunk maximum, P = exp(s - m), rescale.
+    auto butterfly = [&](OpBuilder &ob, Value x, bool isMax) {
+      Value width = ob.create<arith::ConstantIntOp>(loc, 32, 32);
+      for (int64_t off = 16; off >= 1; off /= 2) {
+        Value o = ob.create<arith::ConstantIntOp>(loc, off, 32);
+        Value other = ob.create<gpu::ShuffleOp>(loc, x, o, width, gpu::ShuffleMode::XOR).getShuffleResult();
+        x = isMax ? (Value)ob.create<arith::MaximumFOp>(loc, x, other) : (Value)ob.create<arith::AddFOp>(loc, x, other);
+      }
+      return x;
+    };
+    b.create<scf::ForOp>(
+        loc, warp, idxc(b, hq), idxc(b, warps), ValueRange{}, [&](OpBuilder &ob, Location, Value g, ValueRange) {
+          Value m0 = ob.create<memref::LoadOp>(loc, mBuf, g);
+          Value l0 = ob.create<memref::LoadOp>(loc, lBuf, g);
+          auto laneMax = ob.create<scf::ForOp>(
+              loc, lane, idxc(ob, C), idxc(ob, 32), ValueRange{f32c(ob, negInf)},
+              [&](OpBuilder &lb, Location, Value jj, ValueRange acc) {
+                Value s = lb.create<memref::LoadOp>(loc, sChunk, ValueRange{g, jj});
+                lb.create<scf::YieldOp>(loc, ValueRange{lb.create<arith::MaximumFOp>(loc, acc[0], s)});
+              });
+          Value mNew = ob.create<arith::MaximumFOp>(loc, m0, butterfly(ob, laneMax.getResult(0), true));
+          // No key kept yet: exponentiate against 0 (every p and the rescale
+          // of the empty state are 0).
+          Value anyKept = ob.create<arith::CmpFOp>(loc, arith::CmpFPredicate::ONE, mNew, f32c(ob, negInf));
+          Value mUse = ob.create<arith::SelectOp>(loc, anyKept, mNew, f32c(ob, 0));
+          Value corr = ob.create<math::ExpOp>(loc, ob.create<arith::SubFOp>(loc, m0, mUse));
+          auto laneSum = ob.create<scf::ForOp>(
+              loc, lane, idxc(ob, C), idxc(ob, 32), ValueRange{f32c(ob, 0)},
+              [&](OpBuilder &lb, Location, Value jj, ValueRange acc) {
+                Value s = lb.create<memref::LoadOp>(loc, sChunk, ValueRange{g, jj});
+                Value p = lb.create<math::ExpOp>(loc, lb.create<arith::SubFOp>(loc, s, mUse));
+                lb.create<memref::StoreOp>(loc, p, sChunk, ValueRange{g, jj});
+                lb.create<scf::YieldOp>(loc, ValueRange{lb.create<arith::AddFOp>(loc, acc[0], p)});
+              });
+          Value sum = butterfly(ob, laneSum.getResult(0), false);
+          // The shuffles ordered every lane's reads of m0 and l0 before this.
+          Value first = ob.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, lane, idxc(ob, 0));
+          ob.create<scf::IfOp>(loc, first, [&](OpBuilder &wb, Location) {
+            wb.create<memref::StoreOp>(loc, mNew, mBuf, g);
+            wb.create<memref::StoreOp>(loc, wb.create<arith::AddFOp>(loc, wb.create<arith::MulFOp>(loc, l0, corr), sum),
+                                       lBuf, g);
+            wb.create<memref::StoreOp>(loc, corr, corrBuf, g);
+            wb.create<scf::YieldOp>(loc);
+          });
+          ob.create<scf::YieldOp>(loc);
+        });
+    barrier(b);
+    // 4. O = O * corr + P·V, one output element per thread and step.
+    strided(b, idxc(b, hq * Dv), [&](OpBuilder &ob, Value o) {
+      Value g = ob.create<arith::DivUIOp>(loc, o, idxc(ob, Dv)), d = ob.create<arith::RemUIOp>(loc, o, idxc(ob, Dv));
+      Value acc0 = ob.create<arith::MulFOp>(loc, ob.create<memref::LoadOp>(loc, accBuf, ValueRange{g, d}),
+                                            ob.create<memref::LoadOp>(loc, corrBuf, g));
+      auto pv = ob.create<scf::ForOp>(
+          loc, idxc(ob, 0), cnt, idxc(ob, 1), ValueRange{acc0}, [&](OpBuilder &lb, Location, Value jj, ValueRange a) {
+            Value p = lb.create<memref::LoadOp>(loc, sChunk, ValueRange{g, jj});
+            Value v = lb.create<memref::LoadOp>(loc, vChunk, ValueRange{jj, idxc(lb, 0), d});
+            lb.create<scf::YieldOp>(loc, ValueRange{lb.create<math::FmaOp>(loc, p, v, a[0])});
+          });
+      ob.create<memref::StoreOp>(loc, pv.getResult(0), accBuf, ValueRange{g, d});
+    });
+    barrier(b);
+  }
+  // Partial results: normalized output and lse (-inf and 0 when no key).
+  strided(b, idxc(b, hq * Dv), [&](OpBuilder &ob, Value o) {
+    Value g = ob.create<arith::DivUIOp>(loc, o, idxc(ob, Dv)), d = ob.create<arith::RemUIOp>(loc, o, idxc(ob, Dv));
+    Value l = ob.create<memref::LoadOp>(loc, lBuf, g);
+    Value nonEmpty = ob.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OGT, l, f32c(ob, 0));
+    Value inv = ob.create<arith::SelectOp>(loc, nonEmpty, ob.create<arith::DivFOp>(loc, f32c(ob, 1), l), f32c(ob, 0));
+    Value acc = ob.create<memref::LoadOp>(loc, accBuf, ValueRange{g, d});
+    ob.create<memref::StoreOp>(loc, ob.create<arith::MulFOp>(loc, acc, inv), pout,
+                               ValueRange{it.row, it.split, ob.create<arith::AddIOp>(loc, it.h0, g), d});
+  });
+  strided(b, idxc(b, hq), [&](OpBuilder &ob, Value g) {
+    Value m = ob.create<memref::LoadOp>(loc, mBuf, g);
+    Value l = ob.create<memref::LoadOp>(loc, lBuf, g);
+    Value nonEmpty = ob.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OGT, l, f32c(ob, 0));
+    Value lse = ob.create<arith::SelectOp>(loc, nonEmpty, ob.create<arith::AddFOp>(loc, m, ob.create<math::LogOp>(loc, l)),
+                                           f32c(ob, negInf));
+    ob.create<memref::StoreOp>(loc, lse, plse, ValueRange{it.row, it.split, ob.create<arith::AddIOp>(loc, it.h0, g)});
+  });
+  // The next item (when a block runs several) rewrites the buffers.
+  barrier(b);
+}
+
 /// merge(part_out, part_lse, inputs..., out [B, H, Dv] [, lse [B, H]],
 /// begin, end): items (sequence, head).
 void CacheKernelBuilder::buildMerge() {
@@ -1424,6 +1838,12 @@ struct AttnLowerCacheKernelsPass
     for (VariantOp v : variants) {
       CacheKernelBuilder builder(v, module);
       builder.maxChunk = std::max<int64_t>(8, chunk);
+      if (blockThreads < 0 || blockThreads % 32 || blockThreads > 1024) {
+        module.emitError("attn-lower-cache-kernels: block-threads must be a multiple of 32 up to 1024, got ")
+            << static_cast<int64_t>(blockThreads);
+        return signalPassFailure();
+      }
+      builder.blockThreads = blockThreads;
       if (!builder.supported())
         continue; // the tensor-level decode/append are left as they are
       // The memref kernels replace the tensor-level entry points.

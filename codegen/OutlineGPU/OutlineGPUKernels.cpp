@@ -5,8 +5,9 @@
 // head) work item per thread (item = block_id.x * block_dim.x + thread_id.x;
 // the rows function clamps items past Lq * heads), `NAME_prefill_prepare_gpu`
 // runs the RoPE preparation on thread 0 of block 0. The cache kernels of
-// attn-lower-cache-kernels get the same treatment: `NAME_decode_split_gpu`
-// and `NAME_decode_merge_gpu` run one work item per thread,
+// attn-lower-cache-kernels get the same treatment: `NAME_decode_merge_gpu`
+// runs one work item per thread, `NAME_decode_split_gpu` one per block when
+// it was built for blocks (`attn.block_threads`, the GPU pipeline's form),
 // `NAME_append_gpu` runs on thread 0 and stores its status in a device word
 // (its last parameter). Functions marked `attn.work_items` (the model
 // operations of attn-add-model-ops) become work-item kernels too. This is the first,
@@ -87,11 +88,19 @@ struct AttnOutlineGPUKernelsPass
       kernel->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), UnitAttr::get(ctx));
       Block &entry = kernel.getBody().front();
       kb.setInsertionPointToStart(&entry);
-      Value item = kb.create<arith::AddIOp>(
-          loc,
-          kb.create<arith::MulIOp>(loc, kb.create<gpu::BlockIdOp>(loc, gpu::Dimension::x),
-                                   kb.create<gpu::BlockDimOp>(loc, gpu::Dimension::x)),
-          kb.create<gpu::ThreadIdOp>(loc, gpu::Dimension::x));
+      // A block-form decode_split (attn.block_threads) reads its thread id
+      // itself: its work item is the block.
+      bool isBlockItem = f->hasAttr("attn.block_threads");
+      Value item = isBlockItem
+                       ? kb.create<gpu::BlockIdOp>(loc, gpu::Dimension::x).getResult()
+                       : kb.create<arith::AddIOp>(
+                             loc,
+                             kb.create<arith::MulIOp>(loc, kb.create<gpu::BlockIdOp>(loc, gpu::Dimension::x),
+                                                      kb.create<gpu::BlockDimOp>(loc, gpu::Dimension::x)),
+                             kb.create<gpu::ThreadIdOp>(loc, gpu::Dimension::x))
+                             .getResult();
+      if (isBlockItem)
+        kernel->setAttr("attn.block_threads", f->getAttr("attn.block_threads"));
       SmallVector<Value> callArgs(entry.getArguments().begin(), entry.getArguments().end());
       if (isTensorCore) {
         kb.create<func::CallOp>(loc, f, callArgs);

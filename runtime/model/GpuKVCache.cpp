@@ -199,10 +199,11 @@ public:
     // Decodes query rows [from, from + count) (row i sees start + i + 1 tokens).
     auto decode = [&](int64_t from, int64_t count) {
       const int64_t i = from - start, longest = from + count;
-      // Splits: enough (row, KV head, split) items to fill a GPU, at least
-      // ~32 keys each.
+      // Splits: enough (row, KV head, split) items, a thread block each, to
+      // give an H100's 132 SMs ~4 blocks each, with at least one 64-key
+      // chunk per split.
       const int64_t items = count * G;
-      const int64_t splits = std::max<int64_t>(1, std::min<int64_t>((longest + 31) / 32, (8192 + items - 1) / items));
+      const int64_t splits = std::max<int64_t>(1, std::min<int64_t>((longest + 63) / 64, (512 + items - 1) / items));
       if (!reserveScratch(partOut_, count * splits * H * D * 4, error) ||
           !reserveScratch(partLse_, count * splits * H * 4, error))
         return false;

@@ -376,6 +376,7 @@ int attnc::runBuild(const std::vector<Spec> &specs, const BuildOptions &opts) {
     loops.addPass(mlir::attn::createAttnAddModelOpsPass());
     loops.addPass(mlir::attn::createAttnLowerPrefillTensorCorePass());
     lowering.cacheChunk = mlir::attn::kGPUCacheChunk;
+    lowering.cacheBlockThreads = mlir::attn::kGPUDecodeThreads;
   }
   mlir::attn::buildAttnToLoopsPipeline(loops, lowering);
   if (opts.gpuEmulation)

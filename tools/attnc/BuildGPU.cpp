@@ -324,9 +324,14 @@ std::string emitCacheGlue(const std::string &lib, const std::string &n, int64_t 
                               std::pair{n + "_append_gpu", &appendArgs}})
     if (std::string why = checkSignature(funcs[kernel], *args); !why.empty())
       return kernel + " has " + why;
-  int64_t hb = 1;
+  int64_t hb = 1, blockThreads = 0;
   if (auto a = split->getAttrOfType<mlir::IntegerAttr>("attn.heads_per_block"))
     hb = a.getInt();
+  int64_t itemsPerRow = Hkv / hb;
+  if (auto a = split->getAttrOfType<mlir::IntegerAttr>("attn.items_per_row"))
+    itemsPerRow = a.getInt();
+  if (auto a = split->getAttrOfType<mlir::IntegerAttr>("attn.block_threads"))
+    blockThreads = a.getInt();
 
   // Index of each decode buffer whose first size is the query rows.
   std::vector<size_t> rowBufs;
@@ -364,9 +369,15 @@ std::string emitCacheGlue(const std::string &lib, const std::string &n, int64_t 
     << "  if (attnc_cuda_function(&library, \"" << n << "_decode_split_gpu\", &split) ||\n"
     << "      attnc_cuda_function(&library, \"" << n << "_decode_merge_gpu\", &merge)) return -1;\n";
   emitPushes(c, splitArgs);
-  c << "  /* One (row, block of " << hb << " KV head(s), split) item per thread. */\n"
-    << "  items = rows * " << Hkv / hb << " * splits;\n"
-    << "  if (attnc_cuda_launch(&library, split, \"" << n << "_decode_split_gpu\", (unsigned)((items + 127) / 128), 1, 128, p, n, stream)) return -1;\n";
+  c << "  items = rows * " << itemsPerRow << " * splits;\n";
+  if (blockThreads)
+    c << "  /* One (row, KV head" << (itemsPerRow > Hkv ? ", query heads" : "") << ", split) item per block of "
+      << blockThreads << " threads. */\n"
+      << "  if (attnc_cuda_launch(&library, split, \"" << n << "_decode_split_gpu\", (unsigned)items, 1, "
+      << blockThreads << ", p, n, stream)) return -1;\n";
+  else
+    c << "  /* One (row, block of " << hb << " KV head(s), split) item per thread. */\n"
+      << "  if (attnc_cuda_launch(&library, split, \"" << n << "_decode_split_gpu\", (unsigned)((items + 127) / 128), 1, 128, p, n, stream)) return -1;\n";
   emitPushes(c, mergeArgs);
   c << "  /* The LSE merge: one (row, head) item per thread. */\n"
     << "  items = rows * " << H << ";\n"
@@ -389,7 +400,7 @@ std::string emitCacheGlue(const std::string &lib, const std::string &n, int64_t 
 
   h << "/* " << n << " decode: buffers " << decodeBufs.size() << ", in this order:\n"
     << commentLines(describeBuffers(decodeBufs) + ".") << " * Splits S = part_out's second size; "
-    << Hkv / hb << " x rows x S split items, then the merge. */\n"
+    << itemsPerRow << " x rows x S split items, then the merge. */\n"
     << "int " << n << "_decode_gpu(const " << lib << "_gpu_buffer *b, int64_t num, void *stream);\n"
     << "/* " << n << " append: buffers " << appendBufs.size() << ", in this order:\n"
     << commentLines(describeBuffers(appendBufs) + ".") << " */\n"

@@ -10,21 +10,20 @@
  * libraries of the same specs: a GPU kernel's parameters are the expanded memref descriptors
  * of the MLIR function it wraps (NAME_prefill_prepare, or NAME_prefill_rows
  * with begin, end = the thread's item), so the fake calls that function with
- * them, once per thread of the grid; the decode split and merge are work-item
- * functions too, and NAME_append_gpu runs NAME_append once and stores its
+ * them, once per thread of the grid; the decode merge is a work-item
+ * function too, and NAME_append_gpu runs NAME_append once and stores its
  * status in the device word that is its last parameter. The tensor-core kernels (NAME_prefill_tc,
- * built for the CPU by `attnc build --gpu-emulation`) run one block at a time
- * on 128 OS threads, their GPU operations served by the attnc_emu_* runtime
+ * built for the CPU by `attnc build --gpu-emulation`) and the block form of the
+ * decode split (its item is the block) run one block at a time as 128 fibers, their GPU operations served by the attnc_emu_* runtime
  * below (barriers, xor shuffles, warp-collective mma.sync m16n8k16 computed
  * from the fragment layouts of the PTX ISA). FAKE_SKIP_ITEM=N leaves rows item
- * N unwritten, FAKE_MMA_DROP_C=1 makes mma ignore its accumulator (planted
+ * (or decode split block) N unwritten, FAKE_MMA_DROP_C=1 makes mma ignore its accumulator (planted
  * bugs for the checker), FAKE_APPEND_STATUS=S,N makes the N-th append (from 0)
  * report status S. FAKE_QUIET=1 prints only loads. The same library
  * stands in for cuBLAS (cublasSgemm_v2, at the end). */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,21 +105,62 @@ enum { MAX_ARGS = 200 };
 #define ALL_ARGS A40(0), A40(40), A40(80), A40(120), A40(160)
 static void call(cpu_kernel k, const uint64_t *a) { k(ALL_ARGS); }
 static int32_t call_status(cpu_status_kernel k, const uint64_t *a) { return k(ALL_ARGS); }
-/* The emulation runtime of the tensor-core kernels: one block of 128
- * threads (4 warps) at a time. */
-enum { EMU_THREADS = 128, EMU_WARPS = 4 };
-static __thread int64_t emu_tid, emu_bx, emu_by;
-static pthread_barrier_t emu_block_barrier, emu_warp_barrier[EMU_WARPS];
+/* The emulation runtime of the block kernels (the tensor-core prefill, the
+ * decode split): one block of 128 GPU threads at a time, each a fiber (its
+ * own stack) on the calling OS thread. A fiber runs until it reaches a
+ * barrier, a shuffle or an mma, where it yields to the scheduler; so a block
+ * costs a few hundred stack switches per barrier instead of waking 128 OS
+ * threads (futex barriers of 128 threads on 2 cores took ~10 ms a block). */
+enum { EMU_THREADS = 128, EMU_WARPS = 4, EMU_STACK = 1 << 20 };
+static int64_t emu_tid, emu_bx, emu_by; /* emu_tid: the running fiber */
+static void *emu_sched_sp, *emu_sp[EMU_THREADS];
+static char *emu_stacks;
+static int emu_finished[EMU_THREADS];
+static int64_t emu_arrived, emu_generation, emu_warp_arrived[EMU_WARPS], emu_warp_generation[EMU_WARPS];
 static float emu_shfl[EMU_THREADS];
 static uint32_t emu_a[EMU_THREADS][4], emu_b[EMU_THREADS][2];
 static float emu_c[EMU_THREADS][4];
 
+/* emu_switch(&save, to): saves the callee-saved registers and the stack
+ * pointer in *save and resumes the context whose stack pointer is `to`. */
+void emu_switch(void **save, void *to);
+__asm__(".text\n"
+        ".globl emu_switch\n"
+        ".type emu_switch,@function\n"
+        "emu_switch:\n"
+        "  pushq %rbp\n  pushq %rbx\n  pushq %r12\n  pushq %r13\n  pushq %r14\n  pushq %r15\n"
+        "  movq %rsp, (%rdi)\n"
+        "  movq %rsi, %rsp\n"
+        "  popq %r15\n  popq %r14\n  popq %r13\n  popq %r12\n  popq %rbx\n  popq %rbp\n"
+        "  ret\n"
+        ".size emu_switch, .-emu_switch\n");
+
+static void emu_yield(void) { emu_switch(&emu_sp[emu_tid], emu_sched_sp); }
+
 int64_t attnc_emu_thread_id(void) { return emu_tid; }
 int64_t attnc_emu_block_id_x(void) { return emu_bx; }
 int64_t attnc_emu_block_id_y(void) { return emu_by; }
-void attnc_emu_barrier(void) { pthread_barrier_wait(&emu_block_barrier); }
+void attnc_emu_barrier(void) {
+  int64_t g = emu_generation;
+  if (++emu_arrived == EMU_THREADS) {
+    emu_arrived = 0;
+    ++emu_generation;
+    return;
+  }
+  while (emu_generation == g)
+    emu_yield();
+}
 
-static void warp_sync(void) { pthread_barrier_wait(&emu_warp_barrier[emu_tid / 32]); }
+static void warp_sync(void) {
+  int64_t w = emu_tid / 32, g = emu_warp_generation[w];
+  if (++emu_warp_arrived[w] == 32) {
+    emu_warp_arrived[w] = 0;
+    ++emu_warp_generation[w];
+    return;
+  }
+  while (emu_warp_generation[w] == g)
+    emu_yield();
+}
 
 float attnc_emu_shfl_xor(float v, int32_t offset) {
   int64_t base = emu_tid / 32 * 32, lane = emu_tid % 32;
@@ -173,41 +213,66 @@ float attnc_emu_mma(int64_t kind, uint32_t a0, uint32_t a1, uint32_t a2, uint32_
   return (float)sum;
 }
 
-typedef struct {
+static struct {
   cpu_kernel k;
-  const uint64_t *a;
-  int64_t tid, bx, by;
-} emu_thread;
+  uint64_t a[MAX_ARGS];
+} emu_job;
 
-static void *emu_run(void *p) {
-  emu_thread *t = p;
-  emu_tid = t->tid, emu_bx = t->bx, emu_by = t->by;
-  call(t->k, t->a);
-  return NULL;
+/* A fiber's first frame: runs the kernel as thread emu_tid, then returns
+ * to the scheduler for good. */
+static void emu_fiber_main(void) {
+  call(emu_job.k, emu_job.a);
+  emu_finished[emu_tid] = 1;
+  emu_yield();
+  abort(); /* never resumed */
 }
 
-/* Runs a tensor-core kernel: block by block, EMU_THREADS threads each. */
-static int emulate_blocks(cpu_kernel k, const uint64_t *a, unsigned gx, unsigned gy, unsigned block) {
-  pthread_t threads[EMU_THREADS];
-  emu_thread args[EMU_THREADS];
-  pthread_attr_t attr;
+/* Runs a block kernel (the tensor-core prefill, the block-form decode
+ * split): block by block, EMU_THREADS fibers each. With item_args the
+ * kernel's trailing (begin, end) are the block's item (bx, bx + 1), and
+ * FAKE_SKIP_ITEM skips one block. */
+static int emulate_blocks(cpu_kernel k, const uint64_t *a, int n, unsigned gx, unsigned gy, unsigned block,
+                          int item_args) {
+  const char *skip = getenv("FAKE_SKIP_ITEM");
   if (block != EMU_THREADS)
     return 1;
-  pthread_attr_init(&attr);
-  pthread_attr_setstacksize(&attr, 1 << 20);
-  pthread_barrier_init(&emu_block_barrier, NULL, EMU_THREADS);
-  for (int w = 0; w < EMU_WARPS; ++w)
-    pthread_barrier_init(&emu_warp_barrier[w], NULL, 32);
+  if (!emu_stacks && !(emu_stacks = malloc((size_t)EMU_THREADS * EMU_STACK)))
+    return 2;
+  memcpy(emu_job.a, a, sizeof emu_job.a);
+  emu_job.k = k;
   for (unsigned by = 0; by < gy; ++by)
     for (unsigned bx = 0; bx < gx; ++bx) {
-      for (int64_t t = 0; t < EMU_THREADS; ++t) {
-        args[t].k = k, args[t].a = a, args[t].tid = t, args[t].bx = bx, args[t].by = by;
-        pthread_create(&threads[t], &attr, emu_run, &args[t]);
+      int live = EMU_THREADS;
+      if (item_args) {
+        if (skip && (unsigned)atoi(skip) == bx)
+          continue;
+        emu_job.a[n] = bx;
+        emu_job.a[n + 1] = bx + 1;
       }
-      for (int64_t t = 0; t < EMU_THREADS; ++t)
-        pthread_join(threads[t], NULL);
+      emu_bx = bx, emu_by = by;
+      emu_arrived = 0;
+      memset(emu_warp_arrived, 0, sizeof emu_warp_arrived);
+      for (int64_t t = 0; t < EMU_THREADS; ++t) {
+        /* The stack emu_switch pops: six registers, then emu_fiber_main as
+         * the return address, then a null return address for it (16-byte
+         * aligned at its entry, as a call leaves it). */
+        uintptr_t top = ((uintptr_t)(emu_stacks + (t + 1) * (size_t)EMU_STACK)) & ~(uintptr_t)15;
+        void **sp = (void **)top;
+        *--sp = NULL;
+        *--sp = (void *)emu_fiber_main;
+        for (int r = 0; r < 6; ++r)
+          *--sp = NULL;
+        emu_sp[t] = sp;
+        emu_finished[t] = 0;
+      }
+      /* Round robin until every fiber has returned. */
+      while (live > 0)
+        for (emu_tid = 0; emu_tid < EMU_THREADS; ++emu_tid)
+          if (!emu_finished[emu_tid]) {
+            emu_switch(&emu_sched_sp, emu_sp[emu_tid]);
+            live -= emu_finished[emu_tid];
+          }
     }
-  pthread_attr_destroy(&attr);
   return 0;
 }
 
@@ -220,12 +285,16 @@ static int emulate(const char *name, unsigned gx, unsigned gy, unsigned block, v
   char sym[256];
   size_t len = strlen(name);
   uint64_t a[MAX_ARGS] = {0};
-  int rows = 0, tc = 0, append = 0;
-  /* Work items: prefill and model-operation rows, token preparation, decode. */
+  int rows = 0, tc = 0, append = 0, split = 0;
+  /* Work items: prefill and model-operation rows, token preparation, the
+   * decode merge. */
   for (const char *const *sfx = (const char *const[]){"_rows_gpu", "_prefill_prepare_tok_gpu",
-                                                        "_decode_split_gpu", "_decode_merge_gpu", 0};
+                                                        "_decode_merge_gpu", 0};
        *sfx; ++sfx)
     rows |= len > strlen(*sfx) && !strcmp(name + len - strlen(*sfx), *sfx);
+  /* The decode split: one work item per block (attnc build --gpu-emulation
+   * builds its block form). */
+  split = len > 17 && !strcmp(name + len - 17, "_decode_split_gpu");
   append = len > 11 && !strcmp(name + len - 11, "_append_gpu");
   tc = len > 15 && !strcmp(name + len - 15, "_prefill_tc_gpu");
   cpu_kernel k;
@@ -258,8 +327,8 @@ static int emulate(const char *name, unsigned gx, unsigned gy, unsigned block, v
   }
   for (int i = 0; i < n; ++i)
     a[i] = *(uint64_t *)params[i];
-  if (tc)
-    return emulate_blocks(k, a, gx, gy, block);
+  if (tc || split)
+    return emulate_blocks(k, a, n, gx, gy, block, split);
   if (append) { /* thread 0: the CPU append, its status into the device word */
     int32_t status;
     if (n < 5)
