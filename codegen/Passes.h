@@ -38,7 +38,8 @@ struct LoweringOptions {
 
 /// Keys per gathered chunk in the GPU cache kernels (per-thread local memory).
 constexpr int64_t kGPUCacheChunk = 8;
-/// Threads per block of the GPU decode_split (4 warps).
+/// Threads per block of the GPU's block kernels (4 warps): the decode split,
+/// RMSNorm.
 constexpr int64_t kGPUDecodeThreads = 128;
 
 /// Whether an LLVM feature string ("+avx512f,+amx-bf16,...") has AMX-BF16

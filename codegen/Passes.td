@@ -77,14 +77,17 @@ def AttnLowerCacheKernelsPass : Pass<"attn-lower-cache-kernels", "mlir::ModuleOp
     With `block-threads` = T > 0 (the GPU pipeline: 128), `decode_split` is
     written for thread blocks instead (`attn.block_threads` = T): item w is
     block w, and the block's T threads (`gpu.thread_id`) share the item's
-    chunk in workgroup memory. They gather and dequantize its keys and
-    values (one row per thread, rotated at read by the thread that gathered
-    it), score the (query head, key) pairs, reduce each head's maximum and
-    sum with warp shuffles (one warp per head) and accumulate P·V with one
-    output element per thread, with a barrier between the phases. The
-    chunk is as many keys (at most 64) as fit in 46 KiB of workgroup
-    memory, rows padded by one element so that threads reading different
-    rows use different banks.
+    chunk in workgroup memory. They gather its keys and values (plain rows
+    in coalesced pieces of up to 4 elements, quantized rows dequantized one
+    per thread), rotate keys at read (a key per thread), score the (query
+    head, key) pairs, reduce each head's maximum and sum with warp shuffles
+    (one warp per head) and accumulate P·V with one output element per
+    thread, with a barrier between the phases. The chunk is as many keys
+    (at most 64) as fit in 46 KiB of workgroup memory, rows padded by one
+    element so that threads reading different rows use different banks;
+    when a KV head's query heads leave no room for 8 keys, an item takes a
+    divisor of them (`attn.items_per_row` counts the items of a row and
+    split).
   }];
   let options = [
     Option<"chunk", "chunk", "int64_t", /*default=*/"64",
@@ -130,10 +133,21 @@ def AttnAddModelOpsPass : Pass<"attn-add-model-ops", "mlir::ModuleOp"> {
     computes `out[e] = gate[e] / (1 + exp(-gate[e])) * up[e]`. The GPU
     runtime (`attn-run --device cuda`) runs them between its cuBLAS matrix
     products. Fails if the module already defines them.
+
+    With `block-threads` = T > 0 (the GPU pipeline: 128) RMSNorm is written
+    for thread blocks (`attn.block_threads` = T): item r is block r, whose
+    threads stride over the row's columns, sum their squares by xor shuffles
+    and through workgroup memory, then scale their columns. One thread
+    walking a 576-wide row (SmolLM2) was ~60 serial passes per decode token.
   }];
+  let options = [
+    Option<"blockThreads", "block-threads", "int64_t", /*default=*/"0",
+           "RMSNorm rows as thread blocks of this many threads (a multiple "
+           "of 32); 0: one row per thread">
+  ];
   let dependentDialects = [
     "mlir::func::FuncDialect", "mlir::arith::ArithDialect", "mlir::math::MathDialect",
-    "mlir::memref::MemRefDialect", "mlir::scf::SCFDialect"
+    "mlir::memref::MemRefDialect", "mlir::scf::SCFDialect", "mlir::gpu::GPUDialect"
   ];
 }
 

@@ -84,7 +84,9 @@ void mlir::attn::buildLowerToPTXPipeline(OpPassManager &pm, const std::string &c
 void mlir::attn::buildOutlineGPUPipeline(OpPassManager &pm) {
   // The model's element-wise operations ride along in every GPU library
   // (attn-run --device cuda runs them between its cuBLAS products).
-  pm.addPass(createAttnAddModelOpsPass());
+  AttnAddModelOpsPassOptions modelOps;
+  modelOps.blockThreads = kGPUDecodeThreads;
+  pm.addPass(createAttnAddModelOpsPass(modelOps));
   // Tensor-core functions first: they read the variants, which
   // attn-lower-to-loops replaces.
   pm.addPass(createAttnLowerPrefillTensorCorePass());

@@ -242,6 +242,10 @@ private:
   /// drift over a chunk is ~1e-15, far below the f32 result).
   void rotateConsecutive(OpBuilder &ob, Value src, Value p0, Value cnt, Value dst);
   void buildAppend();
+  /// The block form of append's writes (status already 0): token
+  /// gpu.block_id of the call, its key converted, rotated a pair per thread,
+  /// then stored a KV head per thread.
+  void emitBlockAppend(Value kIn, Value vIn, Value posIn, Value seq, Value len, Value n, Value newLen);
   void buildSplit();
   /// One decode_split work item as a thread block of `blockThreads`
   /// threads (the GPU's form, `block-threads`).
@@ -261,7 +265,7 @@ private:
       return se.getWindow();
     return 0;
   }
-  /// A workgroup-memory buffer NAME_decode_<suffix> (static shape).
+  /// A workgroup-memory buffer NAME_<suffix> (static shape).
   Value sharedBuffer(OpBuilder &ob, StringRef suffix, ArrayRef<int64_t> shape, Type elem);
   void buildMerge();
   void buildDecode();
@@ -925,7 +929,13 @@ void CacheKernelBuilder::buildAppend() {
   Value ok = cmp(P::eq, status, b.create<arith::ConstantIntOp>(loc, 0, 32));
   auto guard = b.create<scf::IfOp>(loc, ok, /*withElse=*/false);
   b.setInsertionPointToStart(&guard.getThenRegion().front());
-  {
+  // Thread blocks (GPU), a token per block, where tokens are independent:
+  // not a ring (two tokens of one call may share a slot) and not per-channel
+  // groups (a group is quantized from tokens other blocks write).
+  if (blockThreads && L.kind != CacheLayoutInfo::Ring && !G) {
+    f->setAttr("attn.block_threads", b.getI64IntegerAttr(blockThreads));
+    emitBlockAppend(kIn, vIn, posIn, seq, len, n, newLen);
+  } else {
     // Keys to f32, rotated at their positions for on_write RoPE, with the
     // length after this call for length-dependent scalings: one token at a
     // time into fixed scratch, so the kernel allocates nothing (it also runs
@@ -1364,7 +1374,7 @@ Value CacheKernelBuilder::sharedBuffer(OpBuilder &ob, StringRef suffix, ArrayRef
                                        Type elem) {
   auto space = gpu::AddressSpaceAttr::get(ob.getContext(), gpu::AddressSpace::Workgroup);
   auto type = MemRefType::get(shape, elem, MemRefLayoutAttrInterface(), space);
-  std::string symbol = (variant.getSymName() + "_decode_" + suffix).str();
+  std::string symbol = (variant.getSymName() + "_" + suffix).str();
   if (!module.lookupSymbol(symbol)) {
     OpBuilder mb = OpBuilder::atBlockBegin(module.getBody());
     mb.create<memref::GlobalOp>(loc, symbol, mb.getStringAttr("private"), type, Attribute(),
@@ -1423,7 +1433,7 @@ void CacheKernelBuilder::emitBlockItem(const SplitItem &it, Value pout, Value pl
   };
   // A padded [C, 1, n] row buffer, viewed as [C, 1, n].
   auto rows = [&](StringRef name, int64_t n) {
-    Value raw = sharedBuffer(b, name, {C, 1, n + 1}, f32);
+    Value raw = sharedBuffer(b, ("decode_" + name).str(), {C, 1, n + 1}, f32);
     return view(b, raw, {b.getIndexAttr(0), b.getIndexAttr(0), b.getIndexAttr(0)},
                 {b.getIndexAttr(C), b.getIndexAttr(1), b.getIndexAttr(n)});
   };
@@ -1433,16 +1443,16 @@ void CacheKernelBuilder::emitBlockItem(const SplitItem &it, Value pout, Value pl
   if (twoBranches)
     kFar = rows("k_far", D);
   Value vChunk = rows("v", Dv);
-  Value posChunk = sharedBuffer(b, "pos", {C}, b.getI64Type());
-  Value sChunk = sharedBuffer(b, "p", {hq, C}, f32);
-  Value mBuf = sharedBuffer(b, "m", {hq}, f32), lBuf = sharedBuffer(b, "l", {hq}, f32);
-  Value corrBuf = sharedBuffer(b, "corr", {hq}, f32);
-  Value accBuf = sharedBuffer(b, "acc", {hq, Dv}, f32);
-  Value qf = sharedBuffer(b, "q", {1, hq, D}, f32), qWin, qg;
+  Value posChunk = sharedBuffer(b, "decode_pos", {C}, b.getI64Type());
+  Value sChunk = sharedBuffer(b, "decode_p", {hq, C}, f32);
+  Value mBuf = sharedBuffer(b, "decode_m", {hq}, f32), lBuf = sharedBuffer(b, "decode_l", {hq}, f32);
+  Value corrBuf = sharedBuffer(b, "decode_corr", {hq}, f32);
+  Value accBuf = sharedBuffer(b, "decode_acc", {hq, Dv}, f32);
+  Value qf = sharedBuffer(b, "decode_q", {1, hq, D}, f32), qWin, qg;
   if (rotatedRing)
-    qWin = sharedBuffer(b, "q_win", {1, hq, D}, f32);
+    qWin = sharedBuffer(b, "decode_q_win", {1, hq, D}, f32);
   if (twoBranches)
-    qg = sharedBuffer(b, "q_far", {1, hq, D}, f32);
+    qg = sharedBuffer(b, "decode_q_far", {1, hq, D}, f32);
 
   // for (i = tid; i < n; i += NT) body(i)
   auto strided = [&](OpBuilder &ob, Value n, function_ref<void(OpBuilder &, Value)> body) {
@@ -1506,7 +1516,8 @@ void CacheKernelBuilder::emitBlockItem(const SplitItem &it, Value pout, Value pl
         Value jj = ob.create<arith::DivUIOp>(loc, local, pieces);
         Value piece = ob.create<arith::RemUIOp>(loc, local, pieces);
         Value r = ob.create<arith::AddIOp>(loc, c0, jj);
-        auto [i0, i1] = slotOf(ob, it.seq, logicalToken(ob, it, r));
+        auto slot = slotOf(ob, it.seq, logicalToken(ob, it, r));
+        Value i0 = slot.first, i1 = slot.second;
         auto copy = [&](OpBuilder &cb, bool key) {
           int64_t w = key ? wk : wv;
           Value buffer = key ? kc : vc;
@@ -1541,7 +1552,8 @@ void CacheKernelBuilder::emitBlockItem(const SplitItem &it, Value pout, Value pl
         Value jj = ob.create<arith::SelectOp>(loc, isKey, i, ob.create<arith::SubIOp>(loc, i, cnt));
         Value r = ob.create<arith::AddIOp>(loc, c0, jj);
         Value t = logicalToken(ob, it, r);
-        auto [i0, i1] = slotOf(ob, it.seq, t);
+        auto slot = slotOf(ob, it.seq, t);
+        Value i0 = slot.first, i1 = slot.second;
         Value zero = idxc(ob, 0);
         ob.create<scf::IfOp>(
             loc, isKey,
@@ -1707,6 +1719,71 @@ void CacheKernelBuilder::emitBlockItem(const SplitItem &it, Value pout, Value pl
   });
   // The next item (when a block runs several) rewrites the buffers.
   barrier(b);
+}
+
+void CacheKernelBuilder::emitBlockAppend(Value kIn, Value vIn, Value posIn, Value seq, Value len, Value n,
+                                         Value newLen) {
+  const int64_t NT = blockThreads;
+  auto f32 = b.getF32Type();
+  Value tid = b.create<gpu::ThreadIdOp>(loc, gpu::Dimension::x);
+  Value i = b.create<gpu::BlockIdOp>(loc, gpu::Dimension::x);
+  auto strided = [&](OpBuilder &ob, Value count, function_ref<void(OpBuilder &, Value)> body) {
+    ob.create<scf::ForOp>(loc, tid, count, idxc(ob, NT), ValueRange{},
+                          [&](OpBuilder &lb, Location, Value x, ValueRange) {
+                            body(lb, x);
+                            lb.create<scf::YieldOp>(loc);
+                          });
+  };
+  seqLenF64 = b.create<arith::SIToFPOp>(loc, b.getF64Type(), toI64(b, newLen));
+  RopeAttr saved = rope;
+  if (rotateKeysAtRead)
+    rope = RopeAttr(); // stored un-rotated
+  if (rope)
+    invFreq = loadInvFreqTable(b);
+  Value kf = sharedBuffer(b, "append_k", {1, Hkv, D}, f32);
+  Value inside = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, i, n);
+  b.create<scf::IfOp>(loc, inside, [&](OpBuilder &tb, Location) {
+    Value t = tb.create<arith::AddIOp>(loc, len, i);
+    Value zero = idxc(tb, 0);
+    // 1. The token's keys to f32.
+    strided(tb, idxc(tb, Hkv * D), [&](OpBuilder &ob, Value o) {
+      Value g = ob.create<arith::DivUIOp>(loc, o, idxc(ob, D)), d = ob.create<arith::RemUIOp>(loc, o, idxc(ob, D));
+      Value x = toF32(ob, ob.create<memref::LoadOp>(loc, kIn, ValueRange{i, g, d}));
+      ob.create<memref::StoreOp>(loc, x, kf, ValueRange{zero, g, d});
+    });
+    tb.create<gpu::BarrierOp>(loc);
+    // 2. RoPE at the token's position: a pair (cos/sin once) per thread.
+    if (rope) {
+      Value posF = tb.create<arith::SIToFPOp>(loc, tb.getF64Type(), tb.create<memref::LoadOp>(loc, posIn, i));
+      strided(tb, idxc(tb, rope.getRotaryDim() / 2),
+              [&](OpBuilder &ob, Value j) { rotatePair(ob, kf, idxc(ob, 0), j, posF, Hkv); });
+      tb.create<gpu::BarrierOp>(loc);
+    }
+    // 3. A KV head's rows per thread: rounded to the element type, then
+    // stored (quantized per token).
+    auto slot = slotOf(tb, seq, t);
+    Value i0 = slot.first, i1 = slot.second;
+    auto roundTo = [&](OpBuilder &ob, Value row, Type el) -> Value {
+      if (el.isF32())
+        return row;
+      auto vt = cast<VectorType>(row.getType());
+      Value narrow = ob.create<arith::TruncFOp>(loc, VectorType::get(vt.getShape(), el), row);
+      return ob.create<arith::ExtFOp>(loc, vt, narrow).getResult();
+    };
+    strided(tb, idxc(tb, Hkv), [&](OpBuilder &ob, Value g) {
+      Value kRow = ob.create<vector::LoadOp>(loc, VectorType::get({D}, f32), kf, ValueRange{idxc(ob, 0), g, idxc(ob, 0)});
+      storeRow(ob, true, i0, i1, g, roundTo(ob, kRow, types.getK()), seq, t);
+      Value vRow = ob.create<vector::LoadOp>(loc, VectorType::get({Dv}, types.getV()), vIn, ValueRange{i, g, idxc(ob, 0)});
+      storeRow(ob, false, i0, i1, g, roundTo(ob, vecToF32(ob, vRow), types.getV()), seq, t);
+    });
+    Value first = tb.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, tid, idxc(tb, 0));
+    tb.create<scf::IfOp>(loc, first, [&](OpBuilder &pb, Location) {
+      pb.create<memref::StoreOp>(loc, pb.create<memref::LoadOp>(loc, posIn, i), pc, ValueRange{i0, i1});
+      pb.create<scf::YieldOp>(loc);
+    });
+    tb.create<scf::YieldOp>(loc);
+  });
+  rope = saved;
 }
 
 /// merge(part_out, part_lse, inputs..., out [B, H, Dv] [, lse [B, H]],

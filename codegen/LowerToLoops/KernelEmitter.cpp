@@ -84,7 +84,6 @@ void KernelEmitter::rotateInto(OpBuilder &ob, Value src, Value positions,
   int64_t d = shape.getHeadDim();
   int64_t r = rope ? rope.getRotaryDim() : 0;
   int64_t half = r / 2;
-  bool interleaved = rope && rope.getLayout() == RopeLayout::Interleaved;
   Attribute remap = rope ? rope.getRemap() : Attribute();
   Value n = ob.create<memref::DimOp>(loc, src, 0);
   ob.create<scf::ForOp>(
@@ -138,42 +137,43 @@ void KernelEmitter::rotateInto(OpBuilder &ob, Value src, Value positions,
           tb.create<scf::ForOp>(
               loc, idxc(tb, 0), idxc(tb, half), idxc(tb, 1), ValueRange{},
               [&](OpBuilder &pb, Location, Value j, ValueRange) {
-                Value inv = pb.create<memref::LoadOp>(loc, invFreq, j);
-                Value angle = pb.create<arith::MulFOp>(loc, posF, inv);
-                Value af = f64c(pb, freqs.attentionFactor);
-                Value cosv = pb.create<arith::TruncFOp>(
-                    loc, pb.getF32Type(),
-                    pb.create<arith::MulFOp>(loc, pb.create<math::CosOp>(loc, angle), af));
-                Value sinv = pb.create<arith::TruncFOp>(
-                    loc, pb.getF32Type(),
-                    pb.create<arith::MulFOp>(loc, pb.create<math::SinOp>(loc, angle), af));
-                Value i0, i1;
-                if (interleaved) {
-                  i0 = pb.create<arith::MulIOp>(loc, j, idxc(pb, 2));
-                  i1 = pb.create<arith::AddIOp>(loc, i0, idxc(pb, 1));
-                } else {
-                  i0 = j;
-                  i1 = pb.create<arith::AddIOp>(loc, j, idxc(pb, half));
-                }
-                pb.create<scf::ForOp>(
-                    loc, idxc(pb, 0), idxc(pb, heads), idxc(pb, 1), ValueRange{},
-                    [&](OpBuilder &hb, Location, Value h, ValueRange) {
-                      Value x0 = hb.create<memref::LoadOp>(loc, dst, ValueRange{t, h, i0});
-                      Value x1 = hb.create<memref::LoadOp>(loc, dst, ValueRange{t, h, i1});
-                      Value y0 = hb.create<arith::SubFOp>(
-                          loc, hb.create<arith::MulFOp>(loc, x0, cosv),
-                          hb.create<arith::MulFOp>(loc, x1, sinv));
-                      Value y1 = hb.create<arith::AddFOp>(
-                          loc, hb.create<arith::MulFOp>(loc, x1, cosv),
-                          hb.create<arith::MulFOp>(loc, x0, sinv));
-                      hb.create<memref::StoreOp>(loc, y0, dst, ValueRange{t, h, i0});
-                      hb.create<memref::StoreOp>(loc, y1, dst, ValueRange{t, h, i1});
-                      hb.create<scf::YieldOp>(loc);
-                    });
+                rotatePair(pb, dst, t, j, posF, heads);
                 pb.create<scf::YieldOp>(loc);
               });
         tb.create<scf::YieldOp>(loc);
       });
+}
+
+void KernelEmitter::rotatePair(OpBuilder &pb, Value dst, Value t, Value j, Value posF, int64_t heads) {
+  int64_t half = rope.getRotaryDim() / 2;
+  bool interleaved = rope.getLayout() == RopeLayout::Interleaved;
+  Value inv = pb.create<memref::LoadOp>(loc, invFreq, j);
+  Value angle = pb.create<arith::MulFOp>(loc, posF, inv);
+  Value af = f64c(pb, freqs.attentionFactor);
+  Value cosv = pb.create<arith::TruncFOp>(
+      loc, pb.getF32Type(), pb.create<arith::MulFOp>(loc, pb.create<math::CosOp>(loc, angle), af));
+  Value sinv = pb.create<arith::TruncFOp>(
+      loc, pb.getF32Type(), pb.create<arith::MulFOp>(loc, pb.create<math::SinOp>(loc, angle), af));
+  Value i0, i1;
+  if (interleaved) {
+    i0 = pb.create<arith::MulIOp>(loc, j, idxc(pb, 2));
+    i1 = pb.create<arith::AddIOp>(loc, i0, idxc(pb, 1));
+  } else {
+    i0 = j;
+    i1 = pb.create<arith::AddIOp>(loc, j, idxc(pb, half));
+  }
+  pb.create<scf::ForOp>(loc, idxc(pb, 0), idxc(pb, heads), idxc(pb, 1), ValueRange{},
+                        [&](OpBuilder &hb, Location, Value h, ValueRange) {
+                          Value x0 = hb.create<memref::LoadOp>(loc, dst, ValueRange{t, h, i0});
+                          Value x1 = hb.create<memref::LoadOp>(loc, dst, ValueRange{t, h, i1});
+                          Value y0 = hb.create<arith::SubFOp>(loc, hb.create<arith::MulFOp>(loc, x0, cosv),
+                                                              hb.create<arith::MulFOp>(loc, x1, sinv));
+                          Value y1 = hb.create<arith::AddFOp>(loc, hb.create<arith::MulFOp>(loc, x1, cosv),
+                                                              hb.create<arith::MulFOp>(loc, x0, sinv));
+                          hb.create<memref::StoreOp>(loc, y0, dst, ValueRange{t, h, i0});
+                          hb.create<memref::StoreOp>(loc, y1, dst, ValueRange{t, h, i1});
+                          hb.create<scf::YieldOp>(loc);
+                        });
 }
 
 Value KernelEmitter::guardedInputLoad(OpBuilder &ob, InputOp op,

@@ -94,6 +94,10 @@ protected:
   // Stages.
   void rotateInto(OpBuilder &ob, Value src, Value positions, Value dst,
                   int64_t heads, bool isQuery, int remapBranch);
+  /// Rotates pair `j` of token `t` of `dst` ([tokens, heads, D] f32, in
+  /// place) for every head at the f64 position `posF`: cos/sin once, scaled
+  /// by the attention factor (rotateInto's inner step; needs invFreq).
+  void rotatePair(OpBuilder &ob, Value dst, Value t, Value j, Value posF, int64_t heads);
   Value loadInvFreqTable(OpBuilder &ob);
   Value emitMask(OpBuilder &ob, MaskAttrInterface mask, const PairIndices &ix);
   Value inlineRegion(OpBuilder &ob, Region &region, ArrayRef<Value> args);

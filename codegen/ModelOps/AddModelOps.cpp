@@ -13,13 +13,16 @@
 // Items past the rows (elements) are ignored, so a launch may round up. The
 // f32 eps travels as its bit pattern in an i32: the CPU emulation calls the
 // twins with integer registers only. The functions carry `attn.work_items`,
-// which attn-outline-gpu-kernels wraps as one item per thread.
+// which attn-outline-gpu-kernels wraps as one item per thread; with
+// `block-threads` RMSNorm's item is a block instead (`attn.block_threads`),
+// whose threads share the row.
 //
 //===----------------------------------------------------------------------===//
 #include "codegen/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -35,6 +38,7 @@ using namespace mlir;
 namespace {
 
 struct AttnAddModelOpsPass : public mlir::attn::impl::AttnAddModelOpsPassBase<AttnAddModelOpsPass> {
+  using AttnAddModelOpsPassBase::AttnAddModelOpsPassBase;
   /// A public function `name` of `args` (then begin, end: index) with
   /// `attn.work_items`; the builder is left at the start of its body.
   func::FuncOp declare(OpBuilder &b, Location loc, StringRef name, SmallVector<Type> args) {
@@ -59,9 +63,14 @@ struct AttnAddModelOpsPass : public mlir::attn::impl::AttnAddModelOpsPassBase<At
     func::FuncOp f = declare(b, loc, "attnc_model_rmsnorm_rows", {m2, m1, m2, i32});
     Value x = f.getArgument(0), w = f.getArgument(1), out = f.getArgument(2);
     Value eps = b.create<arith::BitcastOp>(loc, f32, f.getArgument(3));
-    Value c0 = b.create<arith::ConstantIndexOp>(loc, 0), c1 = b.create<arith::ConstantIndexOp>(loc, 1);
-    Value rows = b.create<memref::DimOp>(loc, x, 0), dim = b.create<memref::DimOp>(loc, x, 1);
+    Value rows = b.create<memref::DimOp>(loc, x, 0);
     auto [lo, hi] = clamp(b, loc, f.getArgument(4), f.getArgument(5), rows);
+    if (blockThreads) {
+      addRmsNormBlockBody(b, loc, f, eps, lo, hi);
+      return;
+    }
+    Value c0 = b.create<arith::ConstantIndexOp>(loc, 0), c1 = b.create<arith::ConstantIndexOp>(loc, 1);
+    Value dim = b.create<memref::DimOp>(loc, x, 1);
     Value zero = b.create<arith::ConstantFloatOp>(loc, APFloat(0.0f), b.getF32Type());
     Value one = b.create<arith::ConstantFloatOp>(loc, APFloat(1.0f), b.getF32Type());
     Value dimF = b.create<arith::UIToFPOp>(loc, f32, b.create<arith::IndexCastOp>(loc, b.getI64Type(), dim));
@@ -82,6 +91,70 @@ struct AttnAddModelOpsPass : public mlir::attn::impl::AttnAddModelOpsPassBase<At
         cb.create<memref::StoreOp>(loc, y, out, ValueRange{r, c});
         cb.create<scf::YieldOp>(loc);
       });
+      rb.create<scf::YieldOp>(loc);
+    });
+    b.create<func::ReturnOp>(loc);
+  }
+
+  /// RMSNorm rows [lo, hi) as thread blocks of `blockThreads` threads: the
+  /// threads stride over the columns; the sum of squares is reduced in each
+  /// warp by xor shuffles, then across the warps through workgroup memory.
+  void addRmsNormBlockBody(OpBuilder &b, Location loc, func::FuncOp f, Value eps, Value lo, Value hi) {
+    const int64_t NT = blockThreads, warps = NT / 32;
+    FloatType f32 = b.getF32Type();
+    f->setAttr("attn.block_threads", b.getI64IntegerAttr(NT));
+    Value x = f.getArgument(0), w = f.getArgument(1), out = f.getArgument(2);
+    auto idx = [&](OpBuilder &ob, int64_t v) { return ob.create<arith::ConstantIndexOp>(loc, v).getResult(); };
+    Value dim = b.create<memref::DimOp>(loc, x, 1);
+    Value zero = b.create<arith::ConstantFloatOp>(loc, APFloat(0.0f), f32);
+    Value one = b.create<arith::ConstantFloatOp>(loc, APFloat(1.0f), f32);
+    Value dimF = b.create<arith::UIToFPOp>(loc, f32, b.create<arith::IndexCastOp>(loc, b.getI64Type(), dim));
+    auto space = gpu::AddressSpaceAttr::get(b.getContext(), gpu::AddressSpace::Workgroup);
+    auto partialType = MemRefType::get({warps}, f32, MemRefLayoutAttrInterface(), space);
+    {
+      ModuleOp module = getOperation();
+      OpBuilder mb = OpBuilder::atBlockBegin(module.getBody());
+      mb.create<memref::GlobalOp>(loc, "attnc_model_rmsnorm_partial", mb.getStringAttr("private"), partialType,
+                                  Attribute(), /*constant=*/false, IntegerAttr());
+    }
+    Value partial = b.create<memref::GetGlobalOp>(loc, partialType, "attnc_model_rmsnorm_partial");
+    Value tid = b.create<gpu::ThreadIdOp>(loc, gpu::Dimension::x);
+    Value lane = b.create<arith::RemUIOp>(loc, tid, idx(b, 32));
+    Value warp = b.create<arith::DivUIOp>(loc, tid, idx(b, 32));
+    b.create<scf::ForOp>(loc, lo, hi, idx(b, 1), ValueRange{}, [&](OpBuilder &rb, Location, Value r, ValueRange) {
+      auto sum = rb.create<scf::ForOp>(loc, tid, dim, idx(rb, NT), ValueRange{zero},
+                                       [&](OpBuilder &sb, Location, Value c, ValueRange acc) {
+                                         Value v = sb.create<memref::LoadOp>(loc, x, ValueRange{r, c});
+                                         sb.create<scf::YieldOp>(loc, ValueRange{sb.create<math::FmaOp>(loc, v, v, acc[0])});
+                                       });
+      Value s = sum.getResult(0);
+      Value width = rb.create<arith::ConstantIntOp>(loc, 32, 32);
+      for (int64_t off = 16; off >= 1; off /= 2) {
+        Value o = rb.create<arith::ConstantIntOp>(loc, off, 32);
+        s = rb.create<arith::AddFOp>(
+            loc, s, rb.create<gpu::ShuffleOp>(loc, s, o, width, gpu::ShuffleMode::XOR).getShuffleResult());
+      }
+      Value first = rb.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, lane, idx(rb, 0));
+      rb.create<scf::IfOp>(loc, first, [&](OpBuilder &tb, Location) {
+        tb.create<memref::StoreOp>(loc, s, partial, ValueRange{warp});
+        tb.create<scf::YieldOp>(loc);
+      });
+      rb.create<gpu::BarrierOp>(loc);
+      // Every thread adds the warps' sums in the same order.
+      Value total = zero;
+      for (int64_t i = 0; i < warps; ++i)
+        total = rb.create<arith::AddFOp>(loc, total, rb.create<memref::LoadOp>(loc, partial, ValueRange{idx(rb, i)}));
+      Value mean = rb.create<arith::DivFOp>(loc, total, dimF);
+      Value inv = rb.create<arith::DivFOp>(loc, one, rb.create<math::SqrtOp>(loc, rb.create<arith::AddFOp>(loc, mean, eps)));
+      rb.create<scf::ForOp>(loc, tid, dim, idx(rb, NT), ValueRange{}, [&](OpBuilder &cb, Location, Value c, ValueRange) {
+        Value v = cb.create<memref::LoadOp>(loc, x, ValueRange{r, c});
+        Value y = cb.create<arith::MulFOp>(loc, cb.create<arith::MulFOp>(loc, v, inv),
+                                           cb.create<memref::LoadOp>(loc, w, ValueRange{c}));
+        cb.create<memref::StoreOp>(loc, y, out, ValueRange{r, c});
+        cb.create<scf::YieldOp>(loc);
+      });
+      // The next row's partial sums overwrite this row's.
+      rb.create<gpu::BarrierOp>(loc);
       rb.create<scf::YieldOp>(loc);
     });
     b.create<func::ReturnOp>(loc);
@@ -110,6 +183,11 @@ struct AttnAddModelOpsPass : public mlir::attn::impl::AttnAddModelOpsPassBase<At
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
+    if (blockThreads < 0 || blockThreads % 32 || blockThreads > 1024) {
+      module.emitError("attn-add-model-ops: block-threads must be a multiple of 32 up to 1024, got ")
+          << static_cast<int64_t>(blockThreads);
+      return signalPassFailure();
+    }
     if (module.lookupSymbol("attnc_model_rmsnorm_rows") || module.lookupSymbol("attnc_model_swiglu_rows")) {
       module.emitError("the module already defines attnc_model_* functions");
       return signalPassFailure();

@@ -9,7 +9,7 @@
 // runs one work item per thread, `NAME_decode_split_gpu` one per block when
 // it was built for blocks (`attn.block_threads`, the GPU pipeline's form),
 // `NAME_append_gpu` runs on thread 0 and stores its status in a device word
-// (its last parameter). Functions marked `attn.work_items` (the model
+// (its last parameter), or, built for blocks, a token per block. Functions marked `attn.work_items` (the model
 // operations of attn-add-model-ops) become work-item kernels too. This is the first,
 // CUDA-core form of the GPU path: it shares every numerical decision with the
 // CPU kernels; tensor cores, shared-memory staging and a parallel prepare are
@@ -112,6 +112,21 @@ struct AttnOutlineGPUKernelsPass
         callArgs.push_back(kb.create<arith::AddIOp>(
             loc, item, kb.create<arith::ConstantIndexOp>(loc, 1)));
         kb.create<func::CallOp>(loc, f, callArgs);
+      } else if (isAppend && isBlockItem) {
+        // A token per block: every thread runs the function (it has
+        // barriers); thread 0 of block 0 stores the status, which every
+        // thread computed alike.
+        Value statusOut = callArgs.pop_back_val();
+        Value status = kb.create<func::CallOp>(loc, f, callArgs).getResult(0);
+        Value zero = kb.create<arith::ConstantIndexOp>(loc, 0);
+        Value first = kb.create<arith::AndIOp>(
+            loc, kb.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, item, zero),
+            kb.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq,
+                                     kb.create<gpu::ThreadIdOp>(loc, gpu::Dimension::x), zero));
+        kb.create<scf::IfOp>(loc, first, [&](OpBuilder &tb, Location) {
+          tb.create<memref::StoreOp>(loc, status, statusOut, ValueRange{zero});
+          tb.create<scf::YieldOp>(loc);
+        });
       } else if (isAppend) {
         // One thread writes every token (the status checks come first and
         // cover the whole call).

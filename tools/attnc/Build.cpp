@@ -373,7 +373,9 @@ int attnc::runBuild(const std::vector<Spec> &specs, const BuildOptions &opts) {
   mlir::PassManager loops(&context);
   if (opts.gpuEmulation) {
     // The CPU twins of every GPU kernel: the model operations too.
-    loops.addPass(mlir::attn::createAttnAddModelOpsPass());
+    mlir::attn::AttnAddModelOpsPassOptions modelOps;
+    modelOps.blockThreads = mlir::attn::kGPUDecodeThreads;
+    loops.addPass(mlir::attn::createAttnAddModelOpsPass(modelOps));
     loops.addPass(mlir::attn::createAttnLowerPrefillTensorCorePass());
     lowering.cacheChunk = mlir::attn::kGPUCacheChunk;
     lowering.cacheBlockThreads = mlir::attn::kGPUDecodeThreads;

@@ -395,8 +395,16 @@ std::string emitCacheGlue(const std::string &lib, const std::string &n, int64_t 
     << "    return -1;\n  }\n"
     << "  if (attnc_cuda_function(&library, \"" << n << "_append_gpu\", &f)) return -1;\n";
   emitPushes(c, appendArgs);
-  c << "  /* One thread: the status checks cover the whole call. */\n"
-    << "  return attnc_cuda_launch(&library, f, \"" << n << "_append_gpu\", 1, 1, 1, p, n, stream);\n}\n\n";
+  int64_t appendThreads = 0;
+  if (auto a = append->getAttrOfType<mlir::IntegerAttr>("attn.block_threads"))
+    appendThreads = a.getInt();
+  if (appendThreads)
+    c << "  /* A token per block of " << appendThreads << " threads (at least one block: the status). */\n"
+      << "  return attnc_cuda_launch(&library, f, \"" << n << "_append_gpu\", (unsigned)(b[0].sizes[0] > 0 ? b[0].sizes[0] : 1), 1, "
+      << appendThreads << ", p, n, stream);\n}\n\n";
+  else
+    c << "  /* One thread: the status checks cover the whole call. */\n"
+      << "  return attnc_cuda_launch(&library, f, \"" << n << "_append_gpu\", 1, 1, 1, p, n, stream);\n}\n\n";
 
   h << "/* " << n << " decode: buffers " << decodeBufs.size() << ", in this order:\n"
     << commentLines(describeBuffers(decodeBufs) + ".") << " * Splits S = part_out's second size; "
@@ -411,9 +419,9 @@ std::string emitCacheGlue(const std::string &lib, const std::string &n, int64_t 
   return "";
 }
 
-/// The model operations of attn-add-model-ops: LIB_gpu_rmsnorm and
-/// LIB_gpu_swiglu (one row / element per thread). An error message on a
-/// signature mismatch.
+/// The model operations of attn-add-model-ops: LIB_gpu_rmsnorm (a row per
+/// block in the GPU pipeline's form) and LIB_gpu_swiglu (an element per
+/// thread). An error message on a signature mismatch.
 std::string emitModelOpsGlue(const std::string &lib, std::map<std::string, mlir::gpu::GPUFuncOp> &funcs,
                              llvm::raw_ostream &c, llvm::raw_ostream &h) {
   const std::vector<KernelArg> rmsnorm = {{"x", {"rows", "dim"}}, {"w", {"dim"}}, {"out", {"rows", "dim"}},
@@ -426,6 +434,9 @@ std::string emitModelOpsGlue(const std::string &lib, std::map<std::string, mlir:
     if (std::string why = checkSignature(funcs[kernel], *args); !why.empty())
       return std::string(kernel) + " has " + why;
   }
+  int64_t normThreads = 0;
+  if (auto a = funcs["attnc_model_rmsnorm_rows_gpu"]->getAttrOfType<mlir::IntegerAttr>("attn.block_threads"))
+    normThreads = a.getInt();
   c << "int " << lib << "_gpu_rmsnorm(const float *x, const float *w, float *out, int64_t rows, int64_t dim,\n"
     << "    float eps, void *stream) {\n"
     << "  uint64_t p[ATTNC_CUDA_MAX_PARAMS];\n  int n;\n  uint32_t eps_bits;\n  attnc_CUfunction f;\n"
@@ -436,8 +447,14 @@ std::string emitModelOpsGlue(const std::string &lib, std::map<std::string, mlir:
     << "  memcpy(&eps_bits, &eps, 4);\n"
     << "  if (attnc_cuda_function(&library, \"attnc_model_rmsnorm_rows_gpu\", &f)) return -1;\n";
   emitPushes(c, rmsnorm);
-  c << "  /* One row per thread. */\n"
-    << "  return attnc_cuda_launch(&library, f, \"attnc_model_rmsnorm_rows_gpu\", (unsigned)((rows + 127) / 128), 1, 128, p, n, stream);\n}\n\n"
+  if (normThreads)
+    c << "  /* One row per block of " << normThreads << " threads. */\n"
+      << "  if (attnc_cuda_launch(&library, f, \"attnc_model_rmsnorm_rows_gpu\", (unsigned)rows, 1, " << normThreads
+      << ", p, n, stream)) return -1;\n  return 0;\n}\n\n";
+  else
+    c << "  /* One row per thread. */\n"
+      << "  return attnc_cuda_launch(&library, f, \"attnc_model_rmsnorm_rows_gpu\", (unsigned)((rows + 127) / 128), 1, 128, p, n, stream);\n}\n\n";
+  c
     << "int " << lib << "_gpu_swiglu(const float *gate, const float *up, float *out, int64_t count, void *stream) {\n"
     << "  uint64_t p[ATTNC_CUDA_MAX_PARAMS];\n  int n;\n  attnc_CUfunction f;\n"
     << "  if (count < 0) {\n"

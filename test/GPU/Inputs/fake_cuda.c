@@ -11,8 +11,9 @@
  * of the MLIR function it wraps (NAME_prefill_prepare, or NAME_prefill_rows
  * with begin, end = the thread's item), so the fake calls that function with
  * them, once per thread of the grid; the decode merge is a work-item
- * function too, and NAME_append_gpu runs NAME_append once and stores its
- * status in the device word that is its last parameter. The tensor-core kernels (NAME_prefill_tc,
+ * function too, and NAME_append_gpu runs NAME_append once (its block form:
+ * once per fiber of each block) and stores its status in the device word
+ * that is its last parameter. The tensor-core kernels (NAME_prefill_tc,
  * built for the CPU by `attnc build --gpu-emulation`) and the block form of the
  * decode split (its item is the block) run one block at a time as 128 fibers, their GPU operations served by the attnc_emu_* runtime
  * below (barriers, xor shuffles, warp-collective mma.sync m16n8k16 computed
@@ -216,12 +217,17 @@ float attnc_emu_mma(int64_t kind, uint32_t a0, uint32_t a1, uint32_t a2, uint32_
 static struct {
   cpu_kernel k;
   uint64_t a[MAX_ARGS];
+  int32_t status; /* a block-form append: thread 0 of block 0's result */
+  int want_status;
 } emu_job;
 
 /* A fiber's first frame: runs the kernel as thread emu_tid, then returns
  * to the scheduler for good. */
 static void emu_fiber_main(void) {
-  call(emu_job.k, emu_job.a);
+  if (emu_job.want_status && emu_tid == 0 && emu_bx == 0)
+    emu_job.status = call_status((cpu_status_kernel)emu_job.k, emu_job.a);
+  else
+    call(emu_job.k, emu_job.a);
   emu_finished[emu_tid] = 1;
   emu_yield();
   abort(); /* never resumed */
@@ -292,9 +298,10 @@ static int emulate(const char *name, unsigned gx, unsigned gy, unsigned block, v
                                                         "_decode_merge_gpu", 0};
        *sfx; ++sfx)
     rows |= len > strlen(*sfx) && !strcmp(name + len - strlen(*sfx), *sfx);
-  /* The decode split: one work item per block (attnc build --gpu-emulation
-   * builds its block form). */
-  split = len > 17 && !strcmp(name + len - 17, "_decode_split_gpu");
+  /* The decode split and RMSNorm: one work item per block (attnc build
+   * --gpu-emulation builds their block forms). */
+  split = (len > 17 && !strcmp(name + len - 17, "_decode_split_gpu")) ||
+          !strcmp(name, "attnc_model_rmsnorm_rows_gpu");
   append = len > 11 && !strcmp(name + len - 11, "_append_gpu");
   tc = len > 15 && !strcmp(name + len - 15, "_prefill_tc_gpu");
   cpu_kernel k;
@@ -329,12 +336,21 @@ static int emulate(const char *name, unsigned gx, unsigned gy, unsigned block, v
     a[i] = *(uint64_t *)params[i];
   if (tc || split)
     return emulate_blocks(k, a, n, gx, gy, block, split);
-  if (append) { /* thread 0: the CPU append, its status into the device word */
+  if (append) { /* the CPU append, its status into the device word */
     int32_t status;
     if (n < 5)
       return 1;
     a[n - 5] = a[n - 4] = a[n - 3] = a[n - 2] = a[n - 1] = 0;
-    status = call_status((cpu_status_kernel)k, a);
+    if (block == EMU_THREADS) { /* the block form: a token per block */
+      int rc;
+      emu_job.want_status = 1;
+      rc = emulate_blocks(k, a, n, gx, gy, block, 0);
+      emu_job.want_status = 0;
+      if (rc)
+        return rc;
+      status = emu_job.status;
+    } else
+      status = call_status((cpu_status_kernel)k, a);
     if (getenv("FAKE_APPEND_STATUS") && fake_appends++ == atoi(getenv("FAKE_APPEND_STATUS") + 2))
       status = getenv("FAKE_APPEND_STATUS")[0] - '0'; /* "S,N": append N (from 0) reports S */
     memcpy((void *)(uintptr_t) * (uint64_t *)params[n - 4], &status, 4);
