@@ -818,10 +818,7 @@ void CacheKernelBuilder::rotateConsecutive(OpBuilder &ob, Value src, Value p0, V
         Value sf = kb.create<arith::TruncFOp>(loc, kb.getF32Type(), kb.create<arith::MulFOp>(loc, s, af));
         Value x0 = kb.create<memref::LoadOp>(loc, src, ValueRange{jj, e, i0});
         Value x1 = kb.create<memref::LoadOp>(loc, src, ValueRange{jj, e, i1});
-        Value y0 = kb.create<arith::SubFOp>(loc, kb.create<arith::MulFOp>(loc, x0, cf),
-                                            kb.create<arith::MulFOp>(loc, x1, sf));
-        Value y1 = kb.create<arith::AddFOp>(loc, kb.create<arith::MulFOp>(loc, x1, cf),
-                                            kb.create<arith::MulFOp>(loc, x0, sf));
+        auto [y0, y1] = rotateValues(kb, x0, x1, cf, sf);
         kb.create<memref::StoreOp>(loc, y0, dst, ValueRange{jj, e, i0});
         kb.create<memref::StoreOp>(loc, y1, dst, ValueRange{jj, e, i1});
         Value cn = kb.create<arith::SubFOp>(loc, kb.create<arith::MulFOp>(loc, c, cd),

@@ -166,10 +166,7 @@ void KernelEmitter::rotatePair(OpBuilder &pb, Value dst, Value t, Value j, Value
                         [&](OpBuilder &hb, Location, Value h, ValueRange) {
                           Value x0 = hb.create<memref::LoadOp>(loc, dst, ValueRange{t, h, i0});
                           Value x1 = hb.create<memref::LoadOp>(loc, dst, ValueRange{t, h, i1});
-                          Value y0 = hb.create<arith::SubFOp>(loc, hb.create<arith::MulFOp>(loc, x0, cosv),
-                                                              hb.create<arith::MulFOp>(loc, x1, sinv));
-                          Value y1 = hb.create<arith::AddFOp>(loc, hb.create<arith::MulFOp>(loc, x1, cosv),
-                                                              hb.create<arith::MulFOp>(loc, x0, sinv));
+                          auto [y0, y1] = rotateValues(hb, x0, x1, cosv, sinv);
                           hb.create<memref::StoreOp>(loc, y0, dst, ValueRange{t, h, i0});
                           hb.create<memref::StoreOp>(loc, y1, dst, ValueRange{t, h, i1});
                           hb.create<scf::YieldOp>(loc);

@@ -98,6 +98,14 @@ protected:
   /// place) for every head at the f64 position `posF`: cos/sin once, scaled
   /// by the attention factor (rotateInto's inner step; needs invFreq).
   void rotatePair(OpBuilder &ob, Value dst, Value t, Value j, Value posF, int64_t heads);
+  /// (x0 cos - x1 sin, x1 cos + x0 sin): one pair's complex rotation.
+  std::pair<Value, Value> rotateValues(OpBuilder &ob, Value x0, Value x1, Value cosv, Value sinv) {
+    Value y0 = ob.create<arith::SubFOp>(loc, ob.create<arith::MulFOp>(loc, x0, cosv),
+                                        ob.create<arith::MulFOp>(loc, x1, sinv));
+    Value y1 = ob.create<arith::AddFOp>(loc, ob.create<arith::MulFOp>(loc, x1, cosv),
+                                        ob.create<arith::MulFOp>(loc, x0, sinv));
+    return {y0, y1};
+  }
   Value loadInvFreqTable(OpBuilder &ob);
   Value emitMask(OpBuilder &ob, MaskAttrInterface mask, const PairIndices &ix);
   Value inlineRegion(OpBuilder &ob, Region &region, ArrayRef<Value> args);

@@ -55,13 +55,27 @@ struct AttnAddModelOpsPass : public mlir::attn::impl::AttnAddModelOpsPassBase<At
     return {b.create<arith::MinSIOp>(loc, begin, count), b.create<arith::MinSIOp>(loc, end, count)};
   }
 
+  /// out[r][c] = x[r][c] * inv * w[c] for c = first, first + step, ... < dim
+  /// (RMSNorm's function f: x, w, out are its first arguments).
+  static void scaleRow(OpBuilder &b, Location loc, func::FuncOp f, Value r, Value inv, Value first, Value step,
+                       Value dim) {
+    Value x = f.getArgument(0), w = f.getArgument(1), out = f.getArgument(2);
+    b.create<scf::ForOp>(loc, first, dim, step, ValueRange{}, [&](OpBuilder &cb, Location, Value c, ValueRange) {
+      Value v = cb.create<memref::LoadOp>(loc, x, ValueRange{r, c});
+      Value y = cb.create<arith::MulFOp>(loc, cb.create<arith::MulFOp>(loc, v, inv),
+                                         cb.create<memref::LoadOp>(loc, w, ValueRange{c}));
+      cb.create<memref::StoreOp>(loc, y, out, ValueRange{r, c});
+      cb.create<scf::YieldOp>(loc);
+    });
+  }
+
   void addRmsNorm(OpBuilder &b, Location loc) {
     Type f32 = b.getF32Type(), i32 = b.getI32Type();
     auto m2 = MemRefType::get({ShapedType::kDynamic, ShapedType::kDynamic}, f32);
     auto m1 = MemRefType::get({ShapedType::kDynamic}, f32);
     OpBuilder::InsertionGuard guard(b);
     func::FuncOp f = declare(b, loc, "attnc_model_rmsnorm_rows", {m2, m1, m2, i32});
-    Value x = f.getArgument(0), w = f.getArgument(1), out = f.getArgument(2);
+    Value x = f.getArgument(0);
     Value eps = b.create<arith::BitcastOp>(loc, f32, f.getArgument(3));
     Value rows = b.create<memref::DimOp>(loc, x, 0);
     auto [lo, hi] = clamp(b, loc, f.getArgument(4), f.getArgument(5), rows);
@@ -84,13 +98,7 @@ struct AttnAddModelOpsPass : public mlir::attn::impl::AttnAddModelOpsPassBase<At
       Value mean = rb.create<arith::DivFOp>(loc, sum.getResult(0), dimF);
       Value inv = rb.create<arith::DivFOp>(
           loc, one, rb.create<math::SqrtOp>(loc, rb.create<arith::AddFOp>(loc, mean, eps)));
-      rb.create<scf::ForOp>(loc, c0, dim, c1, ValueRange{}, [&](OpBuilder &cb, Location, Value c, ValueRange) {
-        Value v = cb.create<memref::LoadOp>(loc, x, ValueRange{r, c});
-        Value y = cb.create<arith::MulFOp>(loc, cb.create<arith::MulFOp>(loc, v, inv),
-                                           cb.create<memref::LoadOp>(loc, w, ValueRange{c}));
-        cb.create<memref::StoreOp>(loc, y, out, ValueRange{r, c});
-        cb.create<scf::YieldOp>(loc);
-      });
+      scaleRow(rb, loc, f, r, inv, c0, c1, dim);
       rb.create<scf::YieldOp>(loc);
     });
     b.create<func::ReturnOp>(loc);
@@ -103,7 +111,7 @@ struct AttnAddModelOpsPass : public mlir::attn::impl::AttnAddModelOpsPassBase<At
     const int64_t NT = blockThreads, warps = NT / 32;
     FloatType f32 = b.getF32Type();
     f->setAttr("attn.block_threads", b.getI64IntegerAttr(NT));
-    Value x = f.getArgument(0), w = f.getArgument(1), out = f.getArgument(2);
+    Value x = f.getArgument(0);
     auto idx = [&](OpBuilder &ob, int64_t v) { return ob.create<arith::ConstantIndexOp>(loc, v).getResult(); };
     Value dim = b.create<memref::DimOp>(loc, x, 1);
     Value zero = b.create<arith::ConstantFloatOp>(loc, APFloat(0.0f), f32);
@@ -146,13 +154,7 @@ struct AttnAddModelOpsPass : public mlir::attn::impl::AttnAddModelOpsPassBase<At
         total = rb.create<arith::AddFOp>(loc, total, rb.create<memref::LoadOp>(loc, partial, ValueRange{idx(rb, i)}));
       Value mean = rb.create<arith::DivFOp>(loc, total, dimF);
       Value inv = rb.create<arith::DivFOp>(loc, one, rb.create<math::SqrtOp>(loc, rb.create<arith::AddFOp>(loc, mean, eps)));
-      rb.create<scf::ForOp>(loc, tid, dim, idx(rb, NT), ValueRange{}, [&](OpBuilder &cb, Location, Value c, ValueRange) {
-        Value v = cb.create<memref::LoadOp>(loc, x, ValueRange{r, c});
-        Value y = cb.create<arith::MulFOp>(loc, cb.create<arith::MulFOp>(loc, v, inv),
-                                           cb.create<memref::LoadOp>(loc, w, ValueRange{c}));
-        cb.create<memref::StoreOp>(loc, y, out, ValueRange{r, c});
-        cb.create<scf::YieldOp>(loc);
-      });
+      scaleRow(rb, loc, f, r, inv, tid, idx(rb, NT), dim);
       // The next row's partial sums overwrite this row's.
       rb.create<gpu::BarrierOp>(loc);
       rb.create<scf::YieldOp>(loc);
