@@ -250,6 +250,15 @@ private:
   /// One decode_split work item as a thread block of `blockThreads`
   /// threads (the GPU's form, `block-threads`).
   void emitBlockItem(const struct SplitItem &it, Value pout, Value plse);
+  /// for (i = tid; i < count; i += blockThreads) body(i): a block's threads
+  /// sharing `count` items.
+  void forThreadItems(OpBuilder &ob, Value tid, Value count, function_ref<void(OpBuilder &, Value)> body) {
+    ob.create<scf::ForOp>(loc, tid, count, idxc(ob, blockThreads), ValueRange{},
+                          [&](OpBuilder &lb, Location, Value i, ValueRange) {
+                            body(lb, i);
+                            lb.create<scf::YieldOp>(loc);
+                          });
+  }
   /// The block form's query heads per item and chunk (blockHeads,
   /// blockChunk) within workgroup memory; false when nothing fits.
   bool planBlockItem();
@@ -1453,11 +1462,7 @@ void CacheKernelBuilder::emitBlockItem(const SplitItem &it, Value pout, Value pl
 
   // for (i = tid; i < n; i += NT) body(i)
   auto strided = [&](OpBuilder &ob, Value n, function_ref<void(OpBuilder &, Value)> body) {
-    ob.create<scf::ForOp>(loc, tid, n, idxc(ob, NT), ValueRange{},
-                          [&](OpBuilder &lb, Location, Value i, ValueRange) {
-                            body(lb, i);
-                            lb.create<scf::YieldOp>(loc);
-                          });
+    forThreadItems(ob, tid, n, body);
   };
 
   // Queries rotated at the query position (a head per thread), and the
@@ -1720,16 +1725,11 @@ void CacheKernelBuilder::emitBlockItem(const SplitItem &it, Value pout, Value pl
 
 void CacheKernelBuilder::emitBlockAppend(Value kIn, Value vIn, Value posIn, Value seq, Value len, Value n,
                                          Value newLen) {
-  const int64_t NT = blockThreads;
   auto f32 = b.getF32Type();
   Value tid = b.create<gpu::ThreadIdOp>(loc, gpu::Dimension::x);
   Value i = b.create<gpu::BlockIdOp>(loc, gpu::Dimension::x);
-  auto strided = [&](OpBuilder &ob, Value count, function_ref<void(OpBuilder &, Value)> body) {
-    ob.create<scf::ForOp>(loc, tid, count, idxc(ob, NT), ValueRange{},
-                          [&](OpBuilder &lb, Location, Value x, ValueRange) {
-                            body(lb, x);
-                            lb.create<scf::YieldOp>(loc);
-                          });
+  auto strided = [&](OpBuilder &ob, Value n, function_ref<void(OpBuilder &, Value)> body) {
+    forThreadItems(ob, tid, n, body);
   };
   seqLenF64 = b.create<arith::SIToFPOp>(loc, b.getF64Type(), toI64(b, newLen));
   RopeAttr saved = rope;
