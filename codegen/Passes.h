@@ -34,6 +34,10 @@ struct LoweringOptions {
   int64_t cacheChunk = 0;
   /// attn-lower-cache-kernels' `block-threads` (0: one work item per thread).
   int64_t cacheBlockThreads = 0;
+  /// The CPU converts f32 to bf16 itself (AVX512-BF16). Otherwise the
+  /// rounding is expanded to integer operations: LLVM would call
+  /// __truncsfbf2, which libgcc before GCC 13 (Debian 12's) does not have.
+  bool nativeBf16 = false;
 };
 
 /// Keys per gathered chunk in the GPU cache kernels (per-thread local memory).
@@ -41,6 +45,15 @@ constexpr int64_t kGPUCacheChunk = 8;
 /// Threads per block of the GPU's block kernels (4 warps): the decode split,
 /// RMSNorm.
 constexpr int64_t kGPUDecodeThreads = 128;
+/// Tiles of 16 query rows per warp in the tensor-core prefill
+/// (attn-lower-prefill-tensor-core): two for head dims up to 64, so the B
+/// operands one ldmatrix reads feed two mma (half the shared-memory reads
+/// per product), one above (the registers of two O tiles would spill). A
+/// block of 4 warps owns 64 x that many queries; the launch glue sizes its
+/// grid with it.
+inline int64_t tensorCoreRowTiles(int64_t headDim, int64_t valueDim) {
+  return (headDim > valueDim ? headDim : valueDim) <= 64 ? 2 : 1;
+}
 
 /// Whether an LLVM feature string ("+avx512f,+amx-bf16,...") has AMX-BF16
 /// and the tile registers.
@@ -52,7 +65,7 @@ bool featuresHaveAmxBf16(llvm::StringRef features);
 void buildAttnToLoopsPipeline(OpPassManager &pm, const LoweringOptions &options = {});
 /// The standard conversions from those loops to the LLVM dialect (scf -> cf,
 /// vector, math, arith, memref, func -> llvm).
-void buildLoopsToLLVMPipeline(OpPassManager &pm);
+void buildLoopsToLLVMPipeline(OpPassManager &pm, const LoweringOptions &options = {});
 /// Both of the above.
 void buildLowerToLLVMPipeline(OpPassManager &pm, const LoweringOptions &options = {});
 

@@ -46,15 +46,18 @@ void mlir::attn::buildAttnToLoopsPipeline(OpPassManager &pm, const LoweringOptio
 
 void mlir::attn::buildLowerToLLVMPipeline(OpPassManager &pm, const LoweringOptions &options) {
   buildAttnToLoopsPipeline(pm, options);
-  buildLoopsToLLVMPipeline(pm);
+  buildLoopsToLLVMPipeline(pm, options);
 }
 
-void mlir::attn::buildLoopsToLLVMPipeline(OpPassManager &pm) {
+void mlir::attn::buildLoopsToLLVMPipeline(OpPassManager &pm, const LoweringOptions &options) {
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   pm.addPass(createAttnApproximateMathPass());
-  // floordivsi, ceildivsi, maximumf... have no direct LLVM lowering.
-  pm.addPass(arith::createArithExpandOpsPass());
+  // floordivsi, ceildivsi, maximumf... have no direct LLVM lowering; nor
+  // has f32 -> bf16 without AVX512-BF16 but a libcall (LoweringOptions).
+  arith::ArithExpandOpsPassOptions expand;
+  expand.includeBf16 = !options.nativeBf16;
+  pm.addPass(arith::createArithExpandOpsPass(expand));
   pm.addPass(createConvertSCFToCFPass());
   // With the amx tile ops (amx.tile_load... -> llvm.x86.*.internal; LLVM
   // writes the tile configuration).

@@ -10,8 +10,12 @@
 //   llvm.call_intrinsic mma m16n8k16    -> attnc_emu_mma(kind, a0..a3, b0, b1,
 //                                          c0..c3, e), once per result element e;
 //                                          f16 operands are passed as i32 pairs
-//   nvgpu.device_async_copy             -> an element loop, zero-filling past srcElements
-//   nvgpu.device_async_create_group/wait -> nothing (the copy is done when it returns)
+//   nvgpu.device_async_copy             -> attnc_emu_async_copy(dst, src, bytes, src bytes):
+//                                          held until a wait completes its group, the
+//                                          destination poisoned (NaN) meanwhile
+//   nvgpu.device_async_create_group/wait -> attnc_emu_async_commit / _wait(n)
+//   nvgpu.ldmatrix (16-bit)             -> attnc_emu_ldmatrix(row address, transpose,
+//                                          tiles), then _reg(i) per register
 //   workgroup-memory globals            -> ordinary globals (one block runs at a time),
 //                                          and views of them ordinary memrefs
 // The rest of the function (indexing, masks, the online softmax) is the GPU
@@ -70,6 +74,22 @@ struct AttnEmulateGPUOnCPUPass
     return b.create<vector::ExtractOp>(loc, w, ArrayRef<int64_t>{0});
   }
 
+  static int64_t elementBytes(Value memref) {
+    return cast<MemRefType>(memref.getType()).getElementType().getIntOrFloatBitWidth() / 8;
+  }
+
+  /// The host address (i64) of element `indices` of `memref`.
+  Value address(OpBuilder &b, Location loc, Value memref, ValueRange indices) {
+    auto meta = b.create<memref::ExtractStridedMetadataOp>(loc, memref);
+    Value offset = meta.getOffset();
+    for (auto [i, index] : llvm::enumerate(indices))
+      offset = b.create<arith::AddIOp>(loc, offset, b.create<arith::MulIOp>(loc, index, meta.getStrides()[i]));
+    Value base = b.create<memref::ExtractAlignedPointerAsIndexOp>(loc, memref);
+    Value bytes = b.create<arith::ConstantIndexOp>(loc, elementBytes(memref));
+    Value addr = b.create<arith::AddIOp>(loc, base, b.create<arith::MulIOp>(loc, offset, bytes));
+    return b.create<arith::IndexCastOp>(loc, b.getI64Type(), addr);
+  }
+
   void runOnOperation() override {
     module = getOperation();
     MLIRContext *ctx = &getContext();
@@ -123,33 +143,46 @@ struct AttnEmulateGPUOnCPUPass
           dead.push_back(ex);
         }
       } else if (auto copy = dyn_cast<nvgpu::DeviceAsyncCopyOp>(op)) {
-        // dst[.., c + i] = i < srcElements ? src[.., c + i] : 0 for i < dstElements.
-        Type elemType = cast<MemRefType>(copy.getSrc().getType()).getElementType();
-        Value n = b.create<arith::ConstantIndexOp>(loc, copy.getDstElements().getZExtValue());
-        Value have = copy.getSrcElements() ? copy.getSrcElements() : n;
-        Value zero = b.create<arith::ConstantOp>(loc, b.getZeroAttr(elemType));
-        b.create<scf::ForOp>(loc, b.create<arith::ConstantIndexOp>(loc, 0), n,
-                             b.create<arith::ConstantIndexOp>(loc, 1), ValueRange{},
-                             [&](OpBuilder &lb, Location, Value i, ValueRange) {
-          auto shifted = [&](ValueRange ix) {
-            SmallVector<Value> out(ix.begin(), ix.end());
-            out.back() = lb.create<arith::AddIOp>(loc, out.back(), i);
-            return out;
-          };
-          SmallVector<Value> from = shifted(copy.getSrcIndices()), to = shifted(copy.getDstIndices());
-          Value inside = lb.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, i, have);
-          auto read = lb.create<scf::IfOp>(loc, TypeRange{elemType}, inside, true);
-          OpBuilder tb = read.getThenBodyBuilder();
-          tb.create<scf::YieldOp>(loc, ValueRange{tb.create<memref::LoadOp>(loc, copy.getSrc(), from)});
-          OpBuilder eb = read.getElseBodyBuilder();
-          eb.create<scf::YieldOp>(loc, ValueRange{zero});
-          lb.create<memref::StoreOp>(loc, read.getResult(0), copy.getDst(), to);
-          lb.create<scf::YieldOp>(loc);
-        });
+        // The runtime keeps the bytes until a wait completes the copy's
+        // group and poisons the destination meanwhile (NaN bytes), so a read
+        // before the wait, or a copy over data a warp still reads, shows.
+        int64_t bytes = elementBytes(copy.getDst()) * copy.getDstElements().getZExtValue();
+        Value srcBytes = copy.getSrcElements()
+                             ? b.create<arith::MulIOp>(loc, copy.getSrcElements(),
+                                                       b.create<arith::ConstantIndexOp>(loc, elementBytes(copy.getSrc())))
+                             : b.create<arith::ConstantIndexOp>(loc, bytes).getResult();
+        call(b, loc, "attnc_emu_async_copy",
+             {address(b, loc, copy.getDst(), copy.getDstIndices()), address(b, loc, copy.getSrc(), copy.getSrcIndices()),
+              b.create<arith::ConstantIntOp>(loc, bytes, 64), b.create<arith::IndexCastOp>(loc, i64, srcBytes)},
+             Type());
       } else if (isa<nvgpu::DeviceAsyncCreateGroupOp>(op)) {
+        call(b, loc, "attnc_emu_async_commit", {}, Type());
         groups.push_back(op); // after its waits
         return;
-      } else if (isa<nvgpu::DeviceAsyncWaitOp>(op)) {
+      } else if (auto w = dyn_cast<nvgpu::DeviceAsyncWaitOp>(op)) {
+        int64_t n = w.getNumGroups() ? *w.getNumGroups() : 0;
+        call(b, loc, "attnc_emu_async_wait", {b.create<arith::ConstantIntOp>(loc, n, 64)}, Type());
+      } else if (auto ldm = dyn_cast<nvgpu::LdMatrixOp>(op)) {
+        // Warp-collective: every lane gives a row address; then register i
+        // of this lane is read back.
+        auto vt = ldm.getRes().getType();
+        int64_t tiles = ldm.getNumTiles();
+        if (elementBytes(ldm.getSrcMemref()) != 2 || vt.getRank() != 2 || vt.getDimSize(1) != 2)
+          return op->emitError("only 16-bit ldmatrix is emulated"), signalPassFailure();
+        call(b, loc, "attnc_emu_ldmatrix",
+             {address(b, loc, ldm.getSrcMemref(), ldm.getIndices()),
+              b.create<arith::ConstantIntOp>(loc, ldm.getTranspose() ? 1 : 0, 64),
+              b.create<arith::ConstantIntOp>(loc, tiles, 64)},
+             Type());
+        Value result = b.create<arith::ConstantOp>(loc, b.getZeroAttr(vt));
+        auto pairType = VectorType::get({2}, vt.getElementType());
+        for (int64_t i = 0; i < tiles; ++i) {
+          Value reg = call(b, loc, "attnc_emu_ldmatrix_reg", {b.create<arith::ConstantIntOp>(loc, i, 64)}, i32);
+          Value w = b.create<vector::BroadcastOp>(loc, VectorType::get({1}, i32), reg);
+          Value pair = b.create<vector::BitCastOp>(loc, pairType, w);
+          result = b.create<vector::InsertOp>(loc, pair, result, ArrayRef<int64_t>{i});
+        }
+        ldm.getRes().replaceAllUsesWith(result);
       } else if (auto g = dyn_cast<memref::GlobalOp>(op)) {
         if (isa_and_nonnull<gpu::AddressSpaceAttr>(g.getType().getMemorySpace()))
           g.setType(MemRefType::get(g.getType().getShape(), g.getType().getElementType()));

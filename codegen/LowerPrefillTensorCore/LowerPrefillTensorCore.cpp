@@ -4,26 +4,32 @@
 // (or all f16) with head dims that are multiples of 16: two device functions
 // on memrefs, which attn-outline-gpu-kernels wraps as kernels.
 //
-//  * NAME_prefill_prepare_tok(q, k, q_pos, k_pos, qf, kf, token): the RoPE
-//    preparation of one token (Q row and K row `token`), so one GPU thread per
-//    token replaces the serial prepare; length-dependent scalings still see
-//    the whole key length.
-//  * NAME_prefill_tc(qf, kf, v, q_pos, k_pos, batch, inputs..., out [, lse]):
-//    FlashAttention-2's schedule. A block of 128 threads owns 64 queries of
-//    one head (grid: query tiles x heads); each warp 16 of them. Per key tile
-//    (64 keys, 32 for head dims over 128) the block stages K (rounded to the
-//    dtype) and V in shared memory, V by asynchronous copies (cp.async, 16
-//    bytes, zero-filled past the last key) that land while QK^T and the
-//    softmax run (when V's base is 16-byte aligned; else by loads and stores
-//    like K), each warp computes its 16 x 64 scores with
-//    mma.sync m16n8k16 (f32 accumulation), applies scale, the score
-//    expression and the position bias per element and the mask per element
-//    unless the tile is full for all 16 rows of the warp, updates the
-//    online softmax in registers (row max and sum across the 4 lanes of a row
-//    by shuffles), and multiplies the probabilities, rounded to the dtype, by
-//    V with mma.sync again (the score fragments are the A fragments of P V).
-//    Key tiles outside the union of the block's mask intervals are skipped
-//    when keys sit at positions 0..Lk-1.
+//  * NAME_prefill_prepare_tok(q, k, q_pos, k_pos, qf, kh [, kl], token): the
+//    RoPE preparation of one token (Q row and K row `token`), so one GPU
+//    thread per token replaces the serial prepare; Q stays f32 (read once
+//    per block), K leaves in the dtype (kh; kl the rounded remainder for the
+//    split product) so the kernel copies it to shared memory as it is.
+//    Length-dependent scalings still see the whole key length.
+//  * NAME_prefill_tc(qf, kh [, kl], v, q_pos, k_pos, batch, inputs..., out
+//    [, lse]): FlashAttention-2's schedule. A block of 128 threads owns
+//    64 x T queries of one head (grid: query tiles x heads); each warp T
+//    tiles of 16 rows (T = tensorCoreRowTiles: 2 up to head dim 64, so each
+//    ldmatrix'd B operand feeds two mma).
+//    Per key tile (64 keys, 32 for head dims over 128) K and V come to
+//    shared memory by asynchronous copies (cp.async, 16 bytes, zero-filled
+//    past the last key; loads and stores when a base is not 16-byte
+//    aligned), pipelined as FlashAttention-2 does with one buffer each: V(j)
+//    lands while QK^T(j) runs, K(j + 1) while the softmax and P V(j) run.
+//    Each warp computes its 16 x 64 scores with mma.sync m16n8k16 (f32
+//    accumulation) on B operands read by ldmatrix (rows padded so its 8 rows
+//    hit distinct banks), applies scale, the score expression and the
+//    position bias per element and the mask per element unless the tile is
+//    full for all 16 rows of the warp, updates the online softmax in
+//    registers (row max and sum across the 4 lanes of a row by shuffles),
+//    and multiplies the probabilities, rounded to the dtype, by V with
+//    mma.sync again (the score fragments are the A fragments of P V; V's
+//    B operands by ldmatrix.trans). Key tiles outside the union of the
+//    block's mask intervals are skipped when keys sit at positions 0..Lk-1.
 //
 // The mma is the NVPTX intrinsic (llvm.nvvm.mma.m16n8k16.row.col.*): MLIR 19's
 // nvgpu/nvvm mma ops do not accept bf16 operands for this shape.
@@ -50,7 +56,7 @@ using namespace mlir::attn;
 
 namespace {
 
-constexpr int64_t kQueriesPerBlock = 64, kThreads = 128;
+constexpr int64_t kThreads = 128, kRowPad = 8;
 constexpr double kNegInf = -std::numeric_limits<double>::infinity();
 
 class TensorCoreBuilder : public TiledPrefillEmitter {
@@ -63,6 +69,8 @@ public:
 private:
   Type elem; // bf16 or f16
   int64_t H = 0, Hkv = 0, D = 0, Dv = 0, keyTile = 64;
+  /// Tiles of 16 query rows per warp (tensorCoreRowTiles).
+  int64_t rowTiles = 1;
   /// QK^T from hi + lo parts of the f32 rotated Q and K (three products):
   /// for variants that return lse, whose 1e-3 bound the dtype's rounding of
   /// rotated Q and K alone would exceed.
@@ -135,8 +143,9 @@ Value TensorCoreBuilder::sharedBuffer(StringRef suffix, int64_t rows, int64_t co
   std::string symbol = (variant.getSymName() + suffix).str();
   if (!module.lookupSymbol(symbol)) {
     OpBuilder mb = OpBuilder::atBlockBegin(module.getBody());
+    // 16-byte aligned: the unit of cp.async and of an ldmatrix row.
     mb.create<memref::GlobalOp>(loc, symbol, mb.getStringAttr("private"), type, Attribute(),
-                                /*constant=*/false, IntegerAttr());
+                                /*constant=*/false, mb.getI64IntegerAttr(16));
   }
   return b.create<memref::GetGlobalOp>(loc, type, symbol);
 }
@@ -147,7 +156,10 @@ void TensorCoreBuilder::build() {
   elem = variant.getTypes().getQ();
   split = variant.getLse();
   // Shared memory: K (twice when split) and V tiles within 48 KiB.
-  keyTile = (std::max(D, Dv) > 128 ? 32 : 64) / (split ? 2 : 1);
+  rowTiles = tensorCoreRowTiles(D, Dv);
+  // Two row tiles hold twice the scores: 32 keys keep them in registers
+  // (64 keys spilled 17 words at head dim 64, ptxas sm_90).
+  keyTile = (std::max(D, Dv) > 128 || rowTiles > 1 ? 32 : 64) / (split ? 2 : 1);
   rope = dyn_cast<RopeAttr>(variant.getPosition());
   if (rope)
     freqs = computeRopeFrequencies(rope);
@@ -160,47 +172,76 @@ void TensorCoreBuilder::buildPrepareToken() {
   TypesAttr types = variant.getTypes();
   Type qT = MemRefType::get({dyn, H, D}, types.getQ()), kT = MemRefType::get({dyn, Hkv, D}, types.getK());
   Type posT = MemRefType::get({dyn}, b.getI64Type());
-  Type qfT = MemRefType::get({dyn, H, D}, b.getF32Type()), kfT = MemRefType::get({dyn, Hkv, D}, b.getF32Type());
+  Type qfT = MemRefType::get({dyn, H, D}, b.getF32Type()), khT = MemRefType::get({dyn, Hkv, D}, elem);
+  SmallVector<Type> argTypes = {qT, kT, posT, posT, qfT, khT};
+  if (split)
+    argTypes.push_back(khT);
+  argTypes.push_back(b.getIndexType());
   b.setInsertionPointToEnd(module.getBody());
   auto f = b.create<func::FuncOp>(loc, (variant.getSymName() + "_prefill_prepare_tok").str(),
-                                  b.getFunctionType({qT, kT, posT, posT, qfT, kfT, b.getIndexType()}, {}));
+                                  b.getFunctionType(argTypes, {}));
   b.setInsertionPointToStart(f.addEntryBlock());
   auto a = f.getArguments();
-  Value token = a[6];
+  Value kh = a[5], kl = split ? a[6] : Value(), token = a.back();
   Value lk = b.create<memref::DimOp>(loc, a[1], 0);
   seqLenF64 = b.create<arith::SIToFPOp>(loc, b.getF64Type(), toI64(b, lk));
   if (rope)
     invFreq = loadInvFreqTable(b);
-  auto oneToken = [&](Value src, Value pos, Value dst, int64_t heads, bool isQuery) {
+  SmallVector<OpFoldResult> size3 = {b.getIndexAttr(1), b.getIndexAttr(0), b.getIndexAttr(D)},
+                            one3 = {b.getIndexAttr(1), b.getIndexAttr(1), b.getIndexAttr(1)};
+  auto row = [&](OpBuilder &ob, Value m, Value t, int64_t heads) {
+    SmallVector<OpFoldResult> off3 = {t, ob.getIndexAttr(0), ob.getIndexAttr(0)}, size = size3;
+    size[1] = ob.getIndexAttr(heads);
+    return (Value)ob.create<memref::SubViewOp>(loc, m, off3, size, one3);
+  };
+  auto inRange = [&](Value src, function_ref<void(OpBuilder &)> body) {
     Value n = b.create<memref::DimOp>(loc, src, 0);
     b.create<scf::IfOp>(loc, cmpi(b, arith::CmpIPredicate::ult, token, n), [&](OpBuilder &tb, Location) {
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPoint(tb.getInsertionBlock(), tb.getInsertionPoint());
-      SmallVector<OpFoldResult> off3 = {token, b.getIndexAttr(0), b.getIndexAttr(0)},
-                                size3 = {b.getIndexAttr(1), b.getIndexAttr(heads), b.getIndexAttr(D)},
-                                one3 = {b.getIndexAttr(1), b.getIndexAttr(1), b.getIndexAttr(1)};
-      Value s = b.create<memref::SubViewOp>(loc, src, off3, size3, one3);
-      Value d = b.create<memref::SubViewOp>(loc, dst, off3, size3, one3);
-      Value p = b.create<memref::SubViewOp>(loc, pos, ArrayRef<OpFoldResult>{token},
-                                            ArrayRef<OpFoldResult>{b.getIndexAttr(1)},
-                                            ArrayRef<OpFoldResult>{b.getIndexAttr(1)});
-      rotateInto(b, s, p, d, heads, isQuery, 0);
+      body(b);
       b.create<scf::YieldOp>(loc);
     });
   };
-  oneToken(a[0], a[2], a[4], H, true);
-  oneToken(a[1], a[3], a[5], Hkv, false);
+  auto posOf = [&](OpBuilder &ob, Value pos) {
+    return (Value)ob.create<memref::SubViewOp>(loc, pos, ArrayRef<OpFoldResult>{token},
+                                               ArrayRef<OpFoldResult>{ob.getIndexAttr(1)},
+                                               ArrayRef<OpFoldResult>{ob.getIndexAttr(1)});
+  };
+  inRange(a[0], [&](OpBuilder &ob) {
+    rotateInto(ob, row(ob, a[0], token, H), posOf(ob, a[2]), row(ob, a[4], token, H), H, true, 0);
+  });
+  // K leaves in the dtype the tensor-core kernel copies to shared memory
+  // as it is (cp.async): rotated in f32 in thread-private memory, rounded
+  // (hi), and for the split product also the rounded remainder (lo).
+  inRange(a[1], [&](OpBuilder &ob) {
+    auto scratch = ob.create<memref::AllocaOp>(loc, MemRefType::get({1, Hkv, D}, ob.getF32Type()));
+    rotateInto(ob, row(ob, a[1], token, Hkv), posOf(ob, a[3]), scratch, Hkv, false, 0);
+    ob.create<scf::ForOp>(loc, idxc(ob, 0), idxc(ob, Hkv * D), idxc(ob, 1), ValueRange{},
+                          [&](OpBuilder &lb, Location, Value e, ValueRange) {
+      Value h = lb.create<arith::DivUIOp>(loc, e, idxc(lb, D)), c = lb.create<arith::RemUIOp>(loc, e, idxc(lb, D));
+      Value x = lb.create<memref::LoadOp>(loc, scratch, ValueRange{idxc(lb, 0), h, c});
+      Value hi = lb.create<arith::TruncFOp>(loc, elem, x);
+      lb.create<memref::StoreOp>(loc, hi, kh, ValueRange{token, h, c});
+      if (kl) {
+        Value rest = lb.create<arith::SubFOp>(loc, x, lb.create<arith::ExtFOp>(loc, lb.getF32Type(), hi));
+        lb.create<memref::StoreOp>(loc, lb.create<arith::TruncFOp>(loc, elem, rest), kl, ValueRange{token, h, c});
+      }
+      lb.create<scf::YieldOp>(loc);
+    });
+  });
   b.create<func::ReturnOp>(loc);
 }
 
 void TensorCoreBuilder::buildKernel() {
   int64_t dyn = ShapedType::kDynamic;
   TypesAttr types = variant.getTypes();
-  SmallVector<Type> args = {MemRefType::get({dyn, H, D}, b.getF32Type()),
-                            MemRefType::get({dyn, Hkv, D}, b.getF32Type()),
-                            MemRefType::get({dyn, Hkv, Dv}, types.getV()),
-                            MemRefType::get({dyn}, b.getI64Type()), MemRefType::get({dyn}, b.getI64Type()),
-                            b.getIndexType()};
+  // qf, kh [, kl], v, q_pos, k_pos, batch, inputs..., out [, lse].
+  SmallVector<Type> args = {MemRefType::get({dyn, H, D}, b.getF32Type()), MemRefType::get({dyn, Hkv, D}, elem)};
+  if (split)
+    args.push_back(MemRefType::get({dyn, Hkv, D}, elem));
+  args.append({MemRefType::get({dyn, Hkv, Dv}, types.getV()), MemRefType::get({dyn}, b.getI64Type()),
+               MemRefType::get({dyn}, b.getI64Type()), b.getIndexType()});
   args.append(kernelInputTypes());
   args.push_back(MemRefType::get({dyn, H, Dv}, types.getOut()));
   if (variant.getLse())
@@ -210,7 +251,7 @@ void TensorCoreBuilder::buildKernel() {
                                   b.getFunctionType(args, {}));
   b.setInsertionPointToStart(f.addEntryBlock());
   ValueRange fa = f.getArguments();
-  unsigned next = 6;
+  unsigned next = split ? 7 : 6;
   for (Attribute a : variant.getInputs())
     inputArgs[cast<InputAttr>(a).getName()] = fa[next++];
   if (auto alibi = dyn_cast<AlibiAttr>(variant.getPosition()))
@@ -233,9 +274,11 @@ void TensorCoreBuilder::buildKernel() {
 void TensorCoreBuilder::emitSegment(OpBuilder &ob, const HeadSegment &seg, ValueRange fa,
                                     Value sinkLogits) {
   using P = arith::CmpIPredicate;
-  Value qf = fa[0], kf = fa[1], v = fa[2], qPos = fa[3], kPos = fa[4], batch = fa[5];
-  Value out = fa[6 + variant.getInputs().size()];
-  Value lseOut = variant.getLse() ? fa[7 + variant.getInputs().size()] : Value();
+  const unsigned kArgs = split ? 2 : 1, nIn = variant.getInputs().size();
+  Value qf = fa[0], kh = fa[1], kl = split ? fa[2] : Value(), v = fa[1 + kArgs], qPos = fa[2 + kArgs],
+        kPos = fa[3 + kArgs], batch = fa[4 + kArgs];
+  Value out = fa[5 + kArgs + nIn];
+  Value lseOut = variant.getLse() ? fa[6 + kArgs + nIn] : Value();
   const int64_t group = H / Hkv, KT = keyTile;
   const float scale = variant.getScale().convertToDouble();
   Type f32 = ob.getF32Type();
@@ -252,17 +295,26 @@ void TensorCoreBuilder::emitSegment(OpBuilder &ob, const HeadSegment &seg, Value
   Value g = ob.create<arith::DivUIOp>(loc, lane, idxc(ob, 4));
   Value t4 = ob.create<arith::RemUIOp>(loc, lane, idxc(ob, 4));
   Value t2 = ob.create<arith::MulIOp>(loc, t4, idxc(ob, 2));
-  Value lq = ob.create<memref::DimOp>(loc, qf, 0), lk = ob.create<memref::DimOp>(loc, kf, 0);
+  Value lq = ob.create<memref::DimOp>(loc, qf, 0), lk = ob.create<memref::DimOp>(loc, kh, 0);
   Value lqI64 = toI64(ob, lq), lkI64 = toI64(ob, lk);
   Value lqLast = ob.create<arith::SubIOp>(loc, ob.create<arith::MaxUIOp>(loc, lq, idxc(ob, 1)), idxc(ob, 1));
   Value lkLast = ob.create<arith::SubIOp>(loc, ob.create<arith::MaxUIOp>(loc, lk, idxc(ob, 1)), idxc(ob, 1));
-  Value tile0 = ob.create<arith::MulIOp>(loc, tile, idxc(ob, kQueriesPerBlock));
-  // The thread's two rows of its warp's 16 (A: g, B: g + 8), clamped for reads.
-  Value rowA = ob.create<arith::AddIOp>(loc, ob.create<arith::AddIOp>(loc, tile0,
-                                        ob.create<arith::MulIOp>(loc, warp, idxc(ob, 16))), g);
-  Value rows[2] = {rowA, add(rowA, 8)};
-  Value rowsC[2] = {minIdx(rows[0], lqLast), minIdx(rows[1], lqLast)};
-  Value qp[2] = {ld(qPos, rowsC[0]), ld(qPos, rowsC[1])};
+  const int64_t MT = rowTiles, queriesPerBlock = 64 * MT;
+  Value tile0 = ob.create<arith::MulIOp>(loc, tile, idxc(ob, queriesPerBlock));
+  // A warp owns MT consecutive tiles of 16 rows; the thread two rows of
+  // each (A: g, B: g + 8), clamped for reads. Row slot mt * 2 + r.
+  SmallVector<Value> rows, rowsC, qp;
+  for (int64_t mt = 0; mt < MT; ++mt) {
+    Value first = ob.create<arith::MulIOp>(
+        loc, ob.create<arith::AddIOp>(loc, ob.create<arith::MulIOp>(loc, warp, idxc(ob, MT)), idxc(ob, mt)),
+        idxc(ob, 16));
+    Value rowA = ob.create<arith::AddIOp>(loc, ob.create<arith::AddIOp>(loc, tile0, first), g);
+    for (Value row : {rowA, add(rowA, 8)}) {
+      rows.push_back(row);
+      rowsC.push_back(minIdx(row, lqLast));
+      qp.push_back(ld(qPos, rowsC.back()));
+    }
+  }
 
   // Q fragments (A operands), kept in registers for the whole key loop.
   // x = hi + lo: hi the dtype's rounding of x, lo that of the remainder.
@@ -270,25 +322,30 @@ void TensorCoreBuilder::emitSegment(OpBuilder &ob, const HeadSegment &seg, Value
     Value hi = sb.create<arith::ExtFOp>(loc, sb.getF32Type(), sb.create<arith::TruncFOp>(loc, elem, x).getResult());
     return (Value)sb.create<arith::SubFOp>(loc, x, hi);
   };
-  SmallVector<SmallVector<Value, 4>> qFrag, qFragLo;
-  for (int64_t kc = 0; kc < D / 16; ++kc) {
-    SmallVector<Value, 4> regs, lo;
-    for (int64_t half : {0, 8})
-      for (int r : {0, 1}) {
-        Value c0 = ob.create<arith::AddIOp>(loc, t2, idxc(ob, kc * 16 + half));
-        Value x = ld(qf, {rowsC[r], h, c0}), y = ld(qf, {rowsC[r], h, add(c0, 1)});
-        regs.push_back(pack(ob, x, y));
-        if (split)
-          lo.push_back(pack(ob, splitLo(ob, x), splitLo(ob, y)));
-      }
-    // regs: (A, c), (B, c), (A, c + 8), (B, c + 8)
-    qFrag.push_back(regs);
-    qFragLo.push_back(lo);
-  }
+  // qFrag[mt][kc]: regs (A, c), (B, c), (A, c + 8), (B, c + 8).
+  SmallVector<SmallVector<SmallVector<Value, 4>>> qFrag(MT), qFragLo(MT);
+  for (int64_t mt = 0; mt < MT; ++mt)
+    for (int64_t kc = 0; kc < D / 16; ++kc) {
+      SmallVector<Value, 4> regs, lo;
+      for (int64_t half : {0, 8})
+        for (int r : {0, 1}) {
+          Value c0 = ob.create<arith::AddIOp>(loc, t2, idxc(ob, kc * 16 + half));
+          Value x = ld(qf, {rowsC[mt * 2 + r], h, c0}), y = ld(qf, {rowsC[mt * 2 + r], h, add(c0, 1)});
+          regs.push_back(pack(ob, x, y));
+          if (split)
+            lo.push_back(pack(ob, splitLo(ob, x), splitLo(ob, y)));
+        }
+      qFrag[mt].push_back(regs);
+      qFragLo[mt].push_back(lo);
+    }
 
+  // Shared tiles, rows padded by 8 elements: a row is then an odd number
+  // of 16-byte units, so the 8 rows an ldmatrix reads (and the rows the
+  // copies write) fall in distinct bank groups, and every row starts
+  // 16-byte aligned (cp.async, ldmatrix).
+  Value kSh = sharedBuffer("_tc_k_smem", KT, D + kRowPad), vSh = sharedBuffer("_tc_v_smem", KT, Dv + kRowPad);
+  Value kShLo = split ? sharedBuffer("_tc_k_lo_smem", KT, D + kRowPad) : Value();
   // Keys at positions 0..Lk-1? Then the mask intervals bound the key tiles.
-  Value kSh = sharedBuffer("_tc_k_smem", KT, D), vSh = sharedBuffer("_tc_v_smem", KT, Dv);
-  Value kShLo = split ? sharedBuffer("_tc_k_lo_smem", KT, D) : Value();
   Value jBegin = idxc(ob, 0), jEnd = lk, contiguous = i1c(ob, false);
   if (MaskAttrInterface mask = seg.mask) {
     auto flagType = MemRefType::get({1}, ob.getI32Type(), MemRefLayoutAttrInterface(),
@@ -319,7 +376,7 @@ void TensorCoreBuilder::emitSegment(OpBuilder &ob, const HeadSegment &seg, Value
     contiguous = cmpi(ob, P::ne, ob.create<memref::LoadOp>(loc, flag, idxc(ob, 0)),
                       ob.create<arith::ConstantIntOp>(loc, 0, 32));
     // The union of the block's rows' intervals (every thread computes it).
-    Value rEnd = minIdx(add(tile0, kQueriesPerBlock), lq);
+    Value rEnd = minIdx(add(tile0, queriesPerBlock), lq);
     auto span = ob.create<scf::ForOp>(loc, tile0, rEnd, idxc(ob, 1), ValueRange{lkI64, i64c(ob, 0)},
                                       [&](OpBuilder &lb, Location, Value r, ValueRange acc) {
       Value p = lb.create<memref::LoadOp>(loc, qPos, r);
@@ -336,126 +393,179 @@ void TensorCoreBuilder::emitSegment(OpBuilder &ob, const HeadSegment &seg, Value
     jEnd = ob.create<arith::SelectOp>(loc, contiguous, hi, jEnd);
   }
 
-  // Carried: m, l of rows A and B; O fragments (Dv / 8 of 4 f32).
-  SmallVector<Value> init = {f32c(ob, kNegInf), f32c(ob, kNegInf), f32c(ob, 0), f32c(ob, 0)};
-  for (int64_t i = 0; i < Dv / 8 * 4; ++i)
-    init.push_back(f32c(ob, 0));
-  // cp.async moves 16 bytes from a 16-byte aligned address: V rows are
-  // multiples of 32 bytes (Dv % 16 == 0), so only V's base decides.
+  // Tile copies. cp.async moves 16 bytes between 16-byte aligned addresses:
+  // rows are multiples of 32 bytes (head dims % 16 == 0), so only a
+  // buffer's base decides; an unaligned one is staged by loads and stores.
   constexpr int64_t kCopyElems = 8;
-  Value vAligned;
-  {
-    auto meta = ob.create<memref::ExtractStridedMetadataOp>(loc, v);
-    Value base = ob.create<memref::ExtractAlignedPointerAsIndexOp>(loc, v);
+  auto baseAligned = [&](Value m) {
+    auto meta = ob.create<memref::ExtractStridedMetadataOp>(loc, m);
+    Value base = ob.create<memref::ExtractAlignedPointerAsIndexOp>(loc, m);
     Value start = ob.create<arith::AddIOp>(
         loc, base, ob.create<arith::MulIOp>(loc, meta.getOffset(), idxc(ob, elem.getIntOrFloatBitWidth() / 8)));
-    vAligned = cmpi(ob, P::eq, ob.create<arith::RemUIOp>(loc, start, idxc(ob, 16)), idxc(ob, 0));
+    return cmpi(ob, P::eq, ob.create<arith::RemUIOp>(loc, start, idxc(ob, 16)), idxc(ob, 0));
+  };
+  Value khAligned = baseAligned(kh), vAligned = baseAligned(v), klAligned = kl ? baseAligned(kl) : Value();
+  auto tokenType = nvgpu::DeviceAsyncTokenType::get(ob.getContext());
+  // Keys [j0, j0 + KT) of `src` ([Lk, Hkv, cols]) into `dst`: rows past Lk
+  // are zeros (a copy of source size 0 zero-fills its 16 bytes).
+  auto issueTile = [&](OpBuilder &ib, Value j0, Value src, Value dst, int64_t cols, Value aligned) {
+    auto ifOp = ib.create<scf::IfOp>(loc, aligned, /*withElseRegion=*/true);
+    OpBuilder tb = ifOp.getThenBodyBuilder();
+    tb.create<scf::ForOp>(loc, tid, idxc(tb, KT * cols / kCopyElems), idxc(tb, kThreads), ValueRange{},
+                          [&](OpBuilder &lb, Location, Value e, ValueRange) {
+      Value r = lb.create<arith::DivUIOp>(loc, e, idxc(lb, cols / kCopyElems));
+      Value c = lb.create<arith::MulIOp>(loc, lb.create<arith::RemUIOp>(loc, e, idxc(lb, cols / kCopyElems)),
+                                         idxc(lb, kCopyElems));
+      Value j = lb.create<arith::AddIOp>(loc, j0, r);
+      Value count = lb.create<arith::SelectOp>(loc, cmpi(lb, P::ult, j, lk), idxc(lb, kCopyElems), idxc(lb, 0));
+      lb.create<nvgpu::DeviceAsyncCopyOp>(loc, tokenType, dst, ValueRange{r, c}, src,
+                                          ValueRange{lb.create<arith::MinUIOp>(loc, j, lkLast), kvh, c},
+                                          lb.getIndexAttr(kCopyElems), count, lb.getUnitAttr());
+      lb.create<scf::YieldOp>(loc);
+    });
+    OpBuilder eb = ifOp.getElseBodyBuilder();
+    eb.create<scf::ForOp>(loc, tid, idxc(eb, KT * cols), idxc(eb, kThreads), ValueRange{},
+                          [&](OpBuilder &lb, Location, Value e, ValueRange) {
+      Value r = lb.create<arith::DivUIOp>(loc, e, idxc(lb, cols));
+      Value c = lb.create<arith::RemUIOp>(loc, e, idxc(lb, cols));
+      Value j = lb.create<arith::AddIOp>(loc, j0, r);
+      Value x = lb.create<memref::LoadOp>(loc, src, ValueRange{lb.create<arith::MinUIOp>(loc, j, lkLast), kvh, c});
+      Value zero = lb.create<arith::ConstantOp>(loc, lb.getFloatAttr(elem, 0.0));
+      lb.create<memref::StoreOp>(loc, lb.create<arith::SelectOp>(loc, cmpi(lb, P::ult, j, lk), x, zero), dst,
+                                 ValueRange{r, c});
+      lb.create<scf::YieldOp>(loc);
+    });
+  };
+  auto issueK = [&](OpBuilder &ib, Value j0) {
+    issueTile(ib, j0, kh, kSh, D, khAligned);
+    if (kl)
+      issueTile(ib, j0, kl, kShLo, D, klAligned);
+  };
+  auto commit = [&](OpBuilder &ib) { return (Value)ib.create<nvgpu::DeviceAsyncCreateGroupOp>(loc, tokenType, ValueRange{}); };
+  // The prologue: K of the first tile in flight before the loop.
+  ob.create<scf::IfOp>(loc, cmpi(ob, P::ult, jBegin, jEnd), [&](OpBuilder &tb, Location) {
+    issueK(tb, jBegin);
+    tb.create<scf::YieldOp>(loc);
+  });
+  // Every wait is for all committed groups (wait_group 0); the token only
+  // names one.
+  Value firstGroup = commit(ob);
+  auto waitAll = [&](OpBuilder &ib) {
+    ib.create<nvgpu::DeviceAsyncWaitOp>(loc, firstGroup, ib.getI32IntegerAttr(0));
+  };
+
+  // One ldmatrix of four 8x8 matrices: lane l gives the address of row
+  // l % 8 of matrix l / 8 (rows `row0 + rowOf(l / 8) + l % 8`, columns
+  // `col0 + colOf(l / 8)`); returns the four registers, as mma operands.
+  auto ldmatrix4 = [&](OpBuilder &lb, Value tileBuf, Value row0, Value col0, bool transpose) {
+    Value m = lb.create<arith::DivUIOp>(loc, lane, idxc(lb, 8));
+    Value r8 = lb.create<arith::RemUIOp>(loc, lane, idxc(lb, 8));
+    // Non-transposed (K): matrices (keys +0, cols +0), (+0, +8), (+8, +0),
+    // (+8, +8). Transposed (V): (keys +0, cols +0), (+8, +0), (+0, +8), (+8, +8).
+    Value mRow = transpose ? lb.create<arith::RemUIOp>(loc, m, idxc(lb, 2)).getResult()
+                           : lb.create<arith::DivUIOp>(loc, m, idxc(lb, 2)).getResult();
+    Value mCol = transpose ? lb.create<arith::DivUIOp>(loc, m, idxc(lb, 2)).getResult()
+                           : lb.create<arith::RemUIOp>(loc, m, idxc(lb, 2)).getResult();
+    Value r = lb.create<arith::AddIOp>(loc, row0, lb.create<arith::AddIOp>(
+                                                      loc, lb.create<arith::MulIOp>(loc, mRow, idxc(lb, 8)), r8));
+    Value c = lb.create<arith::AddIOp>(loc, col0, lb.create<arith::MulIOp>(loc, mCol, idxc(lb, 8)));
+    auto vt = VectorType::get({4, 2}, elem);
+    Value frags = lb.create<nvgpu::LdMatrixOp>(loc, (Type)vt, tileBuf, ValueRange{r, c}, transpose, (uint32_t)4);
+    SmallVector<Value, 4> regs;
+    for (int64_t i = 0; i < 4; ++i) {
+      Value pair = lb.create<vector::ExtractOp>(loc, frags, ArrayRef<int64_t>{i});
+      if (!elem.isF16()) {
+        Value w = lb.create<vector::BitCastOp>(loc, VectorType::get({1}, lb.getI32Type()), pair);
+        pair = lb.create<vector::ExtractOp>(loc, w, ArrayRef<int64_t>{0});
+      }
+      regs.push_back(pair);
+    }
+    return regs;
+  };
+
+  // Carried per row tile: m, l of rows A and B; O fragments (Dv / 8 of 4
+  // f32).
+  const int64_t stride = 4 + Dv / 2;
+  SmallVector<Value> init;
+  for (int64_t mt = 0; mt < MT; ++mt) {
+    init.append({f32c(ob, kNegInf), f32c(ob, kNegInf), f32c(ob, 0), f32c(ob, 0)});
+    for (int64_t i = 0; i < Dv / 8 * 4; ++i)
+      init.push_back(f32c(ob, 0));
   }
+  // FlashAttention-2's pipeline with one K and one V buffer: V(j) lands
+  // while QK^T(j) runs, K(j + 1) while the softmax and P V(j) run.
   auto keyLoop = ob.create<scf::ForOp>(loc, jBegin, jEnd, idxc(ob, KT), init,
                                        [&](OpBuilder &kb, Location, Value j0, ValueRange carried) {
-    auto kld = [&](Value m, ValueRange ix) { return (Value)kb.create<memref::LoadOp>(loc, m, ix); };
-    // Stage K (rounded to the dtype) and V: rows past Lk are zeros.
+    // K(j) has landed (each thread waits for its own copies, the barrier
+    // publishes everyone's) and no warp still reads V(j - 1).
+    waitAll(kb);
     kb.create<gpu::BarrierOp>(loc);
-    auto stage = [&](Value src, Value dst, Value dstLo, int64_t cols, bool round) {
-      kb.create<scf::ForOp>(loc, tid, idxc(kb, KT * cols), idxc(kb, kThreads), ValueRange{},
-                            [&](OpBuilder &lb, Location, Value e, ValueRange) {
-        Value r = lb.create<arith::DivUIOp>(loc, e, idxc(lb, cols));
-        Value c = lb.create<arith::RemUIOp>(loc, e, idxc(lb, cols));
-        Value j = lb.create<arith::AddIOp>(loc, j0, r);
-        Value inRange = lb.create<arith::CmpIOp>(loc, P::ult, j, lk);
-        Value x = lb.create<memref::LoadOp>(loc, src, ValueRange{lb.create<arith::MinUIOp>(loc, j, lkLast), kvh, c});
-        Value zero = lb.create<arith::ConstantOp>(loc, lb.getFloatAttr(elem, 0.0));
-        if (dstLo) {
-          Value lo = lb.create<arith::TruncFOp>(loc, elem, splitLo(lb, x));
-          lb.create<memref::StoreOp>(loc, lb.create<arith::SelectOp>(loc, inRange, lo, zero), dstLo, ValueRange{r, c});
-        }
-        if (round)
-          x = lb.create<arith::TruncFOp>(loc, elem, x);
-        lb.create<memref::StoreOp>(loc, lb.create<arith::SelectOp>(loc, inRange, x, zero), dst, ValueRange{r, c});
-        lb.create<scf::YieldOp>(loc);
-      });
-    };
-    // V first, asynchronously: 8 elements per copy, none read past the last
-    // key (srcElements 0 zero-fills the row).
-    auto vIf = kb.create<scf::IfOp>(loc, vAligned, /*withElseRegion=*/true);
-    {
-      OpBuilder tb = vIf.getThenBodyBuilder();
-      tb.create<scf::ForOp>(loc, tid, idxc(tb, KT * Dv / kCopyElems), idxc(tb, kThreads), ValueRange{},
-                            [&](OpBuilder &lb, Location, Value e, ValueRange) {
-        Value r = lb.create<arith::DivUIOp>(loc, e, idxc(lb, Dv / kCopyElems));
-        Value c = lb.create<arith::MulIOp>(loc, lb.create<arith::RemUIOp>(loc, e, idxc(lb, Dv / kCopyElems)),
-                                           idxc(lb, kCopyElems));
-        Value j = lb.create<arith::AddIOp>(loc, j0, r);
-        Value inRange = lb.create<arith::CmpIOp>(loc, P::ult, j, lk);
-        Value count = lb.create<arith::SelectOp>(loc, inRange, idxc(lb, kCopyElems), idxc(lb, 0));
-        lb.create<nvgpu::DeviceAsyncCopyOp>(loc, nvgpu::DeviceAsyncTokenType::get(lb.getContext()), vSh,
-                                            ValueRange{r, c}, v,
-                                            ValueRange{lb.create<arith::MinUIOp>(loc, j, lkLast), kvh, c},
-                                            lb.getIndexAttr(kCopyElems), count, lb.getUnitAttr());
-        lb.create<scf::YieldOp>(loc);
-      });
-      OpBuilder eb = vIf.getElseBodyBuilder();
-      OpBuilder::InsertionGuard guard(kb);
-      kb.setInsertionPoint(eb.getInsertionBlock(), eb.getInsertionPoint());
-      stage(v, vSh, Value(), Dv, false);
-    }
-    Value vGroup = kb.create<nvgpu::DeviceAsyncCreateGroupOp>(
-        loc, nvgpu::DeviceAsyncTokenType::get(kb.getContext()), ValueRange{});
-    stage(kf, kSh, kShLo, D, true);
-    kb.create<gpu::BarrierOp>(loc);
+    issueTile(kb, j0, v, vSh, Dv, vAligned);
+    commit(kb);
 
-    // Scores of the warp's 16 rows x KT keys: KT / 8 fragments of 4.
-    SmallVector<SmallVector<Value, 4>> s;
-    SmallVector<Value> elemKey;
-    SmallVector<PairIndices> elemIx;
-    for (int64_t nb = 0; nb < KT / 8; ++nb) {
-      SmallVector<Value, 4> c = {f32c(kb, 0), f32c(kb, 0), f32c(kb, 0), f32c(kb, 0)};
-      Value key = kb.create<arith::AddIOp>(loc, g, idxc(kb, nb * 8));
+    // Scores of the warp's MT x 16 rows x KT keys: per row tile KT / 8
+    // fragments of 4, two at a time (one ldmatrix gives the B operands of
+    // 8 + 8 keys, shared by the row tiles).
+    SmallVector<SmallVector<SmallVector<Value, 4>>> s(MT);
+    // The thread's keys: columns t2 and t2 + 1 of each fragment (key
+    // 2 nb + e), their positions loaded where they are used (a position
+    // held across the products costs two registers).
+    auto keyIndex = [&](OpBuilder &bb, int64_t key) {
+      return (Value)bb.create<arith::AddIOp>(loc, j0, bb.create<arith::AddIOp>(loc, t2, idxc(bb, key / 2 * 8 + key % 2)));
+    };
+    auto keyPosition = [&](OpBuilder &bb, int64_t key) {
+      return (Value)bb.create<memref::LoadOp>(loc, kPos, ValueRange{bb.create<arith::MinUIOp>(loc, keyIndex(bb, key), lkLast)});
+    };
+    for (int64_t nb = 0; nb < KT / 8; nb += 2) {
+      SmallVector<SmallVector<Value, 4>> c(2 * MT);
+      for (auto &acc : c)
+        acc = {f32c(kb, 0), f32c(kb, 0), f32c(kb, 0), f32c(kb, 0)};
       for (int64_t kc = 0; kc < D / 16; ++kc) {
-        auto bFrag = [&](Value tileBuf) {
-          SmallVector<Value, 2> bRegs;
-          for (int64_t half : {0, 8}) {
-            Value c0 = kb.create<arith::AddIOp>(loc, t2, idxc(kb, kc * 16 + half));
-            bRegs.push_back(packElems(kb, kld(tileBuf, {key, c0}),
-                                      kld(tileBuf, {key, kb.create<arith::AddIOp>(loc, c0, idxc(kb, 1))})));
+        SmallVector<Value, 4> kHi = ldmatrix4(kb, kSh, idxc(kb, nb * 8), idxc(kb, kc * 16), false), kLo;
+        if (split)
+          kLo = ldmatrix4(kb, kShLo, idxc(kb, nb * 8), idxc(kb, kc * 16), false);
+        for (int64_t mt = 0; mt < MT; ++mt)
+          for (int i = 0; i < 2; ++i) {
+            SmallVector<Value, 4> &acc = c[mt * 2 + i];
+            SmallVector<Value, 2> hiRegs = {kHi[2 * i], kHi[2 * i + 1]};
+            if (split) { // the small terms first: lo_q hi_k + hi_q lo_k, then hi_q hi_k
+              acc = mma(kb, qFragLo[mt][kc], hiRegs, acc);
+              acc = mma(kb, qFrag[mt][kc], {kLo[2 * i], kLo[2 * i + 1]}, acc);
+            }
+            acc = mma(kb, qFrag[mt][kc], hiRegs, acc);
           }
-          return bRegs;
-        };
-        SmallVector<Value, 2> kHi = bFrag(kSh);
-        if (split) { // the small terms first: lo_q hi_k + hi_q lo_k, then hi_q hi_k
-          c = mma(kb, qFragLo[kc], kHi, c);
-          c = mma(kb, qFrag[kc], bFrag(kShLo), c);
-        }
-        c = mma(kb, qFrag[kc], kHi, c);
       }
       // Scale, score expression and bias per element; the mask below.
-      for (int64_t e = 0; e < 4; ++e) {
-        int r = e / 2;
-        Value j = kb.create<arith::AddIOp>(loc, j0, kb.create<arith::AddIOp>(loc, t2, idxc(kb, nb * 8 + e % 2)));
-        Value kp = kld(kPos, {kb.create<arith::MinUIOp>(loc, j, lkLast)});
-        PairIndices ix{batch, h, qp[r], kp, lqI64, lkI64};
-        Value sc = kb.create<arith::MulFOp>(loc, c[e], f32c(kb, scale));
-        if (seg.score)
-          sc = inlineRegion(kb, *seg.score, {sc, batch, h, qp[r], kp, lqI64, lkI64});
-        if (Value bias = emitBias(kb, ix))
-          sc = kb.create<arith::AddFOp>(loc, sc, bias);
-        c[e] = sc;
-        elemKey.push_back(j);
-        elemIx.push_back(ix);
-      }
-      s.push_back(c);
+      for (int64_t mt = 0; mt < MT; ++mt)
+        for (int i = 0; i < 2; ++i) {
+          SmallVector<Value, 4> &acc = c[mt * 2 + i];
+          for (int64_t e = 0; e < 4; ++e) {
+            Value rowPos = qp[mt * 2 + e / 2], kp = keyPosition(kb, (nb + i) * 2 + e % 2);
+            PairIndices ix{batch, h, rowPos, kp, lqI64, lkI64};
+            Value sc = kb.create<arith::MulFOp>(loc, acc[e], f32c(kb, scale));
+            if (seg.score)
+              sc = inlineRegion(kb, *seg.score, {sc, batch, h, rowPos, kp, lqI64, lkI64});
+            if (Value bias = emitBias(kb, ix))
+              sc = kb.create<arith::AddFOp>(loc, sc, bias);
+            acc[e] = sc;
+          }
+        }
+      // In the order of s: row tile, fragment, element.
+      for (int64_t mt = 0; mt < MT; ++mt)
+        for (int i = 0; i < 2; ++i)
+          s[mt].push_back(c[mt * 2 + i]);
     }
 
-    // The mask: skipped when the tile is full for all 16 rows of the warp
+    // The mask: skipped when the tile is full for all rows of the warp
     // (every key inside Lk and kept by the mask's intervals, keys at
     // positions 0..Lk-1), else per element.
     Value full = kb.create<arith::CmpIOp>(loc, P::ule, kb.create<arith::AddIOp>(loc, j0, idxc(kb, KT)), lk);
     if (seg.mask) {
       Value j0i = toI64(kb, j0), j1i = toI64(kb, kb.create<arith::AddIOp>(loc, j0, idxc(kb, KT)));
-      for (int r = 0; r < 2; ++r) {
-        Value all = classifyKeyTile(kb, seg.mask, qp[r], j0i, j1i).second;
+      for (int64_t slot = 0; slot < 2 * MT; ++slot) {
+        Value all = classifyKeyTile(kb, seg.mask, qp[slot], j0i, j1i).second;
         // Rows past Lq are never stored: they do not hold the warp back.
-        all = kb.create<arith::OrIOp>(loc, all, cmpi(kb, P::uge, rows[r], lq));
+        all = kb.create<arith::OrIOp>(loc, all, cmpi(kb, P::uge, rows[slot], lq));
         full = kb.create<arith::AndIOp>(loc, full, all);
       }
       full = kb.create<arith::AndIOp>(loc, full, contiguous);
@@ -469,116 +579,137 @@ void TensorCoreBuilder::emitSegment(OpBuilder &ob, const HeadSegment &seg, Value
       }
       full = kb.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ, v, f32c(kb, 1));
     }
-    SmallVector<Type> scoreTypes(s.size() * 4, f32);
+    SmallVector<Value> flat;
+    for (auto &tileScores : s)
+      for (auto &c : tileScores)
+        flat.append(c.begin(), c.end());
+    SmallVector<Type> scoreTypes(flat.size(), f32);
     auto masked = kb.create<scf::IfOp>(loc, scoreTypes, full, /*withElseRegion=*/true);
-    {
-      OpBuilder tb = masked.getThenBodyBuilder();
-      SmallVector<Value> all;
-      for (auto &c : s)
-        all.append(c.begin(), c.end());
-      tb.create<scf::YieldOp>(loc, all);
-    }
+    masked.getThenBodyBuilder().create<scf::YieldOp>(loc, flat);
     {
       OpBuilder eb = masked.getElseBodyBuilder();
       SmallVector<Value> all;
-      for (size_t i = 0; i < s.size() * 4; ++i) {
-        Value keep = eb.create<arith::CmpIOp>(loc, P::ult, elemKey[i], lk);
+      for (size_t i = 0; i < flat.size(); ++i) {
+        // flat[i]: row tile i / (KT / 2), fragment i % (KT / 2) / 4, element i % 4.
+        int64_t mt = i / (KT / 2), key = i % (KT / 2) / 4 * 2 + i % 2;
+        Value keep = eb.create<arith::CmpIOp>(loc, P::ult, keyIndex(eb, key), lk);
         if (seg.mask)
-          keep = eb.create<arith::AndIOp>(loc, keep, emitMask(eb, seg.mask, elemIx[i]));
-        all.push_back(eb.create<arith::SelectOp>(loc, keep, s[i / 4][i % 4], f32c(eb, kNegInf)));
+          keep = eb.create<arith::AndIOp>(
+              loc, keep,
+              emitMask(eb, seg.mask, PairIndices{batch, h, qp[mt * 2 + i % 4 / 2], keyPosition(eb, key), lqI64, lkI64}));
+        all.push_back(eb.create<arith::SelectOp>(loc, keep, flat[i], f32c(eb, kNegInf)));
       }
       eb.create<scf::YieldOp>(loc, all);
     }
-    for (size_t i = 0; i < s.size() * 4; ++i)
-      s[i / 4][i % 4] = masked.getResult(i);
+    for (int64_t i = 0; i < (int64_t)flat.size(); ++i)
+      s[i / (KT / 2)][i % (KT / 2) / 4][i % 4] = masked.getResult(i);
+
+    // V(j) has landed and no warp still reads K(j): K(j + 1) goes next.
+    waitAll(kb);
+    kb.create<gpu::BarrierOp>(loc);
+    Value jNext = kb.create<arith::AddIOp>(loc, j0, idxc(kb, KT));
+    kb.create<scf::IfOp>(loc, cmpi(kb, P::ult, jNext, jEnd), [&](OpBuilder &tb, Location) {
+      issueK(tb, jNext);
+      tb.create<scf::YieldOp>(loc);
+    });
+    commit(kb);
 
     // Online softmax per row; P (rounded to the dtype) times V.
     SmallVector<Value> next;
-    Value corr[2], mNew[2], lNew[2];
-    for (int r = 0; r < 2; ++r) {
-      Value mx = f32c(kb, kNegInf);
-      for (auto &c : s)
-        for (int e : {2 * r, 2 * r + 1})
-          mx = kb.create<arith::MaximumFOp>(loc, mx, c[e]);
-      mx = rowReduce(kb, mx, true);
-      mNew[r] = kb.create<arith::MaximumFOp>(loc, carried[r], mx);
-      // A row with no kept key so far keeps m = -inf; exponents use 0 then.
-      Value empty = kb.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ, mNew[r], f32c(kb, kNegInf));
-      Value mUse = kb.create<arith::SelectOp>(loc, empty, f32c(kb, 0), mNew[r]);
-      corr[r] = kb.create<math::ExpOp>(loc, kb.create<arith::SubFOp>(loc, carried[r], mUse));
-      Value sum = f32c(kb, 0);
-      for (auto &c : s)
-        for (int e : {2 * r, 2 * r + 1}) {
-          c[e] = kb.create<math::ExpOp>(loc, kb.create<arith::SubFOp>(loc, c[e], mUse));
-          sum = kb.create<arith::AddFOp>(loc, sum, c[e]);
-        }
-      sum = rowReduce(kb, sum, false);
-      lNew[r] = kb.create<arith::AddFOp>(loc, kb.create<arith::MulFOp>(loc, carried[2 + r], corr[r]), sum);
-    }
-    // V has landed (each thread waits for its own copies; the barrier
-    // publishes everyone's).
-    kb.create<nvgpu::DeviceAsyncWaitOp>(loc, vGroup, kb.getI32IntegerAttr(0));
-    kb.create<gpu::BarrierOp>(loc);
-    SmallVector<SmallVector<Value, 4>> o;
-    for (int64_t nv = 0; nv < Dv / 8; ++nv) {
-      SmallVector<Value, 4> frag;
-      for (int64_t e = 0; e < 4; ++e)
-        frag.push_back(kb.create<arith::MulFOp>(loc, carried[4 + nv * 4 + e], corr[e / 2]));
-      o.push_back(frag);
-    }
-    for (int64_t kc = 0; kc < KT / 16; ++kc) {
-      const auto &lo = s[2 * kc], &hi = s[2 * kc + 1];
-      SmallVector<Value, 4> a = {pack(kb, lo[0], lo[1]), pack(kb, lo[2], lo[3]), pack(kb, hi[0], hi[1]),
-                                 pack(kb, hi[2], hi[3])};
+    SmallVector<SmallVector<SmallVector<Value, 4>>> o(MT);
+    for (int64_t mt = 0; mt < MT; ++mt) {
+      auto state = carried.drop_front(mt * stride);
+      Value corr[2], mNew[2], lNew[2];
+      for (int r = 0; r < 2; ++r) {
+        Value mx = f32c(kb, kNegInf);
+        for (auto &c : s[mt])
+          for (int e : {2 * r, 2 * r + 1})
+            mx = kb.create<arith::MaximumFOp>(loc, mx, c[e]);
+        mx = rowReduce(kb, mx, true);
+        mNew[r] = kb.create<arith::MaximumFOp>(loc, state[r], mx);
+        // A row with no kept key so far keeps m = -inf; exponents use 0 then.
+        Value empty = kb.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ, mNew[r], f32c(kb, kNegInf));
+        Value mUse = kb.create<arith::SelectOp>(loc, empty, f32c(kb, 0), mNew[r]);
+        corr[r] = kb.create<math::ExpOp>(loc, kb.create<arith::SubFOp>(loc, state[r], mUse));
+        Value sum = f32c(kb, 0);
+        for (auto &c : s[mt])
+          for (int e : {2 * r, 2 * r + 1}) {
+            c[e] = kb.create<math::ExpOp>(loc, kb.create<arith::SubFOp>(loc, c[e], mUse));
+            sum = kb.create<arith::AddFOp>(loc, sum, c[e]);
+          }
+        sum = rowReduce(kb, sum, false);
+        lNew[r] = kb.create<arith::AddFOp>(loc, kb.create<arith::MulFOp>(loc, state[2 + r], corr[r]), sum);
+      }
+      next.append({mNew[0], mNew[1], lNew[0], lNew[1]});
       for (int64_t nv = 0; nv < Dv / 8; ++nv) {
-        Value col = kb.create<arith::AddIOp>(loc, g, idxc(kb, nv * 8));
-        SmallVector<Value, 2> bRegs;
-        for (int64_t half : {0, 8}) {
-          Value k0 = kb.create<arith::AddIOp>(loc, t2, idxc(kb, kc * 16 + half));
-          bRegs.push_back(packElems(kb, kld(vSh, {k0, col}),
-                                    kld(vSh, {kb.create<arith::AddIOp>(loc, k0, idxc(kb, 1)), col})));
-        }
-        o[nv] = mma(kb, a, bRegs, o[nv]);
+        SmallVector<Value, 4> frag;
+        for (int64_t e = 0; e < 4; ++e)
+          frag.push_back(kb.create<arith::MulFOp>(loc, state[4 + nv * 4 + e], corr[e / 2]));
+        o[mt].push_back(frag);
       }
     }
-    next = {mNew[0], mNew[1], lNew[0], lNew[1]};
-    for (auto &frag : o)
-      next.append(frag.begin(), frag.end());
+    for (int64_t kc = 0; kc < KT / 16; ++kc) {
+      SmallVector<SmallVector<Value, 4>> a;
+      for (int64_t mt = 0; mt < MT; ++mt) {
+        const auto &lo = s[mt][2 * kc], &hi = s[mt][2 * kc + 1];
+        a.push_back({pack(kb, lo[0], lo[1]), pack(kb, lo[2], lo[3]), pack(kb, hi[0], hi[1]), pack(kb, hi[2], hi[3])});
+      }
+      // One transposed ldmatrix: the B operands of 16 value columns, shared
+      // by the row tiles.
+      for (int64_t nv = 0; nv < Dv / 8; nv += 2) {
+        SmallVector<Value, 4> vRegs = ldmatrix4(kb, vSh, idxc(kb, kc * 16), idxc(kb, nv * 8), true);
+        for (int64_t mt = 0; mt < MT; ++mt) {
+          o[mt][nv] = mma(kb, a[mt], {vRegs[0], vRegs[1]}, o[mt][nv]);
+          o[mt][nv + 1] = mma(kb, a[mt], {vRegs[2], vRegs[3]}, o[mt][nv + 1]);
+        }
+      }
+    }
+    // next: per row tile m (2), l (2), O, in the layout of init.
+    SmallVector<Value> layout;
+    for (int64_t mt = 0; mt < MT; ++mt) {
+      layout.append(next.begin() + mt * 4, next.begin() + mt * 4 + 4);
+      for (auto &frag : o[mt])
+        layout.append(frag.begin(), frag.end());
+    }
+    next = layout;
     kb.create<scf::YieldOp>(loc, next);
   });
 
   // Epilogue per row: the normalizer's extra logit, 1 / l, the dtype, lse.
   auto res = keyLoop.getResults();
   auto one = ob.create<arith::ConstantOp>(loc, DenseElementsAttr::get(VectorType::get({1}, f32), ob.getF32FloatAttr(1)));
-  for (int r = 0; r < 2; ++r) {
-    Value m = res[r], l = res[2 + r];
-    SmallVector<Value, 3> n = applyNormalizer(ob, h, m, l, one);
-    Value corr = ob.create<vector::ExtractOp>(loc, n[2], ArrayRef<int64_t>{0});
-    m = n[0], l = n[1];
-    Value nonEmpty = ob.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OGT, l, f32c(ob, 0));
-    Value inv = ob.create<arith::SelectOp>(loc, nonEmpty, ob.create<arith::DivFOp>(loc, corr, l), f32c(ob, 0));
-    Value valid = cmpi(ob, P::ult, rows[r], lq);
-    ob.create<scf::IfOp>(loc, valid, [&](OpBuilder &wb, Location) {
-      for (int64_t nv = 0; nv < Dv / 8; ++nv)
-        for (int e : {2 * r, 2 * r + 1}) {
-          Value x = wb.create<arith::MulFOp>(loc, res[4 + nv * 4 + e], inv);
-          if (!variant.getTypes().getOut().isF32())
-            x = wb.create<arith::TruncFOp>(loc, variant.getTypes().getOut(), x);
-          Value col = wb.create<arith::AddIOp>(loc, t2, idxc(wb, nv * 8 + e % 2));
-          wb.create<memref::StoreOp>(loc, x, out, ValueRange{rows[r], h, col});
+  for (int64_t mt = 0; mt < MT; ++mt)
+    for (int r = 0; r < 2; ++r) {
+      auto state = res.drop_front(mt * stride);
+      Value row = rows[mt * 2 + r];
+      Value m = state[r], l = state[2 + r];
+      SmallVector<Value, 3> n = applyNormalizer(ob, h, m, l, one);
+      Value corr = ob.create<vector::ExtractOp>(loc, n[2], ArrayRef<int64_t>{0});
+      m = n[0], l = n[1];
+      Value nonEmpty = ob.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OGT, l, f32c(ob, 0));
+      Value inv = ob.create<arith::SelectOp>(loc, nonEmpty, ob.create<arith::DivFOp>(loc, corr, l), f32c(ob, 0));
+      Value valid = cmpi(ob, P::ult, row, lq);
+      ob.create<scf::IfOp>(loc, valid, [&](OpBuilder &wb, Location) {
+        for (int64_t nv = 0; nv < Dv / 8; ++nv)
+          for (int e : {2 * r, 2 * r + 1}) {
+            Value x = wb.create<arith::MulFOp>(loc, state[4 + nv * 4 + e], inv);
+            if (!variant.getTypes().getOut().isF32())
+              x = wb.create<arith::TruncFOp>(loc, variant.getTypes().getOut(), x);
+            Value col = wb.create<arith::AddIOp>(loc, t2, idxc(wb, nv * 8 + e % 2));
+            wb.create<memref::StoreOp>(loc, x, out, ValueRange{row, h, col});
+          }
+        if (lseOut) {
+          Value lse = wb.create<arith::SelectOp>(loc, nonEmpty,
+                                                 wb.create<arith::AddFOp>(loc, m, wb.create<math::LogOp>(loc, l)),
+                                                 f32c(wb, kNegInf));
+          wb.create<scf::IfOp>(loc, wb.create<arith::CmpIOp>(loc, P::eq, t4, idxc(wb, 0)), [&](OpBuilder &tb, Location) {
+            tb.create<memref::StoreOp>(loc, lse, lseOut, ValueRange{row, h});
+            tb.create<scf::YieldOp>(loc);
+          });
         }
-      if (lseOut) {
-        Value lse = wb.create<arith::SelectOp>(loc, nonEmpty,
-                                               wb.create<arith::AddFOp>(loc, m, wb.create<math::LogOp>(loc, l)),
-                                               f32c(wb, kNegInf));
-        wb.create<scf::IfOp>(loc, wb.create<arith::CmpIOp>(loc, P::eq, t4, idxc(wb, 0)), [&](OpBuilder &tb, Location) {
-          tb.create<memref::StoreOp>(loc, lse, lseOut, ValueRange{rows[r], h});
-          tb.create<scf::YieldOp>(loc);
-        });
-      }
-      wb.create<scf::YieldOp>(loc);
-    });
-  }
+        wb.create<scf::YieldOp>(loc);
+      });
+    }
   (void)sinkLogits; // folded by applyNormalizer through inputArgs
 }
 

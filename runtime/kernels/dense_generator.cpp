@@ -337,7 +337,11 @@ public:
     dot(rl, b, G, i) += cast<int32_t>(nib) * cast<int32_t>(xq(32 * b + 8 * g + 4 * hn + j, i));
     Expr d = halfBitsToF32(ws(rl, rb, G)), mn = halfBitsToF32(ws(16 + rl, rb, G));
     acc(rl, G, i) = 0.0f;
-    acc(rl, G, i) += cast<float>(dot(rl, rb, G, i)) * (d * dx(rb, i)) + mn * sx(rb, i);
+    // strict_float: no FMA contraction, which LLVM applies differently to the
+    // batch specializations on AVX2 (+FMA) targets; a row's result must not
+    // depend on how many rows share the call (AVX-512 builds contracted them
+    // alike, AMD Zen 3 did not: stream PPL changed with --batch).
+    acc(rl, G, i) = strict_float(acc(rl, G, i) + (cast<float>(dot(rl, rb, G, i)) * (d * dx(rb, i)) + mn * sx(rb, i)));
     y(r, i) = acc(r % 16, r / 16, i);
     scheduleQ8Act(y, acc, dot, rl, i, r, rb, {j, g, hn});
   }
@@ -366,7 +370,7 @@ public:
     Expr d = halfBitsToF32(ws(rl, rb, G));
     acc(rl, G, i) = 0.0f;
     Expr exact = dot(rl, rb, G, i) - 128 * qsum(rb, i);
-    acc(rl, G, i) += cast<float>(exact) * (d * dx(rb, i));
+    acc(rl, G, i) = strict_float(acc(rl, G, i) + cast<float>(exact) * (d * dx(rb, i))); // see MatmulQ4_1Q8
     y(r, i) = acc(r % 16, r / 16, i);
     scheduleQ8Act(y, acc, dot, rl, i, r, rb, {j, g});
   }

@@ -17,46 +17,70 @@ attn.variant @w {
   inputs = []
 }
 
-// Shared memory: one key tile of K, of K's low parts (lse = true: QK^T from
-// hi + lo parts, so the tiles are 32 keys) and of V, a flag.
-// CHECK-DAG: memref.global "private" @w_tc_k_smem : memref<32x32xbf16, #gpu.address_space<workgroup>>
-// CHECK-DAG: memref.global "private" @w_tc_k_lo_smem : memref<32x32xbf16, #gpu.address_space<workgroup>>
-// CHECK-DAG: memref.global "private" @w_tc_v_smem : memref<32x32xbf16, #gpu.address_space<workgroup>>
+// Shared memory: one key tile of K, of K's low parts and of V (16 keys: 32
+// for head dims up to 64, where each warp owns two tiles of 16 rows, halved
+// for lse = true, whose QK^T takes hi + lo parts), rows padded by 8 elements
+// (ldmatrix's 8 rows on distinct banks), 16-byte aligned; a flag.
+// CHECK-DAG: memref.global "private" @w_tc_k_smem : memref<16x40xbf16, #gpu.address_space<workgroup>> {alignment = 16 : i64}
+// CHECK-DAG: memref.global "private" @w_tc_k_lo_smem : memref<16x40xbf16, #gpu.address_space<workgroup>> {alignment = 16 : i64}
+// CHECK-DAG: memref.global "private" @w_tc_v_smem : memref<16x40xbf16, #gpu.address_space<workgroup>> {alignment = 16 : i64}
 // CHECK-DAG: memref.global "private" @w_tc_contiguous : memref<1xi32, #gpu.address_space<workgroup>>
-// RoPE of one token: a one-token view of Q and of K.
+// RoPE of one token: Q rotated into its f32 row; K rotated in private f32
+// scratch, then rounded to bf16 (kh) and its remainder rounded (kl).
 // CHECK-LABEL: func.func @w_prefill_prepare_tok(
-// CHECK-SAME: %{{.*}}: memref<?x4x32xbf16>, %{{.*}}: memref<?x2x32xbf16>, %{{.*}}: memref<?xi64>, %{{.*}}: memref<?xi64>, %{{.*}}: memref<?x4x32xf32>, %{{.*}}: memref<?x2x32xf32>, %{{.*}}: index)
+// CHECK-SAME: %{{.*}}: memref<?x4x32xbf16>, %{{.*}}: memref<?x2x32xbf16>, %{{.*}}: memref<?xi64>, %{{.*}}: memref<?xi64>, %{{.*}}: memref<?x4x32xf32>, %[[PKH:.*]]: memref<?x2x32xbf16>, %[[PKL:.*]]: memref<?x2x32xbf16>, %{{.*}}: index)
 // CHECK: memref.subview
+// CHECK: memref.alloca() : memref<1x2x32xf32>
+// CHECK: %[[HI:.*]] = arith.truncf %{{.*}} : f32 to bf16
+// CHECK-NEXT: memref.store %[[HI]], %[[PKH]]
+// CHECK: arith.subf
+// CHECK: memref.store %{{.*}}, %[[PKL]]
 // CHECK-LABEL: func.func @w_prefill_tc(
-// CHECK-SAME: memref<?x4x32xf32>, %{{.*}}: memref<?x2x32xf32>, %{{.*}}: memref<?x2x32xbf16>, %{{.*}}: memref<?xi64>, %{{.*}}: memref<?xi64>, %{{.*}}: index, %{{.*}}: memref<?x4x32xbf16>, %{{.*}}: memref<?x4xf32>)
+// CHECK-SAME: memref<?x4x32xf32>, %[[KH:.*]]: memref<?x2x32xbf16>, %[[KL:.*]]: memref<?x2x32xbf16>, %[[V:.*]]: memref<?x2x32xbf16>, %{{.*}}: memref<?xi64>, %{{.*}}: memref<?xi64>, %{{.*}}: index, %{{.*}}: memref<?x4x32xbf16>, %{{.*}}: memref<?x4xf32>)
 // CHECK: gpu.block_id y
 // CHECK: gpu.thread_id x
 // Key tiles bounded by the union of the block's rows' mask intervals.
 // CHECK: gpu.barrier
 // CHECK: scf.for
-// Is V's base 16-byte aligned (cp.async's requirement)?
-// CHECK: memref.extract_aligned_pointer_as_index %[[V:arg2]]
-// CHECK: %[[ALIGNED:.*]] = arith.cmpi eq
-// CHECK: scf.for {{.*}} step %c32
-// The tile is staged: V by asynchronous copies of 8 elements, zero-filled
-// past the last key (else by loads and stores), then K; QK^T on tensor cores
-// (bf16 pairs packed in i32).
-// CHECK: gpu.barrier
-// CHECK: scf.if %[[ALIGNED]] {
+// Are the bases 16-byte aligned (cp.async's requirement)?
+// CHECK: memref.extract_aligned_pointer_as_index %[[KH]]
+// CHECK: %[[KH_ALIGNED:.*]] = arith.cmpi eq
+// CHECK: memref.extract_aligned_pointer_as_index %[[V]]
+// CHECK: %[[V_ALIGNED:.*]] = arith.cmpi eq
+// CHECK: memref.extract_aligned_pointer_as_index %[[KL]]
+// The prologue: K (hi and lo) of the first tile in flight, by asynchronous
+// copies of 8 elements, zero-filled past the last key (else by loads and
+// stores).
+// CHECK: scf.if %{{.*}} {
+// CHECK-NEXT: scf.if %[[KH_ALIGNED]] {
 // CHECK: %[[COUNT:.*]] = arith.select %{{.*}}, %c8{{.*}}, %c0
-// CHECK: nvgpu.device_async_copy %[[V]][{{.*}}], %{{.*}}[{{.*}}], 8, %[[COUNT]] {bypassL1} : memref<?x2x32xbf16> to memref<32x32xbf16, #gpu.address_space<workgroup>>
+// CHECK: nvgpu.device_async_copy %[[KH]][{{.*}}], %{{.*}}[{{.*}}], 8, %[[COUNT]] {bypassL1} : memref<?x2x32xbf16> to memref<16x40xbf16, #gpu.address_space<workgroup>>
 // CHECK: } else {
-// CHECK: memref.store {{.*}} : memref<32x32xbf16, #gpu.address_space<workgroup>>
+// CHECK: memref.store {{.*}} : memref<16x40xbf16, #gpu.address_space<workgroup>>
+// CHECK: nvgpu.device_async_copy %[[KL]]
 // CHECK: %[[GROUP:.*]] = nvgpu.device_async_create_group
-// CHECK: memref.store {{.*}} : memref<32x32xbf16, #gpu.address_space<workgroup>>
-// CHECK: gpu.barrier
+// Per tile: K(j) waited for, then V(j) in flight during QK^T.
+// CHECK: scf.for {{.*}} step %c16
+// CHECK-NEXT: nvgpu.device_async_wait %[[GROUP]] {numGroups = 0 : i32}
+// CHECK-NEXT: gpu.barrier
+// CHECK-NEXT: scf.if %[[V_ALIGNED]] {
+// CHECK: nvgpu.device_async_copy %[[V]]
+// CHECK: nvgpu.device_async_create_group
+// QK^T on tensor cores: one ldmatrix gives the B operands of 16 keys (bf16
+// pairs as i32); three products per step: lo_q hi_k, hi_q lo_k, hi_q hi_k.
+// CHECK: nvgpu.ldmatrix %{{.*}}[{{.*}}] {numTiles = 4 : i32, transpose = false} : memref<16x40xbf16, #gpu.address_space<workgroup>> -> vector<4x2xbf16>
 // CHECK: vector.bitcast {{.*}} : vector<2xbf16> to vector<1xi32>
-// Three products per step: lo_q hi_k, hi_q lo_k, hi_q hi_k.
+// CHECK: nvgpu.ldmatrix %{{.*}} {numTiles = 4 : i32, transpose = false}
 // CHECK: llvm.call_intrinsic "llvm.nvvm.mma.m16n8k16.row.col.bf16"
 // CHECK-NEXT: llvm.extractvalue
 // CHECK-COUNT-3: llvm.extractvalue
 // CHECK: llvm.call_intrinsic "llvm.nvvm.mma.m16n8k16.row.col.bf16"
 // CHECK: llvm.call_intrinsic "llvm.nvvm.mma.m16n8k16.row.col.bf16"
+// The same two ldmatrix feed both row tiles' products: 3 products x 2 key
+// fragments x 2 row tiles per 16 dims, before the next ldmatrix.
+// CHECK-COUNT-9: llvm.call_intrinsic "llvm.nvvm.mma.m16n8k16.row.col.bf16"
+// CHECK-NOT: llvm.call_intrinsic
+// CHECK: nvgpu.ldmatrix
 // Full tiles skip the mask: every row's interval covers the tile, agreed by
 // the 32 lanes (a min over xor shuffles); else the mask per element.
 // CHECK: gpu.shuffle  xor {{.*}}, %c16_i32
@@ -67,13 +91,19 @@ attn.variant @w {
 // CHECK: arith.cmpi ult
 // CHECK: arith.select
 // CHECK: scf.yield
-// Row max over the 4 lanes of a row, then P V on tensor cores.
+// V(j) waited for; K(j + 1) in flight during the softmax and P V.
+// CHECK: nvgpu.device_async_wait %[[GROUP]] {numGroups = 0 : i32}
+// CHECK-NEXT: gpu.barrier
+// CHECK: scf.if
+// CHECK: nvgpu.device_async_copy %[[KH]]
+// CHECK: nvgpu.device_async_copy %[[KL]]
+// CHECK: nvgpu.device_async_create_group
+// Row max over the 4 lanes of a row, then P V on tensor cores (V's B
+// operands by ldmatrix.trans).
 // CHECK: arith.maximumf %{{.*}}, %[[SCORES]]#0
 // CHECK: gpu.shuffle  xor
 // CHECK: math.exp
-// V is waited for only now, after QK^T and the softmax.
-// CHECK: nvgpu.device_async_wait %[[GROUP]] {numGroups = 0 : i32}
-// CHECK-NEXT: gpu.barrier
+// CHECK: nvgpu.ldmatrix %{{.*}} {numTiles = 4 : i32, transpose = true}
 // CHECK: llvm.call_intrinsic "llvm.nvvm.mma.m16n8k16.row.col.bf16"
 // CHECK: scf.yield
 // Epilogue: 1 / l, bf16, lse from the lanes with t4 = 0.

@@ -359,6 +359,7 @@ int attnc::runBuild(const std::vector<Spec> &specs, const BuildOptions &opts) {
       return error("unknown target CPU '" + cpu + "' for " + triple +
                    " (try native, x86-64-v3, x86-64-v4, skylake-avx512, znver4)");
     lowering.amxBf16 = !opts.noAmx && sti->checkFeatures("+amx-bf16,+amx-tile");
+    lowering.nativeBf16 = sti->checkFeatures("+avx512bf16");
   }
 
   mlir::DialectRegistry registry;
@@ -387,7 +388,7 @@ int attnc::runBuild(const std::vector<Spec> &specs, const BuildOptions &opts) {
     return error("lowering the attn dialect failed");
   std::string cacheKernels = cacheKernelPrototypes(*module);
   mlir::PassManager pm(&context);
-  mlir::attn::buildLoopsToLLVMPipeline(pm);
+  mlir::attn::buildLoopsToLLVMPipeline(pm, lowering);
   if (mlir::failed(pm.run(*module)))
     return error("lowering to the LLVM dialect failed");
 

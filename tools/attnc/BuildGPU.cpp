@@ -96,6 +96,30 @@ void prefillArgs(const Spec &s, bool far, std::vector<KernelArg> &prepare,
     rows.push_back({"lse", {"lq", H}});
 }
 
+/// The arguments of the tensor-core pair (attn-lower-prefill-tensor-core):
+/// prepare and rows with the f32 K scratch `kf` replaced by the rotated K in
+/// the dtype (kh: kf's first half) and, for variants that return lse, its
+/// rounded remainder (kl: the second half), so `kf` keeps its size in the ABI.
+void tensorCoreArgs(const Spec &s, const std::vector<KernelArg> &prepare, const std::vector<KernelArg> &rows,
+                    std::vector<KernelArg> &tok, std::vector<KernelArg> &tc) {
+  const std::string G = std::to_string(s.kvHeads), D = std::to_string(s.headDim);
+  KernelArg kh{"kf", {"lk", G, D}},
+      kl{"(char *)kf + lk * " + std::to_string(s.kvHeads * s.headDim * 2), {"lk", G, D}};
+  auto replaceKf = [&](const std::vector<KernelArg> &from, std::vector<KernelArg> &to) {
+    for (const KernelArg &a : from) {
+      if (a.ptr != "kf") {
+        to.push_back(a);
+        continue;
+      }
+      to.push_back(kh);
+      if (s.lse)
+        to.push_back(kl);
+    }
+  };
+  replaceKf(prepare, tok);
+  replaceKf(rows, tc);
+}
+
 /// Empty when `args` fill the gpu.func's parameters (memref ranks, scalars),
 /// else what differs.
 std::string checkSignature(mlir::gpu::GPUFuncOp f, const std::vector<KernelArg> &args) {
@@ -569,10 +593,13 @@ int attnc::runBuildGPU(const std::vector<Spec> &specs, const BuildOptions &opts)
         // The tensor-core pair (attn-lower-prefill-tensor-core) takes the
         // same parameters as prepare and rows.
         const bool tc = funcs.count(tcName) && funcs.count(tokName);
+        std::vector<KernelArg> tok, tcArgs;
+        if (tc)
+          tensorCoreArgs(s, prepare, rows, tok, tcArgs);
         std::vector<std::pair<std::string, std::vector<KernelArg> *>> kernels = {{prepName, &prepare},
                                                                                  {rowsName, &rows}};
         if (tc)
-          kernels.insert(kernels.end(), {{tokName, &prepare}, {tcName, &rows}});
+          kernels.insert(kernels.end(), {{tokName, &tok}, {tcName, &tcArgs}});
         for (auto [kernel, args] : kernels) {
           auto it = funcs.find(kernel);
           if (it == funcs.end())
@@ -620,14 +647,16 @@ int attnc::runBuildGPU(const std::vector<Spec> &specs, const BuildOptions &opts)
           c << "  if (attnc_cuda_tensor_cores()) {\n"
             << "    if (attnc_cuda_function(&library, \"" << tokName << "\", &prepare) ||\n"
             << "        attnc_cuda_function(&library, \"" << tcName << "\", &rows)) return -1;\n";
-          emitPushes(c, prepare, "    ");
+          emitPushes(c, tok, "    ");
           c << "    /* RoPE preparation: one token per thread. */\n"
             << "    items = lq > lk ? lq : lk;\n"
             << "    if (attnc_cuda_launch(&library, prepare, \"" << tokName
             << "\", (unsigned)((items + 127) / 128), 1, 128, p, n, stream)) return -1;\n";
-          emitPushes(c, rows, "    ");
-          c << "    /* Tensor cores: a block of 128 threads per 64 queries of one head. */\n"
-            << "    return attnc_cuda_launch(&library, rows, \"" << tcName << "\", (unsigned)((lq + 63) / 64), "
+          emitPushes(c, tcArgs, "    ");
+          const int64_t queries = 64 * mlir::attn::tensorCoreRowTiles(s.headDim, s.valueDim);
+          c << "    /* Tensor cores: a block of 128 threads per " << queries << " queries of one head. */\n"
+            << "    return attnc_cuda_launch(&library, rows, \"" << tcName << "\", (unsigned)((lq + "
+            << queries - 1 << ") / " << queries << "), "
             << s.heads << ", 128, p, n, stream);\n  }\n";
         }
         c << "  if (attnc_cuda_function(&library, \"" << prepName << "\", &prepare) ||\n"

@@ -571,6 +571,9 @@ int attnc::runExec(const Spec &specIn, const ExecOptions &opts) {
     for (auto &f : llvm::sys::getHostCPUFeatures())
       features += (features.empty() ? "" : ",") + std::string(f.second ? "+" : "-") + f.first().str();
     lowering.amxBf16 = !opts.noAmx && mlir::attn::featuresHaveAmxBf16(features);
+    llvm::SmallVector<llvm::StringRef> list;
+    llvm::StringRef(features).split(list, ',');
+    lowering.nativeBf16 = llvm::is_contained(list, "+avx512bf16");
   }
   mlir::PassManager pm(&context);
   mlir::attn::buildLowerToLLVMPipeline(pm, lowering);

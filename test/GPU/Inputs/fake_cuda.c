@@ -16,8 +16,10 @@
  * that is its last parameter. The tensor-core kernels (NAME_prefill_tc,
  * built for the CPU by `attnc build --gpu-emulation`) and the block form of the
  * decode split (its item is the block) run one block at a time as 128 fibers, their GPU operations served by the attnc_emu_* runtime
- * below (barriers, xor shuffles, warp-collective mma.sync m16n8k16 computed
- * from the fragment layouts of the PTX ISA). FAKE_SKIP_ITEM=N leaves rows item
+ * below (barriers, xor shuffles, warp-collective mma.sync m16n8k16 and
+ * ldmatrix computed from the fragment layouts of the PTX ISA, cp.async held
+ * until its wait), warp by warp, each warp as far as it gets before a block
+ * barrier. FAKE_SKIP_ITEM=N leaves rows item
  * (or decode split block) N unwritten, FAKE_MMA_DROP_C=1 makes mma ignore its accumulator (planted
  * bugs for the checker), FAKE_APPEND_STATUS=S,N makes the N-th append (from 0)
  * report status S. FAKE_QUIET=1 prints only loads. The same library
@@ -118,6 +120,9 @@ static void *emu_sched_sp, *emu_sp[EMU_THREADS];
 static char *emu_stacks;
 static int emu_finished[EMU_THREADS];
 static int64_t emu_arrived, emu_generation, emu_warp_arrived[EMU_WARPS], emu_warp_generation[EMU_WARPS];
+/* A fiber waiting at a block barrier of generation emu_barrier_gen[t]. */
+static int emu_at_barrier[EMU_THREADS];
+static int64_t emu_barrier_gen[EMU_THREADS];
 static float emu_shfl[EMU_THREADS];
 static uint32_t emu_a[EMU_THREADS][4], emu_b[EMU_THREADS][2];
 static float emu_c[EMU_THREADS][4];
@@ -148,8 +153,11 @@ void attnc_emu_barrier(void) {
     ++emu_generation;
     return;
   }
+  emu_at_barrier[emu_tid] = 1;
+  emu_barrier_gen[emu_tid] = g;
   while (emu_generation == g)
     emu_yield();
+  emu_at_barrier[emu_tid] = 0;
 }
 
 static void warp_sync(void) {
@@ -214,6 +222,73 @@ float attnc_emu_mma(int64_t kind, uint32_t a0, uint32_t a1, uint32_t a2, uint32_
   return (float)sum;
 }
 
+/* cp.async: a copy is held (its source bytes read at issue, its
+ * destination poisoned with 0xff bytes, NaN in every float type) until a
+ * wait completes its group; copies of a group not yet committed stay
+ * pending. So a read of the destination before the wait and its barrier,
+ * or a copy issued over data that a warp still reads, sees NaN.
+ * FAKE_ASYNC_LAG=1 makes every wait leave one more group pending (a
+ * planted missing wait). */
+enum { EMU_PENDING = 256 };
+static struct {
+  unsigned char *dst;
+  unsigned char data[16];
+  int64_t bytes, group;
+} emu_pending[EMU_THREADS][EMU_PENDING];
+static int64_t emu_npending[EMU_THREADS], emu_groups[EMU_THREADS];
+
+void attnc_emu_async_copy(int64_t dst, int64_t src, int64_t bytes, int64_t src_bytes) {
+  int64_t t = emu_tid, i = emu_npending[t];
+  if (bytes > 16 || src_bytes < 0 || i == EMU_PENDING) {
+    fprintf(stderr, "fake: unsupported cp.async (%lld bytes, %lld pending)\n", (long long)bytes, (long long)i);
+    abort();
+  }
+  emu_pending[t][i].dst = (unsigned char *)(uintptr_t)dst;
+  emu_pending[t][i].bytes = bytes;
+  emu_pending[t][i].group = emu_groups[t];
+  memset(emu_pending[t][i].data, 0, sizeof emu_pending[t][i].data);
+  memcpy(emu_pending[t][i].data, (const void *)(uintptr_t)src, (size_t)(src_bytes < bytes ? src_bytes : bytes));
+  memset((void *)(uintptr_t)dst, 0xff, (size_t)bytes);
+  emu_npending[t] = i + 1;
+}
+void attnc_emu_async_commit(void) { ++emu_groups[emu_tid]; }
+void attnc_emu_async_wait(int64_t n) {
+  int64_t t = emu_tid, kept = 0;
+  const char *lag = getenv("FAKE_ASYNC_LAG");
+  int64_t limit = emu_groups[t] - n - (lag && *lag == '1' ? 1 : 0); /* groups below it complete */
+  for (int64_t i = 0; i < emu_npending[t]; ++i)
+    if (emu_pending[t][i].group < limit)
+      memcpy(emu_pending[t][i].dst, emu_pending[t][i].data, (size_t)emu_pending[t][i].bytes);
+    else
+      emu_pending[t][kept++] = emu_pending[t][i];
+  emu_npending[t] = kept;
+}
+
+/* ldmatrix.sync.aligned.m8n8.xN[.trans].b16, warp-collective: lane 8 i + r
+ * gives the address of row r of matrix i; lane 4 g + c receives, per
+ * matrix, the 32-bit word (row g, columns 2c, 2c + 1), or transposed the
+ * elements (row 2c, column g) and (row 2c + 1, column g), the lower in the
+ * low half. */
+static int64_t emu_ldm_addr[EMU_THREADS];
+static uint32_t emu_ldm_out[EMU_THREADS][4];
+void attnc_emu_ldmatrix(int64_t addr, int64_t trans, int64_t tiles) {
+  int64_t base = emu_tid / 32 * 32, lane = emu_tid % 32, g = lane / 4, c = lane % 4;
+  emu_ldm_addr[emu_tid] = addr;
+  warp_sync();
+  for (int64_t i = 0; i < tiles && i < 4; ++i) {
+    uint16_t lo, hi;
+    if (!trans) {
+      memcpy(&emu_ldm_out[emu_tid][i], (const char *)(uintptr_t)emu_ldm_addr[base + 8 * i + g] + 4 * c, 4);
+      continue;
+    }
+    memcpy(&lo, (const char *)(uintptr_t)emu_ldm_addr[base + 8 * i + 2 * c] + 2 * g, 2);
+    memcpy(&hi, (const char *)(uintptr_t)emu_ldm_addr[base + 8 * i + 2 * c + 1] + 2 * g, 2);
+    emu_ldm_out[emu_tid][i] = (uint32_t)lo | (uint32_t)hi << 16;
+  }
+  warp_sync();
+}
+uint32_t attnc_emu_ldmatrix_reg(int64_t i) { return emu_ldm_out[emu_tid][i]; }
+
 static struct {
   cpu_kernel k;
   uint64_t a[MAX_ARGS];
@@ -270,14 +345,33 @@ static int emulate_blocks(cpu_kernel k, const uint64_t *a, int n, unsigned gx, u
           *--sp = NULL;
         emu_sp[t] = sp;
         emu_finished[t] = 0;
+        emu_npending[t] = emu_groups[t] = 0;
+        emu_at_barrier[t] = 0;
       }
-      /* Round robin until every fiber has returned. */
+      /* Warp by warp, each as far as it can go: warp 0's lanes run (round
+       * robin, for their warp collectives) until each has returned or waits
+       * at a block barrier, then warp 1's... So a warp races ahead of the
+       * others up to the next barrier, as a GPU may let it: a missing
+       * barrier lets it overwrite shared data that later warps still read,
+       * or read what they have not written yet. */
       while (live > 0)
-        for (emu_tid = 0; emu_tid < EMU_THREADS; ++emu_tid)
-          if (!emu_finished[emu_tid]) {
-            emu_switch(&emu_sched_sp, emu_sp[emu_tid]);
-            live -= emu_finished[emu_tid];
+        for (int w = 0; w < EMU_WARPS; ++w) {
+          long passes = 0;
+          for (int ran = 1; ran;) {
+            ran = 0;
+            for (emu_tid = w * 32; emu_tid < (w + 1) * 32; ++emu_tid)
+              if (!emu_finished[emu_tid] &&
+                  !(emu_at_barrier[emu_tid] && emu_barrier_gen[emu_tid] == emu_generation)) {
+                emu_switch(&emu_sched_sp, emu_sp[emu_tid]);
+                live -= emu_finished[emu_tid];
+                ran = 1;
+              }
+            if (++passes > (1L << 24)) {
+              fprintf(stderr, "fake: warp %d never reaches a barrier (lanes diverge at a warp collective?)\n", w);
+              abort();
+            }
           }
+        }
     }
   return 0;
 }
