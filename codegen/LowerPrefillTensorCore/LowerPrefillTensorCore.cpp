@@ -15,16 +15,17 @@
 //    64 x T queries of one head (grid: query tiles x heads); each warp T
 //    tiles of 16 rows (T = tensorCoreRowTiles: 2 up to head dim 64, so each
 //    ldmatrix'd B operand feeds two mma).
-//    Per key tile (64 keys, 32 for head dims over 128) K and V come to
+//    Per key tile (64 keys; 32 above head dim 128 or with two row tiles;
+//    halved for lse, whose QK^T takes hi + lo parts) K and V come to
 //    shared memory by asynchronous copies (cp.async, 16 bytes, zero-filled
 //    past the last key; loads and stores when a base is not 16-byte
 //    aligned), pipelined as FlashAttention-2 does with one buffer each: V(j)
 //    lands while QK^T(j) runs, K(j + 1) while the softmax and P V(j) run.
-//    Each warp computes its 16 x 64 scores with mma.sync m16n8k16 (f32
+//    Each warp computes its (16 T) x KT scores with mma.sync m16n8k16 (f32
 //    accumulation) on B operands read by ldmatrix (rows padded so its 8 rows
 //    hit distinct banks), applies scale, the score expression and the
 //    position bias per element and the mask per element unless the tile is
-//    full for all 16 rows of the warp, updates the online softmax in
+//    full for all the warp's rows, updates the online softmax in
 //    registers (row max and sum across the 4 lanes of a row by shuffles),
 //    and multiplies the probabilities, rounded to the dtype, by V with
 //    mma.sync again (the score fragments are the A fragments of P V; V's

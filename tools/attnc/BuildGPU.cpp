@@ -534,8 +534,9 @@ int attnc::runBuildGPU(const std::vector<Spec> &specs, const BuildOptions &opts)
   for (const std::string &name : opts.gpuArchs) {
     unsigned cc = 0;
     if (!llvm::StringRef(name).starts_with("sm_") ||
-        llvm::StringRef(name).drop_front(3).getAsInteger(10, cc) || cc < 70 || cc > 129)
-      return error("--gpu-arch: '" + name + "' is not an architecture sm_70 .. sm_129 (e.g. sm_80,sm_90)");
+        llvm::StringRef(name).drop_front(3).getAsInteger(10, cc) || cc < 80 || cc > 129)
+      // The tensor-core prefill needs sm_80: cp.async, bf16 mma.sync.
+      return error("--gpu-arch: '" + name + "' is not an architecture sm_80 .. sm_129 (e.g. sm_80,sm_90)");
     for (const Arch &a : archs)
       if (a.major == (int)cc / 10)
         return error("--gpu-arch: " + a.name + " and " + name +

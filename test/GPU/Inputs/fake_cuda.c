@@ -21,7 +21,7 @@
  * until its wait), warp by warp, each warp as far as it gets before a block
  * barrier. FAKE_SKIP_ITEM=N leaves rows item
  * (or decode split block) N unwritten, FAKE_MMA_DROP_C=1 makes mma ignore its accumulator (planted
- * bugs for the checker), FAKE_APPEND_STATUS=S,N makes the N-th append (from 0)
+ * bugs for the checker), FAKE_MISALIGN=N offsets allocations by N bytes, FAKE_APPEND_STATUS=S,N makes the N-th append (from 0)
  * report status S. FAKE_QUIET=1 prints only loads. The same library
  * stands in for cuBLAS (cublasSgemm_v2, at the end). */
 #define _GNU_SOURCE
@@ -239,8 +239,13 @@ static int64_t emu_npending[EMU_THREADS], emu_groups[EMU_THREADS];
 
 void attnc_emu_async_copy(int64_t dst, int64_t src, int64_t bytes, int64_t src_bytes) {
   int64_t t = emu_tid, i = emu_npending[t];
-  if (bytes > 16 || src_bytes < 0 || i == EMU_PENDING) {
+  if (!(bytes == 4 || bytes == 8 || bytes == 16) || src_bytes < 0 || i == EMU_PENDING) {
     fprintf(stderr, "fake: unsupported cp.async (%lld bytes, %lld pending)\n", (long long)bytes, (long long)i);
+    abort();
+  }
+  if ((dst | src) % bytes) { /* the PTX ISA: both addresses aligned to the size */
+    fprintf(stderr, "fake: cp.async of %lld bytes between unaligned addresses %llx, %llx\n", (long long)bytes,
+            (unsigned long long)dst, (unsigned long long)src);
     abort();
   }
   emu_pending[t][i].dst = (unsigned char *)(uintptr_t)dst;
@@ -271,8 +276,22 @@ void attnc_emu_async_wait(int64_t n) {
  * low half. */
 static int64_t emu_ldm_addr[EMU_THREADS];
 static uint32_t emu_ldm_out[EMU_THREADS][4];
+/* memref.assume_alignment in a kernel: the claim is checked, since a GPU
+ * would fault on the wide load that follows it and this CPU would not. */
+void attnc_emu_assume_aligned(int64_t addr, int64_t align) {
+  if (addr % align) {
+    fprintf(stderr, "fake: a kernel assumes %lld-byte alignment of address %llx\n", (long long)align,
+            (unsigned long long)addr);
+    abort();
+  }
+}
+
 void attnc_emu_ldmatrix(int64_t addr, int64_t trans, int64_t tiles) {
   int64_t base = emu_tid / 32 * 32, lane = emu_tid % 32, g = lane / 4, c = lane % 4;
+  if (addr % 16) { /* each row: 16 contiguous, 16-byte aligned bytes */
+    fprintf(stderr, "fake: ldmatrix row address %llx is not 16-byte aligned\n", (unsigned long long)addr);
+    abort();
+  }
   emu_ldm_addr[emu_tid] = addr;
   warp_sync();
   for (int64_t i = 0; i < tiles && i < 4; ++i) {
@@ -487,15 +506,21 @@ int cuDeviceGetName(char *name, int len, int dev) {
   return 0;
 }
 int cuCtxSynchronize(void) { return 0; }
+/* FAKE_MISALIGN=N offsets every allocation by N bytes from 256-byte alignment
+ * (the kernels' fallbacks for buffers that cp.async cannot read). */
+static size_t misalign(void) {
+  const char *e = getenv("FAKE_MISALIGN");
+  return e ? (size_t)atoi(e) : 0;
+}
 int cuMemAlloc_v2(unsigned long long *p, size_t bytes) {
   void *m = NULL;
-  if (posix_memalign(&m, 256, bytes ? bytes : 1))
+  if (posix_memalign(&m, 256, (bytes ? bytes : 1) + misalign()))
     return 2; /* CUDA_ERROR_OUT_OF_MEMORY */
-  *p = (unsigned long long)(uintptr_t)m;
+  *p = (unsigned long long)(uintptr_t)m + misalign();
   return 0;
 }
 int cuMemFree_v2(unsigned long long p) {
-  free((void *)(uintptr_t)p);
+  free((void *)(uintptr_t)(p - misalign()));
   return 0;
 }
 int cuMemcpyHtoD_v2(unsigned long long dst, const void *src, size_t n) {
