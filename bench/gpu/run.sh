@@ -12,6 +12,10 @@
 #      attention and RMSNorm/SwiGLU kernels) on a SmolLM2-135M-shaped model:
 #      its perplexity against the CPU's (carried), then generation speed.
 # Logs go to $OUT (the device tool's) or bench/gpu/out. Exit status: step 2's.
+# Each step runs under a time limit (a kernel that hangs on the GPU, e.g. a
+# barrier some threads never reach, would otherwise spend the whole call and
+# leave the later steps unrun): 130 s per correctness mode, 200 s for the
+# benchmark, 40 s per model run; a step that times out says so.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 CARRY=${CARRY:-$ROOT/bench/gpu/carry}
@@ -29,16 +33,21 @@ for mode in tensor-cores cuda-cores; do
   echo "== correctness ($mode): every spec's GPU kernels vs the float64 reference"
   cores=""
   [[ $mode == cuda-cores ]] && cores=1
-  ATTNC_GPU_CUDA_CORES=$cores ./gpu-check --lib ./lib/libattn_kernels_gpu.so --name attn_kernels cases/*/ \
-    > "$LOGS/gpu-check-$mode.txt" 2>&1 || rc=1
+  ATTNC_GPU_CUDA_CORES=$cores timeout -k 5 130 ./gpu-check --lib ./lib/libattn_kernels_gpu.so --name attn_kernels cases/*/ \
+    > "$LOGS/gpu-check-$mode.txt" 2>&1
+  st=$?
+  ((st == 124 || st == 137)) && echo "run: gpu-check ($mode) timed out after 130 s" >> "$LOGS/gpu-check-$mode.txt"
+  ((st)) && rc=1
   grep -v PASS "$LOGS/gpu-check-$mode.txt" | head -40
   tail -1 "$LOGS/gpu-check-$mode.txt"
 done
 echo "== prefill: attnc vs PyTorch SDPA / FlexAttention (bf16, batch 1)"
 flex=""
 [[ -n ${NO_FLEX:-} ]] && flex=--no-flex
-python3 "$ROOT/bench/gpu/bench.py" --gpu-check ./gpu-check --lib ./lib/libgpu_bench_gpu.so --name gpu_bench \
+timeout -k 5 200 python3 "$ROOT/bench/gpu/bench.py" --gpu-check ./gpu-check --lib ./lib/libgpu_bench_gpu.so --name gpu_bench \
   --lens "${LENS:-1024,4096,16384}" --repeats "${REPEATS:-5}" $flex 2>&1 | tee "$LOGS/bench.txt"
+st=${PIPESTATUS[0]}
+((st == 124 || st == 137)) && echo "run: the benchmark timed out after 200 s" | tee -a "$LOGS/bench.txt"
 echo "== attn-run --device cuda: SmolLM2-135M's shapes (pseudo-random weights) vs the CPU's f32 perplexity"
 if tar -xJf "$CARRY/model.tar.xz" && ./model/gguf-make-test-model --smollm2-full model/full.gguf; then
   # cuBLAS: the toolkit's, else PyTorch's wheel (ATTNC_CUBLAS wins).
@@ -51,7 +60,7 @@ if tar -xJf "$CARRY/model.tar.xz" && ./model/gguf-make-test-model --smollm2-full
   [[ -n ${ATTNC_CUBLAS:-} ]] && export LD_LIBRARY_PATH=$(dirname "$ATTNC_CUBLAS")${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
   echo "cuBLAS: ${ATTNC_CUBLAS:-(none found: the default search)}"
   for spec in smollm2_135m smollm2_135m_paged; do
-    ./model/attn-run perplexity --model model/full.gguf --spec "$ROOT/specs/$spec.attn" --file model/text.txt \
+    timeout -k 5 40 ./model/attn-run perplexity --model model/full.gguf --spec "$ROOT/specs/$spec.attn" --file model/text.txt \
       --ctx 256 --max-chunks 4 --device cuda > "$LOGS/model-ppl-$spec.txt" 2> "$LOGS/model-ppl-$spec.err"
     cpu=$(awk '{print $3}' "model/cpu-ppl-$spec.txt"); gpu=$(awk '/^PPL/ {print $3}' "$LOGS/model-ppl-$spec.txt")
     # f32 on both sides, different summation orders over 30 layers: 1e-3 relative.
@@ -60,7 +69,7 @@ if tar -xJf "$CARRY/model.tar.xz" && ./model/gguf-make-test-model --smollm2-full
     else
       echo "FAIL attn-run $spec: PPL '$gpu' on the GPU, $cpu on the CPU"; tail -3 "$LOGS/model-ppl-$spec.err"; rc=1
     fi
-    ./model/attn-run generate --model model/full.gguf --spec "$ROOT/specs/$spec.attn" --prompt "the river that runs" \
+    timeout -k 5 40 ./model/attn-run generate --model model/full.gguf --spec "$ROOT/specs/$spec.attn" --prompt "the river that runs" \
       --max-tokens 256 --device cuda > /dev/null 2> "$LOGS/model-gen-$spec.txt" || rc=1
     grep "^attn-run" "$LOGS/model-gen-$spec.txt" | tail -2
   done

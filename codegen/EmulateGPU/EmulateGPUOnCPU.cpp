@@ -16,6 +16,8 @@
 //   nvgpu.device_async_create_group/wait -> attnc_emu_async_commit / _wait(n)
 //   nvgpu.ldmatrix (16-bit)             -> attnc_emu_ldmatrix(row address, transpose,
 //                                          tiles), then _reg(i) per register
+//   memref.assume_alignment             -> attnc_emu_assume_aligned(address, alignment):
+//                                          aborts where the claim is false
 //   workgroup-memory globals            -> ordinary globals (one block runs at a time),
 //                                          and views of them ordinary memrefs
 // The rest of the function (indexing, masks, the online softmax) is the GPU
@@ -183,6 +185,15 @@ struct AttnEmulateGPUOnCPUPass
           result = b.create<vector::InsertOp>(loc, pair, result, ArrayRef<int64_t>{i});
         }
         ldm.getRes().replaceAllUsesWith(result);
+      } else if (auto assume = dyn_cast<memref::AssumeAlignmentOp>(op)) {
+        // Checked, not assumed: a kernel that claims an alignment its
+        // buffer lacks would fault on the GPU (a 16-byte load), not here.
+        SmallVector<Value> zeros(cast<MemRefType>(assume.getMemref().getType()).getRank(),
+                                 b.create<arith::ConstantIndexOp>(loc, 0));
+        call(b, loc, "attnc_emu_assume_aligned",
+             {address(b, loc, assume.getMemref(), zeros),
+              b.create<arith::ConstantIntOp>(loc, assume.getAlignment(), 64)},
+             Type());
       } else if (auto g = dyn_cast<memref::GlobalOp>(op)) {
         if (isa_and_nonnull<gpu::AddressSpaceAttr>(g.getType().getMemorySpace()))
           g.setType(MemRefType::get(g.getType().getShape(), g.getType().getElementType()));

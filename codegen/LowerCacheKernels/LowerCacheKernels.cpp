@@ -1507,45 +1507,87 @@ void CacheKernelBuilder::emitBlockItem(const SplitItem &it, Value pout, Value pl
       return it.cachePositions ? toI64(ob, r) : ob.create<memref::LoadOp>(loc, pc, ValueRange{i0, i1}).getResult();
     };
     if (L.quant == CacheLayoutInfo::None) {
-      auto width = [](int64_t n) -> int64_t { return n % 4 == 0 ? 4 : n % 2 == 0 ? 2 : 1; };
-      const int64_t wk = width(D), wv = width(Dv), nk = D / wk, nv = Dv / wv;
-      Value kItems = b.create<arith::MulIOp>(loc, cnt, idxc(b, nk));
-      Value total = b.create<arith::AddIOp>(loc, kItems, b.create<arith::MulIOp>(loc, cnt, idxc(b, nv)));
-      strided(b, total, [&](OpBuilder &ob, Value i) {
-        Value isKey = ob.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, i, kItems);
-        Value local = ob.create<arith::SelectOp>(loc, isKey, i, ob.create<arith::SubIOp>(loc, i, kItems));
-        Value pieces = ob.create<arith::SelectOp>(loc, isKey, idxc(ob, nk), idxc(ob, nv));
-        Value jj = ob.create<arith::DivUIOp>(loc, local, pieces);
-        Value piece = ob.create<arith::RemUIOp>(loc, local, pieces);
-        Value r = ob.create<arith::AddIOp>(loc, c0, jj);
-        auto slot = slotOf(ob, it.seq, logicalToken(ob, it, r));
-        Value i0 = slot.first, i1 = slot.second;
-        auto copy = [&](OpBuilder &cb, bool key) {
-          int64_t w = key ? wk : wv;
-          Value buffer = key ? kc : vc;
-          Type el = cast<MemRefType>(buffer.getType()).getElementType();
-          Value d = cb.create<arith::MulIOp>(loc, piece, idxc(cb, w));
-          SmallVector<Value> at = rowIndices(cb, i0, i1, it.kv0);
-          at.back() = d;
-          Value x = vecToF32(cb, cb.create<vector::LoadOp>(loc, VectorType::get({w}, el), buffer, at));
-          cb.create<vector::StoreOp>(loc, x, key ? kRaw : vChunk, ValueRange{jj, idxc(cb, 0), d});
-        };
-        ob.create<scf::IfOp>(
-            loc, isKey,
-            [&](OpBuilder &kb, Location) {
-              copy(kb, true);
-              Value first = kb.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, piece, idxc(kb, 0));
-              kb.create<scf::IfOp>(loc, first, [&](OpBuilder &pb, Location) {
-                pb.create<memref::StoreOp>(loc, keyPosition(pb, r, i0, i1), posChunk, jj);
-                pb.create<scf::YieldOp>(loc);
+      // Key rows in pieces of wk elements, value rows of wv.
+      auto gather = [&](OpBuilder &gb, int64_t wk, int64_t wv) {
+        const int64_t nk = D / wk, nv = Dv / wv;
+        Value kItems = gb.create<arith::MulIOp>(loc, cnt, idxc(gb, nk));
+        Value total = gb.create<arith::AddIOp>(loc, kItems, gb.create<arith::MulIOp>(loc, cnt, idxc(gb, nv)));
+        strided(gb, total, [&](OpBuilder &ob, Value i) {
+          Value isKey = ob.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, i, kItems);
+          Value local = ob.create<arith::SelectOp>(loc, isKey, i, ob.create<arith::SubIOp>(loc, i, kItems));
+          Value pieces = ob.create<arith::SelectOp>(loc, isKey, idxc(ob, nk), idxc(ob, nv));
+          Value jj = ob.create<arith::DivUIOp>(loc, local, pieces);
+          Value piece = ob.create<arith::RemUIOp>(loc, local, pieces);
+          Value r = ob.create<arith::AddIOp>(loc, c0, jj);
+          auto slot = slotOf(ob, it.seq, logicalToken(ob, it, r));
+          Value i0 = slot.first, i1 = slot.second;
+          auto copy = [&](OpBuilder &cb, bool key) {
+            int64_t w = key ? wk : wv;
+            Value buffer = key ? kc : vc;
+            Type el = cast<MemRefType>(buffer.getType()).getElementType();
+            Value d = cb.create<arith::MulIOp>(loc, piece, idxc(cb, w));
+            SmallVector<Value> at = rowIndices(cb, i0, i1, it.kv0);
+            at.back() = d;
+            Value x = vecToF32(cb, cb.create<vector::LoadOp>(loc, VectorType::get({w}, el), buffer, at));
+            cb.create<vector::StoreOp>(loc, x, key ? kRaw : vChunk, ValueRange{jj, idxc(cb, 0), d});
+          };
+          ob.create<scf::IfOp>(
+              loc, isKey,
+              [&](OpBuilder &kb, Location) {
+                copy(kb, true);
+                Value first = kb.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, piece, idxc(kb, 0));
+                kb.create<scf::IfOp>(loc, first, [&](OpBuilder &pb, Location) {
+                  pb.create<memref::StoreOp>(loc, keyPosition(pb, r, i0, i1), posChunk, jj);
+                  pb.create<scf::YieldOp>(loc);
+                });
+                kb.create<scf::YieldOp>(loc);
+              },
+              [&](OpBuilder &vb, Location) {
+                copy(vb, false);
+                vb.create<scf::YieldOp>(loc);
               });
-              kb.create<scf::YieldOp>(loc);
+        });
+      };
+      auto elemBytes = [](Value m) {
+        return int64_t(cast<MemRefType>(m.getType()).getElementType().getIntOrFloatBitWidth() / 8);
+      };
+      // The widest piece of at most maxBytes that divides a row of n.
+      auto width = [](int64_t n, int64_t maxBytes, int64_t bytes) {
+        int64_t w = std::max<int64_t>(maxBytes / bytes, 1);
+        while (w > 1 && n % w)
+          w /= 2;
+        return w;
+      };
+      // Pieces of up to 4 elements on any buffer (loads of an element each:
+      // LLVM only knows the element's alignment); 16 bytes (one
+      // ld.global.v4.b32) where both buffers start 16-byte aligned and rows
+      // are multiples of 16 bytes: LLVM learns the alignment from
+      // memref.assume_alignment and the static row strides. A cache that
+      // starts elsewhere (a user's slice) takes the narrow pieces.
+      const int64_t nkNarrow = width(D, 4, 1), nvNarrow = width(Dv, 4, 1);
+      const int64_t nkWide = width(D, 16, elemBytes(kc)), nvWide = width(Dv, 16, elemBytes(vc));
+      if (nkWide * elemBytes(kc) < 16 || nvWide * elemBytes(vc) < 16) {
+        gather(b, nkNarrow, nvNarrow);
+      } else {
+        auto baseAligned = [&](OpBuilder &ab, Value m) {
+          Value base = ab.create<memref::ExtractAlignedPointerAsIndexOp>(loc, m);
+          return ab.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq,
+                                          ab.create<arith::RemUIOp>(loc, base, idxc(ab, 16)), idxc(ab, 0));
+        };
+        Value aligned = b.create<arith::AndIOp>(loc, baseAligned(b, kc), baseAligned(b, vc));
+        b.create<scf::IfOp>(
+            loc, aligned,
+            [&](OpBuilder &tb, Location) {
+              tb.create<memref::AssumeAlignmentOp>(loc, kc, 16);
+              tb.create<memref::AssumeAlignmentOp>(loc, vc, 16);
+              gather(tb, nkWide, nvWide);
+              tb.create<scf::YieldOp>(loc);
             },
-            [&](OpBuilder &vb, Location) {
-              copy(vb, false);
-              vb.create<scf::YieldOp>(loc);
+            [&](OpBuilder &eb, Location) {
+              gather(eb, nkNarrow, nvNarrow);
+              eb.create<scf::YieldOp>(loc);
             });
-      });
+      }
     } else {
       // Items [0, cnt) are key rows (with their positions), [cnt, 2 cnt)
       // value rows.
