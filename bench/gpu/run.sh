@@ -14,8 +14,10 @@
 # Logs go to $OUT (the device tool's) or bench/gpu/out. Exit status: step 2's.
 # Each step runs under a time limit (a kernel that hangs on the GPU, e.g. a
 # barrier some threads never reach, would otherwise spend the whole call and
-# leave the later steps unrun): 130 s per correctness mode, 200 s for the
-# benchmark, 40 s per model run; a step that times out says so.
+# leave the later steps unrun): 130 s per correctness mode, 40 s per model
+# run, and the benchmark what is left of BUDGET (520 s: the device call's 540
+# less the unpacking) after 170 s kept for the model; a step that times out
+# says so.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 CARRY=${CARRY:-$ROOT/bench/gpu/carry}
@@ -44,10 +46,13 @@ done
 echo "== prefill: attnc vs PyTorch SDPA / FlexAttention (bf16, batch 1)"
 flex=""
 [[ -n ${NO_FLEX:-} ]] && flex=--no-flex
-timeout -k 5 200 python3 "$ROOT/bench/gpu/bench.py" --gpu-check ./gpu-check --lib ./lib/libgpu_bench_gpu.so --name gpu_bench \
+bench_s=$(( ${BUDGET:-520} - SECONDS - 170 ))
+((bench_s < 60)) && bench_s=60
+echo "(benchmark time limit ${bench_s} s)"
+timeout -k 5 $bench_s python3 "$ROOT/bench/gpu/bench.py" --gpu-check ./gpu-check --lib ./lib/libgpu_bench_gpu.so --name gpu_bench \
   --lens "${LENS:-1024,4096,16384}" --repeats "${REPEATS:-5}" $flex 2>&1 | tee "$LOGS/bench.txt"
 st=${PIPESTATUS[0]}
-((st == 124 || st == 137)) && echo "run: the benchmark timed out after 200 s" | tee -a "$LOGS/bench.txt"
+((st == 124 || st == 137)) && echo "run: the benchmark timed out after ${bench_s} s" | tee -a "$LOGS/bench.txt"
 echo "== attn-run --device cuda: SmolLM2-135M's shapes (pseudo-random weights) vs the CPU's f32 perplexity"
 if tar -xJf "$CARRY/model.tar.xz" && ./model/gguf-make-test-model --smollm2-full model/full.gguf; then
   # cuBLAS: the toolkit's, else PyTorch's wheel (ATTNC_CUBLAS wins).
@@ -67,7 +72,7 @@ if tar -xJf "$CARRY/model.tar.xz" && ./model/gguf-make-test-model --smollm2-full
     if awk -v a="$cpu" -v b="$gpu" 'BEGIN { d = (a - b) / a; if (d < 0) d = -d; exit !(b != "" && d <= 1e-3) }'; then
       echo "PASS attn-run $spec: PPL $gpu on the GPU, $cpu on the CPU"
     else
-      echo "FAIL attn-run $spec: PPL '$gpu' on the GPU, $cpu on the CPU"; tail -3 "$LOGS/model-ppl-$spec.err"; rc=1
+      echo "FAIL attn-run $spec: PPL '$gpu' on the GPU, $cpu on the CPU (a timeout leaves it empty)"; tail -3 "$LOGS/model-ppl-$spec.err"; rc=1
     fi
     timeout -k 5 40 ./model/attn-run generate --model model/full.gguf --spec "$ROOT/specs/$spec.attn" --prompt "the river that runs" \
       --max-tokens 256 --device cuda > /dev/null 2> "$LOGS/model-gen-$spec.txt" || rc=1
