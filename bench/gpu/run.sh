@@ -18,6 +18,14 @@
 # run, and the benchmark what is left of BUDGET (520 s: the device call's 540
 # less the unpacking) after 170 s kept for the model; a step that times out
 # says so.
+#
+# Dry run without a GPU (the stand-in driver runs the launches on CPU builds
+# of the same specs, attnc build --gpu-emulation; bench.py without PyTorch
+# times attnc only, and the emulated timings mean nothing):
+#   clang-19 -O2 -shared -fPIC -o fake.so test/GPU/Inputs/fake_cuda.c -lm
+#   ATTNC_CUDA_DRIVER=$PWD/fake.so ATTNC_CUBLAS=$PWD/fake.so FAKE_QUIET=1 \
+#   FAKE_CPU_KERNELS=EMU/libattn_kernels.so:EMU2/libgpu_bench.so LENS=128 NO_FLEX=1 bench/gpu/run.sh
+# (a carry with a few specs' cases keeps it to minutes).
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 CARRY=${CARRY:-$ROOT/bench/gpu/carry}
