@@ -1508,7 +1508,21 @@ void CacheKernelBuilder::emitBlockItem(const SplitItem &it, Value pout, Value pl
     };
     if (L.quant == CacheLayoutInfo::None) {
       // Key rows in pieces of wk elements, value rows of wv.
-      auto gather = [&](OpBuilder &gb, int64_t wk, int64_t wv) {
+      // The aligned form reads a flat view of each (identity-layout) buffer
+      // at a linear index whose last factor is the row's static length:
+      // through the descriptor's strides, a dynamic outer stride (a
+      // contiguous cache's capacity) would hide the alignment from LLVM.
+      auto flatView = [&](OpBuilder &fb, Value m) -> Value {
+        auto t = cast<MemRefType>(m.getType());
+        if (!t.getLayout().isIdentity() || t.getRank() < 2)
+          return Value();
+        ReassociationIndices all;
+        for (int64_t i = 0; i < t.getRank(); ++i)
+          all.push_back(i);
+        return fb.create<memref::CollapseShapeOp>(loc, m, ArrayRef<ReassociationIndices>{all});
+      };
+      auto gather = [&](OpBuilder &gb, int64_t wk, int64_t wv, bool flat) {
+        Value kFlat = flat ? flatView(gb, kc) : Value(), vFlat = flat ? flatView(gb, vc) : Value();
         const int64_t nk = D / wk, nv = Dv / wv;
         Value kItems = gb.create<arith::MulIOp>(loc, cnt, idxc(gb, nk));
         Value total = gb.create<arith::AddIOp>(loc, kItems, gb.create<arith::MulIOp>(loc, cnt, idxc(gb, nv)));
@@ -1528,6 +1542,14 @@ void CacheKernelBuilder::emitBlockItem(const SplitItem &it, Value pout, Value pl
             Value d = cb.create<arith::MulIOp>(loc, piece, idxc(cb, w));
             SmallVector<Value> at = rowIndices(cb, i0, i1, it.kv0);
             at.back() = d;
+            if (Value flatBuffer = key ? kFlat : vFlat) {
+              Value linear = at.front();
+              for (size_t a = 1; a < at.size(); ++a)
+                linear = cb.create<arith::AddIOp>(
+                    loc, cb.create<arith::MulIOp>(loc, linear, cb.create<memref::DimOp>(loc, buffer, a)), at[a]);
+              buffer = flatBuffer;
+              at = {linear};
+            }
             Value x = vecToF32(cb, cb.create<vector::LoadOp>(loc, VectorType::get({w}, el), buffer, at));
             cb.create<vector::StoreOp>(loc, x, key ? kRaw : vChunk, ValueRange{jj, idxc(cb, 0), d});
           };
@@ -1558,16 +1580,18 @@ void CacheKernelBuilder::emitBlockItem(const SplitItem &it, Value pout, Value pl
           w /= 2;
         return w;
       };
-      // Pieces of up to 4 elements on any buffer (loads of an element each:
+      // Pieces of up to 8 bytes on any buffer (loads of an element each:
       // LLVM only knows the element's alignment); 16 bytes (one
       // ld.global.v4.b32) where both buffers start 16-byte aligned and rows
       // are multiples of 16 bytes: LLVM learns the alignment from
       // memref.assume_alignment and the static row strides. A cache that
-      // starts elsewhere (a user's slice) takes the narrow pieces.
-      const int64_t nkNarrow = width(D, 4, 1), nvNarrow = width(Dv, 4, 1);
+      // starts elsewhere (a user's slice) takes the narrow pieces. (Pieces
+      // of the same width in both branches, as 4 f32 once were, let LLVM
+      // merge the branches and drop the alignment with the assumption.)
+      const int64_t nkNarrow = width(D, 8, elemBytes(kc)), nvNarrow = width(Dv, 8, elemBytes(vc));
       const int64_t nkWide = width(D, 16, elemBytes(kc)), nvWide = width(Dv, 16, elemBytes(vc));
       if (nkWide * elemBytes(kc) < 16 || nvWide * elemBytes(vc) < 16) {
-        gather(b, nkNarrow, nvNarrow);
+        gather(b, nkNarrow, nvNarrow, false);
       } else {
         auto baseAligned = [&](OpBuilder &ab, Value m) {
           Value base = ab.create<memref::ExtractAlignedPointerAsIndexOp>(loc, m);
@@ -1580,11 +1604,11 @@ void CacheKernelBuilder::emitBlockItem(const SplitItem &it, Value pout, Value pl
             [&](OpBuilder &tb, Location) {
               tb.create<memref::AssumeAlignmentOp>(loc, kc, 16);
               tb.create<memref::AssumeAlignmentOp>(loc, vc, 16);
-              gather(tb, nkWide, nvWide);
+              gather(tb, nkWide, nvWide, true);
               tb.create<scf::YieldOp>(loc);
             },
             [&](OpBuilder &eb, Location) {
-              gather(eb, nkNarrow, nvNarrow);
+              gather(eb, nkNarrow, nvNarrow, false);
               eb.create<scf::YieldOp>(loc);
             });
       }

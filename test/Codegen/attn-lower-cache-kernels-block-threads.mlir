@@ -17,12 +17,25 @@
 // CHECK: scf.for %{{.*}} = %[[TID]] to %{{.*}} step %c64{{.*}}
 // CHECK: math.cos {{.*}} : f64
 // CHECK: gpu.barrier
-// The chunk loop. Gather: pieces of 4 floats, consecutive threads on
-// consecutive pieces.
+// The chunk loop. Gather, consecutive threads on consecutive pieces: where
+// both cache buffers start 16-byte aligned (then stated for LLVM), pieces of
+// 16 bytes from flat views at linear indices; elsewhere pieces of 8 bytes.
 // CHECK: scf.for
+// CHECK: memref.extract_aligned_pointer_as_index %arg3
+// CHECK: memref.extract_aligned_pointer_as_index %arg4
+// CHECK: scf.if
+// CHECK-NEXT: memref.assume_alignment %arg3, 16
+// CHECK-NEXT: memref.assume_alignment %arg4, 16
+// CHECK-NEXT: %[[KFLAT:.*]] = memref.collapse_shape %arg3 {{\[\[}}0, 1, 2, 3]] : memref<?x?x2x8xf32> into memref<?xf32>
+// CHECK-NEXT: %[[VFLAT:.*]] = memref.collapse_shape %arg4
 // CHECK: scf.for %{{.*}} = %[[TID]] to %{{.*}} step %c64{{.*}}
-// CHECK: vector.load %arg3{{.*}} : memref<?x?x2x8xf32>, vector<4xf32>
+// CHECK: vector.load %[[KFLAT]][%{{.*}}] : memref<?xf32>, vector<4xf32>
 // CHECK: vector.store {{.*}} : memref<64x1x8xf32, strided<[9, 9, 1]>, #gpu.address_space<workgroup>>, vector<4xf32>
+// CHECK: vector.load %[[VFLAT]][%{{.*}}] : memref<?xf32>, vector<4xf32>
+// CHECK: } else {
+// CHECK: scf.for %{{.*}} = %[[TID]] to %{{.*}} step %c64{{.*}}
+// CHECK: vector.load %arg3{{.*}} : memref<?x?x2x8xf32>, vector<2xf32>
+// CHECK: vector.load %arg4{{.*}} : memref<?x?x2x8xf32>, vector<2xf32>
 // CHECK: gpu.barrier
 // Each key rotated at its position by one thread.
 // CHECK: scf.for %{{.*}} = %[[TID]] to
