@@ -1507,20 +1507,19 @@ void CacheKernelBuilder::emitBlockItem(const SplitItem &it, Value pout, Value pl
       return it.cachePositions ? toI64(ob, r) : ob.create<memref::LoadOp>(loc, pc, ValueRange{i0, i1}).getResult();
     };
     if (L.quant == CacheLayoutInfo::None) {
-      // Key rows in pieces of wk elements, value rows of wv.
-      // The aligned form reads a flat view of each (identity-layout) buffer
-      // at a linear index whose last factor is the row's static length:
-      // through the descriptor's strides, a dynamic outer stride (a
-      // contiguous cache's capacity) would hide the alignment from LLVM.
+      // A flat view of an identity-layout buffer: indexed linearly, the
+      // last factor is the row's static length, where the descriptor's
+      // strides (a contiguous cache's dynamic capacity) would hide the
+      // alignment from LLVM.
       auto flatView = [&](OpBuilder &fb, Value m) -> Value {
         auto t = cast<MemRefType>(m.getType());
-        if (!t.getLayout().isIdentity() || t.getRank() < 2)
-          return Value();
         ReassociationIndices all;
         for (int64_t i = 0; i < t.getRank(); ++i)
           all.push_back(i);
         return fb.create<memref::CollapseShapeOp>(loc, m, ArrayRef<ReassociationIndices>{all});
       };
+      // Key rows in pieces of wk elements, value rows of wv; `flat` reads
+      // through flat views.
       auto gather = [&](OpBuilder &gb, int64_t wk, int64_t wv, bool flat) {
         Value kFlat = flat ? flatView(gb, kc) : Value(), vFlat = flat ? flatView(gb, vc) : Value();
         const int64_t nk = D / wk, nv = Dv / wv;
@@ -1584,13 +1583,17 @@ void CacheKernelBuilder::emitBlockItem(const SplitItem &it, Value pout, Value pl
       // LLVM only knows the element's alignment); 16 bytes (one
       // ld.global.v4.b32) where both buffers start 16-byte aligned and rows
       // are multiples of 16 bytes: LLVM learns the alignment from
-      // memref.assume_alignment and the static row strides. A cache that
-      // starts elsewhere (a user's slice) takes the narrow pieces. (Pieces
+      // memref.assume_alignment and the flat views' linear indices. A cache
+      // that starts elsewhere (a user's slice) takes the narrow pieces. (Pieces
       // of the same width in both branches, as 4 f32 once were, let LLVM
       // merge the branches and drop the alignment with the assumption.)
       const int64_t nkNarrow = width(D, 8, elemBytes(kc)), nvNarrow = width(Dv, 8, elemBytes(vc));
       const int64_t nkWide = width(D, 16, elemBytes(kc)), nvWide = width(Dv, 16, elemBytes(vc));
-      if (nkWide * elemBytes(kc) < 16 || nvWide * elemBytes(vc) < 16) {
+      auto identity = [](Value m) {
+        auto t = cast<MemRefType>(m.getType());
+        return t.getLayout().isIdentity() && t.getRank() >= 2;
+      };
+      if (nkWide * elemBytes(kc) < 16 || nvWide * elemBytes(vc) < 16 || !identity(kc) || !identity(vc)) {
         gather(b, nkNarrow, nvNarrow, false);
       } else {
         auto baseAligned = [&](OpBuilder &ab, Value m) {
