@@ -78,7 +78,12 @@ void buildLowerToPTXPipeline(OpPassManager &pm, const std::string &chip,
 /// Its two halves: the kernels outlined into `gpu.module @attn_kernels`
 /// (gpu.func entry points on memrefs, whose signatures attnc build reads),
 /// then that module lowered to NVVM and serialized to PTX.
-void buildOutlineGPUPipeline(OpPassManager &pm);
+/// `wgmma`: the tensor-core prefill's products by Hopper's warpgroup MMA
+/// (sm_90a only; see usesWarpgroupMma).
+void buildOutlineGPUPipeline(OpPassManager &pm, bool wgmma = false);
+/// The architectures whose tensor-core prefill runs on wgmma: sm_90a (the
+/// "a" features are not forward compatible: sm_100a has no wgmma).
+inline bool usesWarpgroupMma(const std::string &chip) { return chip == "sm_90a"; }
 void buildGPUModuleToBinaryPipeline(OpPassManager &pm, const std::string &chip,
                                     const std::string &libdevice);
 

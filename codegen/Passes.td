@@ -176,7 +176,7 @@ def AttnOutlineGPUKernelsPass : Pass<"attn-outline-gpu-kernels", "mlir::ModuleOp
 }
 
 def AttnLowerPrefillTensorCorePass : Pass<"attn-lower-prefill-tensor-core", "mlir::ModuleOp"> {
-  let summary = "Build tensor-core (mma.sync) GPU prefill functions for bf16/f16 variants";
+  let summary = "Build tensor-core (mma.sync, or wgmma for sm_90a) GPU prefill functions for bf16/f16 variants";
   let description = [{
     Runs before attn-lower-to-loops in the GPU pipeline. For every
     `attn.variant @V` whose Q, K and V are all bf16 or all f16 with head dims
@@ -198,7 +198,18 @@ def AttnLowerPrefillTensorCorePass : Pass<"attn-lower-prefill-tensor-core", "mli
         intervals skipped when keys sit at positions 0..Lk-1.
     Other variants get the attribute `attn.tensor_core = "none: <why>"` and
     keep the CUDA-core kernels.
+
+    With `wgmma` (sm_90a), QK^T and PV are Hopper's warpgroup MMA instead:
+    the block's 4 warps are one warpgroup, each product one chain of
+    `wgmma.mma_async.m64nNk16` (A: Q's or P's fragments in registers, B: K
+    or V in shared memory through matrix descriptors, core matrices without
+    swizzle), emitted as inline PTX that carries the attribute
+    `attnc.wgmma` so attn-emulate-gpu-on-cpu can run it on the CPU.
   }];
+  let options = [
+    Option<"wgmma", "wgmma", "bool", /*default=*/"false",
+           "Products by wgmma.mma_async (sm_90a) instead of mma.sync">
+  ];
   let dependentDialects = [
     "mlir::gpu::GPUDialect", "mlir::func::FuncDialect", "mlir::LLVM::LLVMDialect",
     "mlir::arith::ArithDialect", "mlir::scf::SCFDialect", "mlir::memref::MemRefDialect",
@@ -211,12 +222,16 @@ def AttnEmulateGPUOnCPUPass : Pass<"attn-emulate-gpu-on-cpu", "mlir::ModuleOp"> 
   let description = [{
     A testing aid (attnc build --gpu-emulation): after
     attn-lower-prefill-tensor-core, replaces gpu.thread_id/block_id,
-    gpu.barrier, xor shuffles and the mma.sync intrinsic with calls to
-    `attnc_emu_*` functions (one fiber per GPU thread; the runtime is in
-    test/GPU/Inputs/fake_cuda.c), asynchronous copies with element loops
-    (zero-filled as cp.async does; their groups and waits vanish: the copy
-    is done when it returns) and moves workgroup-memory globals to the
-    default memory space, so the kernels' own IR runs on the host.
+    gpu.barrier, xor shuffles, the mma.sync intrinsic, ldmatrix, the
+    asynchronous copies with their groups and waits (a copy lands at the
+    wait that completes its group, its destination NaN until then),
+    `memref.assume_alignment` (checked), and the inline PTX marked
+    `attnc.wgmma` (a chain of wgmma.mma_async: a warpgroup collective that
+    reads B through the kernel's matrix descriptors) or `attnc.emulate =
+    "fence_proxy_async"` with calls to `attnc_emu_*` functions (one fiber
+    per GPU thread; the runtime is in test/GPU/Inputs/fake_cuda.c), and
+    moves workgroup-memory globals to the default memory space, so the
+    kernels' own IR runs on the host.
   }];
   let dependentDialects = [
     "mlir::func::FuncDialect", "mlir::arith::ArithDialect", "mlir::vector::VectorDialect",

@@ -80,11 +80,11 @@ void mlir::attn::buildLoopsToLLVMPipeline(OpPassManager &pm, const LoweringOptio
 
 void mlir::attn::buildLowerToPTXPipeline(OpPassManager &pm, const std::string &chip,
                                          const std::string &libdevice) {
-  buildOutlineGPUPipeline(pm);
+  buildOutlineGPUPipeline(pm, usesWarpgroupMma(chip));
   buildGPUModuleToBinaryPipeline(pm, chip, libdevice);
 }
 
-void mlir::attn::buildOutlineGPUPipeline(OpPassManager &pm) {
+void mlir::attn::buildOutlineGPUPipeline(OpPassManager &pm, bool wgmma) {
   // The model's element-wise operations ride along in every GPU library
   // (attn-run --device cuda runs them between its cuBLAS products).
   AttnAddModelOpsPassOptions modelOps;
@@ -92,7 +92,9 @@ void mlir::attn::buildOutlineGPUPipeline(OpPassManager &pm) {
   pm.addPass(createAttnAddModelOpsPass(modelOps));
   // Tensor-core functions first: they read the variants, which
   // attn-lower-to-loops replaces.
-  pm.addPass(createAttnLowerPrefillTensorCorePass());
+  AttnLowerPrefillTensorCorePassOptions tensorCore;
+  tensorCore.wgmma = wgmma;
+  pm.addPass(createAttnLowerPrefillTensorCorePass(tensorCore));
   AttnLowerCacheKernelsPassOptions cache;
   cache.chunk = kGPUCacheChunk;
   cache.blockThreads = kGPUDecodeThreads;

@@ -18,6 +18,7 @@ contiguously, both as K/V bytes read per second, next to the device's copy
 bandwidth (a large tensor copy in PyTorch) as the roofline.
 
 Usage: bench.py --gpu-check ./gpu-check --lib ./libgpu_bench_gpu.so --name gpu_bench
+                [--alt-lib mma/libgpu_bench_gpu.so]
                 [--lens 1024,4096,16384] [--decode-lens 1024,4096,16384,32768]
                 [--batches 1,16] [--repeats 10] [--no-flex]
 """
@@ -51,9 +52,9 @@ def tflops(spec_row, L, ms):
     return 4.0 * D * H * visible_pairs(kind, param, L) / (ms * 1e-3) / 1e12
 
 
-def time_attnc(args, row, L):
+def time_attnc(args, row, L, lib=None):
     spec, H, G, D, _, _ = row
-    cmd = [args.gpu_check, "--lib", args.lib, "--name", args.name, "--bench", spec,
+    cmd = [args.gpu_check, "--lib", lib or args.lib, "--name", args.name, "--bench", spec,
            "--shape", f"{H},{G},{D},bf16", "--len", str(L), "--repeats", str(args.repeats)]
     try:
         out = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout).stdout
@@ -199,6 +200,7 @@ def main():
     ap.add_argument("--no-flex", action="store_true")
     ap.add_argument("--decode-lens", default="1024,4096,16384,32768")
     ap.add_argument("--batches", default="1,16")
+    ap.add_argument("--alt-lib", help="a second build of the same specs (the mma.sync prefill), timed alongside")
     args = ap.parse_args()
     lens = [int(x) for x in args.lens.split(",")]
     try:
@@ -208,16 +210,19 @@ def main():
         print(f"no PyTorch on this machine ({e}); attnc only", flush=True)
         torch = None
     fmt = lambda ms, row, L: "-" if ms is None else f"{ms:.3f} ms {tflops(row, L, ms):.1f} TF/s"
-    print("| variant | L | attnc | SDPA | FlexAttention | attnc / Flex |")
-    print("|---|---|---|---|---|---|")
+    alt = " attnc (alt: mma.sync) |" if args.alt_lib else ""
+    print(f"| variant | L | attnc |{alt} SDPA | FlexAttention | attnc / Flex |")
+    print("|---|---|---|---|---|---|" + ("---|" if args.alt_lib else ""))
     for row in VARIANTS:
         for L in lens:
             a, why = time_attnc(args, row, L)
+            b, why_b = time_attnc(args, row, L, args.alt_lib) if args.alt_lib else (None, "")
             peers = torch_peers(row, L, args.repeats, not args.no_flex) if torch else {}
             s, f = peers.get("sdpa"), peers.get("flex")
             ratio = f"{f / a:.2f}x" if a and f else "-"
-            note = " ".join(x for x in [why, peers.get("sdpa_error", ""), peers.get("flex_error", "")] if x)
-            print(f"| {row[0]} | {L} | {fmt(a, row, L)} | {fmt(s, row, L)} | {fmt(f, row, L)} | {ratio} |"
+            note = " ".join(x for x in [why, why_b, peers.get("sdpa_error", ""), peers.get("flex_error", "")] if x)
+            alt_cell = f" {fmt(b, row, L)} |" if args.alt_lib else ""
+            print(f"| {row[0]} | {L} | {fmt(a, row, L)} |{alt_cell} {fmt(s, row, L)} | {fmt(f, row, L)} | {ratio} |"
                   + (f" {note}" if note else ""), flush=True)
     decode_table(args, torch)
 

@@ -2,8 +2,10 @@
 # Makes, on this machine, everything the GPU machine needs for bench/gpu/run.sh
 # (it has CUDA, PyTorch and a C++ compiler but no LLVM/MLIR and no network):
 #   carry/lib.tar.xz    the GPU kernel library of every spec in specs/ (attnc build
-#                       --gpu-arch sm_80,sm_90: cubins + PTX + host glue), and of the
-#                       benchmark variants in bench/specs/gpu
+#                       --gpu-arch sm_80,sm_90a: cubins + PTX + host glue; an H100 runs
+#                       the sm_90a cubin, whose tensor-core prefill is wgmma), and of
+#                       the benchmark variants in bench/specs/gpu; in lib/mma the same
+#                       two built for sm_80,sm_90 (the mma.sync prefill on an H100)
 #   carry/cases.tar.xz  every spec's gpu_* prefill cases (attnc-check --gpu-cases
 #                       --save-reference): inputs and the float64 reference
 #   carry/cpu-check.txt the same cases on the CPU kernels (they must pass here first)
@@ -21,10 +23,13 @@ CARRY=$ROOT/bench/gpu/carry
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 rm -rf "$CARRY"
-mkdir -p "$CARRY" "$WORK/lib"
-"$BUILD/bin/attnc" build "$ROOT"/specs/*.attn -o "$WORK/build" --name attn_kernels --gpu-arch sm_80,sm_90
-"$BUILD/bin/attnc" build "$ROOT"/bench/specs/gpu/*.attn -o "$WORK/build" --name gpu_bench --gpu-arch sm_80,sm_90
+mkdir -p "$CARRY" "$WORK/lib/mma"
+"$BUILD/bin/attnc" build "$ROOT"/specs/*.attn -o "$WORK/build" --name attn_kernels --gpu-arch sm_80,sm_90a
+"$BUILD/bin/attnc" build "$ROOT"/bench/specs/gpu/*.attn -o "$WORK/build" --name gpu_bench --gpu-arch sm_80,sm_90a
 cp "$WORK"/build/lib*_gpu.so "$WORK"/build/*_gpu.h "$WORK/lib/"
+"$BUILD/bin/attnc" build "$ROOT"/specs/*.attn -o "$WORK/mma" --name attn_kernels --gpu-arch sm_80,sm_90
+"$BUILD/bin/attnc" build "$ROOT"/bench/specs/gpu/*.attn -o "$WORK/mma" --name gpu_bench --gpu-arch sm_80,sm_90
+cp "$WORK"/mma/lib*_gpu.so "$WORK/lib/mma/"
 tar -C "$WORK" -cJf "$CARRY/lib.tar.xz" lib
 "$BUILD/bin/attnc-check" --dtype spec --gpu-cases --save-reference --work "$WORK/cases" "$ROOT"/specs/*.attn \
   > "$CARRY/cpu-check.txt" || { tail "$CARRY/cpu-check.txt"; echo "prepare: the CPU kernels fail the cases"; exit 1; }

@@ -4,17 +4,20 @@
 #   1. builds gpu-check (plain C++17, the CUDA driver through dlopen, no LLVM);
 #   2. runs every spec's kernels on the GPU against the float64 reference
 #      (carry/cases: one PASS/FAIL line per case, then "N passed, M failed"):
-#      the default kernels (tensor cores for bf16/f16 specs), then the
-#      CUDA-core ones (ATTNC_GPU_CUDA_CORES=1);
-#   3. times prefill side by side, attnc vs PyTorch SDPA and FlexAttention
-#      (bench.py over bench/specs/gpu; LENS, REPEATS, NO_FLEX=1 to adjust);
+#      the default kernels (tensor cores for bf16/f16 specs: wgmma on an
+#      H100, whose sm_90a cubin the library carries), the mma.sync ones (the
+#      library built for sm_80,sm_90), then the CUDA-core ones
+#      (ATTNC_GPU_CUDA_CORES=1);
+#   3. times prefill side by side, attnc (wgmma and mma.sync) vs PyTorch SDPA
+#      and FlexAttention (bench.py over bench/specs/gpu; LENS, REPEATS,
+#      NO_FLEX=1 to adjust);
 #   4. runs attn-run --device cuda (cuBLAS dense layers, the generated
 #      attention and RMSNorm/SwiGLU kernels) on a SmolLM2-135M-shaped model:
 #      its perplexity against the CPU's (carried), then generation speed.
 # Logs go to $OUT (the device tool's) or bench/gpu/out. Exit status: step 2's.
 # Each step runs under a time limit (a kernel that hangs on the GPU, e.g. a
 # barrier some threads never reach, would otherwise spend the whole call and
-# leave the later steps unrun): 130 s per correctness mode, 40 s per model
+# leave the later steps unrun): 100 s per correctness mode, 40 s per model
 # run, and the benchmark what is left of BUDGET (520 s: the device call's 540
 # less the unpacking) after 170 s kept for the model; a step that times out
 # says so.
@@ -39,14 +42,15 @@ CXX=${CXX:-$(command -v c++ || command -v g++ || command -v clang++)}
 "$CXX" -O2 -std=c++17 -I"$ROOT" "$ROOT/bench/gpu/gpu_check.cpp" "$ROOT/tools/common/Npy.cpp" "$ROOT/runtime/gpu/CudaDriver.cpp" -ldl -o gpu-check \
   || { echo "run: cannot build gpu-check"; exit 2; }
 rc=0
-for mode in tensor-cores cuda-cores; do
+for mode in tensor-cores mma-sync cuda-cores; do
   echo "== correctness ($mode): every spec's GPU kernels vs the float64 reference"
-  cores=""
+  cores="" lib=./lib/libattn_kernels_gpu.so
   [[ $mode == cuda-cores ]] && cores=1
-  ATTNC_GPU_CUDA_CORES=$cores timeout -k 5 130 ./gpu-check --lib ./lib/libattn_kernels_gpu.so --name attn_kernels cases/*/ \
+  [[ $mode == mma-sync ]] && lib=./lib/mma/libattn_kernels_gpu.so
+  ATTNC_GPU_CUDA_CORES=$cores timeout -k 5 100 ./gpu-check --lib $lib --name attn_kernels cases/*/ \
     > "$LOGS/gpu-check-$mode.txt" 2>&1
   st=$?
-  ((st == 124 || st == 137)) && echo "run: gpu-check ($mode) timed out after 130 s" >> "$LOGS/gpu-check-$mode.txt"
+  ((st == 124 || st == 137)) && echo "run: gpu-check ($mode) timed out after 100 s" >> "$LOGS/gpu-check-$mode.txt"
   ((st)) && rc=1
   grep -v PASS "$LOGS/gpu-check-$mode.txt" | head -40
   tail -1 "$LOGS/gpu-check-$mode.txt"
@@ -58,6 +62,7 @@ bench_s=$(( ${BUDGET:-520} - SECONDS - 170 ))
 ((bench_s < 60)) && bench_s=60
 echo "(benchmark time limit ${bench_s} s)"
 timeout -k 5 $bench_s python3 "$ROOT/bench/gpu/bench.py" --gpu-check ./gpu-check --lib ./lib/libgpu_bench_gpu.so --name gpu_bench \
+  --alt-lib ./lib/mma/libgpu_bench_gpu.so \
   --lens "${LENS:-1024,4096,16384}" --repeats "${REPEATS:-5}" $flex 2>&1 | tee "$LOGS/bench.txt"
 st=${PIPESTATUS[0]}
 ((st == 124 || st == 137)) && echo "run: the benchmark timed out after ${bench_s} s" | tee -a "$LOGS/bench.txt"

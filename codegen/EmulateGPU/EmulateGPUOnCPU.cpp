@@ -18,6 +18,12 @@
 //                                          tiles), then _reg(i) per register
 //   memref.assume_alignment             -> attnc_emu_assume_aligned(address, alignment):
 //                                          aborts where the claim is false
+//   inline PTX marked attnc.wgmma        -> attnc_emu_wgmma(kind, n, trans_b, a0..a3,
+//     (a chain of wgmma.mma_async)         descriptor, window, first) per step, a
+//                                          warpgroup collective reading B through the
+//                                          descriptor, then _acc(i) per register
+//   inline PTX marked attnc.emulate =   -> attnc_emu_fence_proxy_async (a wgmma after
+//     "fence_proxy_async"                  copies not fenced by their threads aborts)
 //   workgroup-memory globals            -> ordinary globals (one block runs at a time),
 //                                          and views of them ordinary memrefs
 // The rest of the function (indexing, masks, the online softmax) is the GPU
@@ -185,6 +191,44 @@ struct AttnEmulateGPUOnCPUPass
           result = b.create<vector::InsertOp>(loc, pair, result, ArrayRef<int64_t>{i});
         }
         ldm.getRes().replaceAllUsesWith(result);
+      } else if (auto inlineAsm = dyn_cast<LLVM::InlineAsmOp>(op)) {
+        auto emulate = inlineAsm->getAttrOfType<StringAttr>("attnc.emulate");
+        auto chain = inlineAsm->getAttrOfType<DictionaryAttr>("attnc.wgmma");
+        if (emulate && emulate.getValue() == "fence_proxy_async") {
+          call(b, loc, "attnc_emu_fence_proxy_async", {}, Type());
+        } else if (chain) {
+          // Operands: [accumulators in], per step a0..a3 and the descriptor,
+          // a zero (the PTX's scale-d predicate), the window's address.
+          auto get = [&](StringRef key) { return cast<IntegerAttr>(chain.get(key)).getInt(); };
+          auto flag = [&](StringRef key) { return cast<BoolAttr>(chain.get(key)).getValue(); };
+          int64_t n = get("n"), steps = get("steps"), regs = n / 2;
+          bool accumulate = flag("accumulate");
+          ValueRange operands = inlineAsm.getOperands();
+          int64_t first = accumulate ? regs : 0;
+          Value window = operands[first + 5 * steps + 1];
+          auto c64 = [&](int64_t v) { return (Value)b.create<arith::ConstantIntOp>(loc, v, 64); };
+          for (int64_t st = 0; st < steps; ++st) {
+            SmallVector<Value> args = {c64(flag("f16") ? 1 : 0), c64(n), c64(flag("trans_b") ? 1 : 0)};
+            for (int64_t i = 0; i < 4; ++i)
+              args.push_back(asI32(b, loc, operands[first + 5 * st + i]));
+            args.append({operands[first + 5 * st + 4], window, c64(st == 0 ? 1 : 0)});
+            call(b, loc, "attnc_emu_wgmma", args, Type());
+          }
+          SmallVector<Value> elems;
+          for (int64_t i = 0; i < regs; ++i) {
+            Value d = call(b, loc, "attnc_emu_wgmma_acc", {c64(i)}, f32);
+            elems.push_back(accumulate ? b.create<arith::AddFOp>(loc, operands[i], d).getResult() : d);
+          }
+          for (Operation *user : llvm::make_early_inc_range(inlineAsm->getUsers())) {
+            auto ex = dyn_cast<LLVM::ExtractValueOp>(user);
+            if (!ex || ex.getPosition().size() != 1)
+              return user->emitError("wgmma results are read by extractvalue only"), signalPassFailure();
+            ex.getResult().replaceAllUsesWith(elems[ex.getPosition()[0]]);
+            dead.push_back(ex);
+          }
+        } else {
+          return; // host inline assembly (the AMX permission request)
+        }
       } else if (auto assume = dyn_cast<memref::AssumeAlignmentOp>(op)) {
         // Checked, not assumed: a kernel that claims an alignment its
         // buffer lacks would fault on the GPU (a 16-byte load), not here.

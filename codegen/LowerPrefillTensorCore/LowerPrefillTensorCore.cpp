@@ -62,12 +62,15 @@ constexpr double kNegInf = -std::numeric_limits<double>::infinity();
 
 class TensorCoreBuilder : public TiledPrefillEmitter {
 public:
-  using TiledPrefillEmitter::TiledPrefillEmitter;
+  TensorCoreBuilder(VariantOp variant, ModuleOp module, bool wgmma)
+      : TiledPrefillEmitter(variant, module), wgmma(wgmma) {}
   /// Why the variant gets no tensor-core kernel, or "" when it does.
   std::string unsupported();
   void build();
 
 private:
+  /// Products by Hopper's warpgroup MMA (sm_90a) instead of mma.sync.
+  bool wgmma = false;
   Type elem; // bf16 or f16
   int64_t H = 0, Hkv = 0, D = 0, Dv = 0, keyTile = 64;
   /// Tiles of 16 query rows per warp (tensorCoreRowTiles).
@@ -109,6 +112,29 @@ private:
       out.push_back(ob.create<LLVM::ExtractValueOp>(loc, d, ArrayRef<int64_t>{i}));
     return out;
   }
+  /// An A-operand register (two elements) as the i32 inline PTX takes.
+  Value asI32(OpBuilder &ob, Value v) {
+    if (v.getType().isInteger(32))
+      return v;
+    Value w = ob.create<vector::BitCastOp>(loc, VectorType::get({1}, ob.getI32Type()), v);
+    return ob.create<vector::ExtractOp>(loc, w, ArrayRef<int64_t>{0});
+  }
+  /// One wgmma step: A's four registers (this thread's part of a 64 x 16
+  /// tile) and the descriptor of B (16 x n) in shared memory.
+  struct WgmmaStep {
+    SmallVector<Value, 4> a;
+    Value descriptor;
+  };
+  SmallVector<Value> wgmmaChain(OpBuilder &ob, int64_t n, bool transB, ArrayRef<Value> accIn,
+                                ArrayRef<WgmmaStep> steps, Value window);
+  /// Orders this thread's generic-proxy writes of shared memory (cp.async,
+  /// st.shared) before the async proxy's reads (wgmma).
+  void fenceProxyAsync(OpBuilder &ob) {
+    auto op = ob.create<LLVM::InlineAsmOp>(loc, TypeRange{}, ValueRange{}, "fence.proxy.async.shared::cta;",
+                                           "~{memory}", /*has_side_effects=*/true, /*is_align_stack=*/false,
+                                           LLVM::AsmDialectAttr(), ArrayAttr());
+    op->setAttr("attnc.emulate", ob.getStringAttr("fence_proxy_async"));
+  }
   /// The value of `v` reduced over the 4 lanes of a row (lanes 4g .. 4g+3).
   Value rowReduce(OpBuilder &ob, Value v, bool isMax) {
     Value width = ob.create<arith::ConstantIntOp>(loc, 32, 32);
@@ -149,6 +175,62 @@ Value TensorCoreBuilder::sharedBuffer(StringRef suffix, int64_t rows, int64_t co
                                 /*constant=*/false, mb.getI64IntegerAttr(16));
   }
   return b.create<memref::GetGlobalOp>(loc, type, symbol);
+}
+
+/// D (64 x n, f32) = sum over steps of A_s (64 x 16, registers) B_s (16 x
+/// n, shared memory), plus accIn unless it is empty: one inline PTX block,
+/// fenced, committed and waited for, so LLVM never sees the accumulators
+/// while the tensor cores own them. `window` (the shared buffer's address)
+/// is an operand the PTX does not use: the CPU emulation reads B through it.
+SmallVector<Value> TensorCoreBuilder::wgmmaChain(OpBuilder &ob, int64_t n, bool transB, ArrayRef<Value> accIn,
+                                                 ArrayRef<WgmmaStep> steps, Value window) {
+  const int64_t regs = n / 2;
+  const bool zeroInit = accIn.empty();
+  std::string text, constraints;
+  llvm::raw_string_ostream os(text), cs(constraints);
+  SmallVector<Value> operands;
+  for (int64_t i = 0; i < regs; ++i)
+    cs << (i ? "," : "") << "=f";
+  for (int64_t i = 0; i < (int64_t)accIn.size(); ++i) {
+    cs << "," << i;
+    operands.push_back(accIn[i]);
+  }
+  int64_t next = regs + accIn.size();
+  const int64_t zero = next + 5 * steps.size();
+  std::string dtype = elem.isF16() ? "f16" : "bf16";
+  os << "{\n.reg .pred pz;\nsetp.ne.b32 pz, $" << zero << ", 0;\nwgmma.fence.sync.aligned;\n";
+  for (auto [i, step] : llvm::enumerate(steps)) {
+    os << "wgmma.mma_async.sync.aligned.m64n" << n << "k16.f32." << dtype << "." << dtype << " {";
+    for (int64_t r = 0; r < regs; ++r)
+      os << (r ? ", " : "") << "$" << r;
+    os << "}, {$" << next << ", $" << next + 1 << ", $" << next + 2 << ", $" << next + 3 << "}, $" << next + 4
+       << ", " << (i == 0 && zeroInit ? "pz" : "1") << ", 1, 1, " << (transB ? 1 : 0) << ";\n";
+    for (Value a : step.a) {
+      operands.push_back(asI32(ob, a));
+      cs << ",r";
+    }
+    operands.push_back(step.descriptor);
+    cs << ",l";
+    next += 5;
+  }
+  os << "wgmma.commit_group.sync.aligned;\nwgmma.wait_group.sync.aligned 0;\n}";
+  operands.push_back(ob.create<arith::ConstantIntOp>(loc, 0, 32));
+  operands.push_back(window);
+  cs << ",r,l,~{memory}";
+  Type f32 = ob.getF32Type();
+  auto result = LLVM::LLVMStructType::getLiteral(ob.getContext(), SmallVector<Type>(regs, f32));
+  auto op = ob.create<LLVM::InlineAsmOp>(loc, result, operands, text, constraints, /*has_side_effects=*/true,
+                                         /*is_align_stack=*/false, LLVM::AsmDialectAttr(), ArrayAttr());
+  op->setAttr("attnc.wgmma",
+              ob.getDictionaryAttr({ob.getNamedAttr("n", ob.getI64IntegerAttr(n)),
+                                    ob.getNamedAttr("trans_b", ob.getBoolAttr(transB)),
+                                    ob.getNamedAttr("accumulate", ob.getBoolAttr(!zeroInit)),
+                                    ob.getNamedAttr("steps", ob.getI64IntegerAttr(steps.size())),
+                                    ob.getNamedAttr("f16", ob.getBoolAttr(elem.isF16()))}));
+  SmallVector<Value> out;
+  for (int64_t i = 0; i < regs; ++i)
+    out.push_back(ob.create<LLVM::ExtractValueOp>(loc, op.getResult(0), ArrayRef<int64_t>{i}));
+  return out;
 }
 
 void TensorCoreBuilder::build() {
@@ -305,10 +387,14 @@ void TensorCoreBuilder::emitSegment(OpBuilder &ob, const HeadSegment &seg, Value
   // A warp owns MT consecutive tiles of 16 rows; the thread two rows of
   // each (A: g, B: g + 8), clamped for reads. Row slot mt * 2 + r.
   SmallVector<Value> rows, rowsC, qp;
+  // With wgmma, row tile mt is the warpgroup's 64 x n product mt: warp w
+  // owns its rows 16 w .. 16 w + 15 (rows mt * 64 + 16 w + ...).
   for (int64_t mt = 0; mt < MT; ++mt) {
-    Value first = ob.create<arith::MulIOp>(
-        loc, ob.create<arith::AddIOp>(loc, ob.create<arith::MulIOp>(loc, warp, idxc(ob, MT)), idxc(ob, mt)),
-        idxc(ob, 16));
+    Value first = wgmma ? add(ob.create<arith::MulIOp>(loc, warp, idxc(ob, 16)), mt * 64)
+                        : ob.create<arith::MulIOp>(
+                              loc, ob.create<arith::AddIOp>(loc, ob.create<arith::MulIOp>(loc, warp, idxc(ob, MT)),
+                                                            idxc(ob, mt)),
+                              idxc(ob, 16));
     Value rowA = ob.create<arith::AddIOp>(loc, ob.create<arith::AddIOp>(loc, tile0, first), g);
     for (Value row : {rowA, add(rowA, 8)}) {
       rows.push_back(row);
@@ -344,8 +430,26 @@ void TensorCoreBuilder::emitSegment(OpBuilder &ob, const HeadSegment &seg, Value
   // of 16-byte units, so the 8 rows an ldmatrix reads (and the rows the
   // copies write) fall in distinct bank groups, and every row starts
   // 16-byte aligned (cp.async, ldmatrix).
-  Value kSh = sharedBuffer("_tc_k_smem", KT, D + kRowPad), vSh = sharedBuffer("_tc_v_smem", KT, Dv + kRowPad);
-  Value kShLo = split ? sharedBuffer("_tc_k_lo_smem", KT, D + kRowPad) : Value();
+  Value kSh, vSh, kShLo;
+  // wgmma reads B through matrix descriptors: K, K's remainder and V in one
+  // window of core matrices (8 rows x 16 bytes, 128 contiguous bytes; no
+  // swizzle), row-block major: element (r, c) of a tile of `cols` columns
+  // at ((r / 8) (cols / 8) + c / 8) 64 + (r % 8) 8 + c % 8. Then the 16
+  // bytes a copy moves are contiguous (copy e lands at element 8 e), and the
+  // core matrices adjacent along a tile's columns are 128 bytes apart,
+  // along its rows 16 cols bytes.
+  Value window, windowAddr;
+  const int64_t kOff = 0, kLoOff = KT * D, vOff = KT * D * (split ? 2 : 1);
+  if (wgmma) {
+    window = sharedBuffer("_tc_wg_smem", 1, vOff + KT * Dv);
+    window = ob.create<memref::CollapseShapeOp>(loc, window, ArrayRef<ReassociationIndices>{{0, 1}});
+    kSh = vSh = kShLo = window;
+    windowAddr = ob.create<arith::IndexCastOp>(loc, ob.getI64Type(),
+                                               ob.create<memref::ExtractAlignedPointerAsIndexOp>(loc, window));
+  } else {
+    kSh = sharedBuffer("_tc_k_smem", KT, D + kRowPad), vSh = sharedBuffer("_tc_v_smem", KT, Dv + kRowPad);
+    kShLo = split ? sharedBuffer("_tc_k_lo_smem", KT, D + kRowPad) : Value();
+  }
   // Keys at positions 0..Lk-1? Then the mask intervals bound the key tiles.
   Value jBegin = idxc(ob, 0), jEnd = lk, contiguous = i1c(ob, false);
   if (MaskAttrInterface mask = seg.mask) {
@@ -409,17 +513,34 @@ void TensorCoreBuilder::emitSegment(OpBuilder &ob, const HeadSegment &seg, Value
   auto tokenType = nvgpu::DeviceAsyncTokenType::get(ob.getContext());
   // Keys [j0, j0 + KT) of `src` ([Lk, Hkv, cols]) into `dst`: rows past Lk
   // are zeros (a copy of source size 0 zero-fills its 16 bytes).
-  auto issueTile = [&](OpBuilder &ib, Value j0, Value src, Value dst, int64_t cols, Value aligned) {
+  // With wgmma `dst` is the window and `off` the tile's first element there;
+  // copy e then takes row (e / 8 / (cols / 8)) 8 + e % 8, columns
+  // (e / 8) % (cols / 8) 8 .. + 7: a warp's 32 copies read 8 rows x 64
+  // contiguous bytes and write 512 contiguous bytes.
+  auto issueTile = [&](OpBuilder &ib, Value j0, Value src, Value dst, int64_t cols, Value aligned, int64_t off) {
+    const int64_t units = cols / kCopyElems;
     auto ifOp = ib.create<scf::IfOp>(loc, aligned, /*withElseRegion=*/true);
     OpBuilder tb = ifOp.getThenBodyBuilder();
-    tb.create<scf::ForOp>(loc, tid, idxc(tb, KT * cols / kCopyElems), idxc(tb, kThreads), ValueRange{},
+    tb.create<scf::ForOp>(loc, tid, idxc(tb, KT * units), idxc(tb, kThreads), ValueRange{},
                           [&](OpBuilder &lb, Location, Value e, ValueRange) {
-      Value r = lb.create<arith::DivUIOp>(loc, e, idxc(lb, cols / kCopyElems));
-      Value c = lb.create<arith::MulIOp>(loc, lb.create<arith::RemUIOp>(loc, e, idxc(lb, cols / kCopyElems)),
-                                         idxc(lb, kCopyElems));
+      Value r, c;
+      SmallVector<Value, 2> at;
+      if (wgmma) {
+        Value e8 = lb.create<arith::DivUIOp>(loc, e, idxc(lb, 8));
+        r = lb.create<arith::AddIOp>(
+            loc, lb.create<arith::MulIOp>(loc, lb.create<arith::DivUIOp>(loc, e8, idxc(lb, units)), idxc(lb, 8)),
+            lb.create<arith::RemUIOp>(loc, e, idxc(lb, 8)));
+        c = lb.create<arith::MulIOp>(loc, lb.create<arith::RemUIOp>(loc, e8, idxc(lb, units)), idxc(lb, kCopyElems));
+        at.push_back(lb.create<arith::AddIOp>(loc, lb.create<arith::MulIOp>(loc, e, idxc(lb, kCopyElems)),
+                                              idxc(lb, off)));
+      } else {
+        r = lb.create<arith::DivUIOp>(loc, e, idxc(lb, units));
+        c = lb.create<arith::MulIOp>(loc, lb.create<arith::RemUIOp>(loc, e, idxc(lb, units)), idxc(lb, kCopyElems));
+        at = {r, c};
+      }
       Value j = lb.create<arith::AddIOp>(loc, j0, r);
       Value count = lb.create<arith::SelectOp>(loc, cmpi(lb, P::ult, j, lk), idxc(lb, kCopyElems), idxc(lb, 0));
-      lb.create<nvgpu::DeviceAsyncCopyOp>(loc, tokenType, dst, ValueRange{r, c}, src,
+      lb.create<nvgpu::DeviceAsyncCopyOp>(loc, tokenType, dst, at, src,
                                           ValueRange{lb.create<arith::MinUIOp>(loc, j, lkLast), kvh, c},
                                           lb.getIndexAttr(kCopyElems), count, lb.getUnitAttr());
       lb.create<scf::YieldOp>(loc);
@@ -429,18 +550,34 @@ void TensorCoreBuilder::emitSegment(OpBuilder &ob, const HeadSegment &seg, Value
                           [&](OpBuilder &lb, Location, Value e, ValueRange) {
       Value r = lb.create<arith::DivUIOp>(loc, e, idxc(lb, cols));
       Value c = lb.create<arith::RemUIOp>(loc, e, idxc(lb, cols));
+      SmallVector<Value, 2> at = {r, c};
+      if (wgmma) {
+        auto div = [&](Value x, int64_t d) { return (Value)lb.create<arith::DivUIOp>(loc, x, idxc(lb, d)); };
+        auto rem = [&](Value x, int64_t d) { return (Value)lb.create<arith::RemUIOp>(loc, x, idxc(lb, d)); };
+        auto mul = [&](Value x, int64_t d) { return (Value)lb.create<arith::MulIOp>(loc, x, idxc(lb, d)); };
+        auto plus = [&](Value x, Value y) { return (Value)lb.create<arith::AddIOp>(loc, x, y); };
+        Value core = plus(mul(div(r, 8), units), div(c, 8));
+        at = {plus(plus(mul(core, 64), mul(rem(r, 8), 8)), plus(rem(c, 8), idxc(lb, off)))};
+      }
       Value j = lb.create<arith::AddIOp>(loc, j0, r);
       Value x = lb.create<memref::LoadOp>(loc, src, ValueRange{lb.create<arith::MinUIOp>(loc, j, lkLast), kvh, c});
       Value zero = lb.create<arith::ConstantOp>(loc, lb.getFloatAttr(elem, 0.0));
-      lb.create<memref::StoreOp>(loc, lb.create<arith::SelectOp>(loc, cmpi(lb, P::ult, j, lk), x, zero), dst,
-                                 ValueRange{r, c});
+      lb.create<memref::StoreOp>(loc, lb.create<arith::SelectOp>(loc, cmpi(lb, P::ult, j, lk), x, zero), dst, at);
       lb.create<scf::YieldOp>(loc);
     });
   };
   auto issueK = [&](OpBuilder &ib, Value j0) {
-    issueTile(ib, j0, kh, kSh, D, khAligned);
+    issueTile(ib, j0, kh, kSh, D, khAligned, kOff);
     if (kl)
-      issueTile(ib, j0, kl, kShLo, D, klAligned);
+      issueTile(ib, j0, kl, kShLo, D, klAligned, kLoOff);
+  };
+  // A no-swizzle descriptor of the window at element `off`: LBO (bytes
+  // between core matrices adjacent along K) and SBO (along M or N), both
+  // operand majors (PTX ISA, "Matrix Descriptor", canonical layouts).
+  auto descriptor = [&](OpBuilder &db, int64_t off, int64_t lbo, int64_t sbo) {
+    Value start = db.create<arith::AddIOp>(loc, windowAddr, i64c(db, off * 2));
+    start = db.create<arith::ShRUIOp>(loc, db.create<arith::AndIOp>(loc, start, i64c(db, 0x3FFFF)), i64c(db, 4));
+    return (Value)db.create<arith::OrIOp>(loc, start, i64c(db, (lbo >> 4) << 16 | (sbo >> 4) << 32));
   };
   auto commit = [&](OpBuilder &ib) { return (Value)ib.create<nvgpu::DeviceAsyncCreateGroupOp>(loc, tokenType, ValueRange{}); };
   // The prologue: K of the first tile in flight before the loop.
@@ -500,8 +637,10 @@ void TensorCoreBuilder::emitSegment(OpBuilder &ob, const HeadSegment &seg, Value
     // K(j) has landed (each thread waits for its own copies, the barrier
     // publishes everyone's) and no warp still reads V(j - 1).
     waitAll(kb);
+    if (wgmma)
+      fenceProxyAsync(kb);
     kb.create<gpu::BarrierOp>(loc);
-    issueTile(kb, j0, v, vSh, Dv, vAligned);
+    issueTile(kb, j0, v, vSh, Dv, vAligned, vOff);
     commit(kb);
 
     // Scores of the warp's MT x 16 rows x KT keys: per row tile KT / 8
@@ -517,11 +656,33 @@ void TensorCoreBuilder::emitSegment(OpBuilder &ob, const HeadSegment &seg, Value
     auto keyPosition = [&](OpBuilder &bb, int64_t key) {
       return (Value)bb.create<memref::LoadOp>(loc, kPos, ValueRange{bb.create<arith::MinUIOp>(loc, keyIndex(bb, key), lkLast)});
     };
+    // wgmma: the scores of row tile mt in one chain (K-major B: the key
+    // tile, LBO 128 bytes along the head dim, SBO 16 D along keys); its
+    // registers 4 f + e are those of mma.sync fragment f.
+    SmallVector<SmallVector<Value>> wgScores(MT);
+    if (wgmma)
+      for (int64_t mt = 0; mt < MT; ++mt) {
+        SmallVector<WgmmaStep> steps;
+        for (int64_t kc = 0; kc < D / 16; ++kc) {
+          Value hiDesc = descriptor(kb, kOff + kc * 16 * 8, 128, 16 * D);
+          if (split) { // the small terms first, as below
+            steps.push_back({qFragLo[mt][kc], hiDesc});
+            steps.push_back({qFrag[mt][kc], descriptor(kb, kLoOff + kc * 16 * 8, 128, 16 * D)});
+          }
+          steps.push_back({qFrag[mt][kc], hiDesc});
+        }
+        wgScores[mt] = wgmmaChain(kb, KT, /*transB=*/false, {}, steps, windowAddr);
+      }
     for (int64_t nb = 0; nb < KT / 8; nb += 2) {
       SmallVector<SmallVector<Value, 4>> c(2 * MT);
       for (auto &acc : c)
         acc = {f32c(kb, 0), f32c(kb, 0), f32c(kb, 0), f32c(kb, 0)};
-      for (int64_t kc = 0; kc < D / 16; ++kc) {
+      if (wgmma)
+        for (int64_t mt = 0; mt < MT; ++mt)
+          for (int i = 0; i < 2; ++i)
+            for (int64_t e = 0; e < 4; ++e)
+              c[mt * 2 + i][e] = wgScores[mt][(nb + i) * 4 + e];
+      for (int64_t kc = 0; kc < (wgmma ? 0 : D / 16); ++kc) {
         SmallVector<Value, 4> kHi = ldmatrix4(kb, kSh, idxc(kb, nb * 8), idxc(kb, kc * 16), false), kLo;
         if (split)
           kLo = ldmatrix4(kb, kShLo, idxc(kb, nb * 8), idxc(kb, kc * 16), false);
@@ -607,6 +768,8 @@ void TensorCoreBuilder::emitSegment(OpBuilder &ob, const HeadSegment &seg, Value
 
     // V(j) has landed and no warp still reads K(j): K(j + 1) goes next.
     waitAll(kb);
+    if (wgmma)
+      fenceProxyAsync(kb);
     kb.create<gpu::BarrierOp>(loc);
     Value jNext = kb.create<arith::AddIOp>(loc, j0, idxc(kb, KT));
     kb.create<scf::IfOp>(loc, cmpi(kb, P::ult, jNext, jEnd), [&](OpBuilder &tb, Location) {
@@ -649,7 +812,22 @@ void TensorCoreBuilder::emitSegment(OpBuilder &ob, const HeadSegment &seg, Value
         o[mt].push_back(frag);
       }
     }
-    for (int64_t kc = 0; kc < KT / 16; ++kc) {
+    if (wgmma) // per row tile one chain over the key tile (MN-major B: V, trans-b; LBO 16 Dv bytes along keys, SBO 128 along value columns)
+      for (int64_t mt = 0; mt < MT; ++mt) {
+        SmallVector<WgmmaStep> steps;
+        for (int64_t kc = 0; kc < KT / 16; ++kc) {
+          const auto &lo = s[mt][2 * kc], &hi = s[mt][2 * kc + 1];
+          steps.push_back({{pack(kb, lo[0], lo[1]), pack(kb, lo[2], lo[3]), pack(kb, hi[0], hi[1]), pack(kb, hi[2], hi[3])},
+                           descriptor(kb, vOff + kc * 16 * Dv, 16 * Dv, 128)});
+        }
+        SmallVector<Value> accIn;
+        for (auto &frag : o[mt])
+          accIn.append(frag.begin(), frag.end());
+        SmallVector<Value> acc = wgmmaChain(kb, Dv, /*transB=*/true, accIn, steps, windowAddr);
+        for (int64_t nv = 0; nv < Dv / 8; ++nv)
+          o[mt][nv] = {acc[nv * 4], acc[nv * 4 + 1], acc[nv * 4 + 2], acc[nv * 4 + 3]};
+      }
+    for (int64_t kc = 0; kc < (wgmma ? 0 : KT / 16); ++kc) {
       SmallVector<SmallVector<Value, 4>> a;
       for (int64_t mt = 0; mt < MT; ++mt) {
         const auto &lo = s[mt][2 * kc], &hi = s[mt][2 * kc + 1];
@@ -716,10 +894,11 @@ void TensorCoreBuilder::emitSegment(OpBuilder &ob, const HeadSegment &seg, Value
 
 struct AttnLowerPrefillTensorCorePass
     : public mlir::attn::impl::AttnLowerPrefillTensorCorePassBase<AttnLowerPrefillTensorCorePass> {
+  using AttnLowerPrefillTensorCorePassBase::AttnLowerPrefillTensorCorePassBase;
   void runOnOperation() override {
     ModuleOp module = getOperation();
     for (VariantOp v : llvm::to_vector(module.getOps<VariantOp>())) {
-      TensorCoreBuilder builder(v, module);
+      TensorCoreBuilder builder(v, module, wgmma);
       std::string why = builder.unsupported();
       if (!why.empty()) {
         v->setAttr("attn.tensor_core", StringAttr::get(&getContext(), "none: " + why));

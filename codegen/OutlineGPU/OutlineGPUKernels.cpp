@@ -9,7 +9,9 @@
 // runs one work item per thread, `NAME_decode_split_gpu` one per block when
 // it was built for blocks (`attn.block_threads`, the GPU pipeline's form),
 // `NAME_append_gpu` runs on thread 0 and stores its status in a device word
-// (its last parameter), or, built for blocks, a token per block. Functions marked `attn.work_items` (the model
+// (its last parameter), or, built for blocks, a token per block. The
+// tensor-core prefill's body is inlined into its entry point (a call would
+// serialize wgmma). Functions marked `attn.work_items` (the model
 // operations of attn-add-model-ops) become work-item kernels too. This is the first,
 // CUDA-core form of the GPU path: it shares every numerical decision with the
 // CPU kernels; tensor cores, shared-memory staging and a parallel prepare are
@@ -56,7 +58,7 @@ struct AttnOutlineGPUKernelsPass
     for (Operation *op : hostOps)
       op->erase();
 
-    SmallVector<func::FuncOp> kernels(gpuModule.getOps<func::FuncOp>());
+    SmallVector<func::FuncOp> kernels(gpuModule.getOps<func::FuncOp>()), inlined;
     OpBuilder kb0(ctx);
     for (func::FuncOp f : kernels) {
       f->removeAttr("llvm.emit_c_interface");
@@ -102,7 +104,16 @@ struct AttnOutlineGPUKernelsPass
       if (isBlockItem)
         kernel->setAttr("attn.block_threads", f->getAttr("attn.block_threads"));
       SmallVector<Value> callArgs(entry.getArguments().begin(), entry.getArguments().end());
-      if (isTensorCore) {
+      if (isTensorCore && f.getBody().hasOneBlock()) {
+        // Inlined: ptxas serializes wgmma.mma_async across a call (C7510,
+        // "wgmma pipeline crossing function boundary").
+        IRMapping map;
+        Block &body = f.getBody().front();
+        map.map(body.getArguments(), callArgs);
+        for (Operation &op : body.without_terminator())
+          kb.clone(op, map);
+        inlined.push_back(f);
+      } else if (isTensorCore) {
         kb.create<func::CallOp>(loc, f, callArgs);
       } else if (isPrepareToken) {
         callArgs.push_back(item);
@@ -148,6 +159,8 @@ struct AttnOutlineGPUKernelsPass
       }
       kb.create<gpu::ReturnOp>(loc);
     }
+    for (func::FuncOp f : inlined)
+      f.erase();
   }
 };
 } // namespace

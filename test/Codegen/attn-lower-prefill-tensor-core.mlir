@@ -1,5 +1,7 @@
 // RUN: attn-opt --split-input-file --attn-lower-prefill-tensor-core %s | FileCheck %s
 // RUN: attn-opt --split-input-file --attn-lower-prefill-tensor-core --attn-lower-to-loops --attn-outline-gpu-kernels %s | FileCheck %s --check-prefix=OUTLINE
+// RUN: attn-opt --split-input-file --attn-lower-prefill-tensor-core="wgmma=true" %s | FileCheck %s --check-prefix=WG
+// RUN: attn-opt --split-input-file --attn-lower-prefill-tensor-core="wgmma=true" %s | FileCheck %s --check-prefix=WGNOT --implicit-check-not=nvgpu.ldmatrix --implicit-check-not=llvm.call_intrinsic
 
 // A bf16 GQA variant with a sliding window and a softcap: the tensor-core pair.
 attn.variant @w {
@@ -112,10 +114,45 @@ attn.variant @w {
 // CHECK: math.log
 // CHECK: memref.store {{.*}} : memref<?x4xf32>
 
+// The tensor-core kernel's body is inlined into its entry (ptxas serializes
+// wgmma across calls): no device function of that name is left among the
+// functions, which come before the entries.
 // OUTLINE: gpu.module @attn_kernels
+// OUTLINE-NOT: func.func @w_prefill_tc(
 // OUTLINE-DAG: gpu.func @w_prefill_tc_gpu({{.*}}) kernel
 // OUTLINE-DAG: gpu.func @w_prefill_prepare_tok_gpu({{.*}}) kernel
 // OUTLINE-DAG: gpu.func @w_prefill_rows_gpu({{.*}}) kernel
+
+// wgmma (sm_90a): K, K's remainder and V in one window of core matrices
+// (16 x 32 + 16 x 32 + 16 x 32 elements), no padding.
+// WG-DAG: memref.global "private" @w_tc_wg_smem : memref<1x1536xbf16, #gpu.address_space<workgroup>> {alignment = 16 : i64}
+// WG-LABEL: func.func @w_prefill_tc(
+// WG: %[[WIN:.*]] = memref.collapse_shape
+// WG: %[[PTR:.*]] = memref.extract_aligned_pointer_as_index %[[WIN]]
+// WG: %[[ADDR:.*]] = arith.index_cast %[[PTR]] : index to i64
+// Copies land at 8 e in the window, 16 contiguous bytes each.
+// WG: nvgpu.device_async_copy {{.*}}, %[[WIN]][{{.*}}], 8, {{.*}} : memref<?x2x32xbf16> to memref<1536xbf16, #gpu.address_space<workgroup>>
+// Each wait is followed by the async-proxy fence, then the barrier.
+// WG: scf.for
+// WG: nvgpu.device_async_wait
+// WG-NEXT: llvm.inline_asm has_side_effects {attnc.emulate = "fence_proxy_async"} "fence.proxy.async.shared::cta;"
+// WG-NEXT: gpu.barrier
+// QK^T per row tile (two, head dim 32): a chain of 3 x 2 steps (hi/lo split)
+// of m64n16k16 (16-key tiles), K-major B, from zero (pz false); the window's
+// address rides along for the emulation.
+// WG: llvm.inline_asm has_side_effects {attnc.wgmma = {accumulate = false, f16 = false, n = 16 : i64, steps = 6 : i64, trans_b = false}} "{\0A.reg .pred pz;\0Asetp.ne.b32 pz, $38, 0;\0Awgmma.fence.sync.aligned;\0Awgmma.mma_async.sync.aligned.m64n16k16.f32.bf16.bf16 {$0, $1, $2, $3, $4, $5, $6, $7}, {$8, $9, $10, $11}, $12, pz, 1, 1, 0;
+// WG-SAME: wgmma.commit_group.sync.aligned;\0Awgmma.wait_group.sync.aligned 0;\0A}", "=f,=f,=f,=f,=f,=f,=f,=f,r,r,r,r,l,
+// WG-SAME: r,l,~{memory}"
+// WG-SAME: %[[ADDR]]
+// WG: llvm.inline_asm has_side_effects {attnc.wgmma = {accumulate = false
+// WG: nvgpu.device_async_wait
+// WG-NEXT: llvm.inline_asm has_side_effects {attnc.emulate = "fence_proxy_async"}
+// WG-NEXT: gpu.barrier
+// P V: V N-major (trans-b 1), the O fragments tied in and out.
+// WG: llvm.inline_asm has_side_effects {attnc.wgmma = {accumulate = true, f16 = false, n = 32 : i64, steps = 1 : i64, trans_b = true}} {{.*}}m64n32k16.f32.bf16.bf16 {{.*}}, 1, 1, 1, 1;{{.*}}"=f,=f,=f,=f,=f,=f,=f,=f,=f,=f,=f,=f,=f,=f,=f,=f,0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,r,r,r,r,l,r,l,~{memory}"
+// WG: llvm.inline_asm has_side_effects {attnc.wgmma = {accumulate = true
+// WG: scf.yield
+// WGNOT-LABEL: func.func @w_prefill_tc(
 
 // -----
 

@@ -19,6 +19,8 @@
 #include "mlir/Target/LLVMIR/Dialect/AMX/AMXToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
+
+#include <cstdlib>
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
 #include "llvm/MC/MCSubtargetInfo.h"
@@ -377,7 +379,15 @@ int attnc::runBuild(const std::vector<Spec> &specs, const BuildOptions &opts) {
     mlir::attn::AttnAddModelOpsPassOptions modelOps;
     modelOps.blockThreads = mlir::attn::kGPUDecodeThreads;
     loops.addPass(mlir::attn::createAttnAddModelOpsPass(modelOps));
-    loops.addPass(mlir::attn::createAttnLowerPrefillTensorCorePass());
+    // The tensor-core kernels of the highest --gpu-arch (wgmma for sm_90a).
+    std::string highest;
+    auto number = [](const std::string &arch) { return std::atoi(arch.c_str() + std::min<size_t>(3, arch.size())); };
+    for (const std::string &arch : opts.gpuArchs)
+      if (highest.empty() || number(arch) > number(highest))
+        highest = arch;
+    mlir::attn::AttnLowerPrefillTensorCorePassOptions tensorCore;
+    tensorCore.wgmma = mlir::attn::usesWarpgroupMma(highest);
+    loops.addPass(mlir::attn::createAttnLowerPrefillTensorCorePass(tensorCore));
     lowering.cacheChunk = mlir::attn::kGPUCacheChunk;
     lowering.cacheBlockThreads = mlir::attn::kGPUDecodeThreads;
   }

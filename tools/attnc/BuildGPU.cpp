@@ -533,10 +533,15 @@ int attnc::runBuildGPU(const std::vector<Spec> &specs, const BuildOptions &opts)
   std::vector<Arch> archs;
   for (const std::string &name : opts.gpuArchs) {
     unsigned cc = 0;
-    if (!llvm::StringRef(name).starts_with("sm_") ||
-        llvm::StringRef(name).drop_front(3).getAsInteger(10, cc) || cc < 80 || cc > 129)
+    // sm_90a: Hopper's arch-specific features (wgmma), which no later
+    // architecture runs; no other "a" target has a kernel form here.
+    llvm::StringRef number = llvm::StringRef(name).drop_front(3);
+    if (name == "sm_90a")
+      number = "90";
+    if (!llvm::StringRef(name).starts_with("sm_") || number.getAsInteger(10, cc) || cc < 80 || cc > 129)
       // The tensor-core prefill needs sm_80: cp.async, bf16 mma.sync.
-      return error("--gpu-arch: '" + name + "' is not an architecture sm_80 .. sm_129 (e.g. sm_80,sm_90)");
+      return error("--gpu-arch: '" + name +
+                   "' is not an architecture sm_80 .. sm_129 or sm_90a (e.g. sm_80,sm_90a)");
     for (const Arch &a : archs)
       if (a.major == (int)cc / 10)
         return error("--gpu-arch: " + a.name + " and " + name +
@@ -577,7 +582,7 @@ int attnc::runBuildGPU(const std::vector<Spec> &specs, const BuildOptions &opts)
     if (!module)
       return error("could not generate MLIR");
     mlir::PassManager outline(&context);
-    mlir::attn::buildOutlineGPUPipeline(outline);
+    mlir::attn::buildOutlineGPUPipeline(outline, mlir::attn::usesWarpgroupMma(arch.name));
     if (mlir::failed(outline.run(*module)))
       return error("outlining the GPU kernels failed");
     if (&arch == &archs.front()) {

@@ -68,7 +68,8 @@ cl::list<std::string> buildGpuArchs(
 cl::opt<bool> buildGpuEmulation(
     "gpu-emulation",
     cl::desc("Testing aid: also compile the tensor-core GPU kernels for the CPU, to run on the "
-             "emulation runtime of test/GPU/Inputs/fake_cuda.c"),
+             "emulation runtime of test/GPU/Inputs/fake_cuda.c (the kernels of the highest --gpu-arch: "
+             "wgmma for sm_90a)"),
     cl::sub(buildCommand));
 cl::opt<std::string> buildPtxas("ptxas", cl::desc("ptxas for --gpu-arch (default: PATH, /usr/local/cuda/bin)"),
                                 cl::sub(buildCommand));

@@ -18,10 +18,12 @@
  * decode split (its item is the block) run one block at a time as 128 fibers, their GPU operations served by the attnc_emu_* runtime
  * below (barriers, xor shuffles, warp-collective mma.sync m16n8k16 and
  * ldmatrix computed from the fragment layouts of the PTX ISA, cp.async held
- * until its wait), warp by warp, each warp as far as it gets before a block
+ * until its wait, sm_90a's warpgroup wgmma.mma_async reading B through its
+ * shared-memory descriptor), warp by warp, each warp as far as it gets before a block
  * barrier. FAKE_SKIP_ITEM=N leaves rows item
  * (or decode split block) N unwritten, FAKE_MMA_DROP_C=1 makes mma ignore its accumulator (planted
- * bugs for the checker), FAKE_MISALIGN=N offsets allocations by N bytes, FAKE_APPEND_STATUS=S,N makes the N-th append (from 0)
+ * bugs for the checker; FAKE_WGMMA_SWAP_LBO=1 decodes descriptors with LBO and SBO
+ * swapped, FAKE_SKIP_FENCE=1 ignores fence.proxy.async), FAKE_MISALIGN=N offsets allocations by N bytes, FAKE_APPEND_STATUS=S,N makes the N-th append (from 0)
  * report status S. FAKE_QUIET=1 prints only loads. The same library
  * stands in for cuBLAS (cublasSgemm_v2, at the end). */
 #define _GNU_SOURCE
@@ -257,14 +259,18 @@ void attnc_emu_async_copy(int64_t dst, int64_t src, int64_t bytes, int64_t src_b
   emu_npending[t] = i + 1;
 }
 void attnc_emu_async_commit(void) { ++emu_groups[emu_tid]; }
+/* Threads whose landed copies no fence.proxy.async has ordered before the
+ * async proxy's reads (wgmma) yet. */
+static int emu_unfenced[EMU_THREADS];
 void attnc_emu_async_wait(int64_t n) {
   int64_t t = emu_tid, kept = 0;
   const char *lag = getenv("FAKE_ASYNC_LAG");
   int64_t limit = emu_groups[t] - n - (lag && *lag == '1' ? 1 : 0); /* groups below it complete */
   for (int64_t i = 0; i < emu_npending[t]; ++i)
-    if (emu_pending[t][i].group < limit)
+    if (emu_pending[t][i].group < limit) {
       memcpy(emu_pending[t][i].dst, emu_pending[t][i].data, (size_t)emu_pending[t][i].bytes);
-    else
+      emu_unfenced[t] = 1;
+    } else
       emu_pending[t][kept++] = emu_pending[t][i];
   emu_npending[t] = kept;
 }
@@ -307,6 +313,87 @@ void attnc_emu_ldmatrix(int64_t addr, int64_t trans, int64_t tiles) {
   warp_sync();
 }
 uint32_t attnc_emu_ldmatrix_reg(int64_t i) { return emu_ldm_out[emu_tid][i]; }
+
+/* FAKE_SKIP_FENCE=1: a planted missing fence (the next wgmma aborts). */
+void attnc_emu_fence_proxy_async(void) {
+  if (!getenv("FAKE_SKIP_FENCE"))
+    emu_unfenced[emu_tid] = 0;
+}
+
+/* wgmma.mma_async.sync.aligned.m64nNk16.f32.{bf16,f16} with A in registers,
+ * one step of a chain: a warpgroup collective (the block's 128 threads are
+ * one warpgroup). Warp w holds rows 16 w .. 16 w + 15 of A in mma.sync
+ * m16n8k16's A layout; accumulator register i of lane 4 g + q is (row 16 w +
+ * g + 8 ((i >> 1) & 1), column 8 (i >> 2) + 2 q + (i & 1)). B (16 x N) is read
+ * from shared memory through the descriptor (PTX ISA, "Matrix Descriptor"):
+ * start address >> 4 in bits 0-13, LBO >> 4 in 16-29, SBO >> 4 in 32-45,
+ * layout in 62-63 (0: no swizzle, the only one emulated). Without swizzle a
+ * core matrix is 8 rows of 16 contiguous bytes; LBO is the distance between
+ * core matrices adjacent along K, SBO along N, for both majors: element (k,
+ * n) of B at start + (n / 8) SBO + (k / 8) LBO + (n % 8) 16 + (k % 8) 2 when
+ * B is K-major (trans-b 0: rows are N), + (k % 8) 16 + (n % 8) 2 when it is
+ * N-major (trans-b 1). `window` is the address of the shared buffer the
+ * descriptor's 18-bit address points into (the CPU's addresses are wider):
+ * the address field is taken relative to it. first: the chain's first step
+ * (the accumulators start from 0; the caller adds its C). */
+static uint32_t emu_wg_a[EMU_THREADS][4];
+static int64_t emu_wg_desc[EMU_THREADS], emu_wg_window[EMU_THREADS];
+static double emu_wg_acc[EMU_THREADS][128];
+void attnc_emu_wgmma(int64_t kind, int64_t n, int64_t trans, uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3,
+                     int64_t desc, int64_t window, int64_t first) {
+  int64_t t = emu_tid, w = t / 32, g = t % 32 / 4, q = t % 4;
+  uint64_t d = (uint64_t)desc;
+  int64_t start = (int64_t)(d & 0x3fff) << 4, lbo = (int64_t)(d >> 16 & 0x3fff) << 4,
+          sbo = (int64_t)(d >> 32 & 0x3fff) << 4;
+  const char *base;
+  if (n < 8 || n > 256 || n % 8) {
+    fprintf(stderr, "fake: wgmma with N = %lld\n", (long long)n);
+    abort();
+  }
+  emu_wg_a[t][0] = a0, emu_wg_a[t][1] = a1, emu_wg_a[t][2] = a2, emu_wg_a[t][3] = a3;
+  emu_wg_desc[t] = desc, emu_wg_window[t] = window;
+  if (first)
+    for (int64_t i = 0; i < n / 2; ++i)
+      emu_wg_acc[t][i] = 0;
+  attnc_emu_barrier();
+  for (int64_t u = 0; u < EMU_THREADS; ++u) {
+    if (emu_wg_desc[u] != desc || emu_wg_window[u] != window) {
+      fprintf(stderr, "fake: wgmma descriptors differ across the warpgroup\n");
+      abort();
+    }
+    if (emu_unfenced[u]) {
+      fprintf(stderr, "fake: wgmma reads shared memory that thread %lld wrote (cp.async) without "
+                      "fence.proxy.async\n", (long long)u);
+      abort();
+    }
+  }
+  if (d >> 62 || (d >> 49 & 7) || start % 16) {
+    fprintf(stderr, "fake: wgmma descriptor %llx: only no-swizzle layouts at 16-byte aligned addresses are "
+                    "emulated\n", (unsigned long long)d);
+    abort();
+  }
+  if (getenv("FAKE_WGMMA_SWAP_LBO")) { /* a planted bug: the two strides confused */
+    int64_t x = lbo;
+    lbo = sbo, sbo = x;
+  }
+  base = (const char *)(uintptr_t)window + ((start - (window & 0x3ffff)) & 0x3ffff);
+  for (int64_t i = 0; i < n / 2; ++i) {
+    int64_t col = 8 * (i >> 2) + 2 * q + (i & 1); /* row g + 8 ((i >> 1) & 1) of warp w */
+    double sum = 0;
+    for (int64_t k = 0; k < 16; ++k) {
+      int64_t aLane = w * 32 + g * 4 + k % 8 / 2, aReg = (i >> 1 & 1) + 2 * (k / 8);
+      uint16_t bBits;
+      uint32_t bReg;
+      const char *at = base + col / 8 * sbo + k / 8 * lbo + (trans ? k % 8 * 16 + col % 8 * 2 : col % 8 * 16 + k % 8 * 2);
+      memcpy(&bBits, at, 2);
+      bReg = bBits;
+      sum += (double)half_bits(emu_wg_a[aLane][aReg], k % 2, kind) * half_bits(bReg, 0, kind);
+    }
+    emu_wg_acc[t][i] += sum;
+  }
+  attnc_emu_barrier();
+}
+float attnc_emu_wgmma_acc(int64_t i) { return (float)emu_wg_acc[emu_tid][i]; }
 
 static struct {
   cpu_kernel k;
