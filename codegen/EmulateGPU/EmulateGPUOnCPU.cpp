@@ -19,9 +19,17 @@
 //   memref.assume_alignment             -> attnc_emu_assume_aligned(address, alignment):
 //                                          aborts where the claim is false
 //   inline PTX marked attnc.wgmma        -> attnc_emu_wgmma(kind, n, trans_b, a0..a3,
-//     (a chain of wgmma.mma_async)         descriptor, window, first) per step, a
-//                                          warpgroup collective reading B through the
-//                                          descriptor, then _acc(i) per register
+//     (a chain of wgmma.mma_async)         descriptor, window, first) per step (A in
+//                                          registers) or attnc_emu_wgmma_ss(kind, n,
+//                                          trans_b, A's descriptor, B's, window, first),
+//                                          a warpgroup collective reading shared memory
+//                                          through the descriptors, then _acc(i) per
+//                                          register
+//   the dynamic shared memory global     -> a host global of 227 KiB (the most a block
+//     (attnc.dynamic_shared)               may ask for); a function marked
+//                                          attn.dynamic_shared_bytes first calls
+//                                          attnc_emu_dynamic_shared(bytes), which checks
+//                                          the launch gave that much
 //   inline PTX marked attnc.emulate =   -> attnc_emu_fence_proxy_async (a wgmma after
 //     "fence_proxy_async"                  copies not fenced by their threads aborts)
 //   workgroup-memory globals            -> ordinary globals (one block runs at a time),
@@ -49,6 +57,10 @@ namespace mlir::attn {
 using namespace mlir;
 
 namespace {
+
+/// Dynamic shared memory of the emulated block: the most an sm_90 block may
+/// ask for (227 KiB).
+constexpr int64_t kEmulatedDynamicSharedBytes = 227 * 1024;
 
 struct AttnEmulateGPUOnCPUPass
     : public mlir::attn::impl::AttnEmulateGPUOnCPUPassBase<AttnEmulateGPUOnCPUPass> {
@@ -202,17 +214,18 @@ struct AttnEmulateGPUOnCPUPass
           auto get = [&](StringRef key) { return cast<IntegerAttr>(chain.get(key)).getInt(); };
           auto flag = [&](StringRef key) { return cast<BoolAttr>(chain.get(key)).getValue(); };
           int64_t n = get("n"), steps = get("steps"), regs = n / 2;
-          bool accumulate = flag("accumulate");
+          bool accumulate = flag("accumulate"), aShared = flag("a_shared");
           ValueRange operands = inlineAsm.getOperands();
-          int64_t first = accumulate ? regs : 0;
-          Value window = operands[first + 5 * steps + 1];
+          int64_t first = accumulate ? regs : 0, perStep = aShared ? 2 : 5;
+          Value window = operands[first + perStep * steps + 1];
           auto c64 = [&](int64_t v) { return (Value)b.create<arith::ConstantIntOp>(loc, v, 64); };
           for (int64_t st = 0; st < steps; ++st) {
             SmallVector<Value> args = {c64(flag("f16") ? 1 : 0), c64(n), c64(flag("trans_b") ? 1 : 0)};
-            for (int64_t i = 0; i < 4; ++i)
-              args.push_back(asI32(b, loc, operands[first + 5 * st + i]));
-            args.append({operands[first + 5 * st + 4], window, c64(st == 0 ? 1 : 0)});
-            call(b, loc, "attnc_emu_wgmma", args, Type());
+            ValueRange step = operands.slice(first + perStep * st, perStep);
+            for (int64_t i = 0; i < perStep - 1; ++i)
+              args.push_back(aShared ? step[i] : asI32(b, loc, step[i]));
+            args.append({step.back(), window, c64(st == 0 ? 1 : 0)});
+            call(b, loc, aShared ? "attnc_emu_wgmma_ss" : "attnc_emu_wgmma", args, Type());
           }
           SmallVector<Value> elems;
           for (int64_t i = 0; i < regs; ++i) {
@@ -239,13 +252,29 @@ struct AttnEmulateGPUOnCPUPass
               b.create<arith::ConstantIntOp>(loc, assume.getAlignment(), 64)},
              Type());
       } else if (auto g = dyn_cast<memref::GlobalOp>(op)) {
-        if (isa_and_nonnull<gpu::AddressSpaceAttr>(g.getType().getMemorySpace()))
+        if (g->hasAttr("attnc.dynamic_shared")) { // defined here, as large as a launch may ask
+          Type e = g.getType().getElementType();
+          g.setType(MemRefType::get({kEmulatedDynamicSharedBytes / (e.getIntOrFloatBitWidth() / 8)}, e));
+          SymbolTable::setSymbolVisibility(g, SymbolTable::Visibility::Private);
+          g.setInitialValueAttr(UnitAttr::get(ctx));
+        } else if (isa_and_nonnull<gpu::AddressSpaceAttr>(g.getType().getMemorySpace())) {
           g.setType(MemRefType::get(g.getType().getShape(), g.getType().getElementType()));
+        }
         return;
       } else if (auto gg = dyn_cast<memref::GetGlobalOp>(op)) {
         auto t = cast<MemRefType>(gg.getType());
-        if (isa_and_nonnull<gpu::AddressSpaceAttr>(t.getMemorySpace()))
+        auto g = module.lookupSymbol<memref::GlobalOp>(gg.getNameAttr());
+        if (g && g->hasAttr("attnc.dynamic_shared"))
+          gg.getResult().setType(g.getType());
+        else if (isa_and_nonnull<gpu::AddressSpaceAttr>(t.getMemorySpace()))
           gg.getResult().setType(MemRefType::get(t.getShape(), t.getElementType()));
+        return;
+      } else if (auto f = dyn_cast<func::FuncOp>(op)) {
+        if (auto bytes = f->getAttrOfType<IntegerAttr>("attn.dynamic_shared_bytes"); bytes && !f.isExternal()) {
+          OpBuilder eb = OpBuilder::atBlockBegin(&f.getBody().front());
+          call(eb, loc, "attnc_emu_dynamic_shared", {eb.create<arith::ConstantIntOp>(loc, bytes.getInt(), 64)},
+               Type());
+        }
         return;
       } else {
         return;

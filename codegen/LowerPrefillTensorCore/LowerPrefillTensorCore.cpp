@@ -119,12 +119,21 @@ private:
     Value w = ob.create<vector::BitCastOp>(loc, VectorType::get({1}, ob.getI32Type()), v);
     return ob.create<vector::ExtractOp>(loc, w, ArrayRef<int64_t>{0});
   }
-  /// One wgmma step: A's four registers (this thread's part of a 64 x 16
-  /// tile) and the descriptor of B (16 x n) in shared memory.
+  /// One wgmma step: A (64 x 16) as this thread's four registers, or
+  /// through aDescriptor in shared memory, and the descriptor of B (16 x n).
   struct WgmmaStep {
     SmallVector<Value, 4> a;
     Value descriptor;
+    Value aDescriptor;
   };
+  /// Elements of the wgmma kernel's shared window (dynamic shared memory):
+  /// the K tile, K's remainder (split), the V tile, the block's Q rows and
+  /// Q's remainder (split), each in core-matrix order.
+  int64_t wgmmaWindowElems() const {
+    int64_t parts = split ? 2 : 1;
+    return KT() * D * parts + KT() * Dv + 64 * rowTiles * D * parts;
+  }
+  int64_t KT() const { return keyTile; }
   SmallVector<Value> wgmmaChain(OpBuilder &ob, int64_t n, bool transB, ArrayRef<Value> accIn,
                                 ArrayRef<WgmmaStep> steps, Value window);
   /// Orders this thread's generic-proxy writes of shared memory (cp.async,
@@ -146,6 +155,9 @@ private:
     return v;
   }
   Value sharedBuffer(StringRef suffix, int64_t rows, int64_t cols);
+  /// `elems` elements of dynamic shared memory (an external, unsized
+  /// workgroup global: PTX's `.extern .shared ... []`).
+  Value dynamicWindow(OpBuilder &ob, int64_t elems);
   void buildPrepareToken();
   void buildKernel();
   void emitSegment(OpBuilder &ob, const HeadSegment &seg, ValueRange args, Value sinkLogits);
@@ -196,22 +208,33 @@ SmallVector<Value> TensorCoreBuilder::wgmmaChain(OpBuilder &ob, int64_t n, bool 
     operands.push_back(accIn[i]);
   }
   int64_t next = regs + accIn.size();
-  const int64_t zero = next + 5 * steps.size();
   std::string dtype = elem.isF16() ? "f16" : "bf16";
+  const bool aShared = !steps.empty() && steps.front().aDescriptor;
+  const int64_t perStep = aShared ? 2 : 5;
+  const int64_t zero = next + perStep * steps.size();
   os << "{\n.reg .pred pz;\nsetp.ne.b32 pz, $" << zero << ", 0;\nwgmma.fence.sync.aligned;\n";
   for (auto [i, step] : llvm::enumerate(steps)) {
+    assert((bool)step.aDescriptor == aShared && "one chain, one form of A");
     os << "wgmma.mma_async.sync.aligned.m64n" << n << "k16.f32." << dtype << "." << dtype << " {";
     for (int64_t r = 0; r < regs; ++r)
       os << (r ? ", " : "") << "$" << r;
-    os << "}, {$" << next << ", $" << next + 1 << ", $" << next + 2 << ", $" << next + 3 << "}, $" << next + 4
-       << ", " << (i == 0 && zeroInit ? "pz" : "1") << ", 1, 1, " << (transB ? 1 : 0) << ";\n";
+    if (aShared) // A K-major (imm-trans-a 0)
+      os << "}, $" << next << ", $" << next + 1 << ", " << (i == 0 && zeroInit ? "pz" : "1") << ", 1, 1, 0, "
+         << (transB ? 1 : 0) << ";\n";
+    else
+      os << "}, {$" << next << ", $" << next + 1 << ", $" << next + 2 << ", $" << next + 3 << "}, $" << next + 4
+         << ", " << (i == 0 && zeroInit ? "pz" : "1") << ", 1, 1, " << (transB ? 1 : 0) << ";\n";
+    if (aShared) {
+      operands.push_back(step.aDescriptor);
+      cs << ",l";
+    }
     for (Value a : step.a) {
       operands.push_back(asI32(ob, a));
       cs << ",r";
     }
     operands.push_back(step.descriptor);
     cs << ",l";
-    next += 5;
+    next += perStep;
   }
   os << "wgmma.commit_group.sync.aligned;\nwgmma.wait_group.sync.aligned 0;\n}";
   operands.push_back(ob.create<arith::ConstantIntOp>(loc, 0, 32));
@@ -226,11 +249,29 @@ SmallVector<Value> TensorCoreBuilder::wgmmaChain(OpBuilder &ob, int64_t n, bool 
                                     ob.getNamedAttr("trans_b", ob.getBoolAttr(transB)),
                                     ob.getNamedAttr("accumulate", ob.getBoolAttr(!zeroInit)),
                                     ob.getNamedAttr("steps", ob.getI64IntegerAttr(steps.size())),
+                                    ob.getNamedAttr("a_shared", ob.getBoolAttr(aShared)),
                                     ob.getNamedAttr("f16", ob.getBoolAttr(elem.isF16()))}));
   SmallVector<Value> out;
   for (int64_t i = 0; i < regs; ++i)
     out.push_back(ob.create<LLVM::ExtractValueOp>(loc, op.getResult(0), ArrayRef<int64_t>{i}));
   return out;
+}
+
+Value TensorCoreBuilder::dynamicWindow(OpBuilder &ob, int64_t elems) {
+  auto space = gpu::AddressSpaceAttr::get(b.getContext(), gpu::AddressSpace::Workgroup);
+  auto declared = MemRefType::get({0}, elem, MemRefLayoutAttrInterface(), space);
+  std::string symbol = (variant.getSymName() + "_tc_dynamic_smem").str();
+  if (!module.lookupSymbol(symbol)) {
+    OpBuilder mb = OpBuilder::atBlockBegin(module.getBody());
+    // No initial value: a declaration. 128-byte aligned (16 for the
+    // descriptors' start addresses; swizzled layouts would need 1024).
+    auto g = mb.create<memref::GlobalOp>(loc, symbol, /*sym_visibility=*/StringAttr(), declared, Attribute(),
+                                         /*constant=*/false, mb.getI64IntegerAttr(128));
+    g->setAttr("attnc.dynamic_shared", mb.getUnitAttr());
+  }
+  Value base = ob.create<memref::GetGlobalOp>(loc, declared, symbol);
+  auto type = MemRefType::get({elems}, elem, MemRefLayoutAttrInterface(), space);
+  return ob.create<memref::ReinterpretCastOp>(loc, type, base, 0, ArrayRef<int64_t>{elems}, ArrayRef<int64_t>{1});
 }
 
 void TensorCoreBuilder::build() {
@@ -333,6 +374,9 @@ void TensorCoreBuilder::buildKernel() {
   auto f = b.create<func::FuncOp>(loc, (variant.getSymName() + "_prefill_tc").str(),
                                   b.getFunctionType(args, {}));
   b.setInsertionPointToStart(f.addEntryBlock());
+  if (wgmma) // what the launch must give (attnc build's glue reads it)
+    f->setAttr("attn.dynamic_shared_bytes",
+               b.getI64IntegerAttr(wgmmaWindowElems() * elem.getIntOrFloatBitWidth() / 8));
   ValueRange fa = f.getArguments();
   unsigned next = split ? 7 : 6;
   for (Attribute a : variant.getInputs())
@@ -410,8 +454,9 @@ void TensorCoreBuilder::emitSegment(OpBuilder &ob, const HeadSegment &seg, Value
     return (Value)sb.create<arith::SubFOp>(loc, x, hi);
   };
   // qFrag[mt][kc]: regs (A, c), (B, c), (A, c + 8), (B, c + 8).
+  // (wgmma reads Q from the shared window instead, below.)
   SmallVector<SmallVector<SmallVector<Value, 4>>> qFrag(MT), qFragLo(MT);
-  for (int64_t mt = 0; mt < MT; ++mt)
+  for (int64_t mt = 0; mt < (wgmma ? 0 : MT); ++mt)
     for (int64_t kc = 0; kc < D / 16; ++kc) {
       SmallVector<Value, 4> regs, lo;
       for (int64_t half : {0, 8})
@@ -431,21 +476,46 @@ void TensorCoreBuilder::emitSegment(OpBuilder &ob, const HeadSegment &seg, Value
   // copies write) fall in distinct bank groups, and every row starts
   // 16-byte aligned (cp.async, ldmatrix).
   Value kSh, vSh, kShLo;
-  // wgmma reads B through matrix descriptors: K, K's remainder and V in one
-  // window of core matrices (8 rows x 16 bytes, 128 contiguous bytes; no
-  // swizzle), row-block major: element (r, c) of a tile of `cols` columns
-  // at ((r / 8) (cols / 8) + c / 8) 64 + (r % 8) 8 + c % 8. Then the 16
-  // bytes a copy moves are contiguous (copy e lands at element 8 e), and the
-  // core matrices adjacent along a tile's columns are 128 bytes apart,
-  // along its rows 16 cols bytes.
+  // wgmma reads its operands through matrix descriptors: K, K's remainder,
+  // V, the block's Q rows and Q's remainder in one window of core matrices
+  // (8 rows x 16 bytes, 128 contiguous bytes; no swizzle), row-block major:
+  // element (r, c) of a tile of `cols` columns at ((r / 8) (cols / 8) + c /
+  // 8) 64 + (r % 8) 8 + c % 8. Then the 16 bytes a copy moves are
+  // contiguous (copy e lands at element 8 e), and the core matrices
+  // adjacent along a tile's columns are 128 bytes apart, along its rows 16
+  // cols bytes. The window is dynamic shared memory (over the 48 KiB of
+  // static shared memory from head dim 128 on: the launch asks for it).
   Value window, windowAddr;
-  const int64_t kOff = 0, kLoOff = KT * D, vOff = KT * D * (split ? 2 : 1);
+  const int64_t kOff = 0, kLoOff = KT * D, vOff = KT * D * (split ? 2 : 1), qOff = vOff + KT * Dv,
+                qLoOff = qOff + 64 * MT * D;
+  auto coreIndex = [&](OpBuilder &cb, Value r, Value c, int64_t cols) {
+    auto div = [&](Value x, int64_t d) { return (Value)cb.create<arith::DivUIOp>(loc, x, idxc(cb, d)); };
+    auto rem = [&](Value x, int64_t d) { return (Value)cb.create<arith::RemUIOp>(loc, x, idxc(cb, d)); };
+    auto mul = [&](Value x, int64_t d) { return (Value)cb.create<arith::MulIOp>(loc, x, idxc(cb, d)); };
+    auto plus = [&](Value x, Value y) { return (Value)cb.create<arith::AddIOp>(loc, x, y); };
+    Value core = plus(mul(div(r, 8), cols / 8), div(c, 8));
+    return plus(plus(mul(core, 64), mul(rem(r, 8), 8)), rem(c, 8));
+  };
   if (wgmma) {
-    window = sharedBuffer("_tc_wg_smem", 1, vOff + KT * Dv);
-    window = ob.create<memref::CollapseShapeOp>(loc, window, ArrayRef<ReassociationIndices>{{0, 1}});
+    window = dynamicWindow(ob, wgmmaWindowElems());
     kSh = vSh = kShLo = window;
     windowAddr = ob.create<arith::IndexCastOp>(loc, ob.getI64Type(),
                                                ob.create<memref::ExtractAlignedPointerAsIndexOp>(loc, window));
+    // The block's Q rows (rounded to the dtype; the remainder for split),
+    // read once; the loop's first fence and barrier publish them.
+    ob.create<scf::ForOp>(loc, tid, idxc(ob, 64 * MT * D), idxc(ob, kThreads), ValueRange{},
+                          [&](OpBuilder &lb, Location, Value e, ValueRange) {
+      Value r = lb.create<arith::DivUIOp>(loc, e, idxc(lb, D)), c = lb.create<arith::RemUIOp>(loc, e, idxc(lb, D));
+      Value row = lb.create<arith::MinUIOp>(loc, lb.create<arith::AddIOp>(loc, tile0, r), lqLast);
+      Value x = lb.create<memref::LoadOp>(loc, qf, ValueRange{row, h, c});
+      Value at = coreIndex(lb, r, c, D);
+      lb.create<memref::StoreOp>(loc, lb.create<arith::TruncFOp>(loc, elem, x), window,
+                                 ValueRange{lb.create<arith::AddIOp>(loc, at, idxc(lb, qOff))});
+      if (split)
+        lb.create<memref::StoreOp>(loc, lb.create<arith::TruncFOp>(loc, elem, splitLo(lb, x)), window,
+                                   ValueRange{lb.create<arith::AddIOp>(loc, at, idxc(lb, qLoOff))});
+      lb.create<scf::YieldOp>(loc);
+    });
   } else {
     kSh = sharedBuffer("_tc_k_smem", KT, D + kRowPad), vSh = sharedBuffer("_tc_v_smem", KT, Dv + kRowPad);
     kShLo = split ? sharedBuffer("_tc_k_lo_smem", KT, D + kRowPad) : Value();
@@ -551,14 +621,8 @@ void TensorCoreBuilder::emitSegment(OpBuilder &ob, const HeadSegment &seg, Value
       Value r = lb.create<arith::DivUIOp>(loc, e, idxc(lb, cols));
       Value c = lb.create<arith::RemUIOp>(loc, e, idxc(lb, cols));
       SmallVector<Value, 2> at = {r, c};
-      if (wgmma) {
-        auto div = [&](Value x, int64_t d) { return (Value)lb.create<arith::DivUIOp>(loc, x, idxc(lb, d)); };
-        auto rem = [&](Value x, int64_t d) { return (Value)lb.create<arith::RemUIOp>(loc, x, idxc(lb, d)); };
-        auto mul = [&](Value x, int64_t d) { return (Value)lb.create<arith::MulIOp>(loc, x, idxc(lb, d)); };
-        auto plus = [&](Value x, Value y) { return (Value)lb.create<arith::AddIOp>(loc, x, y); };
-        Value core = plus(mul(div(r, 8), units), div(c, 8));
-        at = {plus(plus(mul(core, 64), mul(rem(r, 8), 8)), plus(rem(c, 8), idxc(lb, off)))};
-      }
+      if (wgmma)
+        at = {lb.create<arith::AddIOp>(loc, coreIndex(lb, r, c, cols), idxc(lb, off))};
       Value j = lb.create<arith::AddIOp>(loc, j0, r);
       Value x = lb.create<memref::LoadOp>(loc, src, ValueRange{lb.create<arith::MinUIOp>(loc, j, lkLast), kvh, c});
       Value zero = lb.create<arith::ConstantOp>(loc, lb.getFloatAttr(elem, 0.0));
@@ -656,20 +720,22 @@ void TensorCoreBuilder::emitSegment(OpBuilder &ob, const HeadSegment &seg, Value
     auto keyPosition = [&](OpBuilder &bb, int64_t key) {
       return (Value)bb.create<memref::LoadOp>(loc, kPos, ValueRange{bb.create<arith::MinUIOp>(loc, keyIndex(bb, key), lkLast)});
     };
-    // wgmma: the scores of row tile mt in one chain (K-major B: the key
-    // tile, LBO 128 bytes along the head dim, SBO 16 D along keys); its
-    // registers 4 f + e are those of mma.sync fragment f.
+    // wgmma: the scores of row tile mt in one chain (A: its Q rows, B: the
+    // key tile, both K-major: LBO 128 bytes along the head dim, SBO 16 D
+    // along rows); its registers 4 f + e are those of mma.sync fragment f.
     SmallVector<SmallVector<Value>> wgScores(MT);
     if (wgmma)
       for (int64_t mt = 0; mt < MT; ++mt) {
         SmallVector<WgmmaStep> steps;
+        // A: the product's 64 Q rows, K-major like the K tile.
         for (int64_t kc = 0; kc < D / 16; ++kc) {
           Value hiDesc = descriptor(kb, kOff + kc * 16 * 8, 128, 16 * D);
+          Value qDesc = descriptor(kb, qOff + mt * 64 * D + kc * 16 * 8, 128, 16 * D);
           if (split) { // the small terms first, as below
-            steps.push_back({qFragLo[mt][kc], hiDesc});
-            steps.push_back({qFrag[mt][kc], descriptor(kb, kLoOff + kc * 16 * 8, 128, 16 * D)});
+            steps.push_back({{}, hiDesc, descriptor(kb, qLoOff + mt * 64 * D + kc * 16 * 8, 128, 16 * D)});
+            steps.push_back({{}, descriptor(kb, kLoOff + kc * 16 * 8, 128, 16 * D), qDesc});
           }
-          steps.push_back({qFrag[mt][kc], hiDesc});
+          steps.push_back({{}, hiDesc, qDesc});
         }
         wgScores[mt] = wgmmaChain(kb, KT, /*transB=*/false, {}, steps, windowAddr);
       }
@@ -818,7 +884,7 @@ void TensorCoreBuilder::emitSegment(OpBuilder &ob, const HeadSegment &seg, Value
         for (int64_t kc = 0; kc < KT / 16; ++kc) {
           const auto &lo = s[mt][2 * kc], &hi = s[mt][2 * kc + 1];
           steps.push_back({{pack(kb, lo[0], lo[1]), pack(kb, lo[2], lo[3]), pack(kb, hi[0], hi[1]), pack(kb, hi[2], hi[3])},
-                           descriptor(kb, vOff + kc * 16 * Dv, 16 * Dv, 128)});
+                           descriptor(kb, vOff + kc * 16 * Dv, 16 * Dv, 128), Value()});
         }
         SmallVector<Value> accIn;
         for (auto &frag : o[mt])

@@ -103,6 +103,9 @@ struct AttnOutlineGPUKernelsPass
                              .getResult();
       if (isBlockItem)
         kernel->setAttr("attn.block_threads", f->getAttr("attn.block_threads"));
+      // The launch's dynamic shared memory (the wgmma prefill's window).
+      if (Attribute bytes = f->getAttr("attn.dynamic_shared_bytes"))
+        kernel->setAttr("attn.dynamic_shared_bytes", bytes);
       SmallVector<Value> callArgs(entry.getArguments().begin(), entry.getArguments().end());
       if (isTensorCore && f.getBody().hasOneBlock()) {
         // Inlined: ptxas serializes wgmma.mma_async across a call (C7510,

@@ -71,6 +71,7 @@ typedef struct {
   attnc_CUresult (*cuLaunchKernel)(attnc_CUfunction, unsigned, unsigned, unsigned, unsigned,
                                    unsigned, unsigned, unsigned, attnc_CUstream, void **, void **);
   attnc_CUresult (*cuGetErrorString)(attnc_CUresult, const char **);
+  attnc_CUresult (*cuFuncSetAttribute)(attnc_CUfunction, int, int);
   attnc_CUmodule module;
   const char *kernelNames[ATTNC_CUDA_MAX_KERNELS];
   attnc_CUfunction kernels[ATTNC_CUDA_MAX_KERNELS];
@@ -137,6 +138,7 @@ static int attnc_cuda_load_locked(attnc_cuda_library *l) {
   ATTNC_CUDA_SYM(cuModuleLoadData);
   ATTNC_CUDA_SYM(cuModuleGetFunction);
   ATTNC_CUDA_SYM(cuLaunchKernel);
+  ATTNC_CUDA_SYM(cuFuncSetAttribute);
 #undef ATTNC_CUDA_SYM
   if (attnc_cuda_check(l, l->cuInit(0), "cuInit") ||
       attnc_cuda_check(l, l->cuCtxGetCurrent(&ctx), "cuCtxGetCurrent"))
@@ -227,22 +229,33 @@ static __attribute__((unused)) int attnc_cuda_tensor_cores(void) {
 }
 
 /* Launches `f` on a gridX x gridY grid of `block` threads on `stream` with
- * `count` 8-byte parameters. */
-static int attnc_cuda_launch(attnc_cuda_library *l, attnc_CUfunction f, const char *what,
-                             unsigned gridX, unsigned gridY, unsigned block, uint64_t *params,
-                             int count, void *stream) {
+ * `count` 8-byte parameters and `shared` bytes of dynamic shared memory.
+ * The function's limit is raised to `shared` first: CUDA requires it when
+ * static and dynamic shared memory together pass 48 KiB. */
+static int attnc_cuda_launch_shared(attnc_cuda_library *l, attnc_CUfunction f, const char *what,
+                                    unsigned gridX, unsigned gridY, unsigned block, unsigned shared,
+                                    uint64_t *params, int count, void *stream) {
   void *args[ATTNC_CUDA_MAX_PARAMS + 1];
   int i;
   if (count > ATTNC_CUDA_MAX_PARAMS) {
     attnc_cuda_fail(l, "%s: %d parameters", what, count);
     return -1;
   }
+  /* CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES */
+  if (shared > 0 &&
+      attnc_cuda_check(l, l->cuFuncSetAttribute(f, 8, (int)shared), "cuFuncSetAttribute (dynamic shared memory)"))
+    return -1;
   for (i = 0; i < count; ++i)
     args[i] = &params[i];
   args[count] = NULL; /* not needed by CUDA; lets a recording test driver count them */
-  return attnc_cuda_check(l, l->cuLaunchKernel(f, gridX, gridY, 1, block, 1, 1, 0,
+  return attnc_cuda_check(l, l->cuLaunchKernel(f, gridX, gridY, 1, block, 1, 1, shared,
                                                (attnc_CUstream)stream, args, NULL),
                           what);
+}
+static int attnc_cuda_launch(attnc_cuda_library *l, attnc_CUfunction f, const char *what,
+                             unsigned gridX, unsigned gridY, unsigned block, uint64_t *params,
+                             int count, void *stream) {
+  return attnc_cuda_launch_shared(l, f, what, gridX, gridY, block, 0, params, count, stream);
 }
 
 #endif /* ATTNC_CUDA_H */

@@ -123,34 +123,42 @@ attn.variant @w {
 // OUTLINE-DAG: gpu.func @w_prefill_prepare_tok_gpu({{.*}}) kernel
 // OUTLINE-DAG: gpu.func @w_prefill_rows_gpu({{.*}}) kernel
 
-// wgmma (sm_90a): K, K's remainder and V in one window of core matrices
-// (16 x 32 + 16 x 32 + 16 x 32 elements), no padding.
-// WG-DAG: memref.global "private" @w_tc_wg_smem : memref<1x1536xbf16, #gpu.address_space<workgroup>> {alignment = 16 : i64}
+// wgmma (sm_90a): K, K's remainder, V, the block's Q rows and Q's remainder
+// (16 x 32 x 3 + 2 x 128 x 32 elements) in one window of core matrices, no
+// padding, in dynamic shared memory: an external, unsized global, whose size
+// the function states for the launch.
+// WG-DAG: memref.global @w_tc_dynamic_smem : memref<0xbf16, #gpu.address_space<workgroup>> {alignment = 128 : i64, attnc.dynamic_shared}
 // WG-LABEL: func.func @w_prefill_tc(
-// WG: %[[WIN:.*]] = memref.collapse_shape
+// WG-SAME: attributes {attn.dynamic_shared_bytes = 19456 : i64}
+// WG: %[[WIN:.*]] = memref.reinterpret_cast %{{.*}} to offset: [0], sizes: [9728], strides: [1] : memref<0xbf16, #gpu.address_space<workgroup>> to memref<9728xbf16, #gpu.address_space<workgroup>>
 // WG: %[[PTR:.*]] = memref.extract_aligned_pointer_as_index %[[WIN]]
 // WG: %[[ADDR:.*]] = arith.index_cast %[[PTR]] : index to i64
+// Q's 128 rows x 32 (two 64-row products) into the window, hi and lo.
+// WG: scf.for %{{.*}} = %{{.*}} to %c4096 step %c128
+// WG: memref.store %{{.*}}, %[[WIN]]
+// WG: memref.store %{{.*}}, %[[WIN]]
 // Copies land at 8 e in the window, 16 contiguous bytes each.
-// WG: nvgpu.device_async_copy {{.*}}, %[[WIN]][{{.*}}], 8, {{.*}} : memref<?x2x32xbf16> to memref<1536xbf16, #gpu.address_space<workgroup>>
+// WG: nvgpu.device_async_copy {{.*}}, %[[WIN]][{{.*}}], 8, {{.*}} : memref<?x2x32xbf16> to memref<9728xbf16, #gpu.address_space<workgroup>>
 // Each wait is followed by the async-proxy fence, then the barrier.
 // WG: scf.for
 // WG: nvgpu.device_async_wait
 // WG-NEXT: llvm.inline_asm has_side_effects {attnc.emulate = "fence_proxy_async"} "fence.proxy.async.shared::cta;"
 // WG-NEXT: gpu.barrier
 // QK^T per row tile (two, head dim 32): a chain of 3 x 2 steps (hi/lo split)
-// of m64n16k16 (16-key tiles), K-major B, from zero (pz false); the window's
-// address rides along for the emulation.
-// WG: llvm.inline_asm has_side_effects {attnc.wgmma = {accumulate = false, f16 = false, n = 16 : i64, steps = 6 : i64, trans_b = false}} "{\0A.reg .pred pz;\0Asetp.ne.b32 pz, $38, 0;\0Awgmma.fence.sync.aligned;\0Awgmma.mma_async.sync.aligned.m64n16k16.f32.bf16.bf16 {$0, $1, $2, $3, $4, $5, $6, $7}, {$8, $9, $10, $11}, $12, pz, 1, 1, 0;
-// WG-SAME: wgmma.commit_group.sync.aligned;\0Awgmma.wait_group.sync.aligned 0;\0A}", "=f,=f,=f,=f,=f,=f,=f,=f,r,r,r,r,l,
-// WG-SAME: r,l,~{memory}"
+// of m64n16k16 (16-key tiles), A (Q) and B (K) both through descriptors,
+// K-major, from zero (pz false); the window's address rides along for the
+// emulation.
+// WG: llvm.inline_asm has_side_effects {attnc.wgmma = {a_shared = true, accumulate = false, f16 = false, n = 16 : i64, steps = 6 : i64, trans_b = false}} "{\0A.reg .pred pz;\0Asetp.ne.b32 pz, $20, 0;\0Awgmma.fence.sync.aligned;\0Awgmma.mma_async.sync.aligned.m64n16k16.f32.bf16.bf16 {$0, $1, $2, $3, $4, $5, $6, $7}, $8, $9, pz, 1, 1, 0, 0;
+// WG-SAME: wgmma.commit_group.sync.aligned;\0Awgmma.wait_group.sync.aligned 0;\0A}", "=f,=f,=f,=f,=f,=f,=f,=f,l,l,l,l,l,l,l,l,l,l,l,l,r,l,~{memory}"
 // WG-SAME: %[[ADDR]]
-// WG: llvm.inline_asm has_side_effects {attnc.wgmma = {accumulate = false
+// WG: llvm.inline_asm has_side_effects {attnc.wgmma = {a_shared = true, accumulate = false
 // WG: nvgpu.device_async_wait
 // WG-NEXT: llvm.inline_asm has_side_effects {attnc.emulate = "fence_proxy_async"}
 // WG-NEXT: gpu.barrier
-// P V: V N-major (trans-b 1), the O fragments tied in and out.
-// WG: llvm.inline_asm has_side_effects {attnc.wgmma = {accumulate = true, f16 = false, n = 32 : i64, steps = 1 : i64, trans_b = true}} {{.*}}m64n32k16.f32.bf16.bf16 {{.*}}, 1, 1, 1, 1;{{.*}}"=f,=f,=f,=f,=f,=f,=f,=f,=f,=f,=f,=f,=f,=f,=f,=f,0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,r,r,r,r,l,r,l,~{memory}"
-// WG: llvm.inline_asm has_side_effects {attnc.wgmma = {accumulate = true
+// P V: A (P) in registers, V N-major (trans-b 1), the O fragments tied in
+// and out.
+// WG: llvm.inline_asm has_side_effects {attnc.wgmma = {a_shared = false, accumulate = true, f16 = false, n = 32 : i64, steps = 1 : i64, trans_b = true}} {{.*}}m64n32k16.f32.bf16.bf16 {{.*}}, 1, 1, 1, 1;{{.*}}"=f,=f,=f,=f,=f,=f,=f,=f,=f,=f,=f,=f,=f,=f,=f,=f,0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,r,r,r,r,l,r,l,~{memory}"
+// WG: llvm.inline_asm has_side_effects {attnc.wgmma = {a_shared = false, accumulate = true
 // WG: scf.yield
 // WGNOT-LABEL: func.func @w_prefill_tc(
 

@@ -577,6 +577,8 @@ int attnc::runBuildGPU(const std::vector<Spec> &specs, const BuildOptions &opts)
   llvm::raw_string_ostream dc(dispatch);
   std::string decodeCases, appendCases; // LIB_gpu_decode's and LIB_gpu_append's
   llvm::raw_string_ostream decodeDispatch(decodeCases), appendDispatch(appendCases);
+  // kernel -> compute capability major -> bytes of dynamic shared memory.
+  std::map<std::string, std::map<int, int64_t>> dynamicShared;
   for (Arch &arch : archs) {
     mlir::OwningOpRef<mlir::ModuleOp> module = mlirGen(context, specs);
     if (!module)
@@ -585,6 +587,12 @@ int attnc::runBuildGPU(const std::vector<Spec> &specs, const BuildOptions &opts)
     mlir::attn::buildOutlineGPUPipeline(outline, mlir::attn::usesWarpgroupMma(arch.name));
     if (mlir::failed(outline.run(*module)))
       return error("outlining the GPU kernels failed");
+    // Each architecture's tensor-core kernels may want dynamic shared memory
+    // (the wgmma window): the glue asks for the loaded image's.
+    module->walk([&](mlir::gpu::GPUFuncOp f) {
+      if (auto bytes = f->getAttrOfType<mlir::IntegerAttr>("attn.dynamic_shared_bytes"))
+        dynamicShared[f.getName().str()][arch.major] = bytes.getInt();
+    });
     if (&arch == &archs.front()) {
       std::map<std::string, mlir::gpu::GPUFuncOp> funcs;
       module->walk([&](mlir::gpu::GPUFuncOp f) { funcs[f.getName().str()] = f; });
@@ -642,6 +650,8 @@ int attnc::runBuildGPU(const std::vector<Spec> &specs, const BuildOptions &opts)
           << ", value_dim " << s.valueDim << ", q/k/v/out " << dtypeName(s.qType) << "/" << dtypeName(s.kType)
           << "/" << dtypeName(s.vType) << "/" << dtypeName(s.outType) << ". */\n"
           << signature << ";\n\n";
+        if (tc)
+          c << "static unsigned " << tcName << "_dynamic_shared(void);\n";
         c << signature << " {\n"
           << "  uint64_t p[ATTNC_CUDA_MAX_PARAMS];\n  int n;\n  attnc_CUfunction prepare, rows;\n"
           << "  int64_t items;\n"
@@ -661,9 +671,9 @@ int attnc::runBuildGPU(const std::vector<Spec> &specs, const BuildOptions &opts)
           emitPushes(c, tcArgs, "    ");
           const int64_t queries = 64 * mlir::attn::tensorCoreRowTiles(s.headDim, s.valueDim);
           c << "    /* Tensor cores: a block of 128 threads per " << queries << " queries of one head. */\n"
-            << "    return attnc_cuda_launch(&library, rows, \"" << tcName << "\", (unsigned)((lq + "
+            << "    return attnc_cuda_launch_shared(&library, rows, \"" << tcName << "\", (unsigned)((lq + "
             << queries - 1 << ") / " << queries << "), "
-            << s.heads << ", 128, p, n, stream);\n  }\n";
+            << s.heads << ", 128, " << tcName << "_dynamic_shared(), p, n, stream);\n  }\n";
         }
         c << "  if (attnc_cuda_function(&library, \"" << prepName << "\", &prepare) ||\n"
           << "      attnc_cuda_function(&library, \"" << rowsName << "\", &rows)) return -1;\n";
@@ -705,6 +715,18 @@ int attnc::runBuildGPU(const std::vector<Spec> &specs, const BuildOptions &opts)
     if (!cubin)
       return error("cannot read '" + cubinPath + "'");
     arch.cubin = (*cubin)->getBuffer().str();
+  }
+
+  // The dynamic shared memory of each tensor-core kernel in the loaded
+  // image (the PTX is the lowest architecture's).
+  for (const Spec &sp : specs) {
+    std::string kernel = sp.name + "_prefill_tc_gpu";
+    if (glue.find(kernel + "_dynamic_shared(void);") == std::string::npos)
+      continue;
+    c << "static unsigned " << kernel << "_dynamic_shared(void) {\n  switch (library.loadedMajor) {\n";
+    for (const Arch &a : archs)
+      c << "  case " << a.major << ": return " << dynamicShared[kernel][a.major] << "u;\n";
+    c << "  default: return " << dynamicShared[kernel][archs.front().major] << "u;\n  }\n}\n\n";
   }
 
   std::string err;

@@ -23,7 +23,8 @@
  * barrier. FAKE_SKIP_ITEM=N leaves rows item
  * (or decode split block) N unwritten, FAKE_MMA_DROP_C=1 makes mma ignore its accumulator (planted
  * bugs for the checker; FAKE_WGMMA_SWAP_LBO=1 decodes descriptors with LBO and SBO
- * swapped, FAKE_SKIP_FENCE=1 ignores fence.proxy.async), FAKE_MISALIGN=N offsets allocations by N bytes, FAKE_APPEND_STATUS=S,N makes the N-th append (from 0)
+ * swapped, FAKE_SKIP_FENCE=1 ignores fence.proxy.async, FAKE_SHRINK_SHARED=1 gives
+ * the emulated kernels half the dynamic shared memory of their launch), FAKE_MISALIGN=N offsets allocations by N bytes, FAKE_APPEND_STATUS=S,N makes the N-th append (from 0)
  * report status S. FAKE_QUIET=1 prints only loads. The same library
  * stands in for cuBLAS (cublasSgemm_v2, at the end). */
 #define _GNU_SOURCE
@@ -337,27 +338,47 @@ void attnc_emu_fence_proxy_async(void) {
  * the address field is taken relative to it. first: the chain's first step
  * (the accumulators start from 0; the caller adds its C). */
 static uint32_t emu_wg_a[EMU_THREADS][4];
-static int64_t emu_wg_desc[EMU_THREADS], emu_wg_window[EMU_THREADS];
+static int64_t emu_wg_desc[EMU_THREADS][2], emu_wg_window[EMU_THREADS];
 static double emu_wg_acc[EMU_THREADS][128];
-void attnc_emu_wgmma(int64_t kind, int64_t n, int64_t trans, uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3,
-                     int64_t desc, int64_t window, int64_t first) {
-  int64_t t = emu_tid, w = t / 32, g = t % 32 / 4, q = t % 4;
-  uint64_t d = (uint64_t)desc;
-  int64_t start = (int64_t)(d & 0x3fff) << 4, lbo = (int64_t)(d >> 16 & 0x3fff) << 4,
-          sbo = (int64_t)(d >> 32 & 0x3fff) << 4;
-  const char *base;
+/* A descriptor's no-swizzle layout: the address of core-matrix row `row`
+ * (along M or N), 16-byte unit `unit` (along K) of a K-major operand, or of
+ * K-row `row`, unit `unit` (along N) of an N-major one; aborts on what is
+ * not emulated. */
+static const char *emu_desc_base(uint64_t d, int64_t window, int64_t *lbo, int64_t *sbo) {
+  int64_t start = (int64_t)(d & 0x3fff) << 4;
+  *lbo = (int64_t)(d >> 16 & 0x3fff) << 4, *sbo = (int64_t)(d >> 32 & 0x3fff) << 4;
+  if (d >> 62 || (d >> 49 & 7)) {
+    fprintf(stderr, "fake: wgmma descriptor %llx: only no-swizzle layouts are emulated\n", (unsigned long long)d);
+    abort();
+  }
+  if (getenv("FAKE_WGMMA_SWAP_LBO")) { /* a planted bug: the two strides confused */
+    int64_t x = *lbo;
+    *lbo = *sbo, *sbo = x;
+  }
+  return (const char *)(uintptr_t)window + ((start - (window & 0x3ffff)) & 0x3ffff);
+}
+/* Element (row, k) of a K-major operand (rows along M or N), or (k, col) of
+ * an N-major one, as 16 bits. */
+static uint32_t emu_desc_elem(const char *base, int64_t lbo, int64_t sbo, int64_t mn, int64_t k, int nMajor) {
+  uint16_t bits;
+  memcpy(&bits, base + mn / 8 * sbo + k / 8 * lbo + (nMajor ? k % 8 * 16 + mn % 8 * 2 : mn % 8 * 16 + k % 8 * 2), 2);
+  return bits;
+}
+static void emu_wgmma(int64_t kind, int64_t n, int64_t trans, int a_shared, uint64_t desc_a, uint64_t desc,
+                      int64_t window, int64_t first) {
+  int64_t t = emu_tid, w = t / 32, g = t % 32 / 4, q = t % 4, lbo, sbo, lbo_a = 0, sbo_a = 0;
+  const char *base, *base_a = NULL;
   if (n < 8 || n > 256 || n % 8) {
     fprintf(stderr, "fake: wgmma with N = %lld\n", (long long)n);
     abort();
   }
-  emu_wg_a[t][0] = a0, emu_wg_a[t][1] = a1, emu_wg_a[t][2] = a2, emu_wg_a[t][3] = a3;
-  emu_wg_desc[t] = desc, emu_wg_window[t] = window;
+  emu_wg_desc[t][0] = (int64_t)desc_a, emu_wg_desc[t][1] = (int64_t)desc, emu_wg_window[t] = window;
   if (first)
     for (int64_t i = 0; i < n / 2; ++i)
       emu_wg_acc[t][i] = 0;
   attnc_emu_barrier();
   for (int64_t u = 0; u < EMU_THREADS; ++u) {
-    if (emu_wg_desc[u] != desc || emu_wg_window[u] != window) {
+    if (emu_wg_desc[u][0] != (int64_t)desc_a || emu_wg_desc[u][1] != (int64_t)desc || emu_wg_window[u] != window) {
       fprintf(stderr, "fake: wgmma descriptors differ across the warpgroup\n");
       abort();
     }
@@ -367,31 +388,31 @@ void attnc_emu_wgmma(int64_t kind, int64_t n, int64_t trans, uint32_t a0, uint32
       abort();
     }
   }
-  if (d >> 62 || (d >> 49 & 7) || start % 16) {
-    fprintf(stderr, "fake: wgmma descriptor %llx: only no-swizzle layouts at 16-byte aligned addresses are "
-                    "emulated\n", (unsigned long long)d);
-    abort();
-  }
-  if (getenv("FAKE_WGMMA_SWAP_LBO")) { /* a planted bug: the two strides confused */
-    int64_t x = lbo;
-    lbo = sbo, sbo = x;
-  }
-  base = (const char *)(uintptr_t)window + ((start - (window & 0x3ffff)) & 0x3ffff);
+  base = emu_desc_base(desc, window, &lbo, &sbo);
+  if (a_shared)
+    base_a = emu_desc_base(desc_a, window, &lbo_a, &sbo_a);
   for (int64_t i = 0; i < n / 2; ++i) {
-    int64_t col = 8 * (i >> 2) + 2 * q + (i & 1); /* row g + 8 ((i >> 1) & 1) of warp w */
+    int64_t col = 8 * (i >> 2) + 2 * q + (i & 1), row = 16 * w + g + 8 * (i >> 1 & 1);
     double sum = 0;
     for (int64_t k = 0; k < 16; ++k) {
-      int64_t aLane = w * 32 + g * 4 + k % 8 / 2, aReg = (i >> 1 & 1) + 2 * (k / 8);
-      uint16_t bBits;
-      uint32_t bReg;
-      const char *at = base + col / 8 * sbo + k / 8 * lbo + (trans ? k % 8 * 16 + col % 8 * 2 : col % 8 * 16 + k % 8 * 2);
-      memcpy(&bBits, at, 2);
-      bReg = bBits;
-      sum += (double)half_bits(emu_wg_a[aLane][aReg], k % 2, kind) * half_bits(bReg, 0, kind);
+      uint32_t a = a_shared ? emu_desc_elem(base_a, lbo_a, sbo_a, row, k, 0)
+                            : emu_wg_a[w * 32 + g * 4 + k % 8 / 2][(i >> 1 & 1) + 2 * (k / 8)] >> (k % 2 * 16);
+      sum += (double)half_bits(a & 0xffff, 0, kind) * half_bits(emu_desc_elem(base, lbo, sbo, col, k, (int)trans), 0, kind);
     }
     emu_wg_acc[t][i] += sum;
   }
   attnc_emu_barrier();
+}
+/* A in registers: warp w's rows 16 w .. in mma.sync m16n8k16's A layout. */
+void attnc_emu_wgmma(int64_t kind, int64_t n, int64_t trans, uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3,
+                     int64_t desc, int64_t window, int64_t first) {
+  emu_wg_a[emu_tid][0] = a0, emu_wg_a[emu_tid][1] = a1, emu_wg_a[emu_tid][2] = a2, emu_wg_a[emu_tid][3] = a3;
+  emu_wgmma(kind, n, trans, 0, 0, (uint64_t)desc, window, first);
+}
+/* A (64 x 16, K-major) in shared memory through its descriptor too. */
+void attnc_emu_wgmma_ss(int64_t kind, int64_t n, int64_t trans, int64_t desc_a, int64_t desc, int64_t window,
+                        int64_t first) {
+  emu_wgmma(kind, n, trans, 1, (uint64_t)desc_a, (uint64_t)desc, window, first);
 }
 float attnc_emu_wgmma_acc(int64_t i) { return (float)emu_wg_acc[emu_tid][i]; }
 
@@ -570,12 +591,56 @@ static int emulate(const char *name, unsigned gx, unsigned gy, unsigned block, v
   return 0;
 }
 
+/* Dynamic shared memory: a launch over 48 KiB needs the function's
+ * CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES (8) raised first, as on a
+ * GPU; an emulated kernel that needs more than its launch gave aborts. */
+enum { FAKE_MAX_FUNCS = 64 };
+static struct {
+  const void *f;
+  int max_dynamic;
+} fake_func_attrs[FAKE_MAX_FUNCS];
+static int fake_nfunc_attrs;
+static int64_t emu_launch_shared;
+int cuFuncSetAttribute(void *f, int attr, int value) {
+  int i;
+  if (attr != 8 || value < 0 || value > 227 * 1024)
+    return 1; /* CUDA_ERROR_INVALID_VALUE */
+  if (!quiet())
+    printf("fake: %s max dynamic shared %d\n", (const char *)f, value);
+  for (i = 0; i < fake_nfunc_attrs && fake_func_attrs[i].f != f; ++i)
+    ;
+  if (i == FAKE_MAX_FUNCS)
+    return 1;
+  fake_nfunc_attrs += i == fake_nfunc_attrs;
+  fake_func_attrs[i].f = f, fake_func_attrs[i].max_dynamic = value;
+  return 0;
+}
+void attnc_emu_dynamic_shared(int64_t bytes) {
+  if (bytes > emu_launch_shared) {
+    fprintf(stderr, "fake: the kernel uses %lld bytes of dynamic shared memory, its launch gave %lld\n",
+            (long long)bytes, (long long)emu_launch_shared);
+    abort();
+  }
+}
+
 int cuLaunchKernel(void *f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by,
                    unsigned bz, unsigned shared, void *stream, void **params, void **extra) {
   /* attnc_cuda.h ends the parameters with a null pointer. */
-  int n = 0;
+  int n = 0, i;
   while (params[n])
     ++n;
+  if (shared > 48 * 1024) {
+    for (i = 0; i < fake_nfunc_attrs && fake_func_attrs[i].f != f; ++i)
+      ;
+    if (i == fake_nfunc_attrs || (unsigned)fake_func_attrs[i].max_dynamic < shared) {
+      fprintf(stderr, "fake: launch of %s with %u bytes of dynamic shared memory, over its maximum\n",
+              (const char *)f, shared);
+      return 1;
+    }
+  }
+  emu_launch_shared = shared;
+  if (getenv("FAKE_SHRINK_SHARED")) /* a planted bug: the glue asks for too little */
+    emu_launch_shared = shared / 2;
   if (!quiet()) {
     printf("fake: launch %s grid %u,%u,%u block %u,%u,%u shared %u stream %p extra %p\n",
            (const char *)f, gx, gy, gz, bx, by, bz, shared, stream, (void *)extra);
