@@ -42,9 +42,9 @@ build/bin/attn-run generate --model "$MODEL" --chat "What is the capital of Fran
 # GPU kernels of one spec through NVVM to PTX, checked by ptxas (no GPU needed).
 if command -v ptxas >/dev/null || [[ -x /usr/local/cuda/bin/ptxas ]]; then
   PTXAS=$(command -v ptxas || echo /usr/local/cuda/bin/ptxas)
-  for arch in sm_80 sm_90; do
+  for arch in sm_80 sm_90 sm_90a; do
     build/bin/attnc --emit=ptx --gpu-arch $arch specs/mistral_7b.attn -o out/mistral_7b.$arch.ptx
     "$PTXAS" -arch=$arch out/mistral_7b.$arch.ptx -o out/mistral_7b.$arch.cubin
   done
-  echo "run.sh: GPU kernels of mistral_7b assembled by ptxas for sm_80 and sm_90 (out/*.cubin)"
+  echo "run.sh: GPU kernels of mistral_7b assembled by ptxas for sm_80, sm_90 (mma.sync) and sm_90a (wgmma) (out/*.cubin)"
 fi

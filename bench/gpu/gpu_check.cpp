@@ -124,6 +124,7 @@ struct Library {
   int (*append)(const char *, const Buffer *, int64_t, int64_t, int64_t, int32_t *, void *);
   const char *(*error)();
   int (*loadedArch)();
+  const char *(*loadedImage)() = nullptr; // libraries built before it lack it
   void open(const std::string &path, const std::string &name) {
     void *lib = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
     if (!lib)
@@ -131,6 +132,7 @@ struct Library {
     *(void **)&prefill = dlsym(lib, (name + "_gpu_prefill").c_str());
     *(void **)&error = dlsym(lib, (name + "_gpu_error").c_str());
     *(void **)&loadedArch = dlsym(lib, (name + "_gpu_loaded_arch").c_str());
+    *(void **)&loadedImage = dlsym(lib, (name + "_gpu_loaded_image").c_str());
     *(void **)&decode = dlsym(lib, (name + "_gpu_decode").c_str());
     *(void **)&append = dlsym(lib, (name + "_gpu_append").c_str());
     if (!prefill || !error || !loadedArch)
@@ -682,8 +684,9 @@ int main(int argc, char **argv) {
     std::fflush(stdout);
   }
   const int arch = library.loadedArch();
+  const char *image = library.loadedImage ? library.loadedImage() : nullptr;
+  std::string cubin = (image ? std::string(image) : "sm_" + std::to_string(arch)) + " cubin";
   std::printf("gpu-check: kernels %s; %d passed, %d failed\n",
-              arch > 0 ? ("sm_" + std::to_string(arch) + " cubin").c_str() : arch == 0 ? "PTX (JIT)" : "not loaded",
-              passed, failed);
+              arch > 0 ? cubin.c_str() : arch == 0 ? "PTX (JIT)" : "not loaded", passed, failed);
   return failed ? 1 : 0;
 }

@@ -35,6 +35,19 @@
 // The mma is the NVPTX intrinsic (llvm.nvvm.mma.m16n8k16.row.col.*): MLIR 19's
 // nvgpu/nvvm mma ops do not accept bf16 operands for this shape.
 //
+// With the `wgmma` option (sm_90a) the two products are Hopper's warpgroup
+// MMA instead, the schedule otherwise the same: the block's 4 warps are one
+// warpgroup, row tile mt its 64 x n product mt; QK^T is a chain of
+// wgmma.mma_async m64nKTk16 steps with A (the block's Q rows, staged once)
+// and B (the K tile) in shared memory, PV a chain of m64nDvk16 steps with A
+// (P) in registers and B (the V tile, N-major) in shared memory. Operands
+// live in one window of core matrices (no swizzle) in dynamic shared memory,
+// read through matrix descriptors; each chain is one inline PTX block (fence,
+// steps, commit, wait) marked `attnc.wgmma` for the CPU emulation; after
+// each cp.async wait a fence.proxy.async orders the copies before the
+// tensor cores' reads. MLIR 19's nvgpu warpgroup ops take A from shared
+// memory only and the 128-byte swizzle only.
+//
 //===----------------------------------------------------------------------===//
 #include "codegen/LowerToLoops/TiledPrefill.h"
 #include "codegen/Passes.h"
@@ -131,9 +144,8 @@ private:
   /// Q's remainder (split), each in core-matrix order.
   int64_t wgmmaWindowElems() const {
     int64_t parts = split ? 2 : 1;
-    return KT() * D * parts + KT() * Dv + 64 * rowTiles * D * parts;
+    return keyTile * D * parts + keyTile * Dv + 64 * rowTiles * D * parts;
   }
-  int64_t KT() const { return keyTile; }
   SmallVector<Value> wgmmaChain(OpBuilder &ob, int64_t n, bool transB, ArrayRef<Value> accIn,
                                 ArrayRef<WgmmaStep> steps, Value window);
   /// Orders this thread's generic-proxy writes of shared memory (cp.async,
@@ -189,8 +201,9 @@ Value TensorCoreBuilder::sharedBuffer(StringRef suffix, int64_t rows, int64_t co
   return b.create<memref::GetGlobalOp>(loc, type, symbol);
 }
 
-/// D (64 x n, f32) = sum over steps of A_s (64 x 16, registers) B_s (16 x
-/// n, shared memory), plus accIn unless it is empty: one inline PTX block,
+/// D (64 x n, f32) = sum over steps of A_s (64 x 16, registers or shared
+/// memory) B_s (16 x n, shared memory), plus accIn unless it is empty (then
+/// the first step's scale-d is false): one inline PTX block,
 /// fenced, committed and waited for, so LLVM never sees the accumulators
 /// while the tensor cores own them. `window` (the shared buffer's address)
 /// is an operand the PTX does not use: the CPU emulation reads B through it.

@@ -795,6 +795,12 @@ int attnc::runBuildGPU(const std::vector<Spec> &specs, const BuildOptions &opts)
       << "  int major;\n  pthread_mutex_lock(&library.lock);\n"
       << "  major = library.loaded ? library.loadedMajor * 10 : -1;\n"
       << "  pthread_mutex_unlock(&library.lock);\n  return major;\n}\n\n"
+      << "const char *" << lib << "_gpu_loaded_image(void) {\n"
+      << "  const char *name = NULL;\n  int i;\n  pthread_mutex_lock(&library.lock);\n"
+      << "  if (library.loaded) {\n    name = \"ptx\";\n"
+      << "    for (i = 0; i < library.imageCount; ++i)\n"
+      << "      if (library.loadedMajor && library.images[i].major == library.loadedMajor) name = library.images[i].arch;\n"
+      << "  }\n  pthread_mutex_unlock(&library.lock);\n  return name;\n}\n\n"
       << glue;
 
   std::string guard = "ATTNC_" + llvm::StringRef(lib).upper() + "_GPU_H";
@@ -821,7 +827,10 @@ int attnc::runBuildGPU(const std::vector<Spec> &specs, const BuildOptions &opts)
      << "const char *" << lib << "_gpu_error(void);\n"
      << "/* The loaded cubin's architecture (80, 90...), 0 for the PTX, -1 before the first\n"
      << " * successful call. */\n"
-     << "int " << lib << "_gpu_loaded_arch(void);\n\n"
+     << "int " << lib << "_gpu_loaded_arch(void);\n"
+     << "/* The loaded image by name (\"sm_80\", \"sm_90a\"...; \"ptx\"), NULL before the first\n"
+     << " * successful call: sm_90 and sm_90a serve the same devices with different kernels. */\n"
+     << "const char *" << lib << "_gpu_loaded_image(void);\n\n"
      << "/* By name: the specs of the library, and a call of one spec's NAME_prefill_gpu with\n"
      << " * its arguments in a struct (kernel inputs in the spec's declaration order, n1 = 0\n"
      << " * for 1-D ones; lse, qg, kg only where the spec has them). -1 with the error set\n"
