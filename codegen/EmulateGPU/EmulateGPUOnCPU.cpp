@@ -94,6 +94,19 @@ struct AttnEmulateGPUOnCPUPass
     return b.create<vector::ExtractOp>(loc, w, ArrayRef<int64_t>{0});
   }
 
+  /// The struct `op` returns (an mma's, a wgmma chain's) is read field by
+  /// field: each llvm.extractvalue becomes `fields[i]` (and dead).
+  static LogicalResult replaceFields(Operation *op, ArrayRef<Value> fields, SmallVectorImpl<Operation *> &dead) {
+    for (Operation *user : llvm::make_early_inc_range(op->getUsers())) {
+      auto ex = dyn_cast<LLVM::ExtractValueOp>(user);
+      if (!ex || ex.getPosition().size() != 1)
+        return user->emitError("the results of ") << op->getName() << " are read by extractvalue only";
+      ex.getResult().replaceAllUsesWith(fields[ex.getPosition()[0]]);
+      dead.push_back(ex);
+    }
+    return success();
+  }
+
   static int64_t elementBytes(Value memref) {
     return cast<MemRefType>(memref.getType()).getElementType().getIntOrFloatBitWidth() / 8;
   }
@@ -155,13 +168,8 @@ struct AttnEmulateGPUOnCPUPass
           a.push_back(b.create<arith::ConstantIntOp>(loc, e, 64));
           elems.push_back(call(b, loc, "attnc_emu_mma", a, f32));
         }
-        for (Operation *user : llvm::make_early_inc_range(intr->getUsers())) {
-          auto ex = dyn_cast<LLVM::ExtractValueOp>(user);
-          if (!ex || ex.getPosition().size() != 1)
-            return user->emitError("mma results are read by extractvalue only"), signalPassFailure();
-          ex.getResult().replaceAllUsesWith(elems[ex.getPosition()[0]]);
-          dead.push_back(ex);
-        }
+        if (failed(replaceFields(intr, elems, dead)))
+          return signalPassFailure();
       } else if (auto copy = dyn_cast<nvgpu::DeviceAsyncCopyOp>(op)) {
         // The runtime keeps the bytes until a wait completes the copy's
         // group and poisons the destination meanwhile (NaN bytes), so a read
@@ -232,13 +240,8 @@ struct AttnEmulateGPUOnCPUPass
             Value d = call(b, loc, "attnc_emu_wgmma_acc", {c64(i)}, f32);
             elems.push_back(accumulate ? b.create<arith::AddFOp>(loc, operands[i], d).getResult() : d);
           }
-          for (Operation *user : llvm::make_early_inc_range(inlineAsm->getUsers())) {
-            auto ex = dyn_cast<LLVM::ExtractValueOp>(user);
-            if (!ex || ex.getPosition().size() != 1)
-              return user->emitError("wgmma results are read by extractvalue only"), signalPassFailure();
-            ex.getResult().replaceAllUsesWith(elems[ex.getPosition()[0]]);
-            dead.push_back(ex);
-          }
+          if (failed(replaceFields(inlineAsm, elems, dead)))
+            return signalPassFailure();
         } else {
           return; // host inline assembly (the AMX permission request)
         }
