@@ -579,6 +579,7 @@ int attnc::runBuildGPU(const std::vector<Spec> &specs, const BuildOptions &opts)
   llvm::raw_string_ostream decodeDispatch(decodeCases), appendDispatch(appendCases);
   // kernel -> compute capability major -> bytes of dynamic shared memory.
   std::map<std::string, std::map<int, int64_t>> dynamicShared;
+  std::vector<std::string> tensorCoreKernels; // NAME_prefill_tc_gpu of the specs that have one
   for (Arch &arch : archs) {
     mlir::OwningOpRef<mlir::ModuleOp> module = mlirGen(context, specs);
     if (!module)
@@ -650,8 +651,10 @@ int attnc::runBuildGPU(const std::vector<Spec> &specs, const BuildOptions &opts)
           << ", value_dim " << s.valueDim << ", q/k/v/out " << dtypeName(s.qType) << "/" << dtypeName(s.kType)
           << "/" << dtypeName(s.vType) << "/" << dtypeName(s.outType) << ". */\n"
           << signature << ";\n\n";
-        if (tc)
+        if (tc) {
           c << "static unsigned " << tcName << "_dynamic_shared(void);\n";
+          tensorCoreKernels.push_back(tcName);
+        }
         c << signature << " {\n"
           << "  uint64_t p[ATTNC_CUDA_MAX_PARAMS];\n  int n;\n  attnc_CUfunction prepare, rows;\n"
           << "  int64_t items;\n"
@@ -719,10 +722,7 @@ int attnc::runBuildGPU(const std::vector<Spec> &specs, const BuildOptions &opts)
 
   // The dynamic shared memory of each tensor-core kernel in the loaded
   // image (the PTX is the lowest architecture's).
-  for (const Spec &sp : specs) {
-    std::string kernel = sp.name + "_prefill_tc_gpu";
-    if (glue.find(kernel + "_dynamic_shared(void);") == std::string::npos)
-      continue;
+  for (const std::string &kernel : tensorCoreKernels) {
     c << "static unsigned " << kernel << "_dynamic_shared(void) {\n  switch (library.loadedMajor) {\n";
     for (const Arch &a : archs)
       c << "  case " << a.major << ": return " << dynamicShared[kernel][a.major] << "u;\n";
