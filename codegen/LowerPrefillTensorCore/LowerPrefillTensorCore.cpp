@@ -31,6 +31,11 @@
 //    mma.sync again (the score fragments are the A fragments of P V; V's
 //    B operands by ldmatrix.trans). Key tiles outside the union of the
 //    block's mask intervals are skipped when keys sit at positions 0..Lk-1.
+//    Q's A fragments stay in registers for the whole key loop unless they
+//    would take 64 or more (head dim 256, the split at 128): then the
+//    block's Q rows sit in shared memory next to the tiles (one window of
+//    dynamic shared memory) and come by ldmatrix once per key tile, as
+//    FlashAttention-2 reads them (ptxas sm_90: gemma2 and prefix_lm spilled).
 //
 // The mma is the NVPTX intrinsic (llvm.nvvm.mma.m16n8k16.row.col.*): MLIR 19's
 // nvgpu/nvvm mma ops do not accept bf16 operands for this shape.
@@ -59,6 +64,7 @@
 #include "mlir/IR/Builders.h"
 
 #include <limits>
+#include <optional>
 
 namespace mlir::attn {
 #define GEN_PASS_DEF_ATTNLOWERPREFILLTENSORCOREPASS
@@ -92,6 +98,10 @@ private:
   /// for variants that return lse, whose 1e-3 bound the dtype's rounding of
   /// rotated Q and K alone would exceed.
   bool split = false;
+  /// mma.sync form: Q's A fragments read from shared memory by ldmatrix at
+  /// every key tile (FlashAttention-2's default) instead of held in
+  /// registers for the whole loop; see qInSharedMemory().
+  bool qShared = false;
 
   Value cmpi(OpBuilder &ob, arith::CmpIPredicate p, Value a, Value c) {
     return ob.create<arith::CmpIOp>(loc, p, a, c);
@@ -142,6 +152,20 @@ private:
   /// Elements of the wgmma kernel's shared window (dynamic shared memory):
   /// the K tile, K's remainder (split), the V tile, the block's Q rows and
   /// Q's remainder (split), each in core-matrix order.
+  /// The mma.sync form keeps Q in shared memory when its fragments would
+  /// take 64 or more registers per thread (head dim 256; the lse split at
+  /// 128; two row tiles of the split at 64): with them, the 64 + 128 of
+  /// the scores and the O accumulators (head dim 256) spilled (ptxas sm_90:
+  /// gemma2 48/80 bytes, prefix_lm 84/128).
+  bool qInSharedMemory() const { return !wgmma && rowTiles * D * (split ? 2 : 1) >= 256; }
+  /// Elements of the mma.sync form's window when Q is in shared memory
+  /// (dynamic shared memory: 66 KiB at head dim 256): the K tile, K's
+  /// remainder, the V tile, the block's Q rows and Q's remainder, each row
+  /// padded by kRowPad as the static tiles are.
+  int64_t paddedWindowElems() const {
+    int64_t parts = split ? 2 : 1;
+    return (keyTile * parts + 64 * rowTiles * parts) * (D + kRowPad) + keyTile * (Dv + kRowPad);
+  }
   int64_t wgmmaWindowElems() const {
     int64_t parts = split ? 2 : 1;
     return keyTile * D * parts + keyTile * Dv + 64 * rowTiles * D * parts;
@@ -170,6 +194,9 @@ private:
   /// `elems` elements of dynamic shared memory (an external, unsized
   /// workgroup global: PTX's `.extern .shared ... []`).
   Value dynamicWindow(OpBuilder &ob, int64_t elems);
+  /// A rows x cols view of `window` (1-D, dynamic shared memory) at
+  /// element `offset`, for ldmatrix and cp.async's 2-D indexing.
+  Value windowTile(OpBuilder &ob, Value window, int64_t offset, int64_t rows, int64_t cols);
   void buildPrepareToken();
   void buildKernel();
   void emitSegment(OpBuilder &ob, const HeadSegment &seg, ValueRange args, Value sinkLogits);
@@ -287,6 +314,13 @@ Value TensorCoreBuilder::dynamicWindow(OpBuilder &ob, int64_t elems) {
   return ob.create<memref::ReinterpretCastOp>(loc, type, base, 0, ArrayRef<int64_t>{elems}, ArrayRef<int64_t>{1});
 }
 
+Value TensorCoreBuilder::windowTile(OpBuilder &ob, Value window, int64_t offset, int64_t rows, int64_t cols) {
+  auto space = gpu::AddressSpaceAttr::get(b.getContext(), gpu::AddressSpace::Workgroup);
+  auto type = MemRefType::get({rows, cols}, elem, StridedLayoutAttr::get(b.getContext(), offset, {cols, 1}), space);
+  return ob.create<memref::ReinterpretCastOp>(loc, type, window, offset, ArrayRef<int64_t>{rows, cols},
+                                              ArrayRef<int64_t>{cols, 1});
+}
+
 void TensorCoreBuilder::build() {
   ShapeAttr shape = variant.getShape();
   H = shape.getHeads(), Hkv = shape.getKvHeads(), D = shape.getHeadDim(), Dv = shape.getValueDim();
@@ -297,6 +331,7 @@ void TensorCoreBuilder::build() {
   // Two row tiles hold twice the scores: 32 keys keep them in registers
   // (64 keys spilled 17 words at head dim 64, ptxas sm_90).
   keyTile = (std::max(D, Dv) > 128 || rowTiles > 1 ? 32 : 64) / (split ? 2 : 1);
+  qShared = qInSharedMemory();
   rope = dyn_cast<RopeAttr>(variant.getPosition());
   if (rope)
     freqs = computeRopeFrequencies(rope);
@@ -387,9 +422,10 @@ void TensorCoreBuilder::buildKernel() {
   auto f = b.create<func::FuncOp>(loc, (variant.getSymName() + "_prefill_tc").str(),
                                   b.getFunctionType(args, {}));
   b.setInsertionPointToStart(f.addEntryBlock());
-  if (wgmma) // what the launch must give (attnc build's glue reads it)
+  if (wgmma || qShared) // what the launch must give (attnc build's glue reads it)
     f->setAttr("attn.dynamic_shared_bytes",
-               b.getI64IntegerAttr(wgmmaWindowElems() * elem.getIntOrFloatBitWidth() / 8));
+               b.getI64IntegerAttr((wgmma ? wgmmaWindowElems() : paddedWindowElems()) *
+                                   elem.getIntOrFloatBitWidth() / 8));
   ValueRange fa = f.getArguments();
   unsigned next = split ? 7 : 6;
   for (Attribute a : variant.getInputs())
@@ -467,9 +503,9 @@ void TensorCoreBuilder::emitSegment(OpBuilder &ob, const HeadSegment &seg, Value
     return (Value)sb.create<arith::SubFOp>(loc, x, hi);
   };
   // qFrag[mt][kc]: regs (A, c), (B, c), (A, c + 8), (B, c + 8).
-  // (wgmma reads Q from the shared window instead, below.)
+  // (wgmma, and qShared, read Q from the shared window instead, below.)
   SmallVector<SmallVector<SmallVector<Value, 4>>> qFrag(MT), qFragLo(MT);
-  for (int64_t mt = 0; mt < (wgmma ? 0 : MT); ++mt)
+  for (int64_t mt = 0; mt < (wgmma || qShared ? 0 : MT); ++mt)
     for (int64_t kc = 0; kc < D / 16; ++kc) {
       SmallVector<Value, 4> regs, lo;
       for (int64_t half : {0, 8})
@@ -488,7 +524,7 @@ void TensorCoreBuilder::emitSegment(OpBuilder &ob, const HeadSegment &seg, Value
   // of 16-byte units, so the 8 rows an ldmatrix reads (and the rows the
   // copies write) fall in distinct bank groups, and every row starts
   // 16-byte aligned (cp.async, ldmatrix).
-  Value kSh, vSh, kShLo;
+  Value kSh, vSh, kShLo, qSh, qShLo;
   // wgmma reads its operands through matrix descriptors: K, K's remainder,
   // V, the block's Q rows and Q's remainder in one window of core matrices
   // (8 rows x 16 bytes, 128 contiguous bytes; no swizzle), row-block major:
@@ -527,6 +563,28 @@ void TensorCoreBuilder::emitSegment(OpBuilder &ob, const HeadSegment &seg, Value
       if (split)
         lb.create<memref::StoreOp>(loc, lb.create<arith::TruncFOp>(loc, elem, splitLo(lb, x)), window,
                                    ValueRange{lb.create<arith::AddIOp>(loc, at, idxc(lb, qLoOff))});
+      lb.create<scf::YieldOp>(loc);
+    });
+  } else if (qShared) {
+    // The padded tiles of the static form, and the block's Q rows (and
+    // Q's remainder) the same way, in one window of dynamic shared memory.
+    window = dynamicWindow(ob, paddedWindowElems());
+    const int64_t kRow = D + kRowPad, vRow = Dv + kRowPad, kTiles = KT * kRow * (split ? 2 : 1);
+    kSh = windowTile(ob, window, 0, KT, kRow);
+    kShLo = split ? windowTile(ob, window, KT * kRow, KT, kRow) : Value();
+    vSh = windowTile(ob, window, kTiles, KT, vRow);
+    qSh = windowTile(ob, window, kTiles + KT * vRow, 64 * MT, kRow);
+    qShLo = split ? windowTile(ob, window, kTiles + KT * vRow + 64 * MT * kRow, 64 * MT, kRow) : Value();
+    // Rounded to the dtype once per block (the remainder for split), row r
+    // of the block at row r; the key loop's first barrier publishes them.
+    ob.create<scf::ForOp>(loc, tid, idxc(ob, 64 * MT * D), idxc(ob, kThreads), ValueRange{},
+                          [&](OpBuilder &lb, Location, Value e, ValueRange) {
+      Value r = lb.create<arith::DivUIOp>(loc, e, idxc(lb, D)), c = lb.create<arith::RemUIOp>(loc, e, idxc(lb, D));
+      Value row = lb.create<arith::MinUIOp>(loc, lb.create<arith::AddIOp>(loc, tile0, r), lqLast);
+      Value x = lb.create<memref::LoadOp>(loc, qf, ValueRange{row, h, c});
+      lb.create<memref::StoreOp>(loc, lb.create<arith::TruncFOp>(loc, elem, x), qSh, ValueRange{r, c});
+      if (split)
+        lb.create<memref::StoreOp>(loc, lb.create<arith::TruncFOp>(loc, elem, splitLo(lb, x)), qShLo, ValueRange{r, c});
       lb.create<scf::YieldOp>(loc);
     });
   } else {
@@ -672,14 +730,19 @@ void TensorCoreBuilder::emitSegment(OpBuilder &ob, const HeadSegment &seg, Value
   // One ldmatrix of four 8x8 matrices: lane l gives the address of row
   // l % 8 of matrix l / 8 (rows `row0 + rowOf(l / 8) + l % 8`, columns
   // `col0 + colOf(l / 8)`); returns the four registers, as mma operands.
-  auto ldmatrix4 = [&](OpBuilder &lb, Value tileBuf, Value row0, Value col0, bool transpose) {
+  // `rowsFirst` orders the matrices (rows +0, cols +0), (+8, +0), (+0, +8),
+  // (+8, +8): transposed V's B operands, and the A operand of 16 rows x
+  // 16 columns (registers a0..a3 of mma.sync) untransposed.
+  auto ldmatrix4 = [&](OpBuilder &lb, Value tileBuf, Value row0, Value col0, bool transpose,
+                       std::optional<bool> rowsFirstOrder = std::nullopt) {
+    const bool rowsFirst = rowsFirstOrder.value_or(transpose);
     Value m = lb.create<arith::DivUIOp>(loc, lane, idxc(lb, 8));
     Value r8 = lb.create<arith::RemUIOp>(loc, lane, idxc(lb, 8));
     // Non-transposed (K): matrices (keys +0, cols +0), (+0, +8), (+8, +0),
     // (+8, +8). Transposed (V): (keys +0, cols +0), (+8, +0), (+0, +8), (+8, +8).
-    Value mRow = transpose ? lb.create<arith::RemUIOp>(loc, m, idxc(lb, 2)).getResult()
+    Value mRow = rowsFirst ? lb.create<arith::RemUIOp>(loc, m, idxc(lb, 2)).getResult()
                            : lb.create<arith::DivUIOp>(loc, m, idxc(lb, 2)).getResult();
-    Value mCol = transpose ? lb.create<arith::DivUIOp>(loc, m, idxc(lb, 2)).getResult()
+    Value mCol = rowsFirst ? lb.create<arith::DivUIOp>(loc, m, idxc(lb, 2)).getResult()
                            : lb.create<arith::RemUIOp>(loc, m, idxc(lb, 2)).getResult();
     Value r = lb.create<arith::AddIOp>(loc, row0, lb.create<arith::AddIOp>(
                                                       loc, lb.create<arith::MulIOp>(loc, mRow, idxc(lb, 8)), r8));
@@ -752,16 +815,53 @@ void TensorCoreBuilder::emitSegment(OpBuilder &ob, const HeadSegment &seg, Value
         }
         wgScores[mt] = wgmmaChain(kb, KT, /*transB=*/false, {}, steps, windowAddr);
       }
+    // Q in shared memory: all the tile's products first, a column block of
+    // Q (16 dims) at a time, so each A operand is read once per key tile
+    // (one ldmatrix per row tile, and for split one more) and feeds KT / 8
+    // mma; the scores land in wgScores' layout.
+    if (qShared) {
+      for (int64_t mt = 0; mt < MT; ++mt)
+        wgScores[mt].assign(KT / 2, f32c(kb, 0));
+      for (int64_t kc = 0; kc < D / 16; ++kc) {
+        SmallVector<SmallVector<Value, 4>> a(MT), aLo(MT);
+        for (int64_t mt = 0; mt < MT; ++mt) {
+          Value row0 = kb.create<arith::MulIOp>(loc, kb.create<arith::AddIOp>(
+                                                         loc, kb.create<arith::MulIOp>(loc, warp, idxc(kb, MT)),
+                                                         idxc(kb, mt)),
+                                                idxc(kb, 16));
+          a[mt] = ldmatrix4(kb, qSh, row0, idxc(kb, kc * 16), false, /*rowsFirst=*/true);
+          if (split)
+            aLo[mt] = ldmatrix4(kb, qShLo, row0, idxc(kb, kc * 16), false, /*rowsFirst=*/true);
+        }
+        for (int64_t nb = 0; nb < KT / 8; nb += 2) {
+          SmallVector<Value, 4> kHi = ldmatrix4(kb, kSh, idxc(kb, nb * 8), idxc(kb, kc * 16), false), kLo;
+          if (split)
+            kLo = ldmatrix4(kb, kShLo, idxc(kb, nb * 8), idxc(kb, kc * 16), false);
+          for (int64_t mt = 0; mt < MT; ++mt)
+            for (int i = 0; i < 2; ++i) {
+              auto accRef = MutableArrayRef<Value>(wgScores[mt]).slice((nb + i) * 4, 4);
+              SmallVector<Value, 4> acc(accRef.begin(), accRef.end());
+              SmallVector<Value, 2> hiRegs = {kHi[2 * i], kHi[2 * i + 1]};
+              if (split) { // the small terms first, as below
+                acc = mma(kb, aLo[mt], hiRegs, acc);
+                acc = mma(kb, a[mt], {kLo[2 * i], kLo[2 * i + 1]}, acc);
+              }
+              acc = mma(kb, a[mt], hiRegs, acc);
+              llvm::copy(acc, accRef.begin());
+            }
+        }
+      }
+    }
     for (int64_t nb = 0; nb < KT / 8; nb += 2) {
       SmallVector<SmallVector<Value, 4>> c(2 * MT);
       for (auto &acc : c)
         acc = {f32c(kb, 0), f32c(kb, 0), f32c(kb, 0), f32c(kb, 0)};
-      if (wgmma)
+      if (wgmma || qShared)
         for (int64_t mt = 0; mt < MT; ++mt)
           for (int i = 0; i < 2; ++i)
             for (int64_t e = 0; e < 4; ++e)
               c[mt * 2 + i][e] = wgScores[mt][(nb + i) * 4 + e];
-      for (int64_t kc = 0; kc < (wgmma ? 0 : D / 16); ++kc) {
+      for (int64_t kc = 0; kc < (wgmma || qShared ? 0 : D / 16); ++kc) {
         SmallVector<Value, 4> kHi = ldmatrix4(kb, kSh, idxc(kb, nb * 8), idxc(kb, kc * 16), false), kLo;
         if (split)
           kLo = ldmatrix4(kb, kShLo, idxc(kb, nb * 8), idxc(kb, kc * 16), false);
