@@ -48,13 +48,10 @@ constexpr int64_t kGPUDecodeThreads = 128;
 /// Tiles of 16 query rows per warp in the tensor-core prefill
 /// (attn-lower-prefill-tensor-core): two for head dims up to 64, so the B
 /// operands one ldmatrix reads feed two mma (half the shared-memory reads
-/// per product), one above (the registers of two O tiles would spill). A
-/// block of 4 warps owns 64 x that many queries; the launch glue sizes its
-/// grid with it.
+/// per product), one above (the registers of two O tiles would spill).
 inline int64_t tensorCoreRowTiles(int64_t headDim, int64_t valueDim) {
   return (headDim > valueDim ? headDim : valueDim) <= 64 ? 2 : 1;
 }
-
 /// Whether an LLVM feature string ("+avx512f,+amx-bf16,...") has AMX-BF16
 /// and the tile registers.
 bool featuresHaveAmxBf16(llvm::StringRef features);

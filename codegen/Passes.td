@@ -160,7 +160,7 @@ def AttnOutlineGPUKernelsPass : Pass<"attn-outline-gpu-kernels", "mlir::ModuleOp
     (one (query, head) work item per thread) and `NAME_prefill_prepare_gpu`
     (thread 0 of block 0 prepares Q and K). The tensor-core functions of
     attn-lower-prefill-tensor-core get kernels too: `NAME_prefill_tc_gpu`
-    (same arguments; a block of 128 threads per 64 queries x head) and
+    (same arguments; a block of 128 or 256 threads per 128 queries x head) and
     `NAME_prefill_prepare_tok_gpu` (one token per thread). The cache kernels
     of attn-lower-cache-kernels become `NAME_decode_split_gpu` and
     `NAME_decode_merge_gpu` (one work item per thread) and `NAME_append_gpu`
@@ -185,7 +185,8 @@ def AttnLowerPrefillTensorCorePass : Pass<"attn-lower-prefill-tensor-core", "mli
         preparation of token `token` of Q and of K (length-dependent scalings
         still see the whole key length);
       * `@V_prefill_tc(qf, kf, v, q_pos, k_pos, batch, inputs..., out [, lse])`:
-        FlashAttention-2's schedule for a block of 128 threads and 64 queries
+        FlashAttention-2's schedule for a block of 128 queries (4 warps of two
+        16-row tiles up to head dim 64, 8 warps of one above)
         of head `block_id.y` (query tile `block_id.x`): K (rounded to the
         dtype) and V staged in shared memory per key tile (64 keys; 32 above
         head dim 128), V by `nvgpu.device_async_copy` (cp.async, zero-filled

@@ -7,7 +7,9 @@
 #                       the benchmark variants in bench/specs/gpu; in lib/mma the same
 #                       two built for sm_80,sm_90 (the mma.sync prefill on an H100)
 #   carry/cases.tar.xz  every spec's gpu_* prefill cases (attnc-check --gpu-cases
-#                       --save-reference): inputs and the float64 reference
+#                       --save-reference): inputs and the float64 reference; their 7
+#                       queries reach warp 0 only, so two specs also get gpu_blocks
+#                       (150 queries: two blocks, every warp of both warpgroups; ~6 MB each)
 #   carry/cpu-check.txt the same cases on the CPU kernels (they must pass here first)
 #   carry/model.tar.xz  attn-run (LLVM Support linked statically: it runs without LLVM),
 #                       gguf-make-test-model, a text and the CPU's f32 perplexity of it
@@ -33,6 +35,9 @@ cp "$WORK"/mma/lib*_gpu.so "$WORK/lib/mma/"
 tar -C "$WORK" -cJf "$CARRY/lib.tar.xz" lib
 "$BUILD/bin/attnc-check" --dtype spec --gpu-cases --save-reference --work "$WORK/cases" "$ROOT"/specs/*.attn \
   > "$CARRY/cpu-check.txt" || { tail "$CARRY/cpu-check.txt"; echo "prepare: the CPU kernels fail the cases"; exit 1; }
+"$BUILD/bin/attnc-check" --dtype spec --config gpu_blocks --save-reference --work "$WORK/cases" \
+  "$ROOT"/specs/mistral_7b.attn "$ROOT"/specs/gpt_oss_sinks.attn >> "$CARRY/cpu-check.txt" ||
+  { tail "$CARRY/cpu-check.txt"; echo "prepare: the CPU kernels fail the gpu_blocks cases"; exit 1; }
 tar -C "$WORK" -cJf "$CARRY/cases.tar.xz" cases
 mkdir -p "$WORK/model"
 cp "$BUILD/bin/attn-run" "$BUILD/bin/gguf-make-test-model" "$WORK/model/"

@@ -11,10 +11,13 @@
 //    split product) so the kernel copies it to shared memory as it is.
 //    Length-dependent scalings still see the whole key length.
 //  * NAME_prefill_tc(qf, kh [, kl], v, q_pos, k_pos, batch, inputs..., out
-//    [, lse]): FlashAttention-2's schedule. A block of 128 threads owns
-//    64 x T queries of one head (grid: query tiles x heads); each warp T
-//    tiles of 16 rows (T = tensorCoreRowTiles: 2 up to head dim 64, so each
-//    ldmatrix'd B operand feeds two mma).
+//    [, lse]): FlashAttention-2's schedule. A block owns 128 queries of
+//    one head (grid: query tiles x heads; 64 for mma.sync at head dim 256,
+//    whose window would not fit 99 KiB); each warp T tiles of 16 rows
+//    (T = tensorCoreRowTiles: 2 up to head dim 64, so each ldmatrix'd B
+//    operand feeds two mma; 4 warps then, 8 above), so every K and V tile in
+//    shared memory serves 128 queries. The function states its block
+//    (`attn.tensor_core_block`: queries, threads) for the launch glue.
 //    Per key tile (64 keys; 32 above head dim 128 or with two row tiles;
 //    halved for lse, whose QK^T takes hi + lo parts) K and V come to
 //    shared memory by asynchronous copies (cp.async, 16 bytes, zero-filled
@@ -41,8 +44,9 @@
 // nvgpu/nvvm mma ops do not accept bf16 operands for this shape.
 //
 // With the `wgmma` option (sm_90a) the two products are Hopper's warpgroup
-// MMA instead, the schedule otherwise the same: the block's 4 warps are one
-// warpgroup, row tile mt its 64 x n product mt; QK^T is a chain of
+// MMA instead, the schedule otherwise the same: each 4 warps are one
+// warpgroup, row tile mt its 64 x n product mt (two warpgroups of one row
+// tile, or one of two); QK^T is a chain of
 // wgmma.mma_async m64nKTk16 steps with A (the block's Q rows, staged once)
 // and B (the K tile) in shared memory, PV a chain of m64nDvk16 steps with A
 // (P) in registers and B (the V tile, N-major) in shared memory. Operands
@@ -76,7 +80,12 @@ using namespace mlir::attn;
 
 namespace {
 
-constexpr int64_t kThreads = 128, kRowPad = 8;
+constexpr int64_t kRowPad = 8;
+/// Shared memory a tensor-core block may use (static + dynamic): the sm_80
+/// cubin also runs on compute capability 8.6 and 8.9 (99 KiB per block;
+/// 1 KiB of it left to the static contiguity flag), sm_90a images on 9.0
+/// (227 KiB).
+constexpr int64_t kSharedBudgetSm80 = 98 * 1024, kSharedBudgetSm90a = 227 * 1024;
 constexpr double kNegInf = -std::numeric_limits<double>::infinity();
 
 class TensorCoreBuilder : public TiledPrefillEmitter {
@@ -94,6 +103,15 @@ private:
   int64_t H = 0, Hkv = 0, D = 0, Dv = 0, keyTile = 64;
   /// Tiles of 16 query rows per warp (tensorCoreRowTiles).
   int64_t rowTiles = 1;
+  /// Warpgroups of 4 warps per block, and threads: two where a warp owns
+  /// one row tile, so a block owns 128 queries as FlashAttention-2 and -3
+  /// tile them and each K and V tile it copies serves 128 queries (half the
+  /// K/V traffic from L2 of 64-query blocks: a 32k causal prefill of 32
+  /// heads at head dim 128 reads ~137 GB at 64, as long at L2 rates as its
+  /// tensor-core work), unless the window would not fit kSharedBudget*.
+  /// With wgmma each warpgroup is one 64 x N product.
+  int64_t warpgroups = 1, threads = 128;
+  int64_t queriesPerBlock() const { return 64 * rowTiles * warpgroups; }
   /// QK^T from hi + lo parts of the f32 rotated Q and K (three products):
   /// for variants that return lse, whose 1e-3 bound the dtype's rounding of
   /// rotated Q and K alone would exceed.
@@ -164,11 +182,11 @@ private:
   /// padded by kRowPad as the static tiles are.
   int64_t paddedWindowElems() const {
     int64_t parts = split ? 2 : 1;
-    return (keyTile * parts + 64 * rowTiles * parts) * (D + kRowPad) + keyTile * (Dv + kRowPad);
+    return (keyTile * parts + 64 * rowTiles * warpgroups * parts) * (D + kRowPad) + keyTile * (Dv + kRowPad);
   }
   int64_t wgmmaWindowElems() const {
     int64_t parts = split ? 2 : 1;
-    return keyTile * D * parts + keyTile * Dv + 64 * rowTiles * D * parts;
+    return keyTile * D * parts + keyTile * Dv + 64 * rowTiles * warpgroups * D * parts;
   }
   SmallVector<Value> wgmmaChain(OpBuilder &ob, int64_t n, bool transB, ArrayRef<Value> accIn,
                                 ArrayRef<WgmmaStep> steps, Value window);
@@ -332,6 +350,14 @@ void TensorCoreBuilder::build() {
   // (64 keys spilled 17 words at head dim 64, ptxas sm_90).
   keyTile = (std::max(D, Dv) > 128 || rowTiles > 1 ? 32 : 64) / (split ? 2 : 1);
   qShared = qInSharedMemory();
+  const int64_t elemBytes = elem.getIntOrFloatBitWidth() / 8;
+  auto windowBytes = [&] { return (wgmma ? wgmmaWindowElems() : qShared ? paddedWindowElems() : 0) * elemBytes; };
+  if (rowTiles == 1) {
+    warpgroups = 2;
+    if (windowBytes() > (wgmma ? kSharedBudgetSm90a : kSharedBudgetSm80))
+      warpgroups = 1; // mma.sync at head dim 256 with Q in shared memory: 99 KiB
+  }
+  threads = 128 * warpgroups;
   rope = dyn_cast<RopeAttr>(variant.getPosition());
   if (rope)
     freqs = computeRopeFrequencies(rope);
@@ -422,7 +448,10 @@ void TensorCoreBuilder::buildKernel() {
   auto f = b.create<func::FuncOp>(loc, (variant.getSymName() + "_prefill_tc").str(),
                                   b.getFunctionType(args, {}));
   b.setInsertionPointToStart(f.addEntryBlock());
-  if (wgmma || qShared) // what the launch must give (attnc build's glue reads it)
+  // What the launch must give (attnc build's glue reads them per image):
+  // queries and threads per block, and the dynamic shared memory.
+  f->setAttr("attn.tensor_core_block", b.getDenseI64ArrayAttr({queriesPerBlock(), threads}));
+  if (wgmma || qShared)
     f->setAttr("attn.dynamic_shared_bytes",
                b.getI64IntegerAttr((wgmma ? wgmmaWindowElems() : paddedWindowElems()) *
                                    elem.getIntOrFloatBitWidth() / 8));
@@ -475,13 +504,15 @@ void TensorCoreBuilder::emitSegment(OpBuilder &ob, const HeadSegment &seg, Value
   Value lqI64 = toI64(ob, lq), lkI64 = toI64(ob, lk);
   Value lqLast = ob.create<arith::SubIOp>(loc, ob.create<arith::MaxUIOp>(loc, lq, idxc(ob, 1)), idxc(ob, 1));
   Value lkLast = ob.create<arith::SubIOp>(loc, ob.create<arith::MaxUIOp>(loc, lk, idxc(ob, 1)), idxc(ob, 1));
-  const int64_t MT = rowTiles, queriesPerBlock = 64 * MT;
+  const int64_t MT = rowTiles, queriesPerBlock = this->queriesPerBlock();
   Value tile0 = ob.create<arith::MulIOp>(loc, tile, idxc(ob, queriesPerBlock));
   // A warp owns MT consecutive tiles of 16 rows; the thread two rows of
   // each (A: g, B: g + 8), clamped for reads. Row slot mt * 2 + r.
   SmallVector<Value> rows, rowsC, qp;
   // With wgmma, row tile mt is the warpgroup's 64 x n product mt: warp w
-  // owns its rows 16 w .. 16 w + 15 (rows mt * 64 + 16 w + ...).
+  // owns its rows 16 (w % 4) .. + 15 (rows mt * 64 + 16 w + ...: two
+  // warpgroups come with one row tile, so warpgroup 1's product is rows
+  // 64 .. 127).
   for (int64_t mt = 0; mt < MT; ++mt) {
     Value first = wgmma ? add(ob.create<arith::MulIOp>(loc, warp, idxc(ob, 16)), mt * 64)
                         : ob.create<arith::MulIOp>(
@@ -534,9 +565,9 @@ void TensorCoreBuilder::emitSegment(OpBuilder &ob, const HeadSegment &seg, Value
   // adjacent along a tile's columns are 128 bytes apart, along its rows 16
   // cols bytes. The window is dynamic shared memory (over the 48 KiB of
   // static shared memory from head dim 128 on: the launch asks for it).
-  Value window, windowAddr;
+  Value window, windowAddr, wgQBytes;
   const int64_t kOff = 0, kLoOff = KT * D, vOff = KT * D * (split ? 2 : 1), qOff = vOff + KT * Dv,
-                qLoOff = qOff + 64 * MT * D;
+                qLoOff = qOff + queriesPerBlock * D;
   auto coreIndex = [&](OpBuilder &cb, Value r, Value c, int64_t cols) {
     auto div = [&](Value x, int64_t d) { return (Value)cb.create<arith::DivUIOp>(loc, x, idxc(cb, d)); };
     auto rem = [&](Value x, int64_t d) { return (Value)cb.create<arith::RemUIOp>(loc, x, idxc(cb, d)); };
@@ -550,9 +581,16 @@ void TensorCoreBuilder::emitSegment(OpBuilder &ob, const HeadSegment &seg, Value
     kSh = vSh = kShLo = window;
     windowAddr = ob.create<arith::IndexCastOp>(loc, ob.getI64Type(),
                                                ob.create<memref::ExtractAlignedPointerAsIndexOp>(loc, window));
+    // Warpgroup wg's products read Q rows wg * 64 MT .. (one or the other
+    // of the two is 1).
+    if (warpgroups > 1)
+      wgQBytes = ob.create<arith::IndexCastOp>(
+          loc, ob.getI64Type(),
+          ob.create<arith::MulIOp>(loc, ob.create<arith::DivUIOp>(loc, warp, idxc(ob, 4)),
+                                   idxc(ob, 64 * MT * D * elem.getIntOrFloatBitWidth() / 8)));
     // The block's Q rows (rounded to the dtype; the remainder for split),
     // read once; the loop's first fence and barrier publish them.
-    ob.create<scf::ForOp>(loc, tid, idxc(ob, 64 * MT * D), idxc(ob, kThreads), ValueRange{},
+    ob.create<scf::ForOp>(loc, tid, idxc(ob, queriesPerBlock * D), idxc(ob, threads), ValueRange{},
                           [&](OpBuilder &lb, Location, Value e, ValueRange) {
       Value r = lb.create<arith::DivUIOp>(loc, e, idxc(lb, D)), c = lb.create<arith::RemUIOp>(loc, e, idxc(lb, D));
       Value row = lb.create<arith::MinUIOp>(loc, lb.create<arith::AddIOp>(loc, tile0, r), lqLast);
@@ -573,11 +611,12 @@ void TensorCoreBuilder::emitSegment(OpBuilder &ob, const HeadSegment &seg, Value
     kSh = windowTile(ob, window, 0, KT, kRow);
     kShLo = split ? windowTile(ob, window, KT * kRow, KT, kRow) : Value();
     vSh = windowTile(ob, window, kTiles, KT, vRow);
-    qSh = windowTile(ob, window, kTiles + KT * vRow, 64 * MT, kRow);
-    qShLo = split ? windowTile(ob, window, kTiles + KT * vRow + 64 * MT * kRow, 64 * MT, kRow) : Value();
+    qSh = windowTile(ob, window, kTiles + KT * vRow, queriesPerBlock, kRow);
+    qShLo = split ? windowTile(ob, window, kTiles + KT * vRow + queriesPerBlock * kRow, queriesPerBlock, kRow)
+                  : Value();
     // Rounded to the dtype once per block (the remainder for split), row r
     // of the block at row r; the key loop's first barrier publishes them.
-    ob.create<scf::ForOp>(loc, tid, idxc(ob, 64 * MT * D), idxc(ob, kThreads), ValueRange{},
+    ob.create<scf::ForOp>(loc, tid, idxc(ob, queriesPerBlock * D), idxc(ob, threads), ValueRange{},
                           [&](OpBuilder &lb, Location, Value e, ValueRange) {
       Value r = lb.create<arith::DivUIOp>(loc, e, idxc(lb, D)), c = lb.create<arith::RemUIOp>(loc, e, idxc(lb, D));
       Value row = lb.create<arith::MinUIOp>(loc, lb.create<arith::AddIOp>(loc, tile0, r), lqLast);
@@ -609,7 +648,7 @@ void TensorCoreBuilder::emitSegment(OpBuilder &ob, const HeadSegment &seg, Value
       tb.create<scf::YieldOp>(loc);
     });
     ob.create<gpu::BarrierOp>(loc);
-    ob.create<scf::ForOp>(loc, tid, lk, idxc(ob, kThreads), ValueRange{},
+    ob.create<scf::ForOp>(loc, tid, lk, idxc(ob, threads), ValueRange{},
                           [&](OpBuilder &lb, Location, Value j, ValueRange) {
       Value same = cmpi(lb, P::eq, lb.create<memref::LoadOp>(loc, kPos, j), toI64(lb, j));
       lb.create<scf::IfOp>(loc, lb.create<arith::XOrIOp>(loc, same, i1c(lb, true)), [&](OpBuilder &tb, Location) {
@@ -662,7 +701,7 @@ void TensorCoreBuilder::emitSegment(OpBuilder &ob, const HeadSegment &seg, Value
     const int64_t units = cols / kCopyElems;
     auto ifOp = ib.create<scf::IfOp>(loc, aligned, /*withElseRegion=*/true);
     OpBuilder tb = ifOp.getThenBodyBuilder();
-    tb.create<scf::ForOp>(loc, tid, idxc(tb, KT * units), idxc(tb, kThreads), ValueRange{},
+    tb.create<scf::ForOp>(loc, tid, idxc(tb, KT * units), idxc(tb, threads), ValueRange{},
                           [&](OpBuilder &lb, Location, Value e, ValueRange) {
       Value r, c;
       SmallVector<Value, 2> at;
@@ -687,7 +726,7 @@ void TensorCoreBuilder::emitSegment(OpBuilder &ob, const HeadSegment &seg, Value
       lb.create<scf::YieldOp>(loc);
     });
     OpBuilder eb = ifOp.getElseBodyBuilder();
-    eb.create<scf::ForOp>(loc, tid, idxc(eb, KT * cols), idxc(eb, kThreads), ValueRange{},
+    eb.create<scf::ForOp>(loc, tid, idxc(eb, KT * cols), idxc(eb, threads), ValueRange{},
                           [&](OpBuilder &lb, Location, Value e, ValueRange) {
       Value r = lb.create<arith::DivUIOp>(loc, e, idxc(lb, cols));
       Value c = lb.create<arith::RemUIOp>(loc, e, idxc(lb, cols));
@@ -709,8 +748,11 @@ void TensorCoreBuilder::emitSegment(OpBuilder &ob, const HeadSegment &seg, Value
   // A no-swizzle descriptor of the window at element `off`: LBO (bytes
   // between core matrices adjacent along K) and SBO (along M or N), both
   // operand majors (PTX ISA, "Matrix Descriptor", canonical layouts).
-  auto descriptor = [&](OpBuilder &db, int64_t off, int64_t lbo, int64_t sbo) {
+  // `extraBytes`: a further offset known at run time (the warpgroup's Q rows).
+  auto descriptor = [&](OpBuilder &db, int64_t off, int64_t lbo, int64_t sbo, Value extraBytes = Value()) {
     Value start = db.create<arith::AddIOp>(loc, windowAddr, i64c(db, off * 2));
+    if (extraBytes)
+      start = db.create<arith::AddIOp>(loc, start, extraBytes);
     start = db.create<arith::ShRUIOp>(loc, db.create<arith::AndIOp>(loc, start, i64c(db, 0x3FFFF)), i64c(db, 4));
     return (Value)db.create<arith::OrIOp>(loc, start, i64c(db, (lbo >> 4) << 16 | (sbo >> 4) << 32));
   };
@@ -806,9 +848,9 @@ void TensorCoreBuilder::emitSegment(OpBuilder &ob, const HeadSegment &seg, Value
         // A: the product's 64 Q rows, K-major like the K tile.
         for (int64_t kc = 0; kc < D / 16; ++kc) {
           Value hiDesc = descriptor(kb, kOff + kc * 16 * 8, 128, 16 * D);
-          Value qDesc = descriptor(kb, qOff + mt * 64 * D + kc * 16 * 8, 128, 16 * D);
+          Value qDesc = descriptor(kb, qOff + mt * 64 * D + kc * 16 * 8, 128, 16 * D, wgQBytes);
           if (split) { // the small terms first, as below
-            steps.push_back({{}, hiDesc, descriptor(kb, qLoOff + mt * 64 * D + kc * 16 * 8, 128, 16 * D)});
+            steps.push_back({{}, hiDesc, descriptor(kb, qLoOff + mt * 64 * D + kc * 16 * 8, 128, 16 * D, wgQBytes)});
             steps.push_back({{}, descriptor(kb, kLoOff + kc * 16 * 8, 128, 16 * D), qDesc});
           }
           steps.push_back({{}, hiDesc, qDesc});

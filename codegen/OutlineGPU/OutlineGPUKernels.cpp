@@ -103,9 +103,11 @@ struct AttnOutlineGPUKernelsPass
                              .getResult();
       if (isBlockItem)
         kernel->setAttr("attn.block_threads", f->getAttr("attn.block_threads"));
-      // The launch's dynamic shared memory (the wgmma prefill's window).
-      if (Attribute bytes = f->getAttr("attn.dynamic_shared_bytes"))
-        kernel->setAttr("attn.dynamic_shared_bytes", bytes);
+      // The launch's dynamic shared memory (the tensor-core prefill's
+      // window) and block shape.
+      for (StringRef name : {"attn.dynamic_shared_bytes", "attn.tensor_core_block"})
+        if (Attribute a = f->getAttr(name))
+          kernel->setAttr(name, a);
       SmallVector<Value> callArgs(entry.getArguments().begin(), entry.getArguments().end());
       if (isTensorCore && f.getBody().hasOneBlock()) {
         // Inlined: ptxas serializes wgmma.mma_async across a call (C7510,

@@ -129,7 +129,7 @@ attn.variant @w {
 // the function states for the launch.
 // WG-DAG: memref.global @w_tc_dynamic_smem : memref<0xbf16, #gpu.address_space<workgroup>> {alignment = 128 : i64, attnc.dynamic_shared}
 // WG-LABEL: func.func @w_prefill_tc(
-// WG-SAME: attributes {attn.dynamic_shared_bytes = 19456 : i64}
+// WG-SAME: attributes {attn.dynamic_shared_bytes = 19456 : i64, attn.tensor_core_block = array<i64: 128, 128>}
 // WG: %[[WIN:.*]] = memref.reinterpret_cast %{{.*}} to offset: [0], sizes: [9728], strides: [1] : memref<0xbf16, #gpu.address_space<workgroup>> to memref<9728xbf16, #gpu.address_space<workgroup>>
 // WG: %[[PTR:.*]] = memref.extract_aligned_pointer_as_index %[[WIN]]
 // WG: %[[ADDR:.*]] = arith.index_cast %[[PTR]] : index to i64

@@ -260,6 +260,11 @@ std::vector<Config> configsFor(const Spec &spec, std::vector<std::string> &notes
   }
   cs.push_back({"square", 37, 37, {}, 1.0});
   cs.push_back({"chunk", 5, 70, {}, 1.0});
+  // Only when asked for by name (the GPU emulation tests): two blocks of
+  // the tensor-core prefill (128 queries each, the second ragged) and every
+  // warp of both warpgroups, over a ragged key range.
+  if (llvm::is_contained(configFilter, "gpu_blocks"))
+    cs.push_back({"gpu_blocks", 150, 161, {}, 1.0});
   cs.push_back({"decode", 1, 131, {}, 1.0});
   cs.push_back({"single", 1, 1, {}, 1.0});
   const Position &P = spec.position;

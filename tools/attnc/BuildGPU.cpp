@@ -577,8 +577,9 @@ int attnc::runBuildGPU(const std::vector<Spec> &specs, const BuildOptions &opts)
   llvm::raw_string_ostream dc(dispatch);
   std::string decodeCases, appendCases; // LIB_gpu_decode's and LIB_gpu_append's
   llvm::raw_string_ostream decodeDispatch(decodeCases), appendDispatch(appendCases);
-  // kernel -> compute capability major -> bytes of dynamic shared memory.
-  std::map<std::string, std::map<int, int64_t>> dynamicShared;
+  // kernel -> compute capability major -> bytes of dynamic shared memory,
+  // and the block's queries and threads.
+  std::map<std::string, std::map<int, int64_t>> dynamicShared, blockQueries, blockThreads;
   std::vector<std::string> tensorCoreKernels; // NAME_prefill_tc_gpu of the specs that have one
   for (Arch &arch : archs) {
     mlir::OwningOpRef<mlir::ModuleOp> module = mlirGen(context, specs);
@@ -593,6 +594,11 @@ int attnc::runBuildGPU(const std::vector<Spec> &specs, const BuildOptions &opts)
     module->walk([&](mlir::gpu::GPUFuncOp f) {
       if (auto bytes = f->getAttrOfType<mlir::IntegerAttr>("attn.dynamic_shared_bytes"))
         dynamicShared[f.getName().str()][arch.major] = bytes.getInt();
+      if (auto block = f->getAttrOfType<mlir::DenseI64ArrayAttr>("attn.tensor_core_block");
+          block && block.size() == 2) {
+        blockQueries[f.getName().str()][arch.major] = block[0];
+        blockThreads[f.getName().str()][arch.major] = block[1];
+      }
     });
     if (&arch == &archs.front()) {
       std::map<std::string, mlir::gpu::GPUFuncOp> funcs;
@@ -652,7 +658,9 @@ int attnc::runBuildGPU(const std::vector<Spec> &specs, const BuildOptions &opts)
           << "/" << dtypeName(s.vType) << "/" << dtypeName(s.outType) << ". */\n"
           << signature << ";\n\n";
         if (tc) {
-          c << "static unsigned " << tcName << "_dynamic_shared(void);\n";
+          c << "static unsigned " << tcName << "_dynamic_shared(void);\n"
+            << "static unsigned " << tcName << "_block_queries(void);\n"
+            << "static unsigned " << tcName << "_block_threads(void);\n";
           tensorCoreKernels.push_back(tcName);
         }
         c << signature << " {\n"
@@ -672,11 +680,11 @@ int attnc::runBuildGPU(const std::vector<Spec> &specs, const BuildOptions &opts)
             << "    if (attnc_cuda_launch(&library, prepare, \"" << tokName
             << "\", (unsigned)((items + 127) / 128), 1, 128, p, n, stream)) return -1;\n";
           emitPushes(c, tcArgs, "    ");
-          const int64_t queries = 64 * mlir::attn::tensorCoreRowTiles(s.headDim, s.valueDim);
-          c << "    /* Tensor cores: a block of 128 threads per " << queries << " queries of one head. */\n"
-            << "    return attnc_cuda_launch_shared(&library, rows, \"" << tcName << "\", (unsigned)((lq + "
-            << queries - 1 << ") / " << queries << "), "
-            << s.heads << ", 128, " << tcName << "_dynamic_shared(), p, n, stream);\n  }\n";
+          c << "    /* Tensor cores: a block per (query tile, head), its shape the loaded image's. */\n"
+            << "    items = " << tcName << "_block_queries();\n"
+            << "    return attnc_cuda_launch_shared(&library, rows, \"" << tcName
+            << "\", (unsigned)((lq + items - 1) / items), " << s.heads << ", " << tcName
+            << "_block_threads(), " << tcName << "_dynamic_shared(), p, n, stream);\n  }\n";
         }
         c << "  if (attnc_cuda_function(&library, \"" << prepName << "\", &prepare) ||\n"
           << "      attnc_cuda_function(&library, \"" << rowsName << "\", &rows)) return -1;\n";
@@ -722,12 +730,15 @@ int attnc::runBuildGPU(const std::vector<Spec> &specs, const BuildOptions &opts)
 
   // The dynamic shared memory of each tensor-core kernel in the loaded
   // image (the PTX is the lowest architecture's).
-  for (const std::string &kernel : tensorCoreKernels) {
-    c << "static unsigned " << kernel << "_dynamic_shared(void) {\n  switch (library.loadedMajor) {\n";
-    for (const Arch &a : archs)
-      c << "  case " << a.major << ": return " << dynamicShared[kernel][a.major] << "u;\n";
-    c << "  default: return " << dynamicShared[kernel][archs.front().major] << "u;\n  }\n}\n\n";
-  }
+  for (const std::string &kernel : tensorCoreKernels)
+    for (auto [what, values] : {std::pair{"dynamic_shared", &dynamicShared}, std::pair{"block_queries", &blockQueries},
+                                std::pair{"block_threads", &blockThreads}}) {
+      std::map<int, int64_t> &perMajor = (*values)[kernel];
+      c << "static unsigned " << kernel << "_" << what << "(void) {\n  switch (library.loadedMajor) {\n";
+      for (const Arch &a : archs)
+        c << "  case " << a.major << ": return " << perMajor[a.major] << "u;\n";
+      c << "  default: return " << perMajor[archs.front().major] << "u;\n  }\n}\n\n";
+    }
 
   std::string err;
   std::string imagesPath = path(lib + "_gpu_images.o");

@@ -112,13 +112,14 @@ enum { MAX_ARGS = 200 };
 static void call(cpu_kernel k, const uint64_t *a) { k(ALL_ARGS); }
 static int32_t call_status(cpu_status_kernel k, const uint64_t *a) { return k(ALL_ARGS); }
 /* The emulation runtime of the block kernels (the tensor-core prefill, the
- * decode split): one block of 128 GPU threads at a time, each a fiber (its
- * own stack) on the calling OS thread. A fiber runs until it reaches a
+ * decode split): one block of 128 or 256 GPU threads at a time, each a fiber
+ * (its own stack) on the calling OS thread. A fiber runs until it reaches a
  * barrier, a shuffle or an mma, where it yields to the scheduler; so a block
  * costs a few hundred stack switches per barrier instead of waking 128 OS
  * threads (futex barriers of 128 threads on 2 cores took ~10 ms a block). */
-enum { EMU_THREADS = 128, EMU_WARPS = 4, EMU_STACK = 1 << 20 };
+enum { EMU_THREADS = 256, EMU_WARPS = 8, EMU_STACK = 1 << 20 };
 static int64_t emu_tid, emu_bx, emu_by; /* emu_tid: the running fiber */
+static int64_t emu_block = 128;         /* the threads of the running block */
 static void *emu_sched_sp, *emu_sp[EMU_THREADS];
 static char *emu_stacks;
 static int emu_finished[EMU_THREADS];
@@ -151,7 +152,7 @@ int64_t attnc_emu_block_id_x(void) { return emu_bx; }
 int64_t attnc_emu_block_id_y(void) { return emu_by; }
 void attnc_emu_barrier(void) {
   int64_t g = emu_generation;
-  if (++emu_arrived == EMU_THREADS) {
+  if (++emu_arrived == emu_block) {
     emu_arrived = 0;
     ++emu_generation;
     return;
@@ -322,10 +323,12 @@ void attnc_emu_fence_proxy_async(void) {
 }
 
 /* wgmma.mma_async.sync.aligned.m64nNk16.f32.{bf16,f16} with A in registers,
- * one step of a chain: a warpgroup collective (the block's 128 threads are
- * one warpgroup). Warp w holds rows 16 w .. 16 w + 15 of A in mma.sync
- * m16n8k16's A layout; accumulator register i of lane 4 g + q is (row 16 w +
- * g + 8 ((i >> 1) & 1), column 8 (i >> 2) + 2 q + (i & 1)). B (16 x N) is read
+ * one step of a chain: a collective of the warpgroup (threads 128 wg ..
+ * 128 wg + 127; every warpgroup of the kernel issues its chains at the same
+ * points, so block barriers order the steps). Warp w of the warpgroup holds
+ * rows 16 w .. 16 w + 15 of A in mma.sync m16n8k16's A layout; accumulator
+ * register i of lane 4 g + q is (row 16 w + g + 8 ((i >> 1) & 1), column
+ * 8 (i >> 2) + 2 q + (i & 1)). B (16 x N) is read
  * from shared memory through the descriptor (PTX ISA, "Matrix Descriptor"):
  * start address >> 4 in bits 0-13, LBO >> 4 in 16-29, SBO >> 4 in 32-45,
  * layout in 62-63 (0: no swizzle, the only one emulated). Without swizzle a
@@ -366,7 +369,7 @@ static uint32_t emu_desc_elem(const char *base, int64_t lbo, int64_t sbo, int64_
 }
 static void emu_wgmma(int64_t kind, int64_t n, int64_t trans, int a_shared, uint64_t desc_a, uint64_t desc,
                       int64_t window, int64_t first) {
-  int64_t t = emu_tid, w = t / 32, g = t % 32 / 4, q = t % 4, lbo, sbo, lbo_a = 0, sbo_a = 0;
+  int64_t t = emu_tid, w = t / 32, wg = t / 128, g = t % 32 / 4, q = t % 4, lbo, sbo, lbo_a = 0, sbo_a = 0;
   const char *base, *base_a = NULL;
   if (n < 8 || n > 256 || n % 8) {
     fprintf(stderr, "fake: wgmma with N = %lld\n", (long long)n);
@@ -377,8 +380,8 @@ static void emu_wgmma(int64_t kind, int64_t n, int64_t trans, int a_shared, uint
     for (int64_t i = 0; i < n / 2; ++i)
       emu_wg_acc[t][i] = 0;
   attnc_emu_barrier();
-  for (int64_t u = 0; u < EMU_THREADS; ++u) {
-    if (emu_wg_desc[u][0] != (int64_t)desc_a || emu_wg_desc[u][1] != (int64_t)desc || emu_wg_window[u] != window) {
+  for (int64_t u = 0; u < emu_block; ++u) {
+    if (u / 128 == wg && emu_wg_desc[u][0] != (int64_t)desc_a || emu_wg_desc[u][1] != (int64_t)desc || emu_wg_window[u] != window) {
       fprintf(stderr, "fake: wgmma descriptors differ across the warpgroup\n");
       abort();
     }
@@ -392,7 +395,7 @@ static void emu_wgmma(int64_t kind, int64_t n, int64_t trans, int a_shared, uint
   if (a_shared)
     base_a = emu_desc_base(desc_a, window, &lbo_a, &sbo_a);
   for (int64_t i = 0; i < n / 2; ++i) {
-    int64_t col = 8 * (i >> 2) + 2 * q + (i & 1), row = 16 * w + g + 8 * (i >> 1 & 1);
+    int64_t col = 8 * (i >> 2) + 2 * q + (i & 1), row = 16 * (w % 4) + g + 8 * (i >> 1 & 1);
     double sum = 0;
     for (int64_t k = 0; k < 16; ++k) {
       uint32_t a = a_shared ? emu_desc_elem(base_a, lbo_a, sbo_a, row, k, 0)
@@ -436,21 +439,22 @@ static void emu_fiber_main(void) {
 }
 
 /* Runs a block kernel (the tensor-core prefill, the block-form decode
- * split): block by block, EMU_THREADS fibers each. With item_args the
+ * split): block by block, `block` (128 or 256) fibers each. With item_args the
  * kernel's trailing (begin, end) are the block's item (bx, bx + 1), and
  * FAKE_SKIP_ITEM skips one block. */
 static int emulate_blocks(cpu_kernel k, const uint64_t *a, int n, unsigned gx, unsigned gy, unsigned block,
                           int item_args) {
   const char *skip = getenv("FAKE_SKIP_ITEM");
-  if (block != EMU_THREADS)
+  if (block != 128 && block != 256)
     return 1;
+  emu_block = block;
   if (!emu_stacks && !(emu_stacks = malloc((size_t)EMU_THREADS * EMU_STACK)))
     return 2;
   memcpy(emu_job.a, a, sizeof emu_job.a);
   emu_job.k = k;
   for (unsigned by = 0; by < gy; ++by)
     for (unsigned bx = 0; bx < gx; ++bx) {
-      int live = EMU_THREADS;
+      int live = (int)block;
       if (item_args) {
         if (skip && (unsigned)atoi(skip) == bx)
           continue;
@@ -460,7 +464,7 @@ static int emulate_blocks(cpu_kernel k, const uint64_t *a, int n, unsigned gx, u
       emu_bx = bx, emu_by = by;
       emu_arrived = 0;
       memset(emu_warp_arrived, 0, sizeof emu_warp_arrived);
-      for (int64_t t = 0; t < EMU_THREADS; ++t) {
+      for (int64_t t = 0; t < (int64_t)block; ++t) {
         /* The stack emu_switch pops: six registers, then emu_fiber_main as
          * the return address, then a null return address for it (16-byte
          * aligned at its entry, as a call leaves it). */
@@ -482,7 +486,7 @@ static int emulate_blocks(cpu_kernel k, const uint64_t *a, int n, unsigned gx, u
        * barrier lets it overwrite shared data that later warps still read,
        * or read what they have not written yet. */
       while (live > 0)
-        for (int w = 0; w < EMU_WARPS; ++w) {
+        for (int w = 0; w < (int)block / 32; ++w) {
           long passes = 0;
           for (int ran = 1; ran;) {
             ran = 0;
@@ -562,7 +566,7 @@ static int emulate(const char *name, unsigned gx, unsigned gy, unsigned block, v
     if (n < 5)
       return 1;
     a[n - 5] = a[n - 4] = a[n - 3] = a[n - 2] = a[n - 1] = 0;
-    if (block == EMU_THREADS) { /* the block form: a token per block */
+    if (block == 128) { /* the block form: a token per block */
       int rc;
       emu_job.want_status = 1;
       rc = emulate_blocks(k, a, n, gx, gy, block, 0);
