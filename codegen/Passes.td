@@ -160,7 +160,7 @@ def AttnOutlineGPUKernelsPass : Pass<"attn-outline-gpu-kernels", "mlir::ModuleOp
     (one (query, head) work item per thread) and `NAME_prefill_prepare_gpu`
     (thread 0 of block 0 prepares Q and K). The tensor-core functions of
     attn-lower-prefill-tensor-core get kernels too: `NAME_prefill_tc_gpu`
-    (same arguments; a block of 128 or 256 threads per 128 queries x head) and
+    (same arguments; the block shape its function states) and
     `NAME_prefill_prepare_tok_gpu` (one token per thread). The cache kernels
     of attn-lower-cache-kernels become `NAME_decode_split_gpu` and
     `NAME_decode_merge_gpu` (one work item per thread) and `NAME_append_gpu`
@@ -186,7 +186,9 @@ def AttnLowerPrefillTensorCorePass : Pass<"attn-lower-prefill-tensor-core", "mli
         still see the whole key length);
       * `@V_prefill_tc(qf, kf, v, q_pos, k_pos, batch, inputs..., out [, lse])`:
         FlashAttention-2's schedule for a block of 128 queries (4 warps of two
-        16-row tiles up to head dim 64, 8 warps of one above)
+        16-row tiles up to head dim 64, 8 warps of one above; 4 warps of 64
+        queries where Q in shared memory would pass 99 KiB; the function's
+        `attn.tensor_core_block` = [queries, threads] tells the launch)
         of head `block_id.y` (query tile `block_id.x`): K (rounded to the
         dtype) and V staged in shared memory per key tile (64 keys; 32 above
         head dim 128), V by `nvgpu.device_async_copy` (cp.async, zero-filled
@@ -196,15 +198,18 @@ def AttnLowerPrefillTensorCorePass : Pass<"attn-lower-prefill-tensor-core", "mli
         score element, the mask per element only in tiles that are not full
         for every row of the warp, the online softmax in registers (row statistics by
         warp shuffles), key tiles outside the union of the block's mask
-        intervals skipped when keys sit at positions 0..Lk-1.
+        intervals skipped when keys sit at positions 0..Lk-1. Q's fragments
+        stay in registers unless they would take 64 or more per thread; then
+        Q sits in shared memory next to the tiles (dynamic shared memory,
+        `attn.dynamic_shared_bytes`), read by ldmatrix per key tile.
     Other variants get the attribute `attn.tensor_core = "none: <why>"` and
     keep the CUDA-core kernels.
 
     With `wgmma` (sm_90a), QK^T and PV are Hopper's warpgroup MMA instead:
-    the block's 4 warps are one warpgroup, each product one chain of
-    `wgmma.mma_async.m64nNk16` (A: Q's or P's fragments in registers, B: K
-    or V in shared memory through matrix descriptors, core matrices without
-    swizzle), emitted as inline PTX that carries the attribute
+    each 4 warps are one warpgroup, each product one chain of
+    `wgmma.mma_async.m64nNk16` (A: Q in shared memory or P's fragments in
+    registers, B: K or V in shared memory through matrix descriptors, core
+    matrices without swizzle), emitted as inline PTX that carries the attribute
     `attnc.wgmma` so attn-emulate-gpu-on-cpu can run it on the CPU.
   }];
   let options = [

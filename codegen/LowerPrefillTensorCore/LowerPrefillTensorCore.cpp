@@ -12,8 +12,9 @@
 //    Length-dependent scalings still see the whole key length.
 //  * NAME_prefill_tc(qf, kh [, kl], v, q_pos, k_pos, batch, inputs..., out
 //    [, lse]): FlashAttention-2's schedule. A block owns 128 queries of
-//    one head (grid: query tiles x heads; 64 for mma.sync at head dim 256,
-//    whose window would not fit 99 KiB); each warp T tiles of 16 rows
+//    one head (grid: query tiles x heads; 64 where mma.sync's window would
+//    not fit 99 KiB: Q in shared memory at head dim 256, or the lse split
+//    from 160); each warp T tiles of 16 rows
 //    (T = tensorCoreRowTiles: 2 up to head dim 64, so each ldmatrix'd B
 //    operand feeds two mma; 4 warps then, 8 above), so every K and V tile in
 //    shared memory serves 128 queries. The function states its block
@@ -167,9 +168,6 @@ private:
     Value descriptor;
     Value aDescriptor;
   };
-  /// Elements of the wgmma kernel's shared window (dynamic shared memory):
-  /// the K tile, K's remainder (split), the V tile, the block's Q rows and
-  /// Q's remainder (split), each in core-matrix order.
   /// The mma.sync form keeps Q in shared memory when its fragments would
   /// take 64 or more registers per thread (head dim 256; the lse split at
   /// 128; two row tiles of the split at 64): with them, the 64 + 128 of
@@ -177,13 +175,16 @@ private:
   /// gemma2 48/80 bytes, prefix_lm 84/128).
   bool qInSharedMemory() const { return !wgmma && rowTiles * D * (split ? 2 : 1) >= 256; }
   /// Elements of the mma.sync form's window when Q is in shared memory
-  /// (dynamic shared memory: 66 KiB at head dim 256): the K tile, K's
+  /// (dynamic shared memory: 66 KiB at head dim 256, 64 queries): the K tile, K's
   /// remainder, the V tile, the block's Q rows and Q's remainder, each row
   /// padded by kRowPad as the static tiles are.
   int64_t paddedWindowElems() const {
     int64_t parts = split ? 2 : 1;
     return (keyTile * parts + 64 * rowTiles * warpgroups * parts) * (D + kRowPad) + keyTile * (Dv + kRowPad);
   }
+  /// Elements of the wgmma kernel's shared window (dynamic shared memory):
+  /// the K tile, K's remainder (split), the V tile, the block's Q rows and
+  /// Q's remainder (split), each in core-matrix order.
   int64_t wgmmaWindowElems() const {
     int64_t parts = split ? 2 : 1;
     return keyTile * D * parts + keyTile * Dv + 64 * rowTiles * warpgroups * D * parts;

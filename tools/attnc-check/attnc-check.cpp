@@ -245,6 +245,8 @@ std::vector<Config> configsFor(const Spec &spec, std::vector<std::string> &notes
         cs.push_back({"gpu_hot", 7, 19, {}, 8.0});
         break;
       }
+    if (llvm::is_contained(configFilter, "gpu_blocks"))
+      cs.push_back({"gpu_blocks", 150, 161, {}, 1.0});
     if (missingCacheKernels(spec).empty()) {
       // The cache kernels, replayed from exec's trace: ragged appends, two
       // queries per decode call (a ring: one), three splits of which some

@@ -734,6 +734,9 @@ int attnc::runBuildGPU(const std::vector<Spec> &specs, const BuildOptions &opts)
     for (auto [what, values] : {std::pair{"dynamic_shared", &dynamicShared}, std::pair{"block_queries", &blockQueries},
                                 std::pair{"block_threads", &blockThreads}}) {
       std::map<int, int64_t> &perMajor = (*values)[kernel];
+      // Every image has the kernel (the same specs lower for each architecture).
+      if (perMajor.size() != archs.size() && std::string(what) != "dynamic_shared")
+        return error("internal: " + kernel + " states no block shape for every architecture");
       c << "static unsigned " << kernel << "_" << what << "(void) {\n  switch (library.loadedMajor) {\n";
       for (const Arch &a : archs)
         c << "  case " << a.major << ": return " << perMajor[a.major] << "u;\n";

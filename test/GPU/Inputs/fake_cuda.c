@@ -15,7 +15,7 @@
  * once per fiber of each block) and stores its status in the device word
  * that is its last parameter. The tensor-core kernels (NAME_prefill_tc,
  * built for the CPU by `attnc build --gpu-emulation`) and the block form of the
- * decode split (its item is the block) run one block at a time as 128 fibers, their GPU operations served by the attnc_emu_* runtime
+ * decode split (its item is the block) run one block at a time as 128 or 256 fibers, their GPU operations served by the attnc_emu_* runtime
  * below (barriers, xor shuffles, warp-collective mma.sync m16n8k16 and
  * ldmatrix computed from the fragment layouts of the PTX ISA, cp.async held
  * until its wait, sm_90a's warpgroup wgmma.mma_async reading B through its
@@ -381,7 +381,8 @@ static void emu_wgmma(int64_t kind, int64_t n, int64_t trans, int a_shared, uint
       emu_wg_acc[t][i] = 0;
   attnc_emu_barrier();
   for (int64_t u = 0; u < emu_block; ++u) {
-    if (u / 128 == wg && emu_wg_desc[u][0] != (int64_t)desc_a || emu_wg_desc[u][1] != (int64_t)desc || emu_wg_window[u] != window) {
+    if (u / 128 == wg &&
+        (emu_wg_desc[u][0] != (int64_t)desc_a || emu_wg_desc[u][1] != (int64_t)desc || emu_wg_window[u] != window)) {
       fprintf(stderr, "fake: wgmma descriptors differ across the warpgroup\n");
       abort();
     }
