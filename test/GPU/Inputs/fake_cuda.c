@@ -2,8 +2,8 @@
  * GPU kernel libraries on machines without a GPU: attnc_cuda.h and
  * gpu_check.cpp open it through ATTNC_CUDA_DRIVER. It prints each module
  * load (cubin or PTX, by the image's first bytes), kernel lookup and launch
- * with every 8-byte parameter; FAKE_CC_MAJOR sets the device's compute
- * capability major (default 9), FAKE_CONTEXT=1 pretends a context is
+ * with every 8-byte parameter; FAKE_CC_MAJOR and FAKE_CC_MINOR set the
+ * device's compute capability (default 9.0), FAKE_CONTEXT=1 pretends a context is
  * already current. "Device" memory is host memory.
  *
  * FAKE_CPU_KERNELS=libX.so[:libY.so...] emulates the launches with the CPU
@@ -68,7 +68,7 @@ int cuDeviceGetAttribute(int *v, int attr, int dev) {
   const char *e = getenv("FAKE_CC_MAJOR");
   (void)dev;
   if (attr == 75) *v = e ? atoi(e) : 9;
-  else if (attr == 76) *v = 0;
+  else if (attr == 76) *v = getenv("FAKE_CC_MINOR") ? atoi(getenv("FAKE_CC_MINOR")) : 0;
   else return 1;
   return 0;
 }
@@ -606,10 +606,28 @@ static struct {
 } fake_func_attrs[FAKE_MAX_FUNCS];
 static int fake_nfunc_attrs;
 static int64_t emu_launch_shared;
+/* The device's shared memory per block (static + dynamic) once raised:
+ * 227 KiB on 9.0, 163 KiB on 8.0, 99 KiB on 8.6 and 8.9 (CUDA programming
+ * guide, "Technical Specifications"). The kernel's static part is not known
+ * here: 1 KiB of it is kept back, as attn-lower-prefill-tensor-core does. */
+static int fake_max_shared(void) {
+  int major = 9, minor = 0;
+  cuDeviceGetAttribute(&major, 75, 0);
+  cuDeviceGetAttribute(&minor, 76, 0);
+  if (major >= 9)
+    return 227 * 1024;
+  if (major == 8)
+    return minor == 0 ? 163 * 1024 : 99 * 1024;
+  return 48 * 1024;
+}
 int cuFuncSetAttribute(void *f, int attr, int value) {
   int i;
-  if (attr != 8 || value < 0 || value > 227 * 1024)
+  if (attr != 8 || value < 0 || value > fake_max_shared() - 1024) {
+    if (!quiet())
+      printf("fake: %s max dynamic shared %d refused (the device has %d)\n", (const char *)f, value,
+             fake_max_shared());
     return 1; /* CUDA_ERROR_INVALID_VALUE */
+  }
   if (!quiet())
     printf("fake: %s max dynamic shared %d\n", (const char *)f, value);
   for (i = 0; i < fake_nfunc_attrs && fake_func_attrs[i].f != f; ++i)
