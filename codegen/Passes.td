@@ -214,7 +214,10 @@ def AttnLowerPrefillTensorCorePass : Pass<"attn-lower-prefill-tensor-core", "mli
   }];
   let options = [
     Option<"wgmma", "wgmma", "bool", /*default=*/"false",
-           "Products by wgmma.mma_async (sm_90a) instead of mma.sync">
+           "Products by wgmma.mma_async (sm_90a) instead of mma.sync">,
+    Option<"maxBlockQueries", "max-block-queries", "int64_t", /*default=*/"128",
+           "Queries per block at most: 64 keeps blocks of one warpgroup above "
+           "head dim 64 (to time the two shapes side by side)">
   ];
   let dependentDialects = [
     "mlir::gpu::GPUDialect", "mlir::func::FuncDialect", "mlir::LLVM::LLVMDialect",

@@ -84,7 +84,7 @@ void mlir::attn::buildLowerToPTXPipeline(OpPassManager &pm, const std::string &c
   buildGPUModuleToBinaryPipeline(pm, chip, libdevice);
 }
 
-void mlir::attn::buildOutlineGPUPipeline(OpPassManager &pm, bool wgmma) {
+void mlir::attn::buildOutlineGPUPipeline(OpPassManager &pm, bool wgmma, int64_t maxBlockQueries) {
   // The model's element-wise operations ride along in every GPU library
   // (attn-run --device cuda runs them between its cuBLAS products).
   AttnAddModelOpsPassOptions modelOps;
@@ -94,6 +94,7 @@ void mlir::attn::buildOutlineGPUPipeline(OpPassManager &pm, bool wgmma) {
   // attn-lower-to-loops replaces.
   AttnLowerPrefillTensorCorePassOptions tensorCore;
   tensorCore.wgmma = wgmma;
+  tensorCore.maxBlockQueries = maxBlockQueries;
   pm.addPass(createAttnLowerPrefillTensorCorePass(tensorCore));
   AttnLowerCacheKernelsPassOptions cache;
   cache.chunk = kGPUCacheChunk;

@@ -18,7 +18,7 @@ contiguously, both as K/V bytes read per second, next to the device's copy
 bandwidth (a large tensor copy in PyTorch) as the roofline.
 
 Usage: bench.py --gpu-check ./gpu-check --lib ./libgpu_bench_gpu.so --name gpu_bench
-                [--alt-lib mma/libgpu_bench_gpu.so]
+                [--alt-lib LABEL=lib/mma/libgpu_bench_gpu.so ...]
                 [--lens 1024,4096,16384] [--decode-lens 1024,4096,16384,32768]
                 [--batches 1,16] [--repeats 10] [--no-flex]
 """
@@ -200,7 +200,9 @@ def main():
     ap.add_argument("--no-flex", action="store_true")
     ap.add_argument("--decode-lens", default="1024,4096,16384,32768")
     ap.add_argument("--batches", default="1,16")
-    ap.add_argument("--alt-lib", help="a second build of the same specs (the mma.sync prefill), timed alongside")
+    ap.add_argument("--alt-lib", action="append", default=[],
+                    help="LABEL=PATH: another build of the same specs (e.g. the mma.sync prefill, 64-query "
+                         "blocks), timed alongside in its own column; repeatable")
     args = ap.parse_args()
     lens = [int(x) for x in args.lens.split(",")]
     try:
@@ -210,19 +212,21 @@ def main():
         print(f"no PyTorch on this machine ({e}); attnc only", flush=True)
         torch = None
     fmt = lambda ms, row, L: "-" if ms is None else f"{ms:.3f} ms {tflops(row, L, ms):.1f} TF/s"
-    alt = " attnc (alt: mma.sync) |" if args.alt_lib else ""
-    print(f"| variant | L | attnc |{alt} SDPA | FlexAttention | attnc / Flex |")
-    print("|---|---|---|---|---|---|" + ("---|" if args.alt_lib else ""))
+    alts = [(a.split("=", 1) if "=" in a else ("alt", a)) for a in args.alt_lib]
+    alt_heads = "".join(f" attnc ({label}) |" for label, _ in alts)
+    print(f"| variant | L | attnc |{alt_heads} SDPA | FlexAttention | attnc / Flex |")
+    print("|---|---|---|---|---|---|" + "---|" * len(alts))
     for row in VARIANTS:
         for L in lens:
             a, why = time_attnc(args, row, L)
-            b, why_b = time_attnc(args, row, L, args.alt_lib) if args.alt_lib else (None, "")
+            timed = [time_attnc(args, row, L, path) for _, path in alts]
             peers = torch_peers(row, L, args.repeats, not args.no_flex) if torch else {}
             s, f = peers.get("sdpa"), peers.get("flex")
             ratio = f"{f / a:.2f}x" if a and f else "-"
-            note = " ".join(x for x in [why, why_b, peers.get("sdpa_error", ""), peers.get("flex_error", "")] if x)
-            alt_cell = f" {fmt(b, row, L)} |" if args.alt_lib else ""
-            print(f"| {row[0]} | {L} | {fmt(a, row, L)} |{alt_cell} {fmt(s, row, L)} | {fmt(f, row, L)} | {ratio} |"
+            note = " ".join(x for x in [why] + [w for _, w in timed] +
+                            [peers.get("sdpa_error", ""), peers.get("flex_error", "")] if x)
+            alt_cells = "".join(f" {fmt(b, row, L)} |" for b, _ in timed)
+            print(f"| {row[0]} | {L} | {fmt(a, row, L)} |{alt_cells} {fmt(s, row, L)} | {fmt(f, row, L)} | {ratio} |"
                   + (f" {note}" if note else ""), flush=True)
     decode_table(args, torch)
 

@@ -5,7 +5,9 @@
 #                       --gpu-arch sm_80,sm_90a: cubins + PTX + host glue; an H100 runs
 #                       the sm_90a cubin, whose tensor-core prefill is wgmma), and of
 #                       the benchmark variants in bench/specs/gpu; in lib/mma the same
-#                       two built for sm_80,sm_90 (the mma.sync prefill on an H100)
+#                       two built for sm_80,sm_90 (the mma.sync prefill on an H100), and
+#                       in lib/q64 the benchmark variants with 64-query blocks
+#                       (--gpu-block-queries 64: one warpgroup above head dim 64)
 #   carry/cases.tar.xz  every spec's gpu_* prefill cases (attnc-check --gpu-cases
 #                       --save-reference): inputs and the float64 reference; their 7
 #                       queries reach warp 0 only, so three specs also get gpu_blocks
@@ -28,13 +30,16 @@ CARRY=$ROOT/bench/gpu/carry
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 rm -rf "$CARRY"
-mkdir -p "$CARRY" "$WORK/lib/mma"
+mkdir -p "$CARRY" "$WORK/lib/mma" "$WORK/lib/q64"
 "$BUILD/bin/attnc" build "$ROOT"/specs/*.attn -o "$WORK/build" --name attn_kernels --gpu-arch sm_80,sm_90a
 "$BUILD/bin/attnc" build "$ROOT"/bench/specs/gpu/*.attn -o "$WORK/build" --name gpu_bench --gpu-arch sm_80,sm_90a
 cp "$WORK"/build/lib*_gpu.so "$WORK"/build/*_gpu.h "$WORK/lib/"
 "$BUILD/bin/attnc" build "$ROOT"/specs/*.attn -o "$WORK/mma" --name attn_kernels --gpu-arch sm_80,sm_90
 "$BUILD/bin/attnc" build "$ROOT"/bench/specs/gpu/*.attn -o "$WORK/mma" --name gpu_bench --gpu-arch sm_80,sm_90
 cp "$WORK"/mma/lib*_gpu.so "$WORK/lib/mma/"
+"$BUILD/bin/attnc" build "$ROOT"/bench/specs/gpu/*.attn -o "$WORK/q64" --name gpu_bench --gpu-arch sm_80,sm_90a \
+  --gpu-block-queries 64
+cp "$WORK"/q64/libgpu_bench_gpu.so "$WORK/lib/q64/"
 tar -C "$WORK" -cJf "$CARRY/lib.tar.xz" lib
 "$BUILD/bin/attnc-check" --dtype spec --gpu-cases --save-reference --work "$WORK/cases" "$ROOT"/specs/*.attn \
   > "$CARRY/cpu-check.txt" || { tail "$CARRY/cpu-check.txt"; echo "prepare: the CPU kernels fail the cases"; exit 1; }

@@ -62,7 +62,7 @@ bench_s=$(( ${BUDGET:-520} - SECONDS - 170 ))
 ((bench_s < 60)) && bench_s=60
 echo "(benchmark time limit ${bench_s} s)"
 timeout -k 5 $bench_s python3 "$ROOT/bench/gpu/bench.py" --gpu-check ./gpu-check --lib ./lib/libgpu_bench_gpu.so --name gpu_bench \
-  --alt-lib ./lib/mma/libgpu_bench_gpu.so \
+  --alt-lib "mma.sync=./lib/mma/libgpu_bench_gpu.so" --alt-lib "64-query blocks=./lib/q64/libgpu_bench_gpu.so" \
   --lens "${LENS:-1024,4096,16384}" --repeats "${REPEATS:-5}" $flex 2>&1 | tee "$LOGS/bench.txt"
 st=${PIPESTATUS[0]}
 ((st == 124 || st == 137)) && echo "run: the benchmark timed out after ${bench_s} s" | tee -a "$LOGS/bench.txt"

@@ -91,8 +91,8 @@ constexpr double kNegInf = -std::numeric_limits<double>::infinity();
 
 class TensorCoreBuilder : public TiledPrefillEmitter {
 public:
-  TensorCoreBuilder(VariantOp variant, ModuleOp module, bool wgmma)
-      : TiledPrefillEmitter(variant, module), wgmma(wgmma) {}
+  TensorCoreBuilder(VariantOp variant, ModuleOp module, bool wgmma, int64_t maxBlockQueries)
+      : TiledPrefillEmitter(variant, module), wgmma(wgmma), maxBlockQueries(maxBlockQueries) {}
   /// Why the variant gets no tensor-core kernel, or "" when it does.
   std::string unsupported();
   void build();
@@ -100,6 +100,8 @@ public:
 private:
   /// Products by Hopper's warpgroup MMA (sm_90a) instead of mma.sync.
   bool wgmma = false;
+  /// The pass's max-block-queries (64: one warpgroup above head dim 64).
+  int64_t maxBlockQueries = 128;
   Type elem; // bf16 or f16
   int64_t H = 0, Hkv = 0, D = 0, Dv = 0, keyTile = 64;
   /// Tiles of 16 query rows per warp (tensorCoreRowTiles).
@@ -353,7 +355,7 @@ void TensorCoreBuilder::build() {
   qShared = qInSharedMemory();
   const int64_t elemBytes = elem.getIntOrFloatBitWidth() / 8;
   auto windowBytes = [&] { return (wgmma ? wgmmaWindowElems() : qShared ? paddedWindowElems() : 0) * elemBytes; };
-  if (rowTiles == 1) {
+  if (rowTiles == 1 && maxBlockQueries >= 128) {
     warpgroups = 2;
     if (windowBytes() > (wgmma ? kSharedBudgetSm90a : kSharedBudgetSm80))
       warpgroups = 1; // mma.sync at head dim 256 with Q in shared memory: 99 KiB
@@ -1120,7 +1122,11 @@ struct AttnLowerPrefillTensorCorePass
   void runOnOperation() override {
     ModuleOp module = getOperation();
     for (VariantOp v : llvm::to_vector(module.getOps<VariantOp>())) {
-      TensorCoreBuilder builder(v, module, wgmma);
+      if (maxBlockQueries < 64) {
+        emitError(v.getLoc()) << "max-block-queries must be at least 64 (got " << static_cast<int64_t>(maxBlockQueries) << ")";
+        return signalPassFailure();
+      }
+      TensorCoreBuilder builder(v, module, wgmma, maxBlockQueries);
       std::string why = builder.unsupported();
       if (!why.empty()) {
         v->setAttr("attn.tensor_core", StringAttr::get(&getContext(), "none: " + why));

@@ -387,6 +387,7 @@ int attnc::runBuild(const std::vector<Spec> &specs, const BuildOptions &opts) {
         highest = arch;
     mlir::attn::AttnLowerPrefillTensorCorePassOptions tensorCore;
     tensorCore.wgmma = mlir::attn::usesWarpgroupMma(highest);
+    tensorCore.maxBlockQueries = opts.gpuBlockQueries;
     loops.addPass(mlir::attn::createAttnLowerPrefillTensorCorePass(tensorCore));
     lowering.cacheChunk = mlir::attn::kGPUCacheChunk;
     lowering.cacheBlockThreads = mlir::attn::kGPUDecodeThreads;

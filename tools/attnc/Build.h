@@ -30,6 +30,9 @@ struct BuildOptions {
   /// operations as calls to an emulation runtime (attn-emulate-gpu-on-cpu;
   /// testing without a GPU).
   bool gpuEmulation = false;
+  /// Queries per tensor-core block at most (128, or 64: one warpgroup above
+  /// head dim 64; for timing the two shapes side by side).
+  int64_t gpuBlockQueries = 128;
 };
 
 /// ATTNC_NO_AMX=1 in the environment (same as --no-amx).

@@ -71,6 +71,11 @@ cl::opt<bool> buildGpuEmulation(
              "emulation runtime of test/GPU/Inputs/fake_cuda.c (the kernels of the highest --gpu-arch: "
              "wgmma for sm_90a)"),
     cl::sub(buildCommand));
+cl::opt<unsigned> buildGpuBlockQueries(
+    "gpu-block-queries",
+    cl::desc("Queries per tensor-core prefill block at most: 128 (default), or 64 to keep blocks of one "
+             "warpgroup above head dim 64 (to time the two shapes side by side)"),
+    cl::init(128), cl::sub(buildCommand));
 cl::opt<std::string> buildPtxas("ptxas", cl::desc("ptxas for --gpu-arch (default: PATH, /usr/local/cuda/bin)"),
                                 cl::sub(buildCommand));
 cl::opt<std::string> buildLibdevice(
@@ -189,6 +194,11 @@ int main(int argc, char **argv) {
     options.ptxas = buildPtxas;
     options.libdevice = buildLibdevice;
     options.gpuEmulation = buildGpuEmulation;
+    if (buildGpuBlockQueries != 64 && buildGpuBlockQueries != 128) {
+      WithColor::error(errs(), "attnc build") << "--gpu-block-queries takes 64 or 128\n";
+      return 1;
+    }
+    options.gpuBlockQueries = buildGpuBlockQueries;
     return attnc::runBuild(all, options);
   }
 
