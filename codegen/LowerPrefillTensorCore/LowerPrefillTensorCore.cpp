@@ -579,6 +579,21 @@ void TensorCoreBuilder::emitSegment(OpBuilder &ob, const HeadSegment &seg, Value
     Value core = plus(mul(div(r, 8), cols / 8), div(c, 8));
     return plus(plus(mul(core, 64), mul(rem(r, 8), 8)), rem(c, 8));
   };
+  // The block's Q rows, read once and rounded to the dtype (the remainder
+  // too for split); element (r, c) goes where `store` puts it. The key
+  // loop's first barrier (after a fence for wgmma) publishes them.
+  auto stageQ = [&](function_ref<void(OpBuilder &, Value, Value, Value, bool)> store) {
+    ob.create<scf::ForOp>(loc, tid, idxc(ob, queriesPerBlock * D), idxc(ob, threads), ValueRange{},
+                          [&](OpBuilder &lb, Location, Value e, ValueRange) {
+      Value r = lb.create<arith::DivUIOp>(loc, e, idxc(lb, D)), c = lb.create<arith::RemUIOp>(loc, e, idxc(lb, D));
+      Value row = lb.create<arith::MinUIOp>(loc, lb.create<arith::AddIOp>(loc, tile0, r), lqLast);
+      Value x = lb.create<memref::LoadOp>(loc, qf, ValueRange{row, h, c});
+      store(lb, r, c, lb.create<arith::TruncFOp>(loc, elem, x), false);
+      if (split)
+        store(lb, r, c, lb.create<arith::TruncFOp>(loc, elem, splitLo(lb, x)), true);
+      lb.create<scf::YieldOp>(loc);
+    });
+  };
   if (wgmma) {
     window = dynamicWindow(ob, wgmmaWindowElems());
     kSh = vSh = kShLo = window;
@@ -591,20 +606,10 @@ void TensorCoreBuilder::emitSegment(OpBuilder &ob, const HeadSegment &seg, Value
           loc, ob.getI64Type(),
           ob.create<arith::MulIOp>(loc, ob.create<arith::DivUIOp>(loc, warp, idxc(ob, 4)),
                                    idxc(ob, 64 * MT * D * elem.getIntOrFloatBitWidth() / 8)));
-    // The block's Q rows (rounded to the dtype; the remainder for split),
-    // read once; the loop's first fence and barrier publish them.
-    ob.create<scf::ForOp>(loc, tid, idxc(ob, queriesPerBlock * D), idxc(ob, threads), ValueRange{},
-                          [&](OpBuilder &lb, Location, Value e, ValueRange) {
-      Value r = lb.create<arith::DivUIOp>(loc, e, idxc(lb, D)), c = lb.create<arith::RemUIOp>(loc, e, idxc(lb, D));
-      Value row = lb.create<arith::MinUIOp>(loc, lb.create<arith::AddIOp>(loc, tile0, r), lqLast);
-      Value x = lb.create<memref::LoadOp>(loc, qf, ValueRange{row, h, c});
-      Value at = coreIndex(lb, r, c, D);
-      lb.create<memref::StoreOp>(loc, lb.create<arith::TruncFOp>(loc, elem, x), window,
-                                 ValueRange{lb.create<arith::AddIOp>(loc, at, idxc(lb, qOff))});
-      if (split)
-        lb.create<memref::StoreOp>(loc, lb.create<arith::TruncFOp>(loc, elem, splitLo(lb, x)), window,
-                                   ValueRange{lb.create<arith::AddIOp>(loc, at, idxc(lb, qLoOff))});
-      lb.create<scf::YieldOp>(loc);
+    // In core-matrix order at qOff (the remainder at qLoOff).
+    stageQ([&](OpBuilder &lb, Value r, Value c, Value x, bool lo) {
+      Value at = lb.create<arith::AddIOp>(loc, coreIndex(lb, r, c, D), idxc(lb, lo ? qLoOff : qOff));
+      lb.create<memref::StoreOp>(loc, x, window, ValueRange{at});
     });
   } else if (qShared) {
     // The padded tiles of the static form, and the block's Q rows (and
@@ -617,17 +622,9 @@ void TensorCoreBuilder::emitSegment(OpBuilder &ob, const HeadSegment &seg, Value
     qSh = windowTile(ob, window, kTiles + KT * vRow, queriesPerBlock, kRow);
     qShLo = split ? windowTile(ob, window, kTiles + KT * vRow + queriesPerBlock * kRow, queriesPerBlock, kRow)
                   : Value();
-    // Rounded to the dtype once per block (the remainder for split), row r
-    // of the block at row r; the key loop's first barrier publishes them.
-    ob.create<scf::ForOp>(loc, tid, idxc(ob, queriesPerBlock * D), idxc(ob, threads), ValueRange{},
-                          [&](OpBuilder &lb, Location, Value e, ValueRange) {
-      Value r = lb.create<arith::DivUIOp>(loc, e, idxc(lb, D)), c = lb.create<arith::RemUIOp>(loc, e, idxc(lb, D));
-      Value row = lb.create<arith::MinUIOp>(loc, lb.create<arith::AddIOp>(loc, tile0, r), lqLast);
-      Value x = lb.create<memref::LoadOp>(loc, qf, ValueRange{row, h, c});
-      lb.create<memref::StoreOp>(loc, lb.create<arith::TruncFOp>(loc, elem, x), qSh, ValueRange{r, c});
-      if (split)
-        lb.create<memref::StoreOp>(loc, lb.create<arith::TruncFOp>(loc, elem, splitLo(lb, x)), qShLo, ValueRange{r, c});
-      lb.create<scf::YieldOp>(loc);
+    // Row r of the block at row r of the padded Q tile.
+    stageQ([&](OpBuilder &lb, Value r, Value c, Value x, bool lo) {
+      lb.create<memref::StoreOp>(loc, x, lo ? qShLo : qSh, ValueRange{r, c});
     });
   } else {
     kSh = sharedBuffer("_tc_k_smem", KT, D + kRowPad), vSh = sharedBuffer("_tc_v_smem", KT, Dv + kRowPad);
