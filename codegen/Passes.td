@@ -160,8 +160,9 @@ def AttnOutlineGPUKernelsPass : Pass<"attn-outline-gpu-kernels", "mlir::ModuleOp
     (one (query, head) work item per thread) and `NAME_prefill_prepare_gpu`
     (thread 0 of block 0 prepares Q and K). The tensor-core functions of
     attn-lower-prefill-tensor-core get kernels too: `NAME_prefill_tc_gpu`
-    (same arguments; the block shape its function states) and
-    `NAME_prefill_prepare_tok_gpu` (one token per thread). The cache kernels
+    and `NAME_prefill_varlen_tc_gpu` (same arguments; the block shape their
+    functions state) and `NAME_prefill_prepare_tok_gpu`,
+    `NAME_prefill_varlen_prepare_tok_gpu` (one token per thread). The cache kernels
     of attn-lower-cache-kernels become `NAME_decode_split_gpu` and
     `NAME_decode_merge_gpu` (one work item per thread) and `NAME_append_gpu`
     (thread 0; its status goes to a `memref<1xi32>` added as the last
@@ -202,6 +203,13 @@ def AttnLowerPrefillTensorCorePass : Pass<"attn-lower-prefill-tensor-core", "mli
         stay in registers unless they would take 64 or more per thread; then
         Q sits in shared memory next to the tiles (dynamic shared memory,
         `attn.dynamic_shared_bytes`), read by ldmatrix per key tile.
+    Each also gets the ragged-batch pair, `@V_prefill_varlen_prepare_tok(q,
+    k, q_pos, k_pos, qf, kf, cu_q, cu_k, token)` (packed token `token` of Q
+    and of K, each sequence found by a binary search of the cumulative
+    lengths `cu_q`, `cu_k`) and `@V_prefill_varlen_tc(qf, kf, v, q_pos,
+    k_pos, cu_q, cu_k, inputs..., out [, lse])`: sequence `block_id.z`'s rows
+    as strided views of the packed buffers, batch index z, the same body; a
+    block whose query tile is past its sequence's queries returns.
     Other variants get the attribute `attn.tensor_core = "none: <why>"` and
     keep the CUDA-core kernels.
 

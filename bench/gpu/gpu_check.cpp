@@ -18,6 +18,11 @@
 //     Prints one line per case ("SPEC CONFIG: rel_err = ... PASS") and
 //     "gpu-check: N passed, M failed"; exits 1 on any failure.
 //
+//   gpu-check --lib libX_gpu.so --name X --varlen CASE_DIR...
+//     The prefill cases of one spec packed as one ragged batch (plus an
+//     empty sequence of each kind) through LIB_gpu_prefill_varlen; each
+//     case's rows against its own reference, as above (runVarlen).
+//
 //   gpu-check --lib libX_gpu.so --name X --bench SPEC --shape H,HKV,D,DTYPE
 //             --len L[,L...] [--repeats R]
 //     Times SPEC's prefill over L queries and L keys (random inputs; specs
@@ -112,6 +117,18 @@ struct PrefillArgs {
   float *lse, *qf, *kf, *qg, *kg;
   void *stream;
 };
+/// LIB_gpu_prefill_varlen's arguments: a ragged batch.
+struct VarlenArgs {
+  const void *q, *k, *v;
+  const int64_t *qPos, *kPos;
+  const int64_t *cuQ, *cuK, *cuQHost, *cuKHost;
+  int64_t nseq;
+  const Input *inputs;
+  int64_t numInputs;
+  void *out;
+  float *lse, *qf, *kf, *qg, *kg;
+  void *stream;
+};
 /// A device buffer of the cache kernels (LIB_gpu_buffer).
 struct Buffer {
   void *data;
@@ -120,6 +137,7 @@ struct Buffer {
 };
 struct Library {
   int (*prefill)(const char *, const PrefillArgs *);
+  int (*prefillVarlen)(const char *, const VarlenArgs *) = nullptr; // libraries built before it lack it
   int (*decode)(const char *, const Buffer *, int64_t, void *);
   int (*append)(const char *, const Buffer *, int64_t, int64_t, int64_t, int32_t *, void *);
   const char *(*error)();
@@ -135,6 +153,7 @@ struct Library {
     *(void **)&loadedImage = dlsym(lib, (name + "_gpu_loaded_image").c_str());
     *(void **)&decode = dlsym(lib, (name + "_gpu_decode").c_str());
     *(void **)&append = dlsym(lib, (name + "_gpu_append").c_str());
+    *(void **)&prefillVarlen = dlsym(lib, (name + "_gpu_prefill_varlen").c_str());
     if (!prefill || !error || !loadedArch)
       die(path + " is not the GPU kernel library '" + name + "' (no " + name + "_gpu_prefill)");
   }
@@ -517,6 +536,121 @@ bool compare(const Case &c, const std::vector<double> &out, const std::vector<do
   return pass;
 }
 
+/// --varlen: the prefill cases of one spec packed as one ragged batch in
+/// the given order, with two empty sequences: one without queries (7 keys)
+/// after the first case, one without keys (3 queries, whose rows must be
+/// exactly 0) at the end. One LIB_gpu_prefill_varlen call; each case's rows
+/// are compared with its own reference. Specs with kernel inputs are
+/// skipped: each case drew its own inputs, which one batch cannot hold.
+void runVarlen(const std::vector<std::string> &dirs, int &passed, int &failed) {
+  if (!library.prefillVarlen)
+    die("the GPU kernel library has no " + std::string("_gpu_prefill_varlen entry (built before it existed?)"));
+  std::vector<Case> cases;
+  for (const std::string &d : dirs) {
+    Case c = readCase(d);
+    if (c.decode)
+      continue;
+    if (!cases.empty() && (c.spec != cases[0].spec || c.dtype != cases[0].dtype))
+      die("--varlen packs the cases of one spec; " + d + " is " + c.spec);
+    cases.push_back(c);
+  }
+  if (cases.empty())
+    die("--varlen needs prefill case directories");
+  const Case &c0 = cases[0];
+  if (!c0.inputs.empty()) {
+    std::printf("%s varlen: skipped (kernel inputs: each case drew its own)\n", c0.spec.c_str());
+    return;
+  }
+  const int64_t H = c0.heads, G = c0.kvHeads, D = c0.headDim, Dv = c0.valueDim;
+  // Sequences: (case index or -1, lq, lk).
+  struct Seq { int which; int64_t lq, lk; };
+  std::vector<Seq> seqs;
+  for (size_t i = 0; i < cases.size(); ++i) {
+    seqs.push_back({(int)i, cases[i].lq, cases[i].lk});
+    if (i == 0)
+      seqs.push_back({-1, 0, 7});
+  }
+  seqs.push_back({-1, 3, 0});
+  std::vector<int64_t> cuQ = {0}, cuK = {0}, qPos, kPos;
+  std::vector<double> q, k, v;
+  std::mt19937_64 rng(99);
+  std::normal_distribution<double> normal;
+  for (const Seq &sq : seqs) {
+    cuQ.push_back(cuQ.back() + sq.lq), cuK.push_back(cuK.back() + sq.lk);
+    if (sq.which < 0) {
+      for (int64_t i = 0; i < sq.lq; ++i) qPos.push_back(i);
+      for (int64_t j = 0; j < sq.lk; ++j) kPos.push_back(j);
+      for (int64_t e = 0; e < sq.lq * H * D; ++e) q.push_back(normal(rng));
+      for (int64_t e = 0; e < sq.lk * G * D; ++e) k.push_back(normal(rng));
+      for (int64_t e = 0; e < sq.lk * G * Dv; ++e) v.push_back(normal(rng));
+      continue;
+    }
+    const Case &c = cases[sq.which];
+    if (c.heads != H || c.kvHeads != G || c.headDim != D || c.valueDim != Dv || c.lse != c0.lse || c.far != c0.far)
+      die(c.dir + ": its shape differs from " + c0.dir + "'s");
+    for (const char *name : {"q", "k", "v"}) {
+      std::vector<double> x = readArray(c.dir + "/" + name + ".npy").asDoubles();
+      std::vector<double> &to = name[0] == 'q' ? q : name[0] == 'k' ? k : v;
+      to.insert(to.end(), x.begin(), x.end());
+    }
+    if (c.positions) {
+      std::vector<int64_t> p = readArray(c.dir + "/positions.npy").asInts();
+      qPos.insert(qPos.end(), p.begin(), p.end());
+    } else {
+      for (int64_t i = 0; i < c.lq; ++i) qPos.push_back(c.lk - c.lq + i);
+    }
+    for (int64_t j = 0; j < c.lk; ++j) kPos.push_back(j);
+  }
+  const int64_t nseq = (int64_t)seqs.size(), totalQ = cuQ.back(), totalK = cuK.back();
+  if ((int64_t)q.size() != totalQ * H * D || (int64_t)k.size() != totalK * G * D || (int64_t)v.size() != totalK * G * Dv ||
+      (int64_t)qPos.size() != totalQ)
+    die("--varlen: q/k/v/positions sizes differ from case.txt");
+  std::vector<char> qb = encode(q, c0.dtype), kb = encode(k, c0.dtype), vb = encode(v, c0.dtype);
+  DeviceBuffer dq(qb.data(), qb.size()), dk(kb.data(), kb.size()), dv(vb.data(), vb.size()),
+      dqp(qPos.data(), qPos.size() * 8), dkp(kPos.data(), kPos.size() * 8), dcq(cuQ.data(), cuQ.size() * 8),
+      dck(cuK.data(), cuK.size() * 8);
+  const size_t outBytes = totalQ * H * Dv * dtypeBytes(c0.dtype);
+  DeviceBuffer dout(outBytes), dlse(totalQ * H * 4), qf(totalQ * H * D * 4), kf(totalK * G * D * 4),
+      qg(totalQ * H * D * 4), kg(totalK * G * D * 4);
+  fill(dout.ptr, 0xff, outBytes);
+  fill(dlse.ptr, 0xff, totalQ * H * 4);
+  VarlenArgs args{dq.get(), dk.get(), dv.get(), (const int64_t *)dqp.get(), (const int64_t *)dkp.get(),
+                  (const int64_t *)dcq.get(), (const int64_t *)dck.get(), cuQ.data(), cuK.data(), nseq, nullptr, 0,
+                  dout.get(), c0.lse ? (float *)dlse.get() : nullptr, (float *)qf.get(), (float *)kf.get(),
+                  c0.far ? (float *)qg.get() : nullptr, c0.far ? (float *)kg.get() : nullptr, nullptr};
+  if (library.prefillVarlen(c0.spec.c_str(), &args) != 0) {
+    std::printf("%s varlen: ERROR %s\n", c0.spec.c_str(), library.error());
+    ++failed;
+    return;
+  }
+  synchronize("the ragged-batch kernels");
+  std::vector<char> ob(outBytes), lb(totalQ * H * 4);
+  toHost(ob.data(), dout.ptr, outBytes);
+  toHost(lb.data(), dlse.ptr, lb.size());
+  std::vector<double> out = decode(ob, c0.dtype), lse = decode(lb, DType::F32);
+  for (size_t b = 0; b < seqs.size(); ++b) {
+    const int64_t q0 = cuQ[b], lq = seqs[b].lq;
+    if (seqs[b].which < 0) {
+      // No keys: every row fully masked, exactly 0.
+      int64_t bad = 0;
+      for (int64_t e = q0 * H * Dv; e < (q0 + lq) * H * Dv; ++e)
+        bad += out[e] != 0.0;
+      if (lq)
+        std::printf("%s varlen seq %zu (%lld queries, no keys): %s\n", c0.spec.c_str(), b, (long long)lq,
+                    bad ? "FAIL [rows not exactly 0]" : "PASS");
+      if (lq)
+        (bad ? failed : passed)++;
+      continue;
+    }
+    Case c = cases[seqs[b].which];
+    c.config += "@varlen" + std::to_string(b);
+    std::vector<double> o(out.begin() + q0 * H * Dv, out.begin() + (q0 + lq) * H * Dv),
+        l(lse.begin() + q0 * H, lse.begin() + (q0 + lq) * H);
+    (compare(c, o, l) ? passed : failed)++;
+    std::fflush(stdout);
+  }
+}
+
 std::vector<std::string> split(const std::string &s, char sep) {
   std::vector<std::string> out;
   std::stringstream ss(s);
@@ -635,7 +769,7 @@ int benchDecode(const std::string &spec, const std::string &shape, const std::st
 int main(int argc, char **argv) {
   std::string lib, name, benchSpec, shape, lens;
   int repeats = 10;
-  bool decodeBench = false;
+  bool decodeBench = false, varlen = false;
   int64_t batch = 1, page = 16;
   std::vector<std::string> dirs;
   for (int i = 1; i < argc; ++i) {
@@ -649,6 +783,7 @@ int main(int argc, char **argv) {
     else if (a == "--name") name = value();
     else if (a == "--bench") benchSpec = value();
     else if (a == "--bench-decode") { benchSpec = value(); decodeBench = true; }
+    else if (a == "--varlen") varlen = true;
     else if (a == "--batch") batch = std::atoll(value().c_str());
     else if (a == "--page") page = std::atoll(value().c_str());
     else if (a == "--shape") shape = value();
@@ -671,7 +806,9 @@ int main(int argc, char **argv) {
   if (!benchSpec.empty())
     return bench(benchSpec, shape, lens, repeats);
   int passed = 0, failed = 0;
-  for (const std::string &d : dirs) {
+  if (varlen)
+    runVarlen(dirs, passed, failed);
+  for (const std::string &d : varlen ? std::vector<std::string>() : dirs) {
     Case c = readCase(d);
     std::vector<double> out, lse;
     std::string error;

@@ -7,7 +7,8 @@
 #      the default kernels (tensor cores for bf16/f16 specs: wgmma on an
 #      H100, whose sm_90a cubin the library carries), the mma.sync ones (the
 #      library built for sm_80,sm_90), then the CUDA-core ones
-#      (ATTNC_GPU_CUDA_CORES=1);
+#      (ATTNC_GPU_CUDA_CORES=1); each mode also packs every spec's cases
+#      into one ragged batch (gpu-check --varlen, NAME_prefill_varlen_gpu);
 #   3. times prefill side by side, attnc (wgmma and mma.sync) vs PyTorch SDPA
 #      and FlexAttention (bench.py over bench/specs/gpu; LENS, REPEATS,
 #      NO_FLEX=1 to adjust);
@@ -54,6 +55,16 @@ for mode in tensor-cores mma-sync cuda-cores; do
   ((st)) && rc=1
   grep -v PASS "$LOGS/gpu-check-$mode.txt" | head -40
   tail -1 "$LOGS/gpu-check-$mode.txt"
+  # Ragged batches: each spec's cases packed into one batch (--varlen: one
+  # NAME_prefill_varlen_gpu call, each sequence against its own reference).
+  vlog="$LOGS/gpu-check-varlen-$mode.txt"
+  : > "$vlog"
+  for spec in $(ls -d cases/*/ | sed 's|^cases/||; s|\..*||' | sort -u); do
+    ATTNC_GPU_CUDA_CORES=$cores timeout -k 5 20 ./gpu-check --lib $lib --name attn_kernels --varlen cases/$spec.*/ \
+      >> "$vlog" 2>&1 || { echo "run: gpu-check --varlen $spec failed (status $?)" >> "$vlog"; rc=1; }
+  done
+  grep -E "FAIL|ERROR|run:" "$vlog" | head -20
+  echo "varlen ($mode): $(grep -c ' PASS' "$vlog") passed, $(grep -cE 'FAIL|ERROR' "$vlog") failed"
 done
 echo "== prefill: attnc vs PyTorch SDPA / FlexAttention (bf16, batch 1)"
 flex=""

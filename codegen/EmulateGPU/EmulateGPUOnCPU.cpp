@@ -137,11 +137,10 @@ struct AttnEmulateGPUOnCPUPass
           return op->emitError("only thread_id x is emulated"), signalPassFailure();
         op->getResult(0).replaceAllUsesWith(call(b, loc, "attnc_emu_thread_id", {}, idx));
       } else if (auto bl = dyn_cast<gpu::BlockIdOp>(op)) {
-        if (bl.getDimension() == gpu::Dimension::z)
-          return op->emitError("block_id z is not emulated"), signalPassFailure();
-        op->getResult(0).replaceAllUsesWith(call(
-            b, loc, bl.getDimension() == gpu::Dimension::x ? "attnc_emu_block_id_x" : "attnc_emu_block_id_y",
-            {}, idx));
+        StringRef fn = bl.getDimension() == gpu::Dimension::x   ? "attnc_emu_block_id_x"
+                       : bl.getDimension() == gpu::Dimension::y ? "attnc_emu_block_id_y"
+                                                                : "attnc_emu_block_id_z";
+        op->getResult(0).replaceAllUsesWith(call(b, loc, fn, {}, idx));
       } else if (isa<gpu::BarrierOp>(op)) {
         call(b, loc, "attnc_emu_barrier", {}, Type());
       } else if (auto s = dyn_cast<gpu::ShuffleOp>(op)) {

@@ -41,6 +41,14 @@
 //    dynamic shared memory) and come by ldmatrix once per key tile, as
 //    FlashAttention-2 reads them (ptxas sm_90: gemma2 and prefix_lm spilled).
 //
+// Ragged batches get the same pair over packed buffers and cumulative
+// lengths (cu_q, cu_k: nseq + 1 offsets): NAME_prefill_varlen_prepare_tok
+// (packed token t of Q and of K, each sequence found by binary search, so
+// length-dependent scalings see their own sequence's keys) and
+// NAME_prefill_varlen_tc (sequence block_id.z: its rows as strided views of
+// the packed buffers, batch index z, the same body emitted again; blocks past
+// the sequence's queries return).
+//
 // The mma is the NVPTX intrinsic (llvm.nvvm.mma.m16n8k16.row.col.*): MLIR 19's
 // nvgpu/nvvm mma ops do not accept bf16 operands for this shape.
 //
@@ -218,8 +226,20 @@ private:
   /// A rows x cols view of `window` (1-D, dynamic shared memory) at
   /// element `offset`, for ldmatrix and cp.async's 2-D indexing.
   Value windowTile(OpBuilder &ob, Value window, int64_t offset, int64_t rows, int64_t cols);
-  void buildPrepareToken();
-  void buildKernel();
+  void buildPrepareToken(bool varlen);
+  /// The preparation of query row qTok of q and key row kTok of k (either
+  /// past its buffer's rows is skipped) at b's insertion point; q, k... are
+  /// one sequence's rows (length-dependent scalings see k's length).
+  void emitPrepareToken(Value q, Value k, Value qPos, Value kPos, Value qf, Value kh, Value kl, Value qTok,
+                        Value kTok);
+  void buildKernel(bool varlen);
+  /// Runs `body` at b's insertion point under `cond`.
+  void ifThen(Value cond, function_ref<void()> body);
+  /// Rows [first, first + count) of a packed [tokens, ...] buffer.
+  Value rowsOf(OpBuilder &ob, Value m, Value first, Value count);
+  /// The sequence s < nseq of packed token `token` (cu[s] <= token <
+  /// cu[s + 1]; cu[0] = 0 <= token < cu[nseq]), by binary search.
+  Value sequenceOf(OpBuilder &ob, Value cu, Value nseq, Value token);
   void emitSegment(OpBuilder &ob, const HeadSegment &seg, ValueRange args, Value sinkLogits);
 };
 
@@ -364,11 +384,50 @@ void TensorCoreBuilder::build() {
   rope = dyn_cast<RopeAttr>(variant.getPosition());
   if (rope)
     freqs = computeRopeFrequencies(rope);
-  buildPrepareToken();
-  buildKernel();
+  for (bool varlen : {false, true}) {
+    buildPrepareToken(varlen);
+    buildKernel(varlen);
+  }
 }
 
-void TensorCoreBuilder::buildPrepareToken() {
+void TensorCoreBuilder::ifThen(Value cond, function_ref<void()> body) {
+  b.create<scf::IfOp>(loc, cond, [&](OpBuilder &tb, Location) {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(tb.getInsertionBlock(), tb.getInsertionPoint());
+    body();
+    b.create<scf::YieldOp>(loc);
+  });
+}
+
+Value TensorCoreBuilder::rowsOf(OpBuilder &ob, Value m, Value first, Value count) {
+  auto type = cast<MemRefType>(m.getType());
+  SmallVector<OpFoldResult> offsets(type.getRank(), ob.getIndexAttr(0)), sizes, strides(type.getRank(), ob.getIndexAttr(1));
+  offsets[0] = first;
+  sizes.push_back(count);
+  for (int64_t d = 1; d < type.getRank(); ++d)
+    sizes.push_back(ob.getIndexAttr(type.getDimSize(d)));
+  return ob.create<memref::SubViewOp>(loc, m, offsets, sizes, strides);
+}
+
+Value TensorCoreBuilder::sequenceOf(OpBuilder &ob, Value cu, Value nseq, Value token) {
+  Type idx = ob.getIndexType();
+  auto search = ob.create<scf::WhileOp>(
+      loc, TypeRange{idx, idx}, ValueRange{idxc(ob, 0), nseq},
+      [&](OpBuilder &wb, Location, ValueRange lh) {
+        Value width = wb.create<arith::SubIOp>(loc, lh[1], lh[0]);
+        wb.create<scf::ConditionOp>(loc, cmpi(wb, arith::CmpIPredicate::ugt, width, idxc(wb, 1)), lh);
+      },
+      [&](OpBuilder &wb, Location, ValueRange lh) {
+        Value mid = wb.create<arith::DivUIOp>(loc, wb.create<arith::AddIOp>(loc, lh[0], lh[1]), idxc(wb, 2));
+        Value start = toIndex(wb, wb.create<memref::LoadOp>(loc, cu, mid));
+        Value atOrAfter = cmpi(wb, arith::CmpIPredicate::ule, start, token);
+        wb.create<scf::YieldOp>(loc, ValueRange{wb.create<arith::SelectOp>(loc, atOrAfter, mid, lh[0]),
+                                                wb.create<arith::SelectOp>(loc, atOrAfter, lh[1], mid)});
+      });
+  return search.getResult(0);
+}
+
+void TensorCoreBuilder::buildPrepareToken(bool varlen) {
   int64_t dyn = ShapedType::kDynamic;
   TypesAttr types = variant.getTypes();
   Type qT = MemRefType::get({dyn, H, D}, types.getQ()), kT = MemRefType::get({dyn, Hkv, D}, types.getK());
@@ -377,14 +436,45 @@ void TensorCoreBuilder::buildPrepareToken() {
   SmallVector<Type> argTypes = {qT, kT, posT, posT, qfT, khT};
   if (split)
     argTypes.push_back(khT);
+  if (varlen)
+    argTypes.append({posT, posT}); // cu_q, cu_k
   argTypes.push_back(b.getIndexType());
   b.setInsertionPointToEnd(module.getBody());
-  auto f = b.create<func::FuncOp>(loc, (variant.getSymName() + "_prefill_prepare_tok").str(),
-                                  b.getFunctionType(argTypes, {}));
+  auto f = b.create<func::FuncOp>(
+      loc, (variant.getSymName() + (varlen ? "_prefill_varlen_prepare_tok" : "_prefill_prepare_tok")).str(),
+      b.getFunctionType(argTypes, {}));
   b.setInsertionPointToStart(f.addEntryBlock());
   auto a = f.getArguments();
   Value kh = a[5], kl = split ? a[6] : Value(), token = a.back();
-  Value lk = b.create<memref::DimOp>(loc, a[1], 0);
+  if (!varlen) {
+    emitPrepareToken(a[0], a[1], a[2], a[3], a[4], kh, kl, token, token);
+    b.create<func::ReturnOp>(loc);
+    return;
+  }
+  // Packed token `token` of Q and of K: each belongs to its own sequence.
+  Value cuQ = a[split ? 7 : 6], cuK = a[split ? 8 : 7];
+  Value nseq = b.create<arith::SubIOp>(loc, b.create<memref::DimOp>(loc, cuQ, 0), idxc(b, 1));
+  auto at = [&](Value cu, Value i) { return toIndex(b, b.create<memref::LoadOp>(loc, cu, i)); };
+  for (bool query : {true, false}) {
+    Value cu = query ? cuQ : cuK;
+    ifThen(cmpi(b, arith::CmpIPredicate::ult, token, at(cu, nseq)), [&] {
+      Value s = sequenceOf(b, cu, nseq, token), s1 = b.create<arith::AddIOp>(loc, s, idxc(b, 1));
+      Value q0 = at(cuQ, s), k0 = at(cuK, s);
+      Value lq = b.create<arith::SubIOp>(loc, at(cuQ, s1), q0), lk = b.create<arith::SubIOp>(loc, at(cuK, s1), k0);
+      // The other side's token is past its rows: skipped.
+      Value qTok = query ? b.create<arith::SubIOp>(loc, token, q0).getResult() : lq;
+      Value kTok = query ? lk : b.create<arith::SubIOp>(loc, token, k0).getResult();
+      emitPrepareToken(rowsOf(b, a[0], q0, lq), rowsOf(b, a[1], k0, lk), rowsOf(b, a[2], q0, lq),
+                       rowsOf(b, a[3], k0, lk), rowsOf(b, a[4], q0, lq), rowsOf(b, kh, k0, lk),
+                       kl ? rowsOf(b, kl, k0, lk) : Value(), qTok, kTok);
+    });
+  }
+  b.create<func::ReturnOp>(loc);
+}
+
+void TensorCoreBuilder::emitPrepareToken(Value q, Value k, Value qPos, Value kPos, Value qf, Value kh, Value kl,
+                                         Value qTok, Value kTok) {
+  Value lk = b.create<memref::DimOp>(loc, k, 0);
   seqLenF64 = b.create<arith::SIToFPOp>(loc, b.getF64Type(), toI64(b, lk));
   if (rope)
     invFreq = loadInvFreqTable(b);
@@ -395,60 +485,59 @@ void TensorCoreBuilder::buildPrepareToken() {
     size[1] = ob.getIndexAttr(heads);
     return (Value)ob.create<memref::SubViewOp>(loc, m, off3, size, one3);
   };
-  auto inRange = [&](Value src, function_ref<void(OpBuilder &)> body) {
+  auto inRange = [&](Value src, Value token, function_ref<void(OpBuilder &)> body) {
     Value n = b.create<memref::DimOp>(loc, src, 0);
-    b.create<scf::IfOp>(loc, cmpi(b, arith::CmpIPredicate::ult, token, n), [&](OpBuilder &tb, Location) {
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPoint(tb.getInsertionBlock(), tb.getInsertionPoint());
-      body(b);
-      b.create<scf::YieldOp>(loc);
-    });
+    ifThen(cmpi(b, arith::CmpIPredicate::ult, token, n), [&] { body(b); });
   };
-  auto posOf = [&](OpBuilder &ob, Value pos) {
+  auto posOf = [&](OpBuilder &ob, Value pos, Value token) {
     return (Value)ob.create<memref::SubViewOp>(loc, pos, ArrayRef<OpFoldResult>{token},
                                                ArrayRef<OpFoldResult>{ob.getIndexAttr(1)},
                                                ArrayRef<OpFoldResult>{ob.getIndexAttr(1)});
   };
-  inRange(a[0], [&](OpBuilder &ob) {
-    rotateInto(ob, row(ob, a[0], token, H), posOf(ob, a[2]), row(ob, a[4], token, H), H, true, 0);
+  inRange(q, qTok, [&](OpBuilder &ob) {
+    rotateInto(ob, row(ob, q, qTok, H), posOf(ob, qPos, qTok), row(ob, qf, qTok, H), H, true, 0);
   });
   // K leaves in the dtype the tensor-core kernel copies to shared memory
   // as it is (cp.async): rotated in f32 in thread-private memory, rounded
   // (hi), and for the split product also the rounded remainder (lo).
-  inRange(a[1], [&](OpBuilder &ob) {
+  inRange(k, kTok, [&](OpBuilder &ob) {
     auto scratch = ob.create<memref::AllocaOp>(loc, MemRefType::get({1, Hkv, D}, ob.getF32Type()));
-    rotateInto(ob, row(ob, a[1], token, Hkv), posOf(ob, a[3]), scratch, Hkv, false, 0);
+    rotateInto(ob, row(ob, k, kTok, Hkv), posOf(ob, kPos, kTok), scratch, Hkv, false, 0);
     ob.create<scf::ForOp>(loc, idxc(ob, 0), idxc(ob, Hkv * D), idxc(ob, 1), ValueRange{},
                           [&](OpBuilder &lb, Location, Value e, ValueRange) {
       Value h = lb.create<arith::DivUIOp>(loc, e, idxc(lb, D)), c = lb.create<arith::RemUIOp>(loc, e, idxc(lb, D));
       Value x = lb.create<memref::LoadOp>(loc, scratch, ValueRange{idxc(lb, 0), h, c});
       Value hi = lb.create<arith::TruncFOp>(loc, elem, x);
-      lb.create<memref::StoreOp>(loc, hi, kh, ValueRange{token, h, c});
+      lb.create<memref::StoreOp>(loc, hi, kh, ValueRange{kTok, h, c});
       if (kl) {
         Value rest = lb.create<arith::SubFOp>(loc, x, lb.create<arith::ExtFOp>(loc, lb.getF32Type(), hi));
-        lb.create<memref::StoreOp>(loc, lb.create<arith::TruncFOp>(loc, elem, rest), kl, ValueRange{token, h, c});
+        lb.create<memref::StoreOp>(loc, lb.create<arith::TruncFOp>(loc, elem, rest), kl, ValueRange{kTok, h, c});
       }
       lb.create<scf::YieldOp>(loc);
     });
   });
-  b.create<func::ReturnOp>(loc);
 }
 
-void TensorCoreBuilder::buildKernel() {
+void TensorCoreBuilder::buildKernel(bool varlen) {
   int64_t dyn = ShapedType::kDynamic;
   TypesAttr types = variant.getTypes();
-  // qf, kh [, kl], v, q_pos, k_pos, batch, inputs..., out [, lse].
+  // qf, kh [, kl], v, q_pos, k_pos, batch (varlen: cu_q, cu_k), inputs...,
+  // out [, lse].
+  Type posT = MemRefType::get({dyn}, b.getI64Type());
   SmallVector<Type> args = {MemRefType::get({dyn, H, D}, b.getF32Type()), MemRefType::get({dyn, Hkv, D}, elem)};
   if (split)
     args.push_back(MemRefType::get({dyn, Hkv, D}, elem));
-  args.append({MemRefType::get({dyn, Hkv, Dv}, types.getV()), MemRefType::get({dyn}, b.getI64Type()),
-               MemRefType::get({dyn}, b.getI64Type()), b.getIndexType()});
+  args.append({MemRefType::get({dyn, Hkv, Dv}, types.getV()), posT, posT});
+  if (varlen)
+    args.append({posT, posT});
+  else
+    args.push_back(b.getIndexType());
   args.append(kernelInputTypes());
   args.push_back(MemRefType::get({dyn, H, Dv}, types.getOut()));
   if (variant.getLse())
     args.push_back(MemRefType::get({dyn, H}, b.getF32Type()));
   b.setInsertionPointToEnd(module.getBody());
-  auto f = b.create<func::FuncOp>(loc, (variant.getSymName() + "_prefill_tc").str(),
+  auto f = b.create<func::FuncOp>(loc, (variant.getSymName() + (varlen ? "_prefill_varlen_tc" : "_prefill_tc")).str(),
                                   b.getFunctionType(args, {}));
   b.setInsertionPointToStart(f.addEntryBlock());
   // What the launch must give (attnc build's glue reads them per image):
@@ -458,8 +547,9 @@ void TensorCoreBuilder::buildKernel() {
     f->setAttr("attn.dynamic_shared_bytes",
                b.getI64IntegerAttr((wgmma ? wgmmaWindowElems() : paddedWindowElems()) *
                                    elem.getIntOrFloatBitWidth() / 8));
-  ValueRange fa = f.getArguments();
-  unsigned next = split ? 7 : 6;
+  SmallVector<Value> fa(f.getArguments().begin(), f.getArguments().end());
+  const unsigned kArgs = split ? 2 : 1;
+  unsigned next = kArgs + 5 + (varlen ? 1 : 0);
   for (Attribute a : variant.getInputs())
     inputArgs[cast<InputAttr>(a).getName()] = fa[next++];
   if (auto alibi = dyn_cast<AlibiAttr>(variant.getPosition()))
@@ -467,15 +557,46 @@ void TensorCoreBuilder::buildKernel() {
   Value sinkLogits;
   if (auto sinks = dyn_cast<SoftmaxSinksAttr>(variant.getNormalizer()))
     sinkLogits = inputArgs.lookup(sinks.getSinks());
-  Value h = b.create<gpu::BlockIdOp>(loc, gpu::Dimension::y);
-  for (const HeadSegment &seg : headSegments()) {
-    Value in = b.create<arith::AndIOp>(loc, cmpi(b, arith::CmpIPredicate::uge, h, idxc(b, seg.h0)),
-                                       cmpi(b, arith::CmpIPredicate::ult, h, idxc(b, seg.h1)));
-    b.create<scf::IfOp>(loc, in, [&](OpBuilder &sb, Location) {
-      emitSegment(sb, seg, fa, sinkLogits);
-      sb.create<scf::YieldOp>(loc);
-    });
+  auto emitSegments = [&](ValueRange segArgs) {
+    Value h = b.create<gpu::BlockIdOp>(loc, gpu::Dimension::y);
+    for (const HeadSegment &seg : headSegments()) {
+      Value in = b.create<arith::AndIOp>(loc, cmpi(b, arith::CmpIPredicate::uge, h, idxc(b, seg.h0)),
+                                         cmpi(b, arith::CmpIPredicate::ult, h, idxc(b, seg.h1)));
+      b.create<scf::IfOp>(loc, in, [&](OpBuilder &sb, Location) {
+        emitSegment(sb, seg, segArgs, sinkLogits);
+        sb.create<scf::YieldOp>(loc);
+      });
+    }
+  };
+  if (!varlen) {
+    emitSegments(fa);
+    b.create<func::ReturnOp>(loc);
+    return;
   }
+  // A ragged batch: sequence block_id.z is queries cu_q[z] .. cu_q[z+1]-1
+  // and keys cu_k[z] .. cu_k[z+1]-1 of the packed buffers, batch index z;
+  // the grid's query tiles cover the longest sequence, so a block past
+  // its sequence's queries has nothing to do (the whole block leaves, so
+  // no barrier is left waiting).
+  Value cuQ = fa[kArgs + 4], cuK = fa[kArgs + 5];
+  Value seq = b.create<gpu::BlockIdOp>(loc, gpu::Dimension::z), seq1 = b.create<arith::AddIOp>(loc, seq, idxc(b, 1));
+  auto at = [&](Value cu, Value i) { return toIndex(b, b.create<memref::LoadOp>(loc, cu, i)); };
+  Value q0 = at(cuQ, seq), k0 = at(cuK, seq);
+  Value lq = b.create<arith::SubIOp>(loc, at(cuQ, seq1), q0), lk = b.create<arith::SubIOp>(loc, at(cuK, seq1), k0);
+  Value tile0 = b.create<arith::MulIOp>(loc, b.create<gpu::BlockIdOp>(loc, gpu::Dimension::x), idxc(b, queriesPerBlock()));
+  ifThen(cmpi(b, arith::CmpIPredicate::ult, tile0, lq), [&] {
+    SmallVector<Value> seqArgs = {rowsOf(b, fa[0], q0, lq), rowsOf(b, fa[1], k0, lk)};
+    if (split)
+      seqArgs.push_back(rowsOf(b, fa[2], k0, lk));
+    seqArgs.append({rowsOf(b, fa[kArgs + 1], k0, lk), rowsOf(b, fa[kArgs + 2], q0, lq),
+                    rowsOf(b, fa[kArgs + 3], k0, lk), seq});
+    for (unsigned i = kArgs + 6; i < next; ++i)
+      seqArgs.push_back(fa[i]);
+    seqArgs.push_back(rowsOf(b, fa[next], q0, lq));
+    if (variant.getLse())
+      seqArgs.push_back(rowsOf(b, fa[next + 1], q0, lq));
+    emitSegments(seqArgs);
+  });
   b.create<func::ReturnOp>(loc);
 }
 

@@ -228,13 +228,13 @@ static __attribute__((unused)) int attnc_cuda_tensor_cores(void) {
   return !e || !*e || !strcmp(e, "0");
 }
 
-/* Launches `f` on a gridX x gridY grid of `block` threads on `stream` with
- * `count` 8-byte parameters and `shared` bytes of dynamic shared memory.
- * The function's limit is raised to `shared` first: CUDA requires it when
- * static and dynamic shared memory together pass 48 KiB. */
-static int attnc_cuda_launch_shared(attnc_cuda_library *l, attnc_CUfunction f, const char *what,
-                                    unsigned gridX, unsigned gridY, unsigned block, unsigned shared,
-                                    uint64_t *params, int count, void *stream) {
+/* Launches `f` on a gridX x gridY x gridZ grid of `block` threads on
+ * `stream` with `count` 8-byte parameters and `shared` bytes of dynamic
+ * shared memory. The function's limit is raised to `shared` first: CUDA
+ * requires it when static and dynamic shared memory together pass 48 KiB. */
+static int attnc_cuda_launch_grid(attnc_cuda_library *l, attnc_CUfunction f, const char *what,
+                                  unsigned gridX, unsigned gridY, unsigned gridZ, unsigned block,
+                                  unsigned shared, uint64_t *params, int count, void *stream) {
   void *args[ATTNC_CUDA_MAX_PARAMS + 1];
   int i;
   if (count > ATTNC_CUDA_MAX_PARAMS) {
@@ -248,9 +248,15 @@ static int attnc_cuda_launch_shared(attnc_cuda_library *l, attnc_CUfunction f, c
   for (i = 0; i < count; ++i)
     args[i] = &params[i];
   args[count] = NULL; /* not needed by CUDA; lets a recording test driver count them */
-  return attnc_cuda_check(l, l->cuLaunchKernel(f, gridX, gridY, 1, block, 1, 1, shared,
+  return attnc_cuda_check(l, l->cuLaunchKernel(f, gridX, gridY, gridZ, block, 1, 1, shared,
                                                (attnc_CUstream)stream, args, NULL),
                           what);
+}
+static __attribute__((unused)) int attnc_cuda_launch_shared(attnc_cuda_library *l, attnc_CUfunction f,
+                                                            const char *what, unsigned gridX, unsigned gridY,
+                                                            unsigned block, unsigned shared, uint64_t *params,
+                                                            int count, void *stream) {
+  return attnc_cuda_launch_grid(l, f, what, gridX, gridY, 1, block, shared, params, count, stream);
 }
 static int attnc_cuda_launch(attnc_cuda_library *l, attnc_CUfunction f, const char *what,
                              unsigned gridX, unsigned gridY, unsigned block, uint64_t *params,

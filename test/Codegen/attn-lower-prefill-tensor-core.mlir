@@ -113,6 +113,28 @@ attn.variant @w {
 // CHECK: memref.store {{.*}} : memref<?x4x32xbf16>
 // CHECK: math.log
 // CHECK: memref.store {{.*}} : memref<?x4xf32>
+// A ragged batch: packed token t of Q and of K, each sequence found by a
+// binary search of its cumulative lengths, then one sequence's views.
+// CHECK-LABEL: func.func @w_prefill_varlen_prepare_tok(
+// CHECK-SAME: %[[VKH:[^:]*]]: memref<?x2x32xbf16>, %{{.*}}: memref<?x2x32xbf16>, %[[CUQ:.*]]: memref<?xi64>, %[[CUK:.*]]: memref<?xi64>, %{{.*}}: index)
+// CHECK: scf.while
+// CHECK: memref.load %[[CUQ]]
+// CHECK: memref.subview {{.*}} : memref<?x4x32xbf16> to memref<?x4x32xbf16, strided<[128, 32, 1], offset: ?>>
+// CHECK: scf.while
+// CHECK: memref.load %[[CUK]]
+// CHECK: memref.subview %[[VKH]]
+// CHECK: arith.truncf %{{.*}} : f32 to bf16
+// The sequence is block_id.z; a block past its queries does nothing; the
+// same body over the sequence's views (K copied from its rows).
+// CHECK-LABEL: func.func @w_prefill_varlen_tc(
+// CHECK-SAME: %[[VTKH:[^:]*]]: memref<?x2x32xbf16>, %{{.*}}: memref<?x2x32xbf16>, %{{.*}}: memref<?x2x32xbf16>, %{{.*}}: memref<?xi64>, %{{.*}}: memref<?xi64>, %{{.*}}: memref<?xi64>, %{{.*}}: memref<?xi64>, %{{.*}}: memref<?x4x32xbf16>, %{{.*}}: memref<?x4xf32>)
+// CHECK: %[[SEQ:.*]] = gpu.block_id z
+// CHECK: gpu.block_id x
+// CHECK: scf.if
+// CHECK: %[[SEQKH:.*]] = memref.subview %[[VTKH]]
+// CHECK: nvgpu.device_async_copy %[[SEQKH]]
+// CHECK: llvm.call_intrinsic "llvm.nvvm.mma.m16n8k16.row.col.bf16"
+// CHECK: memref.store {{.*}} : memref<?x4xf32, strided<[4, 1], offset: ?>>
 
 // The tensor-core kernel's body is inlined into its entry (ptxas serializes
 // wgmma across calls): no device function of that name is left among the
@@ -121,6 +143,8 @@ attn.variant @w {
 // OUTLINE-NOT: func.func @w_prefill_tc(
 // OUTLINE-DAG: gpu.func @w_prefill_tc_gpu({{.*}}) kernel
 // OUTLINE-DAG: gpu.func @w_prefill_prepare_tok_gpu({{.*}}) kernel
+// OUTLINE-DAG: gpu.func @w_prefill_varlen_tc_gpu({{.*}}) kernel
+// OUTLINE-DAG: gpu.func @w_prefill_varlen_prepare_tok_gpu({{.*}}) kernel
 // OUTLINE-DAG: gpu.func @w_prefill_rows_gpu({{.*}}) kernel
 
 // wgmma (sm_90a): K, K's remainder, V, the block's Q rows and Q's remainder

@@ -149,6 +149,126 @@ void emitPushes(llvm::raw_ostream &os, const std::vector<KernelArg> &args, const
   }
 }
 
+/// NAME_prefill_varlen_gpu: a ragged batch (cumulative sequence lengths,
+/// as the CPU header's NAME_prefill_varlen). With tensor cores, two launches
+/// whatever the batch: the varlen preparation (a packed token per thread)
+/// and the varlen tensor-core kernel (grid: the longest sequence's query
+/// tiles x heads x sequences). Otherwise NAME_prefill_gpu per sequence, at
+/// the host offsets. The host copy of the offsets is validated (and gives
+/// the longest sequence) so the device never reads a bad one.
+std::string emitVarlenGlue(const Spec &s, bool far, bool tc, const std::vector<KernelArg> &tok,
+                           const std::vector<KernelArg> &tcArgs, const std::map<std::string, mlir::gpu::GPUFuncOp> &funcs,
+                           llvm::raw_ostream &c, llvm::raw_ostream &h, llvm::raw_ostream &dispatch) {
+  const std::string n = s.name, H = std::to_string(s.heads), G = std::to_string(s.kvHeads),
+                    D = std::to_string(s.headDim), Dv = std::to_string(s.valueDim);
+  const std::string tokName = n + "_prefill_varlen_prepare_tok_gpu", tcName = n + "_prefill_varlen_tc_gpu";
+  // The packed totals stand in for lq and lk; the batch index is the
+  // sequence (cu_q, cu_k replace it).
+  KernelArg cuQ{"cu_q", {"nseq + 1"}}, cuK{"cu_k", {"nseq + 1"}};
+  std::vector<KernelArg> varTok = tok, varTc;
+  varTok.push_back(cuQ), varTok.push_back(cuK);
+  for (const KernelArg &a : tcArgs) {
+    if (a.ptr.empty() && a.dims.size() == 1 && a.dims[0] == "batch") {
+      varTc.push_back(cuQ), varTc.push_back(cuK);
+      continue;
+    }
+    varTc.push_back(a);
+  }
+  if (tc)
+    for (auto [kernel, args] : {std::pair{tokName, &varTok}, std::pair{tcName, &varTc}}) {
+      auto it = funcs.find(kernel);
+      if (it == funcs.end())
+        return "no GPU kernel " + kernel;
+      if (std::string why = checkSignature(it->second, *args); !why.empty())
+        return kernel + " has " + why;
+    }
+  const std::string q = cType(s.qType), k = cType(s.kType), v = cType(s.vType), o = cType(s.outType);
+  std::string inputs, inputsPass;
+  for (const KernelInput &in : s.inputs) {
+    inputs += ", const " + std::string(cType(in.dtype)) + " *" + in.name + ", int64_t " + in.name + "_n0" +
+              (in.dims.size() == 2 ? ", int64_t " + in.name + "_n1" : "");
+    inputsPass += ", " + in.name + ", " + in.name + "_n0" + (in.dims.size() == 2 ? ", " + in.name + "_n1" : "");
+  }
+  const std::string signature =
+      "int " + n + "_prefill_varlen_gpu(const " + q + " *q, const " + k + " *k, const " + v +
+      " *v, const int64_t *q_pos, const int64_t *k_pos, const int64_t *cu_q, const int64_t *cu_k, "
+      "const int64_t *cu_q_host, const int64_t *cu_k_host, int64_t nseq" + inputs + ", " + o + " *out" +
+      (s.lse ? ", float *lse" : "") + ", float *qf, float *kf" + (far ? ", float *qg, float *kg" : "") +
+      ", void *stream)";
+  h << "/* " << n << ", a ragged batch: sequence b is queries cu_q[b] .. cu_q[b+1]-1 and keys\n"
+    << " * cu_k[b] .. cu_k[b+1]-1 of the packed buffers (batch index b); cu_q, cu_k on the device,\n"
+    << " * cu_q_host, cu_k_host the same nseq + 1 offsets on the host (from 0, never decreasing);\n"
+    << " * scratch qf, kf (qg, kg) sized for the packed totals. */\n"
+    << signature << ";\n\n";
+  std::string call = n + "_prefill_varlen_gpu(a->q, a->k, a->v, a->q_pos, a->k_pos, a->cu_q, a->cu_k, "
+                         "a->cu_q_host, a->cu_k_host, a->nseq";
+  for (size_t i = 0; i < s.inputs.size(); ++i)
+    call += ", a->inputs[" + std::to_string(i) + "].data, a->inputs[" + std::to_string(i) + "].n0" +
+            (s.inputs[i].dims.size() == 2 ? ", a->inputs[" + std::to_string(i) + "].n1" : "");
+  call += std::string(", a->out") + (s.lse ? ", a->lse" : "") + ", a->qf, a->kf" + (far ? ", a->qg, a->kg" : "") +
+          ", a->stream)";
+  dispatch << "  if (!strcmp(spec, \"" << n << "\")) {\n"
+           << "    if (a->num_inputs != " << s.inputs.size() << (s.lse ? " || !a->lse" : "")
+           << (far ? " || !a->qg || !a->kg" : "") << ") {\n"
+           << "      attnc_cuda_fail(&library, \"" << n << " takes " << s.inputs.size() << " kernel input(s)"
+           << (s.lse ? ", an lse buffer" : "") << (far ? ", qg and kg scratch" : "") << "\");\n"
+           << "      return -1;\n    }\n"
+           << "    return " << call << ";\n  }\n";
+  c << signature << " {\n"
+    << "  int64_t b, lq, lk, longest = 0;\n"
+    << "  if (!cu_q || !cu_k || !cu_q_host || !cu_k_host || nseq < 0 || cu_q_host[0] != 0 || cu_k_host[0] != 0) {\n"
+    << "    attnc_cuda_fail(&library, \"" << n
+    << "_prefill_varlen_gpu: cu_q, cu_k and their host copies must be given and start at 0\");\n"
+    << "    return -1;\n  }\n"
+    << "  for (b = 0; b < nseq; ++b) {\n"
+    << "    lq = cu_q_host[b + 1] - cu_q_host[b], lk = cu_k_host[b + 1] - cu_k_host[b];\n"
+    << "    if (lq < 0 || lk < 0) {\n"
+    << "      attnc_cuda_fail(&library, \"" << n
+    << "_prefill_varlen_gpu: sequence %lld has a negative length\", (long long)b);\n"
+    << "      return -1;\n    }\n"
+    << "    if (lq > longest) longest = lq;\n  }\n"
+    << "  if (nseq == 0 || cu_q_host[nseq] == 0) return 0;\n";
+  if (tc) {
+    c << "  if (attnc_cuda_tensor_cores()) {\n"
+      << "    uint64_t p[ATTNC_CUDA_MAX_PARAMS];\n    int n;\n    attnc_CUfunction prepare, rows;\n"
+      << "    int64_t items;\n"
+      << "    if (nseq > 65535) {\n"
+      << "      attnc_cuda_fail(&library, \"" << n
+      << "_prefill_varlen_gpu: %lld sequences, over the grid's 65535\", (long long)nseq);\n"
+      << "      return -1;\n    }\n"
+      << "    /* The packed totals (the scratch's sizes). */\n"
+      << "    lq = cu_q_host[nseq], lk = cu_k_host[nseq];\n"
+      << "    if (attnc_cuda_function(&library, \"" << tokName << "\", &prepare) ||\n"
+      << "        attnc_cuda_function(&library, \"" << tcName << "\", &rows)) return -1;\n";
+    emitPushes(c, varTok, "    ");
+    c << "    /* RoPE preparation: one packed token per thread. */\n"
+      << "    items = lq > lk ? lq : lk;\n"
+      << "    if (attnc_cuda_launch(&library, prepare, \"" << tokName
+      << "\", (unsigned)((items + 127) / 128), 1, 128, p, n, stream)) return -1;\n";
+    emitPushes(c, varTc, "    ");
+    // The varlen kernel comes from the same builder as NAME_prefill_tc: the
+    // same block shape and window.
+    const std::string shape = n + "_prefill_tc_gpu";
+    c << "    /* A block per (query tile, head, sequence); tiles past a sequence's queries return. */\n"
+      << "    items = " << shape << "_block_queries();\n"
+      << "    return attnc_cuda_launch_grid(&library, rows, \"" << tcName
+      << "\", (unsigned)((longest + items - 1) / items), " << s.heads << ", (unsigned)nseq, " << shape
+      << "_block_threads(), " << shape << "_dynamic_shared(), p, n, stream);\n  }\n";
+  }
+  c << "  /* CUDA cores: the single-sequence kernels per sequence. */\n"
+    << "  for (b = 0; b < nseq; ++b) {\n"
+    << "    const int64_t q0 = cu_q_host[b], k0 = cu_k_host[b];\n"
+    << "    lq = cu_q_host[b + 1] - q0, lk = cu_k_host[b + 1] - k0;\n"
+    << "    if (lq == 0) continue;\n"
+    << "    if (" << n << "_prefill_gpu(q + q0 * " << H << " * " << D << ", lq, k + k0 * " << G << " * " << D
+    << ", v + k0 * " << G << " * " << Dv << ", lk, q_pos + q0, k_pos + k0, b" << inputsPass << ", out + q0 * "
+    << H << " * " << Dv << (s.lse ? ", lse + q0 * " + H : std::string()) << ", qf + q0 * " << H << " * " << D
+    << ", kf + k0 * " << G << " * " << D
+    << (far ? ", qg + q0 * " + H + " * " + D + ", kg + k0 * " + G + " * " + D : std::string())
+    << ", stream)) return -1;\n  }\n  return 0;\n}\n\n";
+  return "";
+}
+
 struct Arch {
   std::string name; // sm_80
   int major = 0;
@@ -575,7 +695,8 @@ int attnc::runBuildGPU(const std::vector<Spec> &specs, const BuildOptions &opts)
   llvm::raw_string_ostream h(header);
   std::string dispatch; // LIB_gpu_prefill's cases
   llvm::raw_string_ostream dc(dispatch);
-  std::string decodeCases, appendCases; // LIB_gpu_decode's and LIB_gpu_append's
+  std::string decodeCases, appendCases, varlenCases; // LIB_gpu_decode's, LIB_gpu_append's, LIB_gpu_prefill_varlen's
+  llvm::raw_string_ostream varlenDispatch(varlenCases);
   llvm::raw_string_ostream decodeDispatch(decodeCases), appendDispatch(appendCases);
   // kernel -> compute capability major -> bytes of dynamic shared memory,
   // and the block's queries and threads.
@@ -696,6 +817,8 @@ int attnc::runBuildGPU(const std::vector<Spec> &specs, const BuildOptions &opts)
           << "  items = lq * " << s.heads << ";\n"
           << "  return attnc_cuda_launch(&library, rows, \"" << rowsName
           << "\", (unsigned)((items + 127) / 128), 1, 128, p, n, stream);\n}\n\n";
+        if (std::string why = emitVarlenGlue(s, far, tc, tok, tcArgs, funcs, c, h, varlenDispatch); !why.empty())
+          return error("internal: the GPU ragged-batch prefill of " + n + ": " + why);
         auto gm = *module->getOps<mlir::gpu::GPUModuleOp>().begin();
         if (std::string why = emitCacheGlue(lib, n, s.heads, s.kvHeads, gm, funcs, c, h, decodeDispatch,
                                             appendDispatch);
@@ -798,6 +921,9 @@ int attnc::runBuildGPU(const std::vector<Spec> &specs, const BuildOptions &opts)
       << "int " << lib << "_gpu_prefill(const char *spec, const " << lib << "_gpu_prefill_args *a) {\n"
       << dispatch
       << "  attnc_cuda_fail(&library, \"no spec '%s' in this library\", spec);\n  return -1;\n}\n\n"
+      << "int " << lib << "_gpu_prefill_varlen(const char *spec, const " << lib << "_gpu_prefill_varlen_args *a) {\n"
+      << varlenCases
+      << "  attnc_cuda_fail(&library, \"no spec '%s' in this library\", spec);\n  return -1;\n}\n\n"
       << "int " << lib << "_gpu_decode(const char *spec, const " << lib << "_gpu_buffer *b, int64_t num, void *stream) {\n"
       << decodeCases
       << "  attnc_cuda_fail(&library, \"no spec '%s' with decode kernels in this library\", spec);\n  return -1;\n}\n\n"
@@ -858,6 +984,15 @@ int attnc::runBuildGPU(const std::vector<Spec> &specs, const BuildOptions &opts)
      << "int64_t " << lib << "_gpu_num_specs(void);\n"
      << "const char *" << lib << "_gpu_spec_name(int64_t i);\n"
      << "int " << lib << "_gpu_prefill(const char *spec, const " << lib << "_gpu_prefill_args *args);\n\n"
+     << "/* Ragged batches by name (NAME_prefill_varlen_gpu): cu_q, cu_k on the device and the\n"
+     << " * same nseq + 1 offsets on the host (cu_q_host, cu_k_host). */\n"
+     << "typedef struct {\n"
+     << "  const void *q, *k, *v;\n  const int64_t *q_pos, *k_pos;\n"
+     << "  const int64_t *cu_q, *cu_k, *cu_q_host, *cu_k_host;\n  int64_t nseq;\n"
+     << "  const " << lib << "_gpu_input *inputs;\n  int64_t num_inputs;\n"
+     << "  void *out;\n  float *lse, *qf, *kf, *qg, *kg;\n  void *stream;\n"
+     << "} " << lib << "_gpu_prefill_varlen_args;\n"
+     << "int " << lib << "_gpu_prefill_varlen(const char *spec, const " << lib << "_gpu_prefill_varlen_args *args);\n\n"
      << "/* Decode and cache append (docs/kernels.md, \"GPU decode and append\"): the CPU cache\n"
      << " * kernels' buffers, as device buffers (row-major, `rank` sizes), in the order each spec\n"
      << " * lists below; every size fixed by the spec is checked. NAME_decode_gpu runs the\n"

@@ -118,7 +118,7 @@ static int32_t call_status(cpu_status_kernel k, const uint64_t *a) { return k(AL
  * costs a few hundred stack switches per barrier instead of waking 128 OS
  * threads (futex barriers of 128 threads on 2 cores took ~10 ms a block). */
 enum { EMU_THREADS = 256, EMU_WARPS = 8, EMU_STACK = 1 << 20 };
-static int64_t emu_tid, emu_bx, emu_by; /* emu_tid: the running fiber */
+static int64_t emu_tid, emu_bx, emu_by, emu_bz; /* emu_tid: the running fiber */
 static int64_t emu_block = 128;         /* the threads of the running block */
 static void *emu_sched_sp, *emu_sp[EMU_THREADS];
 static char *emu_stacks;
@@ -150,6 +150,7 @@ static void emu_yield(void) { emu_switch(&emu_sp[emu_tid], emu_sched_sp); }
 int64_t attnc_emu_thread_id(void) { return emu_tid; }
 int64_t attnc_emu_block_id_x(void) { return emu_bx; }
 int64_t attnc_emu_block_id_y(void) { return emu_by; }
+int64_t attnc_emu_block_id_z(void) { return emu_bz; }
 void attnc_emu_barrier(void) {
   int64_t g = emu_generation;
   if (++emu_arrived == emu_block) {
@@ -442,10 +443,11 @@ static void emu_fiber_main(void) {
 /* Runs a block kernel (the tensor-core prefill, the block-form decode
  * split): block by block, `block` (128 or 256) fibers each. With item_args the
  * kernel's trailing (begin, end) are the block's item (bx, bx + 1), and
- * FAKE_SKIP_ITEM skips one block. */
-static int emulate_blocks(cpu_kernel k, const uint64_t *a, int n, unsigned gx, unsigned gy, unsigned block,
-                          int item_args) {
-  const char *skip = getenv("FAKE_SKIP_ITEM");
+ * FAKE_SKIP_ITEM skips one block; FAKE_SKIP_BLOCK_Z=N skips the blocks of
+ * grid z N (sequence N of a ragged batch). */
+static int emulate_blocks(cpu_kernel k, const uint64_t *a, int n, unsigned gx, unsigned gy, unsigned gz,
+                          unsigned block, int item_args) {
+  const char *skip = getenv("FAKE_SKIP_ITEM"), *skipZ = getenv("FAKE_SKIP_BLOCK_Z");
   if (block != 128 && block != 256)
     return 1;
   emu_block = block;
@@ -453,16 +455,19 @@ static int emulate_blocks(cpu_kernel k, const uint64_t *a, int n, unsigned gx, u
     return 2;
   memcpy(emu_job.a, a, sizeof emu_job.a);
   emu_job.k = k;
+  for (unsigned bz = 0; bz < gz; ++bz)
   for (unsigned by = 0; by < gy; ++by)
     for (unsigned bx = 0; bx < gx; ++bx) {
       int live = (int)block;
+      if (skipZ && (unsigned)atoi(skipZ) == bz) /* a planted bug: a ragged batch's sequence left out */
+        continue;
       if (item_args) {
         if (skip && (unsigned)atoi(skip) == bx)
           continue;
         emu_job.a[n] = bx;
         emu_job.a[n + 1] = bx + 1;
       }
-      emu_bx = bx, emu_by = by;
+      emu_bx = bx, emu_by = by, emu_bz = bz;
       emu_arrived = 0;
       memset(emu_warp_arrived, 0, sizeof emu_warp_arrived);
       for (int64_t t = 0; t < (int64_t)block; ++t) {
@@ -509,8 +514,8 @@ static int emulate_blocks(cpu_kernel k, const uint64_t *a, int n, unsigned gx, u
 }
 
 /* Runs the launch on the CPU library: 0, or a CUDA error code. */
-static int emulate(const char *name, unsigned gx, unsigned gy, unsigned block, void **params, int n) {
-  unsigned threads = gx * gy * block;
+static int emulate(const char *name, unsigned gx, unsigned gy, unsigned gz, unsigned block, void **params, int n) {
+  unsigned threads = gx * gy * gz * block;
   static void *cpu[8];
   static int ncpu = -1;
   const char *path = getenv("FAKE_CPU_KERNELS"), *skip = getenv("FAKE_SKIP_ITEM");
@@ -520,7 +525,7 @@ static int emulate(const char *name, unsigned gx, unsigned gy, unsigned block, v
   int rows = 0, tc = 0, append = 0, split = 0;
   /* Work items: prefill and model-operation rows, token preparation, the
    * decode merge. */
-  for (const char *const *sfx = (const char *const[]){"_rows_gpu", "_prefill_prepare_tok_gpu",
+  for (const char *const *sfx = (const char *const[]){"_rows_gpu", "_prepare_tok_gpu",
                                                         "_decode_merge_gpu", 0};
        *sfx; ++sfx)
     rows |= len > strlen(*sfx) && !strcmp(name + len - strlen(*sfx), *sfx);
@@ -529,7 +534,8 @@ static int emulate(const char *name, unsigned gx, unsigned gy, unsigned block, v
   split = (len > 17 && !strcmp(name + len - 17, "_decode_split_gpu")) ||
           !strcmp(name, "attnc_model_rmsnorm_rows_gpu");
   append = len > 11 && !strcmp(name + len - 11, "_append_gpu");
-  tc = len > 15 && !strcmp(name + len - 15, "_prefill_tc_gpu");
+  tc = (len > 15 && !strcmp(name + len - 15, "_prefill_tc_gpu")) ||
+       (len > 22 && !strcmp(name + len - 22, "_prefill_varlen_tc_gpu"));
   cpu_kernel k;
   if (!path)
     return 0;
@@ -561,7 +567,7 @@ static int emulate(const char *name, unsigned gx, unsigned gy, unsigned block, v
   for (int i = 0; i < n; ++i)
     a[i] = *(uint64_t *)params[i];
   if (tc || split)
-    return emulate_blocks(k, a, n, gx, gy, block, split);
+    return emulate_blocks(k, a, n, gx, gy, gz, block, split);
   if (append) { /* the CPU append, its status into the device word */
     int32_t status;
     if (n < 5)
@@ -570,7 +576,7 @@ static int emulate(const char *name, unsigned gx, unsigned gy, unsigned block, v
     if (block == 128) { /* the block form: a token per block */
       int rc;
       emu_job.want_status = 1;
-      rc = emulate_blocks(k, a, n, gx, gy, block, 0);
+      rc = emulate_blocks(k, a, n, gx, gy, gz, block, 0);
       emu_job.want_status = 0;
       if (rc)
         return rc;
@@ -672,7 +678,7 @@ int cuLaunchKernel(void *f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, 
       printf(" %llx", (unsigned long long)*(uint64_t *)params[i]);
     printf("\n");
   }
-  return emulate((const char *)f, gx, gy * gz, bx * by * bz, params, n);
+  return emulate((const char *)f, gx, gy, gz, bx * by * bz, params, n);
 }
 
 /* Memory, events and synchronization for gpu_check.cpp: host memory. */

@@ -60,5 +60,26 @@ int main(void) {
   printf("rmsnorm dim 0: %d (%s)\n", rc, glib_gpu_error());
   rc = glib_gpu_swiglu(P(0x34000), P(0x35000), P(0x36000), -2, NULL);
   printf("swiglu count -2: %d (%s)\n", rc, glib_gpu_error());
+
+  /* Ragged batches: three sequences of 5, 0 and 200 queries over 9, 7 and
+   * 200 keys; device offsets at 0xc0000/0xd0000, their host copies here. */
+  {
+    int64_t cq[4] = {0, 5, 5, 205}, ck[4] = {0, 9, 16, 216}, bad[3] = {0, 5, 3};
+    rc = mistral_7b_prefill_varlen_gpu(P(0x10000), P(0x20000), P(0x30000), P(0x40000), P(0x50000), P(0xc0000),
+                                       P(0xd0000), cq, ck, 3, P(0x60000), P(0xa0000), P(0xb0000), P(0x99));
+    printf("mistral_7b_prefill_varlen_gpu: %d (%s)\n", rc, glib_gpu_error());
+    rc = mistral_7b_prefill_varlen_gpu(P(0x10000), P(0x20000), P(0x30000), P(0x40000), P(0x50000), P(0xc0000),
+                                       P(0xd0000), bad, ck, 2, P(0x60000), P(0xa0000), P(0xb0000), NULL);
+    printf("decreasing offsets: %d (%s)\n", rc, glib_gpu_error());
+    rc = mistral_7b_prefill_varlen_gpu(P(0x10000), P(0x20000), P(0x30000), P(0x40000), P(0x50000), P(0xc0000),
+                                       P(0xd0000), NULL, ck, 3, P(0x60000), P(0xa0000), P(0xb0000), NULL);
+    printf("no host offsets: %d (%s)\n", rc, glib_gpu_error());
+    /* t5_bias (f32) has no tensor-core kernel: its single-sequence kernels per
+     * sequence (the empty one skipped), at the sequences' offsets. */
+    rc = t5_bias_prefill_varlen_gpu(P(0x11000), P(0x21000), P(0x31000), P(0x41000), P(0x51000), P(0xc1000),
+                                    P(0xd1000), cq, ck, 3, P(0x71000), 12, 32, P(0x61000), P(0xa1000),
+                                    P(0xb1000), NULL);
+    printf("t5_bias_prefill_varlen_gpu: %d (%s)\n", rc, glib_gpu_error());
+  }
   return 0;
 }
