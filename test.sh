@@ -44,8 +44,17 @@ tools/setup-deps.sh || { echo "0 passed, 1 failed"; exit 1; }
 # for the tests marked REQUIRES: smollm2; they are skipped if it can't be had.
 runtime/tools/fetch-smollm2.sh >/dev/null 2>&1 || echo "test.sh: could not fetch SmolLM2; its tests will be skipped"
 
+# lit starts the tests it knows to be long first (its .lit_test_times.txt in
+# the suite's build folder); a fresh clone has none, so it gets the committed
+# times of a full run (test/lit_test_times.txt): on 2 workers the long GPU
+# emulations no longer start last and run alone.
+seed_test_times() {
+  [[ -f $1/.lit_test_times.txt ]] || cp "$ROOT/test/lit_test_times.txt" "$1/.lit_test_times.txt" 2> /dev/null || true
+}
+
 # 1. Release build and the lit suite.
 if BUILD_DIR=$ROOT/build tools/build.sh; then
+  seed_test_times build/test
   python3 "$LIT" -sv --xunit-xml-output="$report/lit.xml" build/test
   count_lit "$report/lit.xml" "lit"
 else
@@ -62,6 +71,7 @@ if [[ -z ${ATTNC_QUICK:-} ]]; then
   export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
   if BUILD_DIR=$ROOT/build-asan tools/build.sh -DATTNC_SANITIZE=ON \
        -DCMAKE_CXX_FLAGS_RELEASE="-O1 -DNDEBUG" -DCMAKE_C_FLAGS_RELEASE="-O1 -DNDEBUG"; then
+    seed_test_times build-asan/test
     # Minus the four longest tests (about 16 of the release suite's 40
     # test-minutes on a 2-core AMD Zen 3): they mostly run generated kernels,
     # which are not instrumented, and the code of theirs that is (attnc,

@@ -17,6 +17,10 @@ NAME_decode_gpu (split-KV + merge) against SDPA over the same K/V stored
 contiguously, both as K/V bytes read per second, next to the device's copy
 bandwidth (a large tensor copy in PyTorch) as the roofline.
 
+Last, a ragged batch of causal sequences of mixed lengths (varlen_table):
+attnc's single NAME_prefill_varlen_gpu call against its own per-sequence
+calls, SDPA per sequence and FlexAttention with a document mask.
+
 Usage: bench.py --gpu-check ./gpu-check --lib ./libgpu_bench_gpu.so --name gpu_bench
                 [--alt-lib LABEL=lib/mma/libgpu_bench_gpu.so ...]
                 [--lens 1024,4096,16384] [--decode-lens 1024,4096,16384,32768]
@@ -189,6 +193,63 @@ def decode_table(args, torch):
             print(f"| | {B} | {L} | {f(a)} | {f(s)} | {ratio} | {rr} |", flush=True)
 
 
+def varlen_table(args, torch):
+    """A ragged batch (cumulative sequence lengths) of causal sequences: one
+    NAME_prefill_varlen_gpu call against NAME_prefill_gpu per sequence, SDPA
+    per sequence (is_causal) and FlexAttention over the packed tokens with a
+    document mask (FlexAttention's way to run a ragged batch)."""
+    spec, H, G, D = "gpu_causal_gqa4_d128", 32, 8, 128
+    seqs = [int(x) for x in args.varlen_seqs.split(",")]
+    pairs = sum(L * (L + 1) // 2 for L in seqs)
+    tf = lambda ms: "-" if not ms else f"{ms:.3f} ms {4.0 * D * H * pairs / (ms * 1e-3) / 1e12:.1f} TF/s"
+    cmd = [args.gpu_check, "--lib", args.lib, "--name", args.name, "--bench-varlen", spec,
+           "--shape", f"{H},{G},{D},bf16", "--seqs", args.varlen_seqs, "--repeats", str(args.repeats)]
+    one = loop = None
+    note = ""
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout).stdout
+        for line in out.splitlines():
+            if line.startswith(f"bench-varlen {spec} "):
+                w = line.split()
+                one, loop = float(w[w.index("median_ms") + 1]), float(w[w.index("loop_ms") + 1])
+        if one is None:
+            note = out.strip().splitlines()[-1] if out.strip() else "no output"
+    except subprocess.TimeoutExpired:
+        note = "timeout"
+    sdpa = flex = None
+    if torch:
+        import torch.nn.functional as F
+        total = sum(seqs)
+        q = torch.randn(1, H, total, D, device="cuda", dtype=torch.bfloat16)
+        k = torch.randn(1, G, total, D, device="cuda", dtype=torch.bfloat16)
+        v = torch.randn(1, G, total, D, device="cuda", dtype=torch.bfloat16)
+        starts = [sum(seqs[:i]) for i in range(len(seqs))]
+        try:
+            def per_seq():
+                for s0, L in zip(starts, seqs):
+                    F.scaled_dot_product_attention(q[:, :, s0:s0 + L], k[:, :, s0:s0 + L], v[:, :, s0:s0 + L],
+                                                   is_causal=True, enable_gqa=True)
+            sdpa = time_torch(per_seq, args.repeats)
+        except Exception as e:
+            note += f" sdpa {type(e).__name__}"
+        if not args.no_flex:
+            try:
+                from torch.nn.attention.flex_attention import create_block_mask, flex_attention
+                doc = torch.cat([torch.full((L,), i, device="cuda", dtype=torch.int32) for i, L in enumerate(seqs)])
+                mask_mod = lambda b, h, qi, ki: (doc[qi] == doc[ki]) & (ki <= qi)
+                bm = create_block_mask(mask_mod, 1, 1, total, total, device="cuda")
+                compiled = torch.compile(flex_attention)
+                flex = time_torch(lambda: compiled(q, k, v, block_mask=bm, enable_gqa=True), args.repeats)
+            except Exception as e:
+                note += f" flex {type(e).__name__}"
+    print(f"| ragged batch (causal, bf16, GQA 4, D 128) | lengths | attnc varlen | attnc per sequence | "
+          f"SDPA per sequence | FlexAttention (document mask) | attnc / Flex |")
+    print("|---|---|---|---|---|---|---|")
+    ratio = f"{flex / one:.2f}x" if one and flex else "-"
+    print(f"| {spec} | {args.varlen_seqs} | {tf(one)} | {tf(loop)} | {tf(sdpa)} | {tf(flex)} | {ratio} |"
+          + (f" {note.strip()}" if note.strip() else ""), flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--gpu-check", required=True)
@@ -200,6 +261,8 @@ def main():
     ap.add_argument("--no-flex", action="store_true")
     ap.add_argument("--decode-lens", default="1024,4096,16384,32768")
     ap.add_argument("--batches", default="1,16")
+    ap.add_argument("--varlen-seqs", default="4096,512,2048,128,1024,3000,256,7000",
+                    help="the ragged batch's sequence lengths")
     ap.add_argument("--alt-lib", action="append", default=[],
                     help="LABEL=PATH: another build of the same specs (e.g. the mma.sync prefill, 64-query "
                          "blocks), timed alongside in its own column; repeatable")
@@ -229,6 +292,7 @@ def main():
             print(f"| {row[0]} | {L} | {fmt(a, row, L)} |{alt_cells} {fmt(s, row, L)} | {fmt(f, row, L)} | {ratio} |"
                   + (f" {note}" if note else ""), flush=True)
     decode_table(args, torch)
+    varlen_table(args, torch)
 
 
 if __name__ == "__main__":

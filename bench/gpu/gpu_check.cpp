@@ -29,6 +29,12 @@
 //     without kernel inputs) with CUDA events: the median of R runs after 3
 //     warm-ups, one line per length "bench SPEC L: median_ms X".
 //
+//   gpu-check --lib ... --name X --bench-varlen SPEC --shape H,HKV,D,DTYPE
+//             --seqs L[,L...] [--repeats R]
+//     Times a ragged batch of sequences of lengths L (queries = keys): one
+//     LIB_gpu_prefill_varlen call, and LIB_gpu_prefill per sequence:
+//     "bench-varlen SPEC TOTAL: median_ms X loop_ms Y".
+//
 //   gpu-check --lib ... --name X --bench-decode SPEC --shape H,HKV,D,DTYPE
 //             --len L[,L...] [--batch B] [--page P] [--repeats R]
 //     Times one decode step (LIB_gpu_decode) of B sequences of L tokens over
@@ -709,6 +715,58 @@ int bench(const std::string &spec, const std::string &shape, const std::string &
   return 0;
 }
 
+/// --bench-varlen: a ragged batch of sequences of the given lengths (queries
+/// = keys, positions 0..L-1 each; random inputs; specs without kernel
+/// inputs), timed as one LIB_gpu_prefill_varlen call and as LIB_gpu_prefill
+/// per sequence: "bench-varlen SPEC TOTAL: median_ms X loop_ms Y".
+int benchVarlen(const std::string &spec, const std::string &shape, const std::string &seqs, int repeats) {
+  if (!library.prefillVarlen)
+    die("the GPU kernel library has no _gpu_prefill_varlen entry (built before it existed?)");
+  std::vector<std::string> sh = split(shape, ',');
+  if (sh.size() != 4)
+    die("--bench-varlen takes --shape HEADS,KV_HEADS,HEAD_DIM,DTYPE and --seqs L,L,...");
+  const int64_t H = std::atoll(sh[0].c_str()), G = std::atoll(sh[1].c_str()), D = std::atoll(sh[2].c_str());
+  const DType t = parseDType(sh[3]);
+  std::vector<int64_t> cu = {0}, pos;
+  for (const std::string &l : split(seqs, ',')) {
+    const int64_t L = std::atoll(l.c_str());
+    if (L < 0)
+      die("--seqs: negative length");
+    for (int64_t i = 0; i < L; ++i) pos.push_back(i);
+    cu.push_back(cu.back() + L);
+  }
+  const int64_t total = cu.back(), nseq = (int64_t)cu.size() - 1;
+  std::mt19937_64 rng(4321);
+  std::normal_distribution<double> normal;
+  std::vector<double> x(std::max<int64_t>(total, 1) * std::max(H, G) * D);
+  for (double &v : x) v = normal(rng);
+  std::vector<char> qb = encode(std::vector<double>(x.begin(), x.begin() + total * H * D), t),
+                    kb = encode(std::vector<double>(x.begin(), x.begin() + total * G * D), t);
+  DeviceBuffer dq(qb.data(), qb.size()), dk(kb.data(), kb.size()), dv(kb.data(), kb.size()),
+      dp(pos.data(), pos.size() * 8), dcu(cu.data(), cu.size() * 8), dout(total * H * D * dtypeBytes(t)),
+      qf(total * H * D * 4), kf(total * G * D * 4);
+  VarlenArgs args{dq.get(), dk.get(), dv.get(), (const int64_t *)dp.get(), (const int64_t *)dp.get(),
+                  (const int64_t *)dcu.get(), (const int64_t *)dcu.get(), cu.data(), cu.data(), nseq, nullptr, 0,
+                  dout.get(), nullptr, (float *)qf.get(), (float *)kf.get(), nullptr, nullptr, nullptr};
+  const double one = medianMs(repeats, [&] { return library.prefillVarlen(spec.c_str(), &args); });
+  const size_t el = dtypeBytes(t);
+  const double loop = medianMs(repeats, [&] {
+    for (int64_t b = 0; b < nseq; ++b) {
+      const int64_t o = cu[b], L = cu[b + 1] - cu[b];
+      PrefillArgs a{(char *)dq.get() + o * H * D * el, (char *)dk.get() + o * G * D * el,
+                    (char *)dv.get() + o * G * D * el, L, L, (const int64_t *)dp.get() + o,
+                    (const int64_t *)dp.get() + o, b, nullptr, 0, (char *)dout.get() + o * H * D * el, nullptr,
+                    (float *)qf.get() + o * H * D, (float *)kf.get() + o * G * D, nullptr, nullptr, nullptr};
+      if (L && library.prefill(spec.c_str(), &a) != 0)
+        return -1;
+    }
+    return 0;
+  });
+  std::printf("bench-varlen %s %lld: median_ms %.4f loop_ms %.4f\n", spec.c_str(), (long long)total, one, loop);
+  std::fflush(stdout);
+  return 0;
+}
+
 /// --bench-decode: one decode step of `batch` sequences of L tokens each
 /// over a paged cache (pages of `page` tokens, nhd, shuffled page table,
 /// random contents in the spec's dtype), split-KV as attn-run does (enough
@@ -769,7 +827,8 @@ int benchDecode(const std::string &spec, const std::string &shape, const std::st
 int main(int argc, char **argv) {
   std::string lib, name, benchSpec, shape, lens;
   int repeats = 10;
-  bool decodeBench = false, varlen = false;
+  bool decodeBench = false, varlen = false, varlenBench = false;
+  std::string seqs;
   int64_t batch = 1, page = 16;
   std::vector<std::string> dirs;
   for (int i = 1; i < argc; ++i) {
@@ -783,6 +842,8 @@ int main(int argc, char **argv) {
     else if (a == "--name") name = value();
     else if (a == "--bench") benchSpec = value();
     else if (a == "--bench-decode") { benchSpec = value(); decodeBench = true; }
+    else if (a == "--bench-varlen") { benchSpec = value(); varlenBench = true; }
+    else if (a == "--seqs") seqs = value();
     else if (a == "--varlen") varlen = true;
     else if (a == "--batch") batch = std::atoll(value().c_str());
     else if (a == "--page") page = std::atoll(value().c_str());
@@ -801,6 +862,8 @@ int main(int argc, char **argv) {
   }
   library.open(lib, name);
   std::printf("gpu-check: device %s\n", driver.deviceName().c_str());
+  if (!benchSpec.empty() && varlenBench)
+    return benchVarlen(benchSpec, shape, seqs, repeats);
   if (!benchSpec.empty() && decodeBench)
     return benchDecode(benchSpec, shape, lens, batch, page, repeats);
   if (!benchSpec.empty())

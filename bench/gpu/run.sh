@@ -64,7 +64,7 @@ for mode in tensor-cores mma-sync cuda-cores; do
       >> "$vlog" 2>&1 || { echo "run: gpu-check --varlen $spec failed (status $?)" >> "$vlog"; rc=1; }
   done
   grep -E "FAIL|ERROR|run:" "$vlog" | head -20
-  echo "varlen ($mode): $(grep -c ' PASS' "$vlog") passed, $(grep -cE 'FAIL|ERROR' "$vlog") failed"
+  echo "varlen ($mode): $(awk '/^gpu-check: kernels/ { p += $(NF-3); f += $(NF-1) } END { print p + 0 " passed, " f + 0 " failed" }' "$vlog")"
 done
 echo "== prefill: attnc vs PyTorch SDPA / FlexAttention (bf16, batch 1)"
 flex=""
