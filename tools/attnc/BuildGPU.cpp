@@ -149,6 +149,21 @@ void emitPushes(llvm::raw_ostream &os, const std::vector<KernelArg> &args, const
   }
 }
 
+/// The tensor-core pair in the glue, up to its kernel's launch: both
+/// functions looked up, the preparation launched (a token per thread over
+/// max(lq, lk) tokens), the kernel's parameters pushed.
+void emitTensorCorePrepare(llvm::raw_ostream &c, const std::string &tokName, const std::string &tcName,
+                           const std::vector<KernelArg> &tok, const std::vector<KernelArg> &tc) {
+  c << "    if (attnc_cuda_function(&library, \"" << tokName << "\", &prepare) ||\n"
+    << "        attnc_cuda_function(&library, \"" << tcName << "\", &rows)) return -1;\n";
+  emitPushes(c, tok, "    ");
+  c << "    /* RoPE preparation: one token per thread. */\n"
+    << "    items = lq > lk ? lq : lk;\n"
+    << "    if (attnc_cuda_launch(&library, prepare, \"" << tokName
+    << "\", (unsigned)((items + 127) / 128), 1, 128, p, n, stream)) return -1;\n";
+  emitPushes(c, tc, "    ");
+}
+
 /// NAME_prefill_varlen_gpu: a ragged batch (cumulative sequence lengths,
 /// as the CPU header's NAME_prefill_varlen). With tensor cores, two launches
 /// whatever the batch: the varlen preparation (a packed token per thread)
@@ -237,15 +252,8 @@ std::string emitVarlenGlue(const Spec &s, bool far, bool tc, const std::vector<K
       << "_prefill_varlen_gpu: %lld sequences, over the grid's 65535\", (long long)nseq);\n"
       << "      return -1;\n    }\n"
       << "    /* The packed totals (the scratch's sizes). */\n"
-      << "    lq = cu_q_host[nseq], lk = cu_k_host[nseq];\n"
-      << "    if (attnc_cuda_function(&library, \"" << tokName << "\", &prepare) ||\n"
-      << "        attnc_cuda_function(&library, \"" << tcName << "\", &rows)) return -1;\n";
-    emitPushes(c, varTok, "    ");
-    c << "    /* RoPE preparation: one packed token per thread. */\n"
-      << "    items = lq > lk ? lq : lk;\n"
-      << "    if (attnc_cuda_launch(&library, prepare, \"" << tokName
-      << "\", (unsigned)((items + 127) / 128), 1, 128, p, n, stream)) return -1;\n";
-    emitPushes(c, varTc, "    ");
+      << "    lq = cu_q_host[nseq], lk = cu_k_host[nseq];\n";
+    emitTensorCorePrepare(c, tokName, tcName, varTok, varTc);
     // The varlen kernel comes from the same builder as NAME_prefill_tc: the
     // same block shape and window.
     const std::string shape = n + "_prefill_tc_gpu";
@@ -792,15 +800,8 @@ int attnc::runBuildGPU(const std::vector<Spec> &specs, const BuildOptions &opts)
           << "    return -1;\n  }\n"
           << "  if (lq == 0) return 0;\n";
         if (tc) {
-          c << "  if (attnc_cuda_tensor_cores()) {\n"
-            << "    if (attnc_cuda_function(&library, \"" << tokName << "\", &prepare) ||\n"
-            << "        attnc_cuda_function(&library, \"" << tcName << "\", &rows)) return -1;\n";
-          emitPushes(c, tok, "    ");
-          c << "    /* RoPE preparation: one token per thread. */\n"
-            << "    items = lq > lk ? lq : lk;\n"
-            << "    if (attnc_cuda_launch(&library, prepare, \"" << tokName
-            << "\", (unsigned)((items + 127) / 128), 1, 128, p, n, stream)) return -1;\n";
-          emitPushes(c, tcArgs, "    ");
+          c << "  if (attnc_cuda_tensor_cores()) {\n";
+          emitTensorCorePrepare(c, tokName, tcName, tok, tcArgs);
           c << "    /* Tensor cores: a block per (query tile, head), its shape the loaded image's. */\n"
             << "    items = " << tcName << "_block_queries();\n"
             << "    return attnc_cuda_launch_shared(&library, rows, \"" << tcName
