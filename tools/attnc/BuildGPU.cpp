@@ -149,6 +149,22 @@ void emitPushes(llvm::raw_ostream &os, const std::vector<KernelArg> &args, const
   }
 }
 
+/// One spec's case of a by-name entry (LIB_gpu_prefill, _prefill_varlen):
+/// the argument struct's inputs, lse and far scratch checked, then
+/// `call` (up to its kernel inputs) completed from the struct.
+std::string byNameCase(const Spec &s, bool far, std::string call) {
+  for (size_t i = 0; i < s.inputs.size(); ++i)
+    call += ", a->inputs[" + std::to_string(i) + "].data, a->inputs[" + std::to_string(i) + "].n0" +
+            (s.inputs[i].dims.size() == 2 ? ", a->inputs[" + std::to_string(i) + "].n1" : "");
+  call += std::string(", a->out") + (s.lse ? ", a->lse" : "") + ", a->qf, a->kf" + (far ? ", a->qg, a->kg" : "") +
+          ", a->stream)";
+  return "  if (!strcmp(spec, \"" + s.name + "\")) {\n" + "    if (a->num_inputs != " +
+         std::to_string(s.inputs.size()) + (s.lse ? " || !a->lse" : "") + (far ? " || !a->qg || !a->kg" : "") +
+         ") {\n" + "      attnc_cuda_fail(&library, \"" + s.name + " takes " + std::to_string(s.inputs.size()) +
+         " kernel input(s)" + (s.lse ? ", an lse buffer" : "") + (far ? ", qg and kg scratch" : "") + "\");\n" +
+         "      return -1;\n    }\n" + "    return " + call + ";\n  }\n";
+}
+
 /// The tensor-core pair in the glue, up to its kernel's launch: both
 /// functions looked up, the preparation launched (a token per thread over
 /// max(lq, lk) tokens), the kernel's parameters pushed.
@@ -215,20 +231,8 @@ std::string emitVarlenGlue(const Spec &s, bool far, bool tc, const std::vector<K
     << " * cu_q_host, cu_k_host the same nseq + 1 offsets on the host (from 0, never decreasing);\n"
     << " * scratch qf, kf (qg, kg) sized for the packed totals. */\n"
     << signature << ";\n\n";
-  std::string call = n + "_prefill_varlen_gpu(a->q, a->k, a->v, a->q_pos, a->k_pos, a->cu_q, a->cu_k, "
-                         "a->cu_q_host, a->cu_k_host, a->nseq";
-  for (size_t i = 0; i < s.inputs.size(); ++i)
-    call += ", a->inputs[" + std::to_string(i) + "].data, a->inputs[" + std::to_string(i) + "].n0" +
-            (s.inputs[i].dims.size() == 2 ? ", a->inputs[" + std::to_string(i) + "].n1" : "");
-  call += std::string(", a->out") + (s.lse ? ", a->lse" : "") + ", a->qf, a->kf" + (far ? ", a->qg, a->kg" : "") +
-          ", a->stream)";
-  dispatch << "  if (!strcmp(spec, \"" << n << "\")) {\n"
-           << "    if (a->num_inputs != " << s.inputs.size() << (s.lse ? " || !a->lse" : "")
-           << (far ? " || !a->qg || !a->kg" : "") << ") {\n"
-           << "      attnc_cuda_fail(&library, \"" << n << " takes " << s.inputs.size() << " kernel input(s)"
-           << (s.lse ? ", an lse buffer" : "") << (far ? ", qg and kg scratch" : "") << "\");\n"
-           << "      return -1;\n    }\n"
-           << "    return " << call << ";\n  }\n";
+  dispatch << byNameCase(s, far, n + "_prefill_varlen_gpu(a->q, a->k, a->v, a->q_pos, a->k_pos, a->cu_q, a->cu_k, "
+                                     "a->cu_q_host, a->cu_k_host, a->nseq");
   c << signature << " {\n"
     << "  int64_t b, lq, lk, longest = 0;\n"
     << "  if (!cu_q || !cu_k || !cu_q_host || !cu_k_host || nseq < 0 || cu_q_host[0] != 0 || cu_k_host[0] != 0) {\n"
@@ -769,19 +773,7 @@ int attnc::runBuildGPU(const std::vector<Spec> &specs, const BuildOptions &opts)
             " *v, int64_t lk, const int64_t *q_pos, const int64_t *k_pos, int64_t batch" + inputs + ", " +
             o + " *out" + (s.lse ? ", float *lse" : "") + ", float *qf, float *kf" +
             (far ? ", float *qg, float *kg" : "") + ", void *stream)";
-        std::string call = n + "_prefill_gpu(a->q, a->lq, a->k, a->v, a->lk, a->q_pos, a->k_pos, a->batch";
-        for (size_t i = 0; i < s.inputs.size(); ++i)
-          call += ", a->inputs[" + std::to_string(i) + "].data, a->inputs[" + std::to_string(i) + "].n0" +
-                  (s.inputs[i].dims.size() == 2 ? ", a->inputs[" + std::to_string(i) + "].n1" : "");
-        call += std::string(", a->out") + (s.lse ? ", a->lse" : "") + ", a->qf, a->kf" +
-                (far ? ", a->qg, a->kg" : "") + ", a->stream)";
-        dc << "  if (!strcmp(spec, \"" << n << "\")) {\n"
-           << "    if (a->num_inputs != " << s.inputs.size() << (s.lse ? " || !a->lse" : "")
-           << (far ? " || !a->qg || !a->kg" : "") << ") {\n"
-           << "      attnc_cuda_fail(&library, \"" << n << " takes " << s.inputs.size() << " kernel input(s)"
-           << (s.lse ? ", an lse buffer" : "") << (far ? ", qg and kg scratch" : "") << "\");\n"
-           << "      return -1;\n    }\n"
-           << "    return " << call << ";\n  }\n";
+        dc << byNameCase(s, far, n + "_prefill_gpu(a->q, a->lq, a->k, a->v, a->lk, a->q_pos, a->k_pos, a->batch");
         h << "/* " << n << ": heads " << s.heads << ", kv_heads " << s.kvHeads << ", head_dim " << s.headDim
           << ", value_dim " << s.valueDim << ", q/k/v/out " << dtypeName(s.qType) << "/" << dtypeName(s.kType)
           << "/" << dtypeName(s.vType) << "/" << dtypeName(s.outType) << ". */\n"
