@@ -181,7 +181,8 @@ def AttnLowerPrefillTensorCorePass : Pass<"attn-lower-prefill-tensor-core", "mli
   let description = [{
     Runs before attn-lower-to-loops in the GPU pipeline. For every
     `attn.variant @V` whose Q, K and V are all bf16 or all f16 with head dims
-    that are multiples of 16 (up to 256) and no two-branch RoPE remap, adds:
+    that are multiples of 16 (up to 256), and no two-branch RoPE remap
+    together with lse, adds:
       * `@V_prefill_prepare_tok(q, k, q_pos, k_pos, qf, kf, token)`: the RoPE
         preparation of token `token` of Q and of K (length-dependent scalings
         still see the whole key length);
@@ -210,6 +211,11 @@ def AttnLowerPrefillTensorCorePass : Pass<"attn-lower-prefill-tensor-core", "mli
     k_pos, cu_q, cu_k, inputs..., out [, lse])`: sequence `block_id.z`'s rows
     as strided views of the packed buffers, batch index z, the same body; a
     block whose query tile is past its sequence's queries returns.
+    A two-branch RoPE remap (Self-Extend, ReRoPE) adds the far rows (qg,
+    kg) after kf to both pairs (the preparation rotates them too) and runs
+    the key loop twice into one online softmax: near pairs (q_pos - k_pos <
+    window) with qf, kf under the mask `and(mask, window<left = window>)`,
+    then far pairs with qg, kg under `and(mask, not(that window))`.
     Other variants get the attribute `attn.tensor_core = "none: <why>"` and
     keep the CUDA-core kernels.
 

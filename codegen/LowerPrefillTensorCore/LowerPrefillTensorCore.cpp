@@ -41,6 +41,13 @@
 //    dynamic shared memory) and come by ldmatrix once per key tile, as
 //    FlashAttention-2 reads them (ptxas sm_90: gemma2 and prefix_lm spilled).
 //
+// A two-branch RoPE remap (Self-Extend, ReRoPE) adds the far rows qg, kg
+// after kh [, kl] to both functions and runs the key loop twice into one
+// online softmax: near pairs (q_pos - k_pos < window) from qf, kh under the
+// mask and a window that keeps every later key, then far pairs from qg, kg
+// under the mask and the window's complement. Each pass skips the other's
+// key tiles; with lse (the hi/lo split) a remap keeps the CUDA-core kernels.
+//
 // Ragged batches get the same pair over packed buffers and cumulative
 // lengths (cu_q, cu_k: nseq + 1 offsets): NAME_prefill_varlen_prepare_tok
 // (packed token t of Q and of K, each sequence found by binary search, so
@@ -96,6 +103,9 @@ constexpr int64_t kRowPad = 8;
 /// (227 KiB).
 constexpr int64_t kSharedBudgetSm80 = 98 * 1024, kSharedBudgetSm90a = 227 * 1024;
 constexpr double kNegInf = -std::numeric_limits<double>::infinity();
+/// A window extent no position difference reaches (the near side of a
+/// RoPE remap keeps every key after the query, as the remap does).
+constexpr int64_t kUnboundedExtent = int64_t(1) << 62;
 
 class TensorCoreBuilder : public TiledPrefillEmitter {
 public:
@@ -127,6 +137,11 @@ private:
   /// for variants that return lse, whose 1e-3 bound the dtype's rounding of
   /// rotated Q and K alone would exceed.
   bool split = false;
+  /// The window of a two-branch RoPE remap (Self-Extend, ReRoPE): pairs
+  /// with q_pos - k_pos >= it use the far rows (qg, kg); 0 without one.
+  int64_t remapWindow = 0;
+  /// The K-side arguments after qf: kh [, kl] [, qg, kg].
+  unsigned keyArgs() const { return (split ? 2 : 1) + (remapWindow ? 2 : 0); }
   /// mma.sync form: Q's A fragments read from shared memory by ldmatrix at
   /// every key tile (FlashAttention-2's default) instead of held in
   /// registers for the whole loop; see qInSharedMemory().
@@ -230,8 +245,8 @@ private:
   /// The preparation of query row qTok of q and key row kTok of k (either
   /// past its buffer's rows is skipped) at b's insertion point; q, k... are
   /// one sequence's rows (length-dependent scalings see k's length).
-  void emitPrepareToken(Value q, Value k, Value qPos, Value kPos, Value qf, Value kh, Value kl, Value qTok,
-                        Value kTok);
+  void emitPrepareToken(Value q, Value k, Value qPos, Value kPos, Value qf, Value kh, Value kl, Value qg, Value kg,
+                        Value qTok, Value kTok);
   void buildKernel(bool varlen);
   /// Runs `body` at b's insertion point under `cond`.
   void ifThen(Value cond, function_ref<void()> body);
@@ -251,8 +266,8 @@ std::string TensorCoreBuilder::unsupported() {
   if (s.getHeadDim() % 16 || s.getValueDim() % 16 || s.getHeadDim() > 256 || s.getValueDim() > 256)
     return "head dims are not multiples of 16 up to 256";
   auto r = dyn_cast<RopeAttr>(variant.getPosition());
-  if (r && r.getRemap())
-    return "a two-branch RoPE remap";
+  if (r && r.getRemap() && variant.getLse())
+    return "a two-branch RoPE remap with lse";
   return "";
 }
 
@@ -384,6 +399,10 @@ void TensorCoreBuilder::build() {
   rope = dyn_cast<RopeAttr>(variant.getPosition());
   if (rope)
     freqs = computeRopeFrequencies(rope);
+  if (auto rr = dyn_cast_or_null<ReRopeRemapAttr>(rope ? rope.getRemap() : Attribute()))
+    remapWindow = rr.getWindow();
+  if (auto se = dyn_cast_or_null<SelfExtendRemapAttr>(rope ? rope.getRemap() : Attribute()))
+    remapWindow = se.getWindow();
   for (bool varlen : {false, true}) {
     buildPrepareToken(varlen);
     buildKernel(varlen);
@@ -436,6 +455,8 @@ void TensorCoreBuilder::buildPrepareToken(bool varlen) {
   SmallVector<Type> argTypes = {qT, kT, posT, posT, qfT, khT};
   if (split)
     argTypes.push_back(khT);
+  if (remapWindow) // the far rows: qg, kg
+    argTypes.append({qfT, khT});
   if (varlen)
     argTypes.append({posT, posT}); // cu_q, cu_k
   argTypes.push_back(b.getIndexType());
@@ -445,14 +466,16 @@ void TensorCoreBuilder::buildPrepareToken(bool varlen) {
       b.getFunctionType(argTypes, {}));
   b.setInsertionPointToStart(f.addEntryBlock());
   auto a = f.getArguments();
+  const unsigned farAt = split ? 7 : 6, cuAt = farAt + (remapWindow ? 2 : 0);
   Value kh = a[5], kl = split ? a[6] : Value(), token = a.back();
+  Value qg = remapWindow ? a[farAt] : Value(), kg = remapWindow ? a[farAt + 1] : Value();
   if (!varlen) {
-    emitPrepareToken(a[0], a[1], a[2], a[3], a[4], kh, kl, token, token);
+    emitPrepareToken(a[0], a[1], a[2], a[3], a[4], kh, kl, qg, kg, token, token);
     b.create<func::ReturnOp>(loc);
     return;
   }
   // Packed token `token` of Q and of K: each belongs to its own sequence.
-  Value cuQ = a[split ? 7 : 6], cuK = a[split ? 8 : 7];
+  Value cuQ = a[cuAt], cuK = a[cuAt + 1];
   Value nseq = b.create<arith::SubIOp>(loc, b.create<memref::DimOp>(loc, cuQ, 0), idxc(b, 1));
   auto at = [&](Value cu, Value i) { return toIndex(b, b.create<memref::LoadOp>(loc, cu, i)); };
   for (bool query : {true, false}) {
@@ -466,14 +489,15 @@ void TensorCoreBuilder::buildPrepareToken(bool varlen) {
       Value kTok = query ? lk : b.create<arith::SubIOp>(loc, token, k0).getResult();
       emitPrepareToken(rowsOf(b, a[0], q0, lq), rowsOf(b, a[1], k0, lk), rowsOf(b, a[2], q0, lq),
                        rowsOf(b, a[3], k0, lk), rowsOf(b, a[4], q0, lq), rowsOf(b, kh, k0, lk),
-                       kl ? rowsOf(b, kl, k0, lk) : Value(), qTok, kTok);
+                       kl ? rowsOf(b, kl, k0, lk) : Value(), qg ? rowsOf(b, qg, q0, lq) : Value(),
+                       kg ? rowsOf(b, kg, k0, lk) : Value(), qTok, kTok);
     });
   }
   b.create<func::ReturnOp>(loc);
 }
 
 void TensorCoreBuilder::emitPrepareToken(Value q, Value k, Value qPos, Value kPos, Value qf, Value kh, Value kl,
-                                         Value qTok, Value kTok) {
+                                         Value qg, Value kg, Value qTok, Value kTok) {
   Value lk = b.create<memref::DimOp>(loc, k, 0);
   seqLenF64 = b.create<arith::SIToFPOp>(loc, b.getF64Type(), toI64(b, lk));
   if (rope)
@@ -496,12 +520,24 @@ void TensorCoreBuilder::emitPrepareToken(Value q, Value k, Value qPos, Value kPo
   };
   inRange(q, qTok, [&](OpBuilder &ob) {
     rotateInto(ob, row(ob, q, qTok, H), posOf(ob, qPos, qTok), row(ob, qf, qTok, H), H, true, 0);
+    if (qg)
+      rotateInto(ob, row(ob, q, qTok, H), posOf(ob, qPos, qTok), row(ob, qg, qTok, H), H, true, 1);
   });
   // K leaves in the dtype the tensor-core kernel copies to shared memory
   // as it is (cp.async): rotated in f32 in thread-private memory, rounded
   // (hi), and for the split product also the rounded remainder (lo).
   inRange(k, kTok, [&](OpBuilder &ob) {
     auto scratch = ob.create<memref::AllocaOp>(loc, MemRefType::get({1, Hkv, D}, ob.getF32Type()));
+    if (kg) { // the far row first, rounded to the dtype
+      rotateInto(ob, row(ob, k, kTok, Hkv), posOf(ob, kPos, kTok), scratch, Hkv, false, 1);
+      ob.create<scf::ForOp>(loc, idxc(ob, 0), idxc(ob, Hkv * D), idxc(ob, 1), ValueRange{},
+                            [&](OpBuilder &lb, Location, Value e, ValueRange) {
+        Value h = lb.create<arith::DivUIOp>(loc, e, idxc(lb, D)), c = lb.create<arith::RemUIOp>(loc, e, idxc(lb, D));
+        Value x = lb.create<memref::LoadOp>(loc, scratch, ValueRange{idxc(lb, 0), h, c});
+        lb.create<memref::StoreOp>(loc, lb.create<arith::TruncFOp>(loc, elem, x), kg, ValueRange{kTok, h, c});
+        lb.create<scf::YieldOp>(loc);
+      });
+    }
     rotateInto(ob, row(ob, k, kTok, Hkv), posOf(ob, kPos, kTok), scratch, Hkv, false, 0);
     ob.create<scf::ForOp>(loc, idxc(ob, 0), idxc(ob, Hkv * D), idxc(ob, 1), ValueRange{},
                           [&](OpBuilder &lb, Location, Value e, ValueRange) {
@@ -527,6 +563,8 @@ void TensorCoreBuilder::buildKernel(bool varlen) {
   SmallVector<Type> args = {MemRefType::get({dyn, H, D}, b.getF32Type()), MemRefType::get({dyn, Hkv, D}, elem)};
   if (split)
     args.push_back(MemRefType::get({dyn, Hkv, D}, elem));
+  if (remapWindow) // qg, kg
+    args.append({MemRefType::get({dyn, H, D}, b.getF32Type()), MemRefType::get({dyn, Hkv, D}, elem)});
   args.append({MemRefType::get({dyn, Hkv, Dv}, types.getV()), posT, posT});
   if (varlen)
     args.append({posT, posT});
@@ -548,7 +586,7 @@ void TensorCoreBuilder::buildKernel(bool varlen) {
                b.getI64IntegerAttr((wgmma ? wgmmaWindowElems() : paddedWindowElems()) *
                                    elem.getIntOrFloatBitWidth() / 8));
   SmallVector<Value> fa(f.getArguments().begin(), f.getArguments().end());
-  const unsigned kArgs = split ? 2 : 1;
+  const unsigned kArgs = keyArgs();
   unsigned next = kArgs + 5 + (varlen ? 1 : 0);
   for (Attribute a : variant.getInputs())
     inputArgs[cast<InputAttr>(a).getName()] = fa[next++];
@@ -588,6 +626,8 @@ void TensorCoreBuilder::buildKernel(bool varlen) {
     SmallVector<Value> seqArgs = {rowsOf(b, fa[0], q0, lq), rowsOf(b, fa[1], k0, lk)};
     if (split)
       seqArgs.push_back(rowsOf(b, fa[2], k0, lk));
+    if (remapWindow) // qg, kg
+      seqArgs.append({rowsOf(b, fa[split ? 3 : 2], q0, lq), rowsOf(b, fa[split ? 4 : 3], k0, lk)});
     seqArgs.append({rowsOf(b, fa[kArgs + 1], k0, lk), rowsOf(b, fa[kArgs + 2], q0, lq),
                     rowsOf(b, fa[kArgs + 3], k0, lk), seq});
     for (unsigned i = kArgs + 6; i < next; ++i)
@@ -603,9 +643,12 @@ void TensorCoreBuilder::buildKernel(bool varlen) {
 void TensorCoreBuilder::emitSegment(OpBuilder &ob, const HeadSegment &seg, ValueRange fa,
                                     Value sinkLogits) {
   using P = arith::CmpIPredicate;
-  const unsigned kArgs = split ? 2 : 1, nIn = variant.getInputs().size();
+  const bool far = remapWindow > 0;
+  const unsigned kArgs = keyArgs(), nIn = variant.getInputs().size();
   Value qf = fa[0], kh = fa[1], kl = split ? fa[2] : Value(), v = fa[1 + kArgs], qPos = fa[2 + kArgs],
         kPos = fa[3 + kArgs], batch = fa[4 + kArgs];
+  // A two-branch RoPE remap's far rows: Q in f32, K rounded to the dtype.
+  Value qFar = far ? fa[split ? 3 : 2] : Value(), kFar = far ? fa[split ? 4 : 3] : Value();
   Value out = fa[5 + kArgs + nIn];
   Value lseOut = variant.getLse() ? fa[6 + kArgs + nIn] : Value();
   const int64_t group = H / Hkv, KT = keyTile;
@@ -651,6 +694,27 @@ void TensorCoreBuilder::emitSegment(OpBuilder &ob, const HeadSegment &seg, Value
     }
   }
 
+  // A two-branch RoPE remap runs the key loop twice into one online
+  // softmax: near pairs (q_pos - k_pos < window) with the rotated rows, then
+  // far pairs with the remapped ones, each pass masked to its side (the
+  // softmax over two disjoint key sets does not depend on their order), so
+  // each pass skips the other's key tiles and needs no extra registers or
+  // shared memory. Without a remap: one pass, the segment's mask.
+  SmallVector<Value> carriedState;
+  MaskAttrInterface mask = seg.mask;
+  const int64_t stride = 4 + Dv / 2;
+  for (int pass = 0; pass < (far ? 2 : 1); ++pass) {
+  if (far) {
+    MLIRContext *ctx = ob.getContext();
+    auto nearSide = cast<MaskAttrInterface>(WindowMaskAttr::get(ctx, remapWindow, kUnboundedExtent));
+    auto side = pass == 0 ? nearSide : cast<MaskAttrInterface>(NotMaskAttr::get(ctx, nearSide));
+    mask = seg.mask ? cast<MaskAttrInterface>(AndMaskAttr::get(ctx, ob.getArrayAttr({seg.mask, side}))) : side;
+    if (pass == 1) {
+      qf = qFar, kh = kFar;
+      // No warp still reads the first pass's Q or K in shared memory.
+      ob.create<gpu::BarrierOp>(loc);
+    }
+  }
   // Q fragments (A operands), kept in registers for the whole key loop.
   // x = hi + lo: hi the dtype's rounding of x, lo that of the remainder.
   auto splitLo = [&](OpBuilder &sb, Value x) {
@@ -753,7 +817,7 @@ void TensorCoreBuilder::emitSegment(OpBuilder &ob, const HeadSegment &seg, Value
   }
   // Keys at positions 0..Lk-1? Then the mask intervals bound the key tiles.
   Value jBegin = idxc(ob, 0), jEnd = lk, contiguous = i1c(ob, false);
-  if (MaskAttrInterface mask = seg.mask) {
+  if (mask) {
     auto flagType = MemRefType::get({1}, ob.getI32Type(), MemRefLayoutAttrInterface(),
                                     gpu::AddressSpaceAttr::get(ob.getContext(), gpu::AddressSpace::Workgroup));
     std::string flagSym = (variant.getSymName() + "_tc_contiguous").str();
@@ -926,13 +990,14 @@ void TensorCoreBuilder::emitSegment(OpBuilder &ob, const HeadSegment &seg, Value
 
   // Carried per row tile: m, l of rows A and B; O fragments (Dv / 8 of 4
   // f32).
-  const int64_t stride = 4 + Dv / 2;
   SmallVector<Value> init;
   for (int64_t mt = 0; mt < MT; ++mt) {
     init.append({f32c(ob, kNegInf), f32c(ob, kNegInf), f32c(ob, 0), f32c(ob, 0)});
     for (int64_t i = 0; i < Dv / 8 * 4; ++i)
       init.push_back(f32c(ob, 0));
   }
+  if (pass > 0) // the first pass's softmax state
+    init = carriedState;
   // FlashAttention-2's pipeline with one K and one V buffer: V(j) lands
   // while QK^T(j) runs, K(j + 1) while the softmax and P V(j) run.
   auto keyLoop = ob.create<scf::ForOp>(loc, jBegin, jEnd, idxc(ob, KT), init,
@@ -1064,10 +1129,10 @@ void TensorCoreBuilder::emitSegment(OpBuilder &ob, const HeadSegment &seg, Value
     // (every key inside Lk and kept by the mask's intervals, keys at
     // positions 0..Lk-1), else per element.
     Value full = kb.create<arith::CmpIOp>(loc, P::ule, kb.create<arith::AddIOp>(loc, j0, idxc(kb, KT)), lk);
-    if (seg.mask) {
+    if (mask) {
       Value j0i = toI64(kb, j0), j1i = toI64(kb, kb.create<arith::AddIOp>(loc, j0, idxc(kb, KT)));
       for (int64_t slot = 0; slot < 2 * MT; ++slot) {
-        Value all = classifyKeyTile(kb, seg.mask, qp[slot], j0i, j1i).second;
+        Value all = classifyKeyTile(kb, mask, qp[slot], j0i, j1i).second;
         // Rows past Lq are never stored: they do not hold the warp back.
         all = kb.create<arith::OrIOp>(loc, all, cmpi(kb, P::uge, rows[slot], lq));
         full = kb.create<arith::AndIOp>(loc, full, all);
@@ -1097,10 +1162,10 @@ void TensorCoreBuilder::emitSegment(OpBuilder &ob, const HeadSegment &seg, Value
         // flat[i]: row tile i / (KT / 2), fragment i % (KT / 2) / 4, element i % 4.
         int64_t mt = i / (KT / 2), key = i % (KT / 2) / 4 * 2 + i % 2;
         Value keep = eb.create<arith::CmpIOp>(loc, P::ult, keyIndex(eb, key), lk);
-        if (seg.mask)
+        if (mask)
           keep = eb.create<arith::AndIOp>(
               loc, keep,
-              emitMask(eb, seg.mask, PairIndices{batch, h, qp[mt * 2 + i % 4 / 2], keyPosition(eb, key), lqI64, lkI64}));
+              emitMask(eb, mask, PairIndices{batch, h, qp[mt * 2 + i % 4 / 2], keyPosition(eb, key), lqI64, lkI64}));
         all.push_back(eb.create<arith::SelectOp>(loc, keep, flat[i], f32c(eb, kNegInf)));
       }
       eb.create<scf::YieldOp>(loc, all);
@@ -1195,9 +1260,11 @@ void TensorCoreBuilder::emitSegment(OpBuilder &ob, const HeadSegment &seg, Value
     next = layout;
     kb.create<scf::YieldOp>(loc, next);
   });
+  carriedState.assign(keyLoop.getResults().begin(), keyLoop.getResults().end());
+  } // passes
 
   // Epilogue per row: the normalizer's extra logit, 1 / l, the dtype, lse.
-  auto res = keyLoop.getResults();
+  ValueRange res = carriedState;
   auto one = ob.create<arith::ConstantOp>(loc, DenseElementsAttr::get(VectorType::get({1}, f32), ob.getF32FloatAttr(1)));
   for (int64_t mt = 0; mt < MT; ++mt)
     for (int r = 0; r < 2; ++r) {

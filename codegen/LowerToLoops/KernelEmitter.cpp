@@ -364,6 +364,14 @@ std::pair<Value, Value> KernelEmitter::maskInterval(OpBuilder &ob,
     }
     return {lo, hi};
   }
+  if (auto n = dyn_cast<NotMaskAttr>(mask)) {
+    // Outside a window that keeps every later key (the near side of a RoPE
+    // remap): keys up to q_pos - left.
+    auto w = dyn_cast<WindowMaskAttr>(n.getOperand());
+    if (w && w.getRight() >= (int64_t(1) << 62))
+      return {Value(), add(qp, -w.getLeft() + 1)};
+    return {Value(), Value()};
+  }
   if (auto o = dyn_cast<OrMaskAttr>(mask)) {
     // The hull of the operands' intervals; unbounded if any side is.
     Value lo, hi;

@@ -207,3 +207,62 @@ attn.variant @f {
 // CHECK: attn.tensor_core = "none: Q, K and V are not all bf16 or all f16"
 // CHECK-NOT: func.func @f_prefill_tc
 // OUTLINE-NOT: gpu.func @f_prefill_tc_gpu
+
+// -----
+
+// A ReRoPE remap (window 16): the far rows (qg f32, kg in the dtype) follow
+// kh in both functions; the preparation rotates them too; the key loop runs
+// twice into one online softmax, first the near pairs (mask and a window of
+// 16 that keeps every later key), then the far pairs from qg, kg (the
+// window's complement). With lse it keeps the CUDA-core kernels.
+attn.variant @r {
+  shape = #attn.shape<heads = 2, kv_heads = 2, head_dim = 32, value_dim = 32>,
+  types = #attn.types<q = f16, k = f16, v = f16, out = f16, accum = f32>,
+  scale = 0.17677669529663687 : f64,
+  lse = false,
+  position = #attn.rope<theta = 1.000000e+04, rotary_dim = 32, layout = half_split, apply = on_read, remap = #attn.rerope<window = 16, log_scale_base = 4.096000e+03>>,
+  masks = [#attn.head_mask<head_begin = 0, head_end = 2, mask = #attn.causal>],
+  scores = [],
+  normalizer = #attn.softmax,
+  tiles = #attn.tiles<q = 64, k = 64>,
+  blocks = #attn.from_mask,
+  cache = #attn.contiguous<layout = nhd, capacity = 0>,
+  inputs = []
+}
+// CHECK-LABEL: func.func @r_prefill_prepare_tok(
+// CHECK-SAME: %[[RKH:[^:]*]]: memref<?x2x32xf16>, %[[RQG:[^:]*]]: memref<?x2x32xf32>, %[[RKG:[^:]*]]: memref<?x2x32xf16>, %{{.*}}: index)
+// CHECK: memref.subview %[[RQG]]
+// CHECK: memref.store %{{.*}}, %[[RKG]]
+// CHECK: memref.store %{{.*}}, %[[RKH]]
+// CHECK-LABEL: func.func @r_prefill_tc(
+// CHECK-SAME: %[[QF:[^:]*]]: memref<?x2x32xf32>, %[[TKH:[^:]*]]: memref<?x2x32xf16>, %[[TQG:[^:]*]]: memref<?x2x32xf32>, %[[TKG:[^:]*]]: memref<?x2x32xf16>, %{{.*}}: memref<?x2x32xf16>, %{{.*}}: memref<?xi64>
+// Near pass: Q from qf, K tiles from kh.
+// CHECK: memref.load %[[QF]]
+// CHECK: nvgpu.device_async_copy %[[TKH]]
+// CHECK: %[[NEAR:.*]]:{{[0-9]+}} = scf.for
+// CHECK: gpu.barrier
+// Far pass: Q from qg, K from kg, starting from the near pass's state.
+// CHECK: memref.load %[[TQG]]
+// CHECK: nvgpu.device_async_copy %[[TKG]]
+// CHECK: scf.for {{.*}} iter_args(%{{.*}} = %[[NEAR]]#0,
+// CHECK-LABEL: func.func @r_prefill_varlen_prepare_tok(
+
+// -----
+
+attn.variant @rl {
+  shape = #attn.shape<heads = 2, kv_heads = 2, head_dim = 32, value_dim = 32>,
+  types = #attn.types<q = f16, k = f16, v = f16, out = f16, accum = f32>,
+  scale = 0.17677669529663687 : f64,
+  lse = true,
+  position = #attn.rope<theta = 1.000000e+04, rotary_dim = 32, layout = half_split, apply = on_read, remap = #attn.rerope<window = 16, log_scale_base = 4.096000e+03>>,
+  masks = [#attn.head_mask<head_begin = 0, head_end = 2, mask = #attn.causal>],
+  scores = [],
+  normalizer = #attn.softmax,
+  tiles = #attn.tiles<q = 64, k = 64>,
+  blocks = #attn.from_mask,
+  cache = #attn.contiguous<layout = nhd, capacity = 0>,
+  inputs = []
+}
+// CHECK-LABEL: attn.variant @rl
+// CHECK: attn.tensor_core = "none: a two-branch RoPE remap with lse"
+// CHECK-NOT: func.func @rl_prefill_tc
