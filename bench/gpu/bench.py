@@ -17,9 +17,10 @@ NAME_decode_gpu (split-KV + merge) against SDPA over the same K/V stored
 contiguously, both as K/V bytes read per second, next to the device's copy
 bandwidth (a large tensor copy in PyTorch) as the roofline.
 
-Last, a ragged batch of causal sequences of mixed lengths (varlen_table):
+Then a ragged batch of causal sequences of mixed lengths (varlen_table):
 attnc's single NAME_prefill_varlen_gpu call against its own per-sequence
-calls, SDPA per sequence and FlexAttention with a document mask.
+calls, SDPA per sequence and FlexAttention with a document mask. Last,
+Self-Extend (remap_table): attnc's tensor cores against its CUDA cores.
 
 Usage: bench.py --gpu-check ./gpu-check --lib ./libgpu_bench_gpu.so --name gpu_bench
                 [--alt-lib LABEL=lib/mma/libgpu_bench_gpu.so ...]
@@ -28,6 +29,7 @@ Usage: bench.py --gpu-check ./gpu-check --lib ./libgpu_bench_gpu.so --name gpu_b
 """
 import argparse
 import math
+import os
 import subprocess
 import sys
 
@@ -56,12 +58,13 @@ def tflops(spec_row, L, ms):
     return 4.0 * D * H * visible_pairs(kind, param, L) / (ms * 1e-3) / 1e12
 
 
-def time_attnc(args, row, L, lib=None):
+def time_attnc(args, row, L, lib=None, env=None):
     spec, H, G, D, _, _ = row
     cmd = [args.gpu_check, "--lib", lib or args.lib, "--name", args.name, "--bench", spec,
            "--shape", f"{H},{G},{D},bf16", "--len", str(L), "--repeats", str(args.repeats)]
     try:
-        out = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout).stdout
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout,
+                             env=dict(os.environ, **env) if env else None).stdout
     except subprocess.TimeoutExpired:
         return None, "timeout"
     for line in out.splitlines():
@@ -193,6 +196,23 @@ def decode_table(args, torch):
             print(f"| | {B} | {L} | {f(a)} | {f(s)} | {ratio} | {rr} |", flush=True)
 
 
+def remap_table(args):
+    """Self-Extend (a two-branch RoPE remap): attnc's tensor-core kernel (near
+    and far pairs in two passes) against its CUDA-core kernel
+    (ATTNC_GPU_CUDA_CORES=1), which is what the remap ran on before; no peer
+    fuses it. TFLOP/s over the causal pairs."""
+    row = ("gpu_self_extend_d128", 32, 8, 128, "causal", None)
+    fmt = lambda ms, L: "-" if ms is None else f"{ms:.3f} ms {tflops(row, L, ms):.1f} TF/s"
+    print("| Self-Extend (bf16, GQA 4, D 128, window 1024) | L | attnc tensor cores | attnc CUDA cores | speed-up |")
+    print("|---|---|---|---|---|")
+    for L in [int(x) for x in args.lens.split(",")]:
+        tc, why = time_attnc(args, row, L)
+        cc, why2 = time_attnc(args, row, L, env={"ATTNC_GPU_CUDA_CORES": "1"})
+        ratio = f"{cc / tc:.1f}x" if tc and cc else "-"
+        note = " ".join(x for x in (why, why2) if x)
+        print(f"| {row[0]} | {L} | {fmt(tc, L)} | {fmt(cc, L)} | {ratio} |" + (f" {note}" if note else ""), flush=True)
+
+
 def varlen_table(args, torch):
     """A ragged batch (cumulative sequence lengths) of causal sequences: one
     NAME_prefill_varlen_gpu call against NAME_prefill_gpu per sequence, SDPA
@@ -293,6 +313,7 @@ def main():
                   + (f" {note}" if note else ""), flush=True)
     decode_table(args, torch)
     varlen_table(args, torch)
+    remap_table(args)
 
 
 if __name__ == "__main__":

@@ -703,11 +703,13 @@ int bench(const std::string &spec, const std::string &shape, const std::string &
                       kb = encode(std::vector<double>(x.begin(), x.begin() + L * G * D), t);
     std::vector<int64_t> pos(L);
     for (int64_t i = 0; i < L; ++i) pos[i] = i;
+    // qg, kg: the far rows of a two-branch RoPE remap (unused by other specs).
     DeviceBuffer dq(qb.data(), qb.size()), dk(kb.data(), kb.size()), dv(kb.data(), kb.size()),
-        dp(pos.data(), L * 8), dout(L * H * D * dtypeBytes(t)), qf(L * H * D * 4), kf(L * G * D * 4);
+        dp(pos.data(), L * 8), dout(L * H * D * dtypeBytes(t)), qf(L * H * D * 4), kf(L * G * D * 4),
+        qg(L * H * D * 4), kg(L * G * D * 4);
     PrefillArgs args{dq.get(), dk.get(), dv.get(), L, L, (const int64_t *)dp.get(), (const int64_t *)dp.get(),
-                     0, nullptr, 0, dout.get(), nullptr, (float *)qf.get(), (float *)kf.get(), nullptr, nullptr,
-                     nullptr};
+                     0, nullptr, 0, dout.get(), nullptr, (float *)qf.get(), (float *)kf.get(), (float *)qg.get(),
+                     (float *)kg.get(), nullptr};
     const double med = medianMs(repeats, [&] { return library.prefill(spec.c_str(), &args); });
     std::printf("bench %s %lld: median_ms %.4f\n", spec.c_str(), (long long)L, med);
     std::fflush(stdout);
@@ -744,10 +746,11 @@ int benchVarlen(const std::string &spec, const std::string &shape, const std::st
                     kb = encode(std::vector<double>(x.begin(), x.begin() + total * G * D), t);
   DeviceBuffer dq(qb.data(), qb.size()), dk(kb.data(), kb.size()), dv(kb.data(), kb.size()),
       dp(pos.data(), pos.size() * 8), dcu(cu.data(), cu.size() * 8), dout(total * H * D * dtypeBytes(t)),
-      qf(total * H * D * 4), kf(total * G * D * 4);
+      qf(total * H * D * 4), kf(total * G * D * 4), qg(total * H * D * 4), kg(total * G * D * 4);
   VarlenArgs args{dq.get(), dk.get(), dv.get(), (const int64_t *)dp.get(), (const int64_t *)dp.get(),
                   (const int64_t *)dcu.get(), (const int64_t *)dcu.get(), cu.data(), cu.data(), nseq, nullptr, 0,
-                  dout.get(), nullptr, (float *)qf.get(), (float *)kf.get(), nullptr, nullptr, nullptr};
+                  dout.get(), nullptr, (float *)qf.get(), (float *)kf.get(), (float *)qg.get(), (float *)kg.get(),
+                  nullptr};
   const double one = medianMs(repeats, [&] { return library.prefillVarlen(spec.c_str(), &args); });
   const size_t el = dtypeBytes(t);
   const double loop = medianMs(repeats, [&] {
@@ -756,7 +759,8 @@ int benchVarlen(const std::string &spec, const std::string &shape, const std::st
       PrefillArgs a{(char *)dq.get() + o * H * D * el, (char *)dk.get() + o * G * D * el,
                     (char *)dv.get() + o * G * D * el, L, L, (const int64_t *)dp.get() + o,
                     (const int64_t *)dp.get() + o, b, nullptr, 0, (char *)dout.get() + o * H * D * el, nullptr,
-                    (float *)qf.get() + o * H * D, (float *)kf.get() + o * G * D, nullptr, nullptr, nullptr};
+                    (float *)qf.get() + o * H * D, (float *)kf.get() + o * G * D, (float *)qg.get() + o * H * D,
+                    (float *)kg.get() + o * G * D, nullptr};
       if (L && library.prefill(spec.c_str(), &a) != 0)
         return -1;
     }
