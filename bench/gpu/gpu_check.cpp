@@ -19,9 +19,9 @@
 //     "gpu-check: N passed, M failed"; exits 1 on any failure.
 //
 //   gpu-check --lib libX_gpu.so --name X --varlen CASE_DIR...
-//     The prefill cases of one spec packed as one ragged batch (plus an
-//     empty sequence of each kind) through LIB_gpu_prefill_varlen; each
-//     case's rows against its own reference, as above (runVarlen).
+//     Each spec's prefill cases packed as one ragged batch (plus an empty
+//     sequence of each kind) through LIB_gpu_prefill_varlen; each case's
+//     rows against its own reference, as above (runVarlen).
 //
 //   gpu-check --lib libX_gpu.so --name X --bench SPEC --shape H,HKV,D,DTYPE
 //             --len L[,L...] [--repeats R]
@@ -548,20 +548,7 @@ bool compare(const Case &c, const std::vector<double> &out, const std::vector<do
 /// exactly 0) at the end. One LIB_gpu_prefill_varlen call; each case's rows
 /// are compared with its own reference. Specs with kernel inputs are
 /// skipped: each case drew its own inputs, which one batch cannot hold.
-void runVarlen(const std::vector<std::string> &dirs, int &passed, int &failed) {
-  if (!library.prefillVarlen)
-    die("the GPU kernel library has no " + std::string("_gpu_prefill_varlen entry (built before it existed?)"));
-  std::vector<Case> cases;
-  for (const std::string &d : dirs) {
-    Case c = readCase(d);
-    if (c.decode)
-      continue;
-    if (!cases.empty() && (c.spec != cases[0].spec || c.dtype != cases[0].dtype))
-      die("--varlen packs the cases of one spec; " + d + " is " + c.spec);
-    cases.push_back(c);
-  }
-  if (cases.empty())
-    die("--varlen needs prefill case directories");
+void runVarlenBatch(const std::vector<Case> &cases, int &passed, int &failed) {
   const Case &c0 = cases[0];
   if (!c0.inputs.empty()) {
     std::printf("%s varlen: skipped (kernel inputs: each case drew its own)\n", c0.spec.c_str());
@@ -653,6 +640,31 @@ void runVarlen(const std::vector<std::string> &dirs, int &passed, int &failed) {
     std::vector<double> o(out.begin() + q0 * H * Dv, out.begin() + (q0 + lq) * H * Dv),
         l(lse.begin() + q0 * H, lse.begin() + (q0 + lq) * H);
     (compare(c, o, l) ? passed : failed)++;
+    std::fflush(stdout);
+  }
+}
+
+/// --varlen over the cases of any specs: one batch per spec (and dtype), in
+/// the order of their first case.
+void runVarlen(const std::vector<std::string> &dirs, int &passed, int &failed) {
+  if (!library.prefillVarlen)
+    die("the GPU kernel library has no " + std::string("_gpu_prefill_varlen entry (built before it existed?)"));
+  std::vector<std::vector<Case>> batches;
+  for (const std::string &d : dirs) {
+    Case c = readCase(d);
+    if (c.decode)
+      continue;
+    auto same = [&](const std::vector<Case> &b) { return b[0].spec == c.spec && b[0].dtype == c.dtype; };
+    auto it = std::find_if(batches.begin(), batches.end(), same);
+    if (it == batches.end())
+      batches.push_back({c});
+    else
+      it->push_back(c);
+  }
+  if (batches.empty())
+    die("--varlen needs prefill case directories");
+  for (const std::vector<Case> &b : batches) {
+    runVarlenBatch(b, passed, failed);
     std::fflush(stdout);
   }
 }
