@@ -15,6 +15,8 @@
 #                       (two warpgroups, Q in shared memory for mma.sync, lse), gpt_oss_sinks
 #                       (one warpgroup of two row tiles), and mistral_7b (two warpgroups, Q in
 #                       registers) unless the carry would pass 60 MiB
+#                       test/GPU/Inputs/tc_remap_small.attn is built and checked beside specs/:
+#                       its gpu, tiles and remap cases cross its Self-Extend window
 #   carry/cpu-check.txt the same cases on the CPU kernels (they must pass here first)
 #   carry/model.tar.xz  attn-run (LLVM Support linked statically: it runs without LLVM),
 #                       gguf-make-test-model, a text and the CPU's f32 perplexity of it
@@ -31,21 +33,28 @@ WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 rm -rf "$CARRY"
 mkdir -p "$CARRY" "$WORK/lib/mma" "$WORK/lib/q64"
-"$BUILD/bin/attnc" build "$ROOT"/specs/*.attn -o "$WORK/build" --name attn_kernels --gpu-arch sm_80,sm_90a
+# Beside specs/: a small Self-Extend whose cases cross its window in a few hundred KB (the real remap
+# specs' take 18-34 MB), so the device checks the tensor-core remap's near, far and boundary tiles.
+EXTRA=("$ROOT/test/GPU/Inputs/tc_remap_small.attn")
+"$BUILD/bin/attnc" build "$ROOT"/specs/*.attn "${EXTRA[@]}" -o "$WORK/build" --name attn_kernels --gpu-arch sm_80,sm_90a
 "$BUILD/bin/attnc" build "$ROOT"/bench/specs/gpu/*.attn -o "$WORK/build" --name gpu_bench --gpu-arch sm_80,sm_90a
 cp "$WORK"/build/lib*_gpu.so "$WORK"/build/*_gpu.h "$WORK/lib/"
-"$BUILD/bin/attnc" build "$ROOT"/specs/*.attn -o "$WORK/mma" --name attn_kernels --gpu-arch sm_80,sm_90
+"$BUILD/bin/attnc" build "$ROOT"/specs/*.attn "${EXTRA[@]}" -o "$WORK/mma" --name attn_kernels --gpu-arch sm_80,sm_90
 "$BUILD/bin/attnc" build "$ROOT"/bench/specs/gpu/*.attn -o "$WORK/mma" --name gpu_bench --gpu-arch sm_80,sm_90
 cp "$WORK"/mma/lib*_gpu.so "$WORK/lib/mma/"
 "$BUILD/bin/attnc" build "$ROOT"/bench/specs/gpu/*.attn -o "$WORK/q64" --name gpu_bench --gpu-arch sm_80,sm_90a \
   --gpu-block-queries 64
 cp "$WORK"/q64/libgpu_bench_gpu.so "$WORK/lib/q64/"
 tar -C "$WORK" -cJf "$CARRY/lib.tar.xz" lib
-"$BUILD/bin/attnc-check" --dtype spec --gpu-cases --save-reference --work "$WORK/cases" "$ROOT"/specs/*.attn \
+"$BUILD/bin/attnc-check" --dtype spec --gpu-cases --save-reference --work "$WORK/cases" "$ROOT"/specs/*.attn "${EXTRA[@]}" \
   > "$CARRY/cpu-check.txt" || { tail "$CARRY/cpu-check.txt"; echo "prepare: the CPU kernels fail the cases"; exit 1; }
 "$BUILD/bin/attnc-check" --dtype spec --config gpu_blocks --save-reference --work "$WORK/cases" \
   "$ROOT"/specs/off_by_one.attn "$ROOT"/specs/gpt_oss_sinks.attn "$ROOT"/specs/mistral_7b.attn >> "$CARRY/cpu-check.txt" ||
   { tail "$CARRY/cpu-check.txt"; echo "prepare: the CPU kernels fail the gpu_blocks cases"; exit 1; }
+for config in tiles remap; do
+  "$BUILD/bin/attnc-check" --dtype spec --config $config --save-reference --work "$WORK/cases" "${EXTRA[@]}" \
+    >> "$CARRY/cpu-check.txt" || { tail "$CARRY/cpu-check.txt"; echo "prepare: the CPU kernels fail $config"; exit 1; }
+done
 tar -C "$WORK" -cJf "$CARRY/cases.tar.xz" cases
 if [ $(( $(stat -c %s "$CARRY/cases.tar.xz") + $(stat -c %s "$CARRY/lib.tar.xz") )) -gt $(( 58 << 20 )) ]; then
   echo "prepare: the carry nears 64 MiB: mistral_7b's gpu_blocks case left out"
