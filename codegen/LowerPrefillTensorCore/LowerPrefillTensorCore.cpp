@@ -103,9 +103,6 @@ constexpr int64_t kRowPad = 8;
 /// (227 KiB).
 constexpr int64_t kSharedBudgetSm80 = 98 * 1024, kSharedBudgetSm90a = 227 * 1024;
 constexpr double kNegInf = -std::numeric_limits<double>::infinity();
-/// A window extent no position difference reaches (the near side of a
-/// RoPE remap keeps every key after the query, as the remap does).
-constexpr int64_t kUnboundedExtent = int64_t(1) << 62;
 
 class TensorCoreBuilder : public TiledPrefillEmitter {
 public:
@@ -399,10 +396,7 @@ void TensorCoreBuilder::build() {
   rope = dyn_cast<RopeAttr>(variant.getPosition());
   if (rope)
     freqs = computeRopeFrequencies(rope);
-  if (auto rr = dyn_cast_or_null<ReRopeRemapAttr>(rope ? rope.getRemap() : Attribute()))
-    remapWindow = rr.getWindow();
-  if (auto se = dyn_cast_or_null<SelfExtendRemapAttr>(rope ? rope.getRemap() : Attribute()))
-    remapWindow = se.getWindow();
+  remapWindow = remapWindowOf();
   for (bool varlen : {false, true}) {
     buildPrepareToken(varlen);
     buildKernel(varlen);
@@ -528,29 +522,27 @@ void TensorCoreBuilder::emitPrepareToken(Value q, Value k, Value qPos, Value kPo
   // (hi), and for the split product also the rounded remainder (lo).
   inRange(k, kTok, [&](OpBuilder &ob) {
     auto scratch = ob.create<memref::AllocaOp>(loc, MemRefType::get({1, Hkv, D}, ob.getF32Type()));
-    if (kg) { // the far row first, rounded to the dtype
-      rotateInto(ob, row(ob, k, kTok, Hkv), posOf(ob, kPos, kTok), scratch, Hkv, false, 1);
+    // The rotated row in scratch rounded into `hi` (and its remainder into `lo`).
+    auto storeRounded = [&](Value hiDst, Value loDst) {
       ob.create<scf::ForOp>(loc, idxc(ob, 0), idxc(ob, Hkv * D), idxc(ob, 1), ValueRange{},
                             [&](OpBuilder &lb, Location, Value e, ValueRange) {
         Value h = lb.create<arith::DivUIOp>(loc, e, idxc(lb, D)), c = lb.create<arith::RemUIOp>(loc, e, idxc(lb, D));
         Value x = lb.create<memref::LoadOp>(loc, scratch, ValueRange{idxc(lb, 0), h, c});
-        lb.create<memref::StoreOp>(loc, lb.create<arith::TruncFOp>(loc, elem, x), kg, ValueRange{kTok, h, c});
+        Value hi = lb.create<arith::TruncFOp>(loc, elem, x);
+        lb.create<memref::StoreOp>(loc, hi, hiDst, ValueRange{kTok, h, c});
+        if (loDst) {
+          Value rest = lb.create<arith::SubFOp>(loc, x, lb.create<arith::ExtFOp>(loc, lb.getF32Type(), hi));
+          lb.create<memref::StoreOp>(loc, lb.create<arith::TruncFOp>(loc, elem, rest), loDst, ValueRange{kTok, h, c});
+        }
         lb.create<scf::YieldOp>(loc);
       });
+    };
+    if (kg) { // the far row first
+      rotateInto(ob, row(ob, k, kTok, Hkv), posOf(ob, kPos, kTok), scratch, Hkv, false, 1);
+      storeRounded(kg, Value());
     }
     rotateInto(ob, row(ob, k, kTok, Hkv), posOf(ob, kPos, kTok), scratch, Hkv, false, 0);
-    ob.create<scf::ForOp>(loc, idxc(ob, 0), idxc(ob, Hkv * D), idxc(ob, 1), ValueRange{},
-                          [&](OpBuilder &lb, Location, Value e, ValueRange) {
-      Value h = lb.create<arith::DivUIOp>(loc, e, idxc(lb, D)), c = lb.create<arith::RemUIOp>(loc, e, idxc(lb, D));
-      Value x = lb.create<memref::LoadOp>(loc, scratch, ValueRange{idxc(lb, 0), h, c});
-      Value hi = lb.create<arith::TruncFOp>(loc, elem, x);
-      lb.create<memref::StoreOp>(loc, hi, kh, ValueRange{kTok, h, c});
-      if (kl) {
-        Value rest = lb.create<arith::SubFOp>(loc, x, lb.create<arith::ExtFOp>(loc, lb.getF32Type(), hi));
-        lb.create<memref::StoreOp>(loc, lb.create<arith::TruncFOp>(loc, elem, rest), kl, ValueRange{kTok, h, c});
-      }
-      lb.create<scf::YieldOp>(loc);
-    });
+    storeRounded(kh, kl);
   });
 }
 
@@ -700,6 +692,37 @@ void TensorCoreBuilder::emitSegment(OpBuilder &ob, const HeadSegment &seg, Value
   // softmax over two disjoint key sets does not depend on their order), so
   // each pass skips the other's key tiles and needs no extra registers or
   // shared memory. Without a remap: one pass, the segment's mask.
+  // Keys at positions 0..Lk-1? (Checked once per block, for every pass.)
+  Value contiguous = i1c(ob, false);
+  if (seg.mask || far) {
+    auto flagType = MemRefType::get({1}, ob.getI32Type(), MemRefLayoutAttrInterface(),
+                                    gpu::AddressSpaceAttr::get(ob.getContext(), gpu::AddressSpace::Workgroup));
+    std::string flagSym = (variant.getSymName() + "_tc_contiguous").str();
+    if (!module.lookupSymbol(flagSym)) {
+      OpBuilder mb = OpBuilder::atBlockBegin(module.getBody());
+      mb.create<memref::GlobalOp>(loc, flagSym, mb.getStringAttr("private"), flagType, Attribute(), false,
+                                  IntegerAttr());
+    }
+    Value flag = ob.create<memref::GetGlobalOp>(loc, flagType, flagSym);
+    Value isT0 = cmpi(ob, P::eq, tid, idxc(ob, 0));
+    ob.create<scf::IfOp>(loc, isT0, [&](OpBuilder &tb, Location) {
+      tb.create<memref::StoreOp>(loc, tb.create<arith::ConstantIntOp>(loc, 1, 32), flag, idxc(tb, 0));
+      tb.create<scf::YieldOp>(loc);
+    });
+    ob.create<gpu::BarrierOp>(loc);
+    ob.create<scf::ForOp>(loc, tid, lk, idxc(ob, threads), ValueRange{},
+                          [&](OpBuilder &lb, Location, Value j, ValueRange) {
+      Value same = cmpi(lb, P::eq, lb.create<memref::LoadOp>(loc, kPos, j), toI64(lb, j));
+      lb.create<scf::IfOp>(loc, lb.create<arith::XOrIOp>(loc, same, i1c(lb, true)), [&](OpBuilder &tb, Location) {
+        tb.create<memref::StoreOp>(loc, tb.create<arith::ConstantIntOp>(loc, 0, 32), flag, idxc(tb, 0));
+        tb.create<scf::YieldOp>(loc);
+      });
+      lb.create<scf::YieldOp>(loc);
+    });
+    ob.create<gpu::BarrierOp>(loc);
+    contiguous = cmpi(ob, P::ne, ob.create<memref::LoadOp>(loc, flag, idxc(ob, 0)),
+                      ob.create<arith::ConstantIntOp>(loc, 0, 32));
+  }
   SmallVector<Value> carriedState;
   MaskAttrInterface mask = seg.mask;
   const int64_t stride = 4 + Dv / 2;
@@ -815,36 +838,9 @@ void TensorCoreBuilder::emitSegment(OpBuilder &ob, const HeadSegment &seg, Value
     kSh = sharedBuffer("_tc_k_smem", KT, D + kRowPad), vSh = sharedBuffer("_tc_v_smem", KT, Dv + kRowPad);
     kShLo = split ? sharedBuffer("_tc_k_lo_smem", KT, D + kRowPad) : Value();
   }
-  // Keys at positions 0..Lk-1? Then the mask intervals bound the key tiles.
-  Value jBegin = idxc(ob, 0), jEnd = lk, contiguous = i1c(ob, false);
+  // With keys at positions 0..Lk-1 the mask intervals bound the key tiles.
+  Value jBegin = idxc(ob, 0), jEnd = lk;
   if (mask) {
-    auto flagType = MemRefType::get({1}, ob.getI32Type(), MemRefLayoutAttrInterface(),
-                                    gpu::AddressSpaceAttr::get(ob.getContext(), gpu::AddressSpace::Workgroup));
-    std::string flagSym = (variant.getSymName() + "_tc_contiguous").str();
-    if (!module.lookupSymbol(flagSym)) {
-      OpBuilder mb = OpBuilder::atBlockBegin(module.getBody());
-      mb.create<memref::GlobalOp>(loc, flagSym, mb.getStringAttr("private"), flagType, Attribute(), false,
-                                  IntegerAttr());
-    }
-    Value flag = ob.create<memref::GetGlobalOp>(loc, flagType, flagSym);
-    Value isT0 = cmpi(ob, P::eq, tid, idxc(ob, 0));
-    ob.create<scf::IfOp>(loc, isT0, [&](OpBuilder &tb, Location) {
-      tb.create<memref::StoreOp>(loc, tb.create<arith::ConstantIntOp>(loc, 1, 32), flag, idxc(tb, 0));
-      tb.create<scf::YieldOp>(loc);
-    });
-    ob.create<gpu::BarrierOp>(loc);
-    ob.create<scf::ForOp>(loc, tid, lk, idxc(ob, threads), ValueRange{},
-                          [&](OpBuilder &lb, Location, Value j, ValueRange) {
-      Value same = cmpi(lb, P::eq, lb.create<memref::LoadOp>(loc, kPos, j), toI64(lb, j));
-      lb.create<scf::IfOp>(loc, lb.create<arith::XOrIOp>(loc, same, i1c(lb, true)), [&](OpBuilder &tb, Location) {
-        tb.create<memref::StoreOp>(loc, tb.create<arith::ConstantIntOp>(loc, 0, 32), flag, idxc(tb, 0));
-        tb.create<scf::YieldOp>(loc);
-      });
-      lb.create<scf::YieldOp>(loc);
-    });
-    ob.create<gpu::BarrierOp>(loc);
-    contiguous = cmpi(ob, P::ne, ob.create<memref::LoadOp>(loc, flag, idxc(ob, 0)),
-                      ob.create<arith::ConstantIntOp>(loc, 0, 32));
     // The union of the block's rows' intervals (every thread computes it).
     Value rEnd = minIdx(add(tile0, queriesPerBlock), lq);
     auto span = ob.create<scf::ForOp>(loc, tile0, rEnd, idxc(ob, 1), ValueRange{lkI64, i64c(ob, 0)},
@@ -990,14 +986,13 @@ void TensorCoreBuilder::emitSegment(OpBuilder &ob, const HeadSegment &seg, Value
 
   // Carried per row tile: m, l of rows A and B; O fragments (Dv / 8 of 4
   // f32).
-  SmallVector<Value> init;
-  for (int64_t mt = 0; mt < MT; ++mt) {
+  // (A second pass starts from the first pass's state.)
+  SmallVector<Value> init = carriedState;
+  for (int64_t mt = 0; mt < (pass ? 0 : MT); ++mt) {
     init.append({f32c(ob, kNegInf), f32c(ob, kNegInf), f32c(ob, 0), f32c(ob, 0)});
     for (int64_t i = 0; i < Dv / 8 * 4; ++i)
       init.push_back(f32c(ob, 0));
   }
-  if (pass > 0) // the first pass's softmax state
-    init = carriedState;
   // FlashAttention-2's pipeline with one K and one V buffer: V(j) lands
   // while QK^T(j) runs, K(j + 1) while the softmax and P V(j) run.
   auto keyLoop = ob.create<scf::ForOp>(loc, jBegin, jEnd, idxc(ob, KT), init,

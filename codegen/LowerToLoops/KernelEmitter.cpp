@@ -368,7 +368,7 @@ std::pair<Value, Value> KernelEmitter::maskInterval(OpBuilder &ob,
     // Outside a window that keeps every later key (the near side of a RoPE
     // remap): keys up to q_pos - left.
     auto w = dyn_cast<WindowMaskAttr>(n.getOperand());
-    if (w && w.getRight() >= (int64_t(1) << 62))
+    if (w && w.getRight() >= kUnboundedExtent)
       return {Value(), add(qp, -w.getLeft() + 1)};
     return {Value(), Value()};
   }
@@ -447,15 +447,20 @@ SmallVector<Type> KernelEmitter::kernelInputTypes() {
   return types;
 }
 
+int64_t KernelEmitter::remapWindowOf() {
+  auto r = dyn_cast<RopeAttr>(variant.getPosition());
+  Attribute remap = r ? r.getRemap() : Attribute();
+  if (auto rr = dyn_cast_or_null<ReRopeRemapAttr>(remap))
+    return rr.getWindow();
+  if (auto se = dyn_cast_or_null<SelfExtendRemapAttr>(remap))
+    return se.getWindow();
+  return 0;
+}
+
 Value KernelEmitter::emitPairDot(OpBuilder &ob, Value qRow, Value kRow, Value qRowFar,
                                  Value kRowFar, Value qPos, Value kPos) {
   if (qRowFar) {
-    Attribute remap = rope ? rope.getRemap() : Attribute();
-    int64_t w = 0;
-    if (auto rr = dyn_cast_or_null<ReRopeRemapAttr>(remap))
-      w = rr.getWindow();
-    if (auto se = dyn_cast_or_null<SelfExtendRemapAttr>(remap))
-      w = se.getWindow();
+    int64_t w = remapWindowOf();
     Value far = ob.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sge,
                                          ob.create<arith::SubIOp>(loc, qPos, kPos), i64c(ob, w));
     qRow = ob.create<arith::SelectOp>(loc, far, qRowFar, qRow);

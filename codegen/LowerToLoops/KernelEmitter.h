@@ -21,6 +21,11 @@
 
 namespace mlir::attn {
 
+/// A window extent no position difference reaches: window<left = w, right
+/// = kUnboundedExtent> keeps every key after the query (the near side of a
+/// two-branch RoPE remap).
+constexpr int64_t kUnboundedExtent = int64_t(1) << 62;
+
 
 /// The indices a mask or score expression may read.
 struct PairIndices {
@@ -116,6 +121,9 @@ protected:
   std::pair<Value, Value> maskInterval(OpBuilder &ob, MaskAttrInterface mask,
                                        Value qPos);
 
+  /// The window of the variant's two-branch RoPE remap (ReRoPE,
+  /// Self-Extend): pairs with qPos - kPos >= it use the far rows; 0 without one.
+  int64_t remapWindowOf();
   /// q·k of one (query, key) pair, summed as a tree; with a two-branch RoPE
   /// remap (ReRoPE, Self-Extend) the far rows when qPos - kPos >= its window.
   Value emitPairDot(OpBuilder &ob, Value qRow, Value kRow, Value qRowFar, Value kRowFar,
