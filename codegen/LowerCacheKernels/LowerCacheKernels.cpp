@@ -265,15 +265,6 @@ private:
   int64_t blockHeads = 0, blockChunk = 0;
   /// Logical token of resident index `r` (a ring: sinks, then the window).
   Value logicalToken(OpBuilder &ob, const struct SplitItem &it, Value r);
-  /// The window of a two-branch RoPE remap (ReRoPE, Self-Extend).
-  int64_t remapWindow() {
-    Attribute remap = rope ? rope.getRemap() : Attribute();
-    if (auto rr = dyn_cast_or_null<ReRopeRemapAttr>(remap))
-      return rr.getWindow();
-    if (auto se = dyn_cast_or_null<SelfExtendRemapAttr>(remap))
-      return se.getWindow();
-    return 0;
-  }
   /// A workgroup-memory buffer NAME_<suffix> (static shape).
   Value sharedBuffer(OpBuilder &ob, StringRef suffix, ArrayRef<int64_t> shape, Type elem);
   void buildMerge();
@@ -1682,7 +1673,7 @@ void CacheKernelBuilder::emitBlockItem(const SplitItem &it, Value pout, Value pl
             }
             if (twoBranches) {
               Value far = tb.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sge,
-                                                   tb.create<arith::SubIOp>(loc, it.qp, kp), i64c(tb, remapWindow()));
+                                                   tb.create<arith::SubIOp>(loc, it.qp, kp), i64c(tb, remapWindowOf()));
               qBuf = tb.create<arith::SelectOp>(loc, far, qg, qBuf);
               kBuf = tb.create<arith::SelectOp>(loc, far, kFar, kBuf);
             }
