@@ -78,7 +78,7 @@ if [[ -z ${ATTNC_QUICK:-} ]]; then
     # attnc-check, the GPU glue and emulation) runs under ASan in the other GPU
     # and Exec tests (wgmma-ptx.test builds an emulated sm_90a library). The
     # release suite above runs them.
-    python3 "$LIT" -s --filter-out 'GPU/gpu-decode-emulated|GPU/tensor-core-emulated|GPU/tensor-core-remap-emulated|GPU/wgmma-emulated|Exec/tiles-property' \
+    python3 "$LIT" -s --filter-out 'GPU/gpu-decode-emulated|GPU/prefill-cache-emulated|GPU/tensor-core-emulated|GPU/tensor-core-remap-emulated|GPU/wgmma-emulated|Exec/tiles-property' \
       --xunit-xml-output="$report/lit-asan.xml" build-asan/test
     count_lit "$report/lit-asan.xml" "lit under asan+ubsan"
   else

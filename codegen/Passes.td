@@ -87,7 +87,13 @@ def AttnLowerCacheKernelsPass : Pass<"attn-lower-cache-kernels", "mlir::ModuleOp
     element so that threads reading different rows use different banks;
     when a KV head's query heads leave no room for 8 keys, an item takes a
     divisor of them (`attn.items_per_row` counts the items of a row and
-    split).
+    split). The GPU pipeline also gets, for layouts other than a ring,
+    `@V_cache_gather_tok(cache..., k_rows, v_rows, pos_rows, seq, item)`
+    (`attn.thread_item`): item = (token, KV head) of sequence `seq` copied out
+    of the cache into contiguous rows of the spec's K and V types
+    (dequantized, keys as stored) with the token's position, for the
+    tensor-core prefill over the cache (attnc build's
+    `NAME_prefill_cache_gpu`).
   }];
   let options = [
     Option<"chunk", "chunk", "int64_t", /*default=*/"64",
@@ -162,7 +168,10 @@ def AttnOutlineGPUKernelsPass : Pass<"attn-outline-gpu-kernels", "mlir::ModuleOp
     attn-lower-prefill-tensor-core get kernels too: `NAME_prefill_tc_gpu`
     and `NAME_prefill_varlen_tc_gpu` (same arguments; the block shape their
     functions state) and `NAME_prefill_prepare_tok_gpu`,
-    `NAME_prefill_varlen_prepare_tok_gpu` (one token per thread). The cache kernels
+    `NAME_prefill_varlen_prepare_tok_gpu` (one token per thread). Any function
+    marked `attn.thread_item` (`NAME_prefill_cache_prepare_tok`,
+    `NAME_cache_gather_tok`) becomes `NAME_gpu` whose trailing index is the
+    global thread id. The cache kernels
     of attn-lower-cache-kernels become `NAME_decode_split_gpu` and
     `NAME_decode_merge_gpu` (one work item per thread) and `NAME_append_gpu`
     (thread 0; its status goes to a `memref<1xi32>` added as the last
@@ -216,6 +225,13 @@ def AttnLowerPrefillTensorCorePass : Pass<"attn-lower-prefill-tensor-core", "mli
     the key loop twice into one online softmax: near pairs (q_pos - k_pos <
     window) with qf, kf under the mask `and(mask, window<left = window>)`,
     then far pairs with qg, kg under `and(mask, not(that window))`.
+    A variant with a contiguous or paged cache (not a ring; a remap only
+    with keys rotated at read) also gets `@V_prefill_cache_prepare_tok`
+    (`attn.thread_item`; the prefill preparation's arguments) for the prefill
+    over the cache: its K are rows gathered from the cache
+    (`@V_cache_gather_tok`, attn-lower-cache-kernels), which a cache with
+    RoPE at write stores rotated, so they are only rounded (and split), not
+    rotated again; `@V_prefill_tc` then runs over them.
     Other variants get the attribute `attn.tensor_core = "none: <why>"` and
     keep the CUDA-core kernels.
 

@@ -19,8 +19,11 @@ bandwidth (a large tensor copy in PyTorch) as the roofline.
 
 Then a ragged batch of causal sequences of mixed lengths (varlen_table):
 attnc's single NAME_prefill_varlen_gpu call against its own per-sequence
-calls, SDPA per sequence and FlexAttention with a document mask. Last,
-Self-Extend (remap_table): attnc's tensor cores against its CUDA cores.
+calls, SDPA per sequence and FlexAttention with a document mask. Then a
+chunk of queries over a paged cache (cache_prefill_table): attnc's prefill
+over the cache against its decode rows, SDPA and FlexAttention over
+contiguous K/V. Last, Self-Extend (remap_table): attnc's tensor cores against
+its CUDA cores.
 
 Usage: bench.py --gpu-check ./gpu-check --lib ./libgpu_bench_gpu.so --name gpu_bench
                 [--alt-lib LABEL=lib/mma/libgpu_bench_gpu.so ...]
@@ -196,6 +199,65 @@ def decode_table(args, torch):
             print(f"| | {B} | {L} | {f(a)} | {f(s)} | {ratio} | {rr} |", flush=True)
 
 
+def cache_prefill_table(args, torch):
+    """Chunked prefill over a paged cache: C new queries (the last C positions)
+    over a sequence of L tokens in gpu_decode_paged_d128's cache. attnc's
+    NAME_prefill_cache_gpu (rows gathered out of the pages, then the
+    tensor-core prefill) against its decode kernels with a row per query (what
+    a chunk ran on before), SDPA and FlexAttention over the same K/V stored
+    contiguously (no gather: an upper bound for a paged kernel), with the
+    causal mask aligned to the end. TFLOP/s over the visible pairs."""
+    spec, H, G, D = "gpu_decode_paged_d128", 32, 8, 128
+    C = args.chunk
+    print(f"| prefill over a paged cache (bf16, GQA 4, D 128, chunk {C}) | L | attnc | attnc decode rows | "
+          f"SDPA (contiguous) | FlexAttention (contiguous) | attnc / Flex |")
+    print("|---|---|---|---|---|---|---|")
+    for L in [int(x) for x in args.decode_lens.split(",")]:
+        c = min(C, L)
+        pairs = c * (L - c) + c * (c + 1) // 2
+        tf = lambda ms: "-" if not ms else f"{ms:.3f} ms {4.0 * D * H * pairs / (ms * 1e-3) / 1e12:.1f} TF/s"
+        cmd = [args.gpu_check, "--lib", args.lib, "--name", args.name, "--bench-cache-prefill", spec,
+               "--shape", f"{H},{G},{D},bf16", "--len", str(L), "--chunk", str(c), "--page", "16",
+               "--repeats", str(args.repeats)]
+        a = rows = None
+        note = ""
+        try:
+            out = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout).stdout
+            for line in out.splitlines():
+                if line.startswith(f"bench-cache-prefill {spec} {L} {c}:"):
+                    w = line.split()
+                    a, rows = float(w[w.index("median_ms") + 1]), float(w[w.index("decode_rows_ms") + 1])
+            if a is None:
+                note = out.strip().splitlines()[-1] if out.strip() else "no output"
+        except subprocess.TimeoutExpired:
+            note = "timeout"
+        sdpa = flex = None
+        if torch:
+            import torch.nn.functional as F
+            q = torch.randn(1, H, c, D, device="cuda", dtype=torch.bfloat16)
+            k = torch.randn(1, G, L, D, device="cuda", dtype=torch.bfloat16)
+            v = torch.randn(1, G, L, D, device="cuda", dtype=torch.bfloat16)
+            try:
+                from torch.nn.attention.bias import causal_lower_right
+                bias = causal_lower_right(c, L)
+                sdpa = time_torch(lambda: F.scaled_dot_product_attention(q, k, v, attn_mask=bias, enable_gqa=True),
+                                  args.repeats)
+            except Exception as e:
+                note += f" sdpa {type(e).__name__}"
+            if not args.no_flex:
+                try:
+                    from torch.nn.attention.flex_attention import create_block_mask, flex_attention
+                    off = L - c
+                    bm = create_block_mask(lambda b, h, qi, ki: ki <= qi + off, 1, 1, c, L, device="cuda")
+                    compiled = torch.compile(flex_attention)
+                    flex = time_torch(lambda: compiled(q, k, v, block_mask=bm, enable_gqa=True), args.repeats)
+                except Exception as e:
+                    note += f" flex {type(e).__name__}"
+        ratio = f"{flex / a:.2f}x" if a and flex else "-"
+        print(f"| {spec} | {L} | {tf(a)} | {tf(rows)} | {tf(sdpa)} | {tf(flex)} | {ratio} |"
+              + (f" {note.strip()}" if note.strip() else ""), flush=True)
+
+
 def remap_table(args):
     """Self-Extend (a two-branch RoPE remap): attnc's tensor-core kernel (near
     and far pairs in two passes) against its CUDA-core kernel
@@ -281,6 +343,7 @@ def main():
     ap.add_argument("--no-flex", action="store_true")
     ap.add_argument("--decode-lens", default="1024,4096,16384,32768")
     ap.add_argument("--batches", default="1,16")
+    ap.add_argument("--chunk", type=int, default=512, help="queries per call of the prefill over the cache")
     ap.add_argument("--varlen-seqs", default="4096,512,2048,128,1024,3000,256,7000",
                     help="the ragged batch's sequence lengths")
     ap.add_argument("--alt-lib", action="append", default=[],
@@ -313,6 +376,7 @@ def main():
                   + (f" {note}" if note else ""), flush=True)
     decode_table(args, torch)
     varlen_table(args, torch)
+    cache_prefill_table(args, torch)
     remap_table(args)
 
 

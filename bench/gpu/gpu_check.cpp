@@ -18,6 +18,12 @@
 //     Prints one line per case ("SPEC CONFIG: rel_err = ... PASS") and
 //     "gpu-check: N passed, M failed"; exits 1 on any failure.
 //
+//   gpu-check --lib libX_gpu.so --name X --cache-prefill CASE_DIR...
+//     The decode traces again, each decode call's rows as one prefill over
+//     the cache (LIB_gpu_prefill_cache: the cache's rows gathered, then the
+//     tensor-core prefill) against the same reference; only specs whose
+//     masks keep no later key (case.txt's causal), others are skipped.
+//
 //   gpu-check --lib libX_gpu.so --name X --varlen CASE_DIR...
 //     Each spec's prefill cases packed as one ragged batch (plus an empty
 //     sequence of each kind) through LIB_gpu_prefill_varlen; each case's
@@ -34,6 +40,13 @@
 //     Times a ragged batch of sequences of lengths L (queries = keys): one
 //     LIB_gpu_prefill_varlen call, and LIB_gpu_prefill per sequence:
 //     "bench-varlen SPEC TOTAL: median_ms X loop_ms Y".
+//
+//   gpu-check --lib ... --name X --bench-cache-prefill SPEC --shape H,HKV,D,DTYPE
+//             --len L[,L...] [--chunk C] [--page P] [--repeats R]
+//     Times a chunk of C queries (default 512) over one sequence of L tokens
+//     in a paged cache: LIB_gpu_prefill_cache against LIB_gpu_decode with a
+//     row per query: "bench-cache-prefill SPEC L C: median_ms X
+//     decode_rows_ms Y".
 //
 //   gpu-check --lib ... --name X --bench-decode SPEC --shape H,HKV,D,DTYPE
 //             --len L[,L...] [--batch B] [--page P] [--repeats R]
@@ -146,6 +159,9 @@ struct Library {
   int (*prefillVarlen)(const char *, const VarlenArgs *) = nullptr; // libraries built before it lack it
   int (*decode)(const char *, const Buffer *, int64_t, void *);
   int (*append)(const char *, const Buffer *, int64_t, int64_t, int64_t, int32_t *, void *);
+  // Libraries built before the prefill over the cache lack these.
+  int (*prefillCache)(const char *, const Buffer *, int64_t, int64_t, int64_t, void *) = nullptr;
+  int64_t (*prefillCacheWorkspace)(const char *, int64_t, int64_t) = nullptr;
   const char *(*error)();
   int (*loadedArch)();
   const char *(*loadedImage)() = nullptr; // libraries built before it lack it
@@ -160,6 +176,8 @@ struct Library {
     *(void **)&decode = dlsym(lib, (name + "_gpu_decode").c_str());
     *(void **)&append = dlsym(lib, (name + "_gpu_append").c_str());
     *(void **)&prefillVarlen = dlsym(lib, (name + "_gpu_prefill_varlen").c_str());
+    *(void **)&prefillCache = dlsym(lib, (name + "_gpu_prefill_cache").c_str());
+    *(void **)&prefillCacheWorkspace = dlsym(lib, (name + "_gpu_prefill_cache_workspace").c_str());
     if (!prefill || !error || !loadedArch)
       die(path + " is not the GPU kernel library '" + name + "' (no " + name + "_gpu_prefill)");
   }
@@ -220,6 +238,7 @@ struct Case {
   DType dtype = DType::F32;
   int64_t lq = 0, lk = 0, heads = 0, kvHeads = 0, headDim = 0, valueDim = 0;
   bool far = false, lse = false, positions = false, decode = false;
+  bool causal = false; // the spec's masks keep no key after the query (attnc-check)
   struct In {
     std::string name, dtype;
     std::vector<int64_t> dims;
@@ -251,6 +270,7 @@ Case readCase(const std::string &dir) {
     else if (key == "lse") is >> c.lse;
     else if (key == "positions") is >> c.positions;
     else if (key == "decode") is >> c.decode;
+    else if (key == "causal") is >> c.causal;
     else if (key == "input") {
       Case::In in;
       is >> in.name >> in.dtype;
@@ -345,11 +365,82 @@ Buffer view(const DeviceBuffer &b, std::vector<int64_t> sizes) {
   return v;
 }
 
+/// --cache-prefill: one decode call's rows through LIB_gpu_prefill_cache
+/// instead of LIB_gpu_decode. Rows [0, keep) read one sequence with growing
+/// lens; with a mask that keeps no later key (case.txt's causal), a prefill
+/// of those queries over the sequence's first max(lens) tokens gives the
+/// decode's answer. The last row reads the empty sequence: exactly 0.
+bool prefillCacheRows(const Case &c, const DeviceBuffer &dq, const DeviceBuffer &dqp, const std::vector<char> &qs,
+                      const std::vector<char> &lens, int64_t rows, int64_t keep,
+                      const std::vector<Buffer> &cacheViews, const std::vector<Buffer> &inputViews, DType outType,
+                      int64_t i0, std::vector<double> &out, std::vector<double> &lse, std::string &error) {
+  const int64_t H = c.heads, D = c.headDim, Dv = c.valueDim;
+  if ((int64_t)qs.size() != rows * 8 || (int64_t)lens.size() != rows * 8)
+    die(c.dir + ": a decode call's q_seq or lens has the wrong size");
+  std::vector<int64_t> seqOf(rows), lenOf(rows);
+  std::memcpy(seqOf.data(), qs.data(), rows * 8);
+  std::memcpy(lenOf.data(), lens.data(), rows * 8);
+  const size_t qRow = H * D * dtypeBytes(c.dtype), oRow = H * Dv * dtypeBytes(outType);
+  // Calls: the kept rows, then the last row alone.
+  struct Part { int64_t first, count, seq, len; };
+  std::vector<Part> parts;
+  if (keep > 0) {
+    Part p{0, keep, seqOf[0], 0};
+    for (int64_t r = 0; r < keep; ++r) {
+      if (seqOf[r] != p.seq)
+        die(c.dir + ": a decode call's rows read different sequences (the trace is not exec's)");
+      p.len = std::max(p.len, lenOf[r]);
+    }
+    parts.push_back(p);
+  }
+  parts.push_back({keep, 1, seqOf[keep], lenOf[keep]});
+  for (const Part &p : parts) {
+    const int64_t bytes = library.prefillCacheWorkspace(c.spec.c_str(), p.count, p.len);
+    if (bytes < 0) {
+      error = "no prefill over the cache for this spec";
+      return false;
+    }
+    DeviceBuffer work(std::max<int64_t>(bytes, 1)), dout(p.count * oRow), dlse(p.count * H * 4);
+    fill(work.ptr, 0xff, work.bytes); // poison: the gathered rows must all be written
+    fill(dout.ptr, 0xff, dout.bytes);
+    fill(dlse.ptr, 0xff, dlse.bytes);
+    auto at = [](const DeviceBuffer &b, size_t offset) { return (void *)((char *)b.get() + offset); };
+    std::vector<Buffer> b = {{at(dq, p.first * qRow), 3, {p.count, H, D, 0}}, {at(dqp, p.first * 8), 1, {p.count}}};
+    b.insert(b.end(), cacheViews.begin(), cacheViews.end());
+    b.insert(b.end(), inputViews.begin(), inputViews.end());
+    b.push_back(view(dout, {p.count, H, Dv}));
+    if (c.lse)
+      b.push_back(view(dlse, {p.count, H}));
+    b.push_back(view(work, {bytes}));
+    if (library.prefillCache(c.spec.c_str(), b.data(), (int64_t)b.size(), p.seq, p.len, nullptr)) {
+      error = library.error();
+      return false;
+    }
+    synchronize("the prefill over the cache");
+    std::vector<char> ob(p.count * oRow), lb(p.count * H * 4);
+    toHost(ob.data(), dout.ptr, ob.size());
+    toHost(lb.data(), dlse.ptr, lb.size());
+    std::vector<double> o = decode(ob, outType), l = decode(lb, DType::F32);
+    if (p.first == keep) {
+      for (double x : o)
+        if (x != 0.0) {
+          error = "prefill over an empty sequence gave " + std::to_string(x) + ", not 0";
+          return false;
+        }
+      continue;
+    }
+    std::copy(o.begin(), o.end(), out.begin() + i0 * H * Dv);
+    std::copy(l.begin(), l.end(), lse.begin() + i0 * H);
+  }
+  return true;
+}
+
 /// A decode case: replays the trace of `attnc exec --decode --trace-dir`
 /// (the cache buffers' initial bytes, then each append and decode call)
 /// through LIB_gpu_append and LIB_gpu_decode, on one cache that persists
 /// across the calls, and gathers the queries' rows of each decode call.
-bool runDecodeCase(const Case &c, std::vector<double> &out, std::vector<double> &lse, std::string &error) {
+bool runDecodeCase(const Case &c, std::vector<double> &out, std::vector<double> &lse, std::string &error,
+                   bool cachePrefill = false) {
   if (!library.decode || !library.append)
     die("the GPU kernel library has no decode/append entry points (built before they existed?)");
   const int64_t H = c.heads, G = c.kvHeads, D = c.headDim, Dv = c.valueDim;
@@ -434,6 +525,14 @@ bool runDecodeCase(const Case &c, std::vector<double> &out, std::vector<double> 
       fill(plse.ptr, 0xff, plse.bytes);
       fill(dout.ptr, 0xff, dout.bytes);
       fill(dlse.ptr, 0xff, dlse.bytes);
+      if (cachePrefill) {
+        // The call's rows as one prefill over the cache: the kept rows all
+        // read one sequence (its longest lens), the last row the empty one.
+        if (!prefillCacheRows(c, dq, dqp, qs, lens, rows, keep, cacheViews, inputViews, outType, i0, out, lse,
+                              error))
+          return false;
+        continue;
+      }
       std::vector<Buffer> b = {view(dq, {rows, H, D}), view(dqp, {rows}), view(dqs, {rows})};
       b.insert(b.end(), cacheViews.begin(), cacheViews.end());
       b.push_back(view(dl, {rows}));
@@ -788,6 +887,43 @@ int benchVarlen(const std::string &spec, const std::string &shape, const std::st
 /// random contents in the spec's dtype), split-KV as attn-run does (enough
 /// (row, KV head, split) items to fill the GPU). Prints the median time and
 /// the K/V bytes read per second.
+/// A paged cache of `batch` sequences of L tokens each (pages of `page`, in a
+/// shuffled physical order), its K/V rows random (a repeated pattern past
+/// 4M elements), positions 0..L-1: the decode and cache-prefill benchmarks'.
+struct PagedBenchCache {
+  int64_t perSeq = 0, pages = 0;
+  std::unique_ptr<DeviceBuffer> k, v, pos, table;
+  std::vector<double> sample; // random values, for the queries
+  PagedBenchCache(int64_t batch, int64_t L, int64_t page, int64_t G, int64_t D, DType t, std::mt19937_64 &rng) {
+    perSeq = (L + page - 1) / page, pages = batch * perSeq;
+    const size_t el = dtypeBytes(t);
+    std::normal_distribution<double> normal;
+    sample.resize(std::min<int64_t>(pages * page * G * D, 1 << 22));
+    for (double &x : sample) x = normal(rng);
+    std::vector<char> pattern = encode(sample, t), kv(pages * page * G * D * el);
+    for (size_t i = 0; i < kv.size(); i += pattern.size())
+      std::memcpy(&kv[i], pattern.data(), std::min(pattern.size(), kv.size() - i));
+    std::vector<int64_t> positions(pages * page);
+    std::vector<int32_t> order(pages), rows(batch * perSeq);
+    for (int64_t i = 0; i < pages; ++i) order[i] = (int32_t)i;
+    std::shuffle(order.begin(), order.end(), rng);
+    for (int64_t b = 0; b < batch; ++b)
+      for (int64_t p = 0; p < perSeq; ++p) {
+        rows[b * perSeq + p] = order[b * perSeq + p];
+        for (int64_t s = 0; s < page; ++s) positions[order[b * perSeq + p] * page + s] = p * page + s;
+      }
+    k = std::make_unique<DeviceBuffer>(kv.data(), kv.size());
+    v = std::make_unique<DeviceBuffer>(kv.data(), kv.size());
+    pos = std::make_unique<DeviceBuffer>(positions.data(), positions.size() * 8);
+    table = std::make_unique<DeviceBuffer>(rows.data(), rows.size() * 4);
+  }
+  /// k_cache, v_cache, pos_cache, page_table (the decode buffers' order).
+  std::vector<Buffer> views(int64_t batch, int64_t page, int64_t G, int64_t D) const {
+    return {view(*k, {pages, page, G, D}), view(*v, {pages, page, G, D}), view(*pos, {pages, page}),
+            view(*table, {batch, perSeq})};
+  }
+};
+
 int benchDecode(const std::string &spec, const std::string &shape, const std::string &lens, int64_t batch,
                 int64_t page, int repeats) {
   std::vector<std::string> sh = split(shape, ',');
@@ -797,42 +933,80 @@ int benchDecode(const std::string &spec, const std::string &shape, const std::st
   const DType t = parseDType(sh[3]);
   const size_t el = dtypeBytes(t);
   std::mt19937_64 rng(7);
-  std::normal_distribution<double> normal;
   for (const std::string &ls : split(lens, ',')) {
-    const int64_t L = std::atoll(ls.c_str()), perSeq = (L + page - 1) / page, pages = batch * perSeq;
-    std::vector<double> x(std::min<int64_t>(pages * page * G * D, 1 << 22));
-    for (double &v : x) v = normal(rng);
-    std::vector<char> pattern = encode(x, t), kv(pages * page * G * D * el);
-    for (size_t i = 0; i < kv.size(); i += pattern.size())
-      std::memcpy(&kv[i], pattern.data(), std::min(pattern.size(), kv.size() - i));
-    std::vector<int64_t> pos(pages * page), qPos(batch, L - 1), qSeq(batch), len(batch, L);
-    std::vector<int32_t> order(pages), table(batch * perSeq);
-    for (int64_t i = 0; i < pages; ++i) order[i] = (int32_t)i;
-    std::shuffle(order.begin(), order.end(), rng);
-    for (int64_t b = 0; b < batch; ++b) {
+    const int64_t L = std::atoll(ls.c_str());
+    PagedBenchCache cache(batch, L, page, G, D, t, rng);
+    std::vector<int64_t> qPos(batch, L - 1), qSeq(batch), len(batch, L);
+    for (int64_t b = 0; b < batch; ++b)
       qSeq[b] = b;
-      for (int64_t p = 0; p < perSeq; ++p) {
-        table[b * perSeq + p] = order[b * perSeq + p];
-        for (int64_t s = 0; s < page; ++s) pos[order[b * perSeq + p] * page + s] = p * page + s;
-      }
-    }
+    const std::vector<double> &x = cache.sample;
     std::vector<char> q = encode(std::vector<double>(x.begin(), x.begin() + std::min<int64_t>(x.size(), batch * H * D)), t);
     q.resize(batch * H * D * el);
     const int64_t items = batch * G;
     const int64_t splits = std::max<int64_t>(1, std::min<int64_t>((L + 63) / 64, (512 + items - 1) / items));
     DeviceBuffer dq(q.data(), q.size()), dqp(qPos.data(), batch * 8), dqs(qSeq.data(), batch * 8),
-        dk(kv.data(), kv.size()), dv(kv.data(), kv.size()), dpos(pos.data(), pos.size() * 8),
-        dt(table.data(), table.size() * 4), dl(len.data(), batch * 8), pout(batch * splits * H * D * 4),
-        plse(batch * splits * H * 4), dout(batch * H * D * el);
-    std::vector<Buffer> b = {view(dq, {batch, H, D}), view(dqp, {batch}), view(dqs, {batch}),
-                             view(dk, {pages, page, G, D}), view(dv, {pages, page, G, D}),
-                             view(dpos, {pages, page}), view(dt, {batch, perSeq}), view(dl, {batch}),
-                             view(pout, {batch, splits, H, D}), view(plse, {batch, splits, H}),
-                             view(dout, {batch, H, D})};
+        dl(len.data(), batch * 8), pout(batch * splits * H * D * 4), plse(batch * splits * H * 4),
+        dout(batch * H * D * el);
+    std::vector<Buffer> b = {view(dq, {batch, H, D}), view(dqp, {batch}), view(dqs, {batch})};
+    for (const Buffer &c : cache.views(batch, page, G, D))
+      b.push_back(c);
+    b.insert(b.end(), {view(dl, {batch}), view(pout, {batch, splits, H, D}), view(plse, {batch, splits, H}),
+                       view(dout, {batch, H, D})});
     const double med = medianMs(repeats, [&] { return library.decode(spec.c_str(), b.data(), (int64_t)b.size(), nullptr); });
     const double bytes = 2.0 * batch * L * G * D * el;
     std::printf("bench-decode %s %lld %lld: median_ms %.4f GB/s %.1f splits %lld\n", spec.c_str(),
                 (long long)batch, (long long)L, med, bytes / (med * 1e-3) / 1e9, (long long)splits);
+    std::fflush(stdout);
+  }
+  return 0;
+}
+
+/// --bench-cache-prefill: a chunk of C queries (positions L-C .. L-1) over
+/// one sequence of L tokens in a paged cache, as NAME_prefill_cache_gpu
+/// (gather + tensor cores) and as the decode kernels with a row per query
+/// (lens L-C+1 .. L: what a chunk cost before): "bench-cache-prefill SPEC L
+/// C: median_ms X decode_rows_ms Y".
+int benchCachePrefill(const std::string &spec, const std::string &shape, const std::string &lens, int64_t chunk,
+                      int64_t page, int repeats) {
+  std::vector<std::string> sh = split(shape, ',');
+  if (sh.size() != 4 || chunk < 1 || page < 1)
+    die("--bench-cache-prefill takes --shape HEADS,KV_HEADS,HEAD_DIM,DTYPE, --chunk C >= 1, --page P >= 1");
+  if (!library.prefillCache || !library.prefillCacheWorkspace)
+    die("--bench-cache-prefill: the library has no prefill over the cache");
+  const int64_t H = std::atoll(sh[0].c_str()), G = std::atoll(sh[1].c_str()), D = std::atoll(sh[2].c_str());
+  const DType t = parseDType(sh[3]);
+  const size_t el = dtypeBytes(t);
+  std::mt19937_64 rng(11);
+  for (const std::string &ls : split(lens, ',')) {
+    const int64_t L = std::atoll(ls.c_str()), C = std::min(chunk, L);
+    PagedBenchCache cache(1, L, page, G, D, t, rng);
+    std::vector<int64_t> qPos(C), qSeq(C, 0), len(C);
+    for (int64_t i = 0; i < C; ++i)
+      qPos[i] = L - C + i, len[i] = L - C + i + 1;
+    std::vector<double> x(C * H * D);
+    for (size_t i = 0; i < x.size(); ++i)
+      x[i] = cache.sample[i % cache.sample.size()];
+    std::vector<char> q = encode(x, t);
+    const int64_t workBytes = library.prefillCacheWorkspace(spec.c_str(), C, L);
+    if (workBytes < 0)
+      die("--bench-cache-prefill: " + spec + " has no prefill over the cache");
+    const int64_t splits = std::max<int64_t>(1, std::min<int64_t>((L + 63) / 64, (512 + C * G - 1) / (C * G)));
+    DeviceBuffer dq(q.data(), q.size()), dqp(qPos.data(), C * 8), dqs(qSeq.data(), C * 8), dl(len.data(), C * 8),
+        dout(C * H * D * el), work(workBytes), pout(C * splits * H * D * 4), plse(C * splits * H * 4);
+    std::vector<Buffer> cacheViews = cache.views(1, page, G, D);
+    std::vector<Buffer> pb = {view(dq, {C, H, D}), view(dqp, {C})};
+    pb.insert(pb.end(), cacheViews.begin(), cacheViews.end());
+    pb.insert(pb.end(), {view(dout, {C, H, D}), view(work, {workBytes})});
+    std::vector<Buffer> db = {view(dq, {C, H, D}), view(dqp, {C}), view(dqs, {C})};
+    db.insert(db.end(), cacheViews.begin(), cacheViews.end());
+    db.insert(db.end(), {view(dl, {C}), view(pout, {C, splits, H, D}), view(plse, {C, splits, H}),
+                         view(dout, {C, H, D})});
+    const double med = medianMs(repeats, [&] {
+      return library.prefillCache(spec.c_str(), pb.data(), (int64_t)pb.size(), 0, L, nullptr);
+    });
+    const double rows = medianMs(repeats, [&] { return library.decode(spec.c_str(), db.data(), (int64_t)db.size(), nullptr); });
+    std::printf("bench-cache-prefill %s %lld %lld: median_ms %.4f decode_rows_ms %.4f\n", spec.c_str(),
+                (long long)L, (long long)C, med, rows);
     std::fflush(stdout);
   }
   return 0;
@@ -843,9 +1017,9 @@ int benchDecode(const std::string &spec, const std::string &shape, const std::st
 int main(int argc, char **argv) {
   std::string lib, name, benchSpec, shape, lens;
   int repeats = 10;
-  bool decodeBench = false, varlen = false, varlenBench = false;
+  bool decodeBench = false, varlen = false, varlenBench = false, cachePrefill = false, cachePrefillBench = false;
   std::string seqs;
-  int64_t batch = 1, page = 16;
+  int64_t batch = 1, page = 16, chunk = 512;
   std::vector<std::string> dirs;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -859,8 +1033,11 @@ int main(int argc, char **argv) {
     else if (a == "--bench") benchSpec = value();
     else if (a == "--bench-decode") { benchSpec = value(); decodeBench = true; }
     else if (a == "--bench-varlen") { benchSpec = value(); varlenBench = true; }
+    else if (a == "--bench-cache-prefill") { benchSpec = value(); cachePrefillBench = true; }
+    else if (a == "--chunk") chunk = std::atoll(value().c_str());
     else if (a == "--seqs") seqs = value();
     else if (a == "--varlen") varlen = true;
+    else if (a == "--cache-prefill") cachePrefill = true;
     else if (a == "--batch") batch = std::atoll(value().c_str());
     else if (a == "--page") page = std::atoll(value().c_str());
     else if (a == "--shape") shape = value();
@@ -880,6 +1057,8 @@ int main(int argc, char **argv) {
   std::printf("gpu-check: device %s\n", driver.deviceName().c_str());
   if (!benchSpec.empty() && varlenBench)
     return benchVarlen(benchSpec, shape, seqs, repeats);
+  if (!benchSpec.empty() && cachePrefillBench)
+    return benchCachePrefill(benchSpec, shape, lens, chunk, page, repeats);
   if (!benchSpec.empty() && decodeBench)
     return benchDecode(benchSpec, shape, lens, batch, page, repeats);
   if (!benchSpec.empty())
@@ -887,11 +1066,20 @@ int main(int argc, char **argv) {
   int passed = 0, failed = 0;
   if (varlen)
     runVarlen(dirs, passed, failed);
+  int skipped = 0;
+  if (cachePrefill && (!library.prefillCache || !library.prefillCacheWorkspace))
+    die("--cache-prefill: the library has no " + name + "_gpu_prefill_cache (built before it existed?)");
   for (const std::string &d : varlen ? std::vector<std::string>() : dirs) {
     Case c = readCase(d);
     std::vector<double> out, lse;
     std::string error;
-    if (!(c.decode ? runDecodeCase(c, out, lse, error) : runCase(c, out, lse, error))) {
+    if (cachePrefill && (!c.decode || !c.causal || library.prefillCacheWorkspace(c.spec.c_str(), 1, 1) < 0)) {
+      // Only decode traces of masks without later keys, and specs that
+      // have the prefill over the cache (tensor cores; no ring).
+      ++skipped;
+      continue;
+    }
+    if (!(c.decode ? runDecodeCase(c, out, lse, error, cachePrefill) : runCase(c, out, lse, error))) {
       std::printf("%s %s: ERROR %s\n", c.spec.c_str(), c.config.c_str(), error.c_str());
       ++failed;
       continue;
@@ -902,6 +1090,9 @@ int main(int argc, char **argv) {
   const int arch = library.loadedArch();
   const char *image = library.loadedImage ? library.loadedImage() : nullptr;
   std::string cubin = (image ? std::string(image) : "sm_" + std::to_string(arch)) + " cubin";
+  if (cachePrefill)
+    std::printf("gpu-check: prefill over the cache: %d case(s) skipped (no such kernel, a ring, or a mask that"
+                " keeps later keys)\n", skipped);
   std::printf("gpu-check: kernels %s; %d passed, %d failed\n",
               arch > 0 ? cubin.c_str() : arch == 0 ? "PTX (JIT)" : "not loaded", passed, failed);
   return failed ? 1 : 0;

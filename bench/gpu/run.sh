@@ -8,7 +8,9 @@
 #      H100, whose sm_90a cubin the library carries), the mma.sync ones (the
 #      library built for sm_80,sm_90), then the CUDA-core ones
 #      (ATTNC_GPU_CUDA_CORES=1); each mode also packs every spec's cases
-#      into one ragged batch (gpu-check --varlen, NAME_prefill_varlen_gpu);
+#      into one ragged batch (gpu-check --varlen, NAME_prefill_varlen_gpu),
+#      and the tensor-core modes replay the decode traces' calls as prefills
+#      over the cache (gpu-check --cache-prefill, NAME_prefill_cache_gpu);
 #   3. times prefill side by side, attnc (wgmma and mma.sync) vs PyTorch SDPA
 #      and FlexAttention (bench.py over bench/specs/gpu; LENS, REPEATS,
 #      NO_FLEX=1 to adjust);
@@ -64,6 +66,18 @@ for mode in tensor-cores mma-sync cuda-cores; do
   ((st)) && rc=1
   grep -E "FAIL|ERROR|run:" "$vlog" | head -20
   echo "varlen ($mode): $(tail -1 "$vlog")"
+  # Prefill over the cache (tensor cores only): each decode trace's calls
+  # as NAME_prefill_cache_gpu (cache rows gathered, then the tensor-core
+  # prefill), against the same reference.
+  if [[ $mode != cuda-cores ]]; then
+    clog="$LOGS/gpu-check-cache-prefill-$mode.txt"
+    timeout -k 5 40 ./gpu-check --lib $lib --name attn_kernels --cache-prefill cases/*/ > "$clog" 2>&1
+    st=$?
+    ((st == 124 || st == 137)) && echo "run: gpu-check --cache-prefill ($mode) timed out after 40 s" >> "$clog"
+    ((st)) && rc=1
+    grep -E "FAIL|ERROR|run:" "$clog" | head -20
+    echo "cache prefill ($mode): $(tail -1 "$clog")"
+  fi
 done
 echo "== prefill: attnc vs PyTorch SDPA / FlexAttention (bf16, batch 1)"
 flex=""

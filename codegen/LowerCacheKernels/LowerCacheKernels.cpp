@@ -269,6 +269,12 @@ private:
   Value sharedBuffer(OpBuilder &ob, StringRef suffix, ArrayRef<int64_t> shape, Type elem);
   void buildMerge();
   void buildDecode();
+  /// GPU only: NAME_cache_gather_tok, one (token, KV head) of a sequence per
+  /// thread copied out of the cache into contiguous rows (dequantized,
+  /// rounded to the spec's K and V types; keys as stored) with the token's
+  /// position, so the tensor-core prefill runs a chunk of queries over the
+  /// cache.
+  void buildGather();
 
   CacheLayoutInfo L;
   int64_t H = 0, Hkv = 0, D = 0, Dv = 0, group = 0;
@@ -778,6 +784,54 @@ void CacheKernelBuilder::build() {
   buildSplit();
   buildMerge();
   buildDecode();
+  if (blockThreads > 0 && L.kind != CacheLayoutInfo::Ring)
+    buildGather();
+}
+
+void CacheKernelBuilder::buildGather() {
+  int64_t dyn = ShapedType::kDynamic;
+  SmallVector<Type> args = cacheTypes();
+  args.append({MemRefType::get({dyn, Hkv, D}, types.getK()), MemRefType::get({dyn, Hkv, Dv}, types.getV()),
+               MemRefType::get({dyn}, b.getI64Type()), b.getIndexType(), b.getIndexType()});
+  SmallVector<std::string> names = cacheNames();
+  names.append({"k_rows", "v_rows", "pos_rows", "seq", "item"});
+  func::FuncOp f = makeFunc("_cache_gather_tok", args, names);
+  // attn-outline-gpu-kernels: the trailing index is the global thread id.
+  f->setAttr("attn.thread_item", UnitAttr::get(b.getContext()));
+  auto fa = f.getArguments();
+  unsigned next = 0;
+  bindCache(fa, next);
+  Value kOut = fa[next], vOut = fa[next + 1], posOut = fa[next + 2], seq = fa[next + 3], item = fa[next + 4];
+  // Item = (token, KV head): a thread moves one K row and one V row (a
+  // thread per token moved kv_heads of each, 8x fewer threads in flight).
+  Value t = b.create<arith::DivUIOp>(loc, item, idxc(b, Hkv));
+  Value kvh = b.create<arith::RemUIOp>(loc, item, idxc(b, Hkv));
+  Value inRange = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, t, b.create<memref::DimOp>(loc, kOut, 0));
+  auto body = b.create<scf::IfOp>(loc, inRange, /*withElseRegion=*/false);
+  b.setInsertionPointToStart(&body.getThenRegion().front());
+  auto slot = slotOf(b, seq, t);
+  Value quantEnd;
+  if (int64_t G = L.tokenGroup()) {
+    Value stored = toIndex(b, b.create<memref::LoadOp>(loc, seqLen, seq));
+    quantEnd = b.create<arith::MulIOp>(loc, b.create<arith::DivUIOp>(loc, stored, idxc(b, G)), idxc(b, G));
+  }
+  for (bool key : {true, false}) {
+    Value out = key ? kOut : vOut;
+    Type el = cast<MemRefType>(out.getType()).getElementType();
+    Value row = loadRow(b, key, slot.first, slot.second, kvh, seq, t, quantEnd);
+    if (!el.isF32())
+      row = b.create<arith::TruncFOp>(loc, VectorType::get({key ? D : Dv}, el), row);
+    b.create<vector::StoreOp>(loc, row, out, ValueRange{t, kvh, idxc(b, 0)});
+  }
+  // The token's position, once (by its first KV head's thread).
+  Value first = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, kvh, idxc(b, 0));
+  b.create<scf::IfOp>(loc, first, [&](OpBuilder &pb, Location) {
+    pb.create<memref::StoreOp>(loc, pb.create<memref::LoadOp>(loc, pc, ValueRange{slot.first, slot.second}), posOut,
+                               t);
+    pb.create<scf::YieldOp>(loc);
+  });
+  b.setInsertionPointAfter(body);
+  b.create<func::ReturnOp>(loc);
 }
 
 void CacheKernelBuilder::rotateConsecutive(OpBuilder &ob, Value src, Value p0, Value cnt,

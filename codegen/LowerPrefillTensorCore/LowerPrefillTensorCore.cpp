@@ -238,7 +238,14 @@ private:
   /// A rows x cols view of `window` (1-D, dynamic shared memory) at
   /// element `offset`, for ldmatrix and cp.async's 2-D indexing.
   Value windowTile(OpBuilder &ob, Value window, int64_t offset, int64_t rows, int64_t cols);
-  void buildPrepareToken(bool varlen);
+  /// `cache`: NAME_prefill_cache_prepare_tok, the preparation of a chunk of
+  /// queries over rows gathered from the spec's cache (NAME_cache_gather_tok,
+  /// attn-lower-cache-kernels): keys the cache stores rotated (on_write) are
+  /// only rounded, not rotated again.
+  void buildPrepareToken(bool varlen, bool cache = false);
+  /// Keys are rotated by the preparation (false: already rotated, as a cache
+  /// with on_write RoPE stores them).
+  bool rotateKeys = true;
   /// The preparation of query row qTok of q and key row kTok of k (either
   /// past its buffer's rows is skipped) at b's insertion point; q, k... are
   /// one sequence's rows (length-dependent scalings see k's length).
@@ -401,6 +408,19 @@ void TensorCoreBuilder::build() {
     buildPrepareToken(varlen);
     buildKernel(varlen);
   }
+  // Prefill over the cache: the cache's rows gathered (NAME_cache_gather_tok)
+  // into the kernel's K, V and positions, then this preparation and
+  // NAME_prefill_tc. Rings attend at positions inside the cache (and evict
+  // what a chunk's earlier queries would see); a remap's far keys need the
+  // un-rotated ones (on_read).
+  Attribute cache = variant.getCache();
+  bool onRead = rope && rope.getApply() == RopeApply::OnRead;
+  if ((isa_and_nonnull<ContiguousCacheAttr>(cache) || isa_and_nonnull<PagedCacheAttr>(cache)) &&
+      (!remapWindow || onRead)) {
+    rotateKeys = onRead || !rope;
+    buildPrepareToken(/*varlen=*/false, /*cache=*/true);
+    rotateKeys = true;
+  }
 }
 
 void TensorCoreBuilder::ifThen(Value cond, function_ref<void()> body) {
@@ -440,7 +460,7 @@ Value TensorCoreBuilder::sequenceOf(OpBuilder &ob, Value cu, Value nseq, Value t
   return search.getResult(0);
 }
 
-void TensorCoreBuilder::buildPrepareToken(bool varlen) {
+void TensorCoreBuilder::buildPrepareToken(bool varlen, bool cache) {
   int64_t dyn = ShapedType::kDynamic;
   TypesAttr types = variant.getTypes();
   Type qT = MemRefType::get({dyn, H, D}, types.getQ()), kT = MemRefType::get({dyn, Hkv, D}, types.getK());
@@ -456,8 +476,13 @@ void TensorCoreBuilder::buildPrepareToken(bool varlen) {
   argTypes.push_back(b.getIndexType());
   b.setInsertionPointToEnd(module.getBody());
   auto f = b.create<func::FuncOp>(
-      loc, (variant.getSymName() + (varlen ? "_prefill_varlen_prepare_tok" : "_prefill_prepare_tok")).str(),
+      loc,
+      (variant.getSymName() +
+       (varlen ? "_prefill_varlen_prepare_tok" : cache ? "_prefill_cache_prepare_tok" : "_prefill_prepare_tok"))
+          .str(),
       b.getFunctionType(argTypes, {}));
+  if (cache) // attn-outline-gpu-kernels: the trailing index is the global thread id.
+    f->setAttr("attn.thread_item", b.getUnitAttr());
   b.setInsertionPointToStart(f.addEntryBlock());
   auto a = f.getArguments();
   const unsigned farAt = split ? 7 : 6, cuAt = farAt + (remapWindow ? 2 : 0);
@@ -541,7 +566,19 @@ void TensorCoreBuilder::emitPrepareToken(Value q, Value k, Value qPos, Value kPo
       rotateInto(ob, row(ob, k, kTok, Hkv), posOf(ob, kPos, kTok), scratch, Hkv, false, 1);
       storeRounded(kg, Value());
     }
-    rotateInto(ob, row(ob, k, kTok, Hkv), posOf(ob, kPos, kTok), scratch, Hkv, false, 0);
+    if (rotateKeys) {
+      rotateInto(ob, row(ob, k, kTok, Hkv), posOf(ob, kPos, kTok), scratch, Hkv, false, 0);
+    } else {
+      ob.create<scf::ForOp>(loc, idxc(ob, 0), idxc(ob, Hkv * D), idxc(ob, 1), ValueRange{},
+                            [&](OpBuilder &lb, Location, Value e, ValueRange) {
+        Value h = lb.create<arith::DivUIOp>(loc, e, idxc(lb, D)), c = lb.create<arith::RemUIOp>(loc, e, idxc(lb, D));
+        Value x = lb.create<memref::LoadOp>(loc, k, ValueRange{kTok, h, c});
+        if (!x.getType().isF32())
+          x = lb.create<arith::ExtFOp>(loc, lb.getF32Type(), x);
+        lb.create<memref::StoreOp>(loc, x, scratch, ValueRange{idxc(lb, 0), h, c});
+        lb.create<scf::YieldOp>(loc);
+      });
+    }
     storeRounded(kh, kl);
   });
 }

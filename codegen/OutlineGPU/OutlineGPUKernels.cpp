@@ -72,7 +72,8 @@ struct AttnOutlineGPUKernelsPass
       // attn-lower-prefill-tensor-core: the kernel reads its own block and
       // thread ids; prepare_tok takes its token from the global thread id.
       bool isTensorCore = name.ends_with("_prefill_tc") || name.ends_with("_prefill_varlen_tc");
-      bool isPrepareToken = name.ends_with("_prefill_prepare_tok") || name.ends_with("_prefill_varlen_prepare_tok");
+      bool isPrepareToken = name.ends_with("_prefill_prepare_tok") || name.ends_with("_prefill_varlen_prepare_tok") ||
+                            f->hasAttr("attn.thread_item");
       if (!isRows && !isPrepare && !isTensorCore && !isPrepareToken && !isAppend) {
         if (name.ends_with("_prefill_kernel") || name.ends_with("_decode"))
           f.erase(); // allocate scratch: host-side conveniences only

@@ -1,5 +1,6 @@
 // RUN: attn-opt --attn-lower-cache-kernels="block-threads=64" --split-input-file %s | FileCheck %s
 // RUN: attn-opt --attn-lower-cache-kernels --split-input-file %s | FileCheck %s --check-prefix=THREAD
+// RUN: attn-opt --attn-lower-cache-kernels --split-input-file %s | FileCheck %s --check-prefix=NOGATHER --implicit-check-not=cache_gather_tok
 
 // The block form of decode_split (the GPU pipeline's): f32 keys rotated at
 // read, GQA group 2. Workgroup buffers: the rotated queries, one score row
@@ -98,6 +99,27 @@ attn.variant @r {
 // CHECK-NOT: math.cos
 // CHECK: gpu.shuffle xor
 // CHECK-LABEL: func.func @p_decode_merge(
+// The gather of the prefill over the cache (GPU pipeline only): item =
+// (token, KV head) of sequence `seq`, the token's page looked up (an entry
+// naming no page reads page 0), the KV head's K and V rows dequantized and
+// rounded to bf16, and (KV head 0) the token's position; one item per thread
+// (attn.thread_item).
+// CHECK-LABEL: func.func @p_cache_gather_tok(
+// CHECK-SAME: attn.arg_name = "k_rows"
+// CHECK-SAME: attributes {attn.thread_item
+// CHECK: %[[T:.*]] = arith.divui %arg10, %c2
+// CHECK: %[[H:.*]] = arith.remui %arg10, %c2
+// CHECK: memref.load %arg5[%arg9, %{{.*}}] : memref<?x?xi32>
+// CHECK: arith.select
+// CHECK: arith.sitofp {{.*}} : vector<8xi8> to vector<8xf32>
+// CHECK: arith.truncf {{.*}} : vector<8xf32> to vector<8xbf16>
+// CHECK: vector.store {{.*}}, %arg6[%[[T]], %[[H]],
+// CHECK: arith.truncf {{.*}} : vector<8xf32> to vector<8xbf16>
+// CHECK: vector.store {{.*}}, %arg7[%[[T]], %[[H]],
+// CHECK: arith.cmpi eq, %[[H]]
+// CHECK: memref.store {{.*}}, %arg8[%[[T]]]
+// Without block-threads (the CPU pipeline) there is none.
+// NOGATHER: func.func @p_decode_merge(
 attn.variant @p {
   shape = #attn.shape<heads = 4, kv_heads = 2, head_dim = 8, value_dim = 8>,
   types = #attn.types<q = bf16, k = bf16, v = bf16, out = bf16, accum = f32>,

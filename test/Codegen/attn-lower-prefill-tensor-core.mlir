@@ -1,5 +1,7 @@
 // RUN: attn-opt --split-input-file --attn-lower-prefill-tensor-core %s | FileCheck %s
+// RUN: attn-opt --split-input-file --attn-lower-prefill-tensor-core %s | FileCheck %s --check-prefix=CACHE
 // RUN: attn-opt --split-input-file --attn-lower-prefill-tensor-core --attn-lower-to-loops --attn-outline-gpu-kernels %s | FileCheck %s --check-prefix=OUTLINE
+// RUN: attn-opt --split-input-file --attn-lower-prefill-tensor-core --attn-lower-to-loops --attn-outline-gpu-kernels %s | FileCheck %s --check-prefix=OUTCACHE
 // RUN: attn-opt --split-input-file --attn-lower-prefill-tensor-core="wgmma=true" %s | FileCheck %s --check-prefix=WG
 // RUN: attn-opt --split-input-file --attn-lower-prefill-tensor-core="wgmma=true" %s | FileCheck %s --check-prefix=WGNOT --implicit-check-not=nvgpu.ldmatrix --implicit-check-not=llvm.call_intrinsic
 
@@ -18,6 +20,22 @@ attn.variant @w {
   cache = #attn.contiguous<layout = nhd, capacity = 0>,
   inputs = []
 }
+
+// The preparation of a prefill over the cache (contiguous, keys rotated at
+// write): the same arguments, the query rotated (cos/sin), the keys gathered
+// from the cache only widened, rounded and split (no second rotation).
+// CACHE-LABEL: func.func @w_prefill_cache_prepare_tok(
+// CACHE-SAME: %[[CK:[a-z0-9]+]]: memref<?x2x32xbf16>, %{{.*}}: memref<?xi64>, %{{.*}}: memref<?xi64>, %{{.*}}: memref<?x4x32xf32>, %[[CKH:.*]]: memref<?x2x32xbf16>, %[[CKL:.*]]: memref<?x2x32xbf16>, %{{.*}}: index) attributes {attn.thread_item}
+// CACHE: math.cos
+// CACHE: %[[SCRATCH:.*]] = memref.alloca() : memref<1x2x32xf32>
+// CACHE-NOT: math.cos
+// CACHE: %[[X:.*]] = memref.load %[[CK]][
+// CACHE-NEXT: %[[W:.*]] = arith.extf %[[X]] : bf16 to f32
+// CACHE: memref.store %[[W]], %[[SCRATCH]]
+// CACHE-NOT: math.cos
+// CACHE: memref.store %{{.*}}, %[[CKH]]
+// CACHE: memref.store %{{.*}}, %[[CKL]]
+// CACHE: return
 
 // Shared memory: one key tile of K, of K's low parts and of V (16 keys: 32
 // for head dims up to 64, where each warp owns two tiles of 16 rows, halved
@@ -146,6 +164,11 @@ attn.variant @w {
 // OUTLINE-DAG: gpu.func @w_prefill_varlen_tc_gpu({{.*}}) kernel
 // OUTLINE-DAG: gpu.func @w_prefill_varlen_prepare_tok_gpu({{.*}}) kernel
 // OUTLINE-DAG: gpu.func @w_prefill_rows_gpu({{.*}}) kernel
+// attn.thread_item: the token is the global thread id (the trailing index
+// dropped from the kernel's parameters).
+// OUTCACHE: gpu.func @w_prefill_cache_prepare_tok_gpu(%{{.*}}: memref<?x4x32xbf16>, {{.*}}, %{{.*}}: memref<?x2x32xbf16>) kernel {
+// OUTCACHE: %[[T:.*]] = arith.addi
+// OUTCACHE: func.call @w_prefill_cache_prepare_tok({{.*}}, %[[T]])
 
 // wgmma (sm_90a): K, K's remainder, V, the block's Q rows and Q's remainder
 // (16 x 32 x 3 + 2 x 128 x 32 elements) in one window of core matrices, no

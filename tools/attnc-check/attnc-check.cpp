@@ -257,6 +257,18 @@ std::vector<Config> configsFor(const Spec &spec, std::vector<std::string> &notes
       c.appendChunk = 7;
       c.queryChunk = spec.cache.kind == CacheKind::Ring ? 1 : 2;
       cs.push_back(c);
+      // Only when asked for by name (the GPU emulation tests): decode calls
+      // of 130 and 20 queries over a sequence of 300 tokens, which
+      // gpu-check --cache-prefill runs as prefills over the cache (two
+      // query blocks, many key tiles and pages).
+      if (llvm::is_contained(configFilter, "gpu_cache_chunk") && spec.cache.kind != CacheKind::Ring) {
+        Config chunk{"gpu_cache_chunk", 150, 300, {}, 1.0};
+        chunk.decode = true;
+        chunk.splits = 2;
+        chunk.appendChunk = 37;
+        chunk.queryChunk = 130;
+        cs.push_back(chunk);
+      }
     }
     return cs;
   }
@@ -796,6 +808,42 @@ struct Checker {
     return false;
   }
 
+  /// Whether `m` never keeps a key after the query (k_pos > q_pos): then a
+  /// decode row that sees its sequence's first lens tokens (positions 0..)
+  /// sees what a prefill over all of them shows it, which lets gpu-check
+  /// --cache-prefill compare the prefill over the cache with the decode
+  /// trace's reference. Conservative: false where unsure.
+  static bool keepsNoLaterKey(const Mask *m) {
+    if (!m)
+      return false;
+    switch (m->kind) {
+    case MaskKind::Causal:
+      return true;
+    case MaskKind::Window: // keeps -right <= q_pos - k_pos < left
+      return m->right == 0;
+    case MaskKind::And:
+      for (const MaskPtr &o : m->operands)
+        if (keepsNoLaterKey(o.get()))
+          return true;
+      return false;
+    case MaskKind::Or:
+      for (const MaskPtr &o : m->operands)
+        if (!keepsNoLaterKey(o.get()))
+          return false;
+      return !m->operands.empty();
+    default:
+      return false;
+    }
+  }
+  static bool causalEverywhere(const Spec &spec) {
+    if (spec.masks.empty())
+      return false;
+    for (const HeadMask &hm : spec.masks)
+      if (!keepsNoLaterKey(hm.mask.get()))
+        return false;
+    return true;
+  }
+
   /// A prefill case for the GPU checker (bench/gpu/gpu_check.cpp): case.txt
   /// and the reference next to the inputs execute() wrote.
   bool writeCase(const Spec &spec, const Config &cfg, const Run &run, const ReferenceResult &ref) {
@@ -823,7 +871,8 @@ struct Checker {
     os << "spec " << spec.name << "\nconfig " << cfg.name << "\ndtype " << dtypeName << "\nlq " << lq
        << "\nlk " << run.in.lk << "\nheads " << H << "\nkv_heads " << spec.kvHeads << "\nhead_dim "
        << spec.headDim << "\nvalue_dim " << spec.valueDim << "\nfar " << far << "\nlse " << spec.lse
-       << "\npositions " << !cfg.positions.empty() << "\ndecode " << cfg.decode << "\n";
+       << "\npositions " << !cfg.positions.empty() << "\ndecode " << cfg.decode << "\ncausal "
+       << causalEverywhere(spec) << "\n";
     for (const KernelInput &ki : spec.inputs) {
       os << "input " << ki.name << " " << attnc::dtypeName(ki.dtype);
       for (int64_t d : run.in.inputs.at(ki.name).shape)

@@ -575,6 +575,203 @@ std::string emitCacheGlue(const std::string &lib, const std::string &n, int64_t 
   return "";
 }
 
+/// NAME_prefill_cache_gpu: a chunk of queries over one sequence of the
+/// spec's cache (contiguous or paged, any quantization) on tensor cores.
+/// Three launches: NAME_cache_gather_tok copies the sequence's first `len`
+/// rows out of the cache (a (token, KV head) per thread: pages looked up, dequantized,
+/// rounded to the spec's K and V types, keys as stored) with their
+/// positions into the workspace, NAME_prefill_cache_prepare_tok rotates the
+/// queries (and the keys only if the cache keeps them un-rotated), and
+/// NAME_prefill_tc runs the chunk over those rows as a prefill. Every query
+/// sees the sequence's first `len` tokens under the spec's mask by
+/// positions (batch index = seq). `emitted` is false where the spec has no
+/// such kernels (no tensor-core prefill, a ring); an error message on a
+/// signature mismatch.
+std::string emitPrefillCacheGlue(const std::string &lib, const Spec &s, bool far, mlir::gpu::GPUModuleOp gm,
+                                 std::map<std::string, mlir::gpu::GPUFuncOp> &funcs, llvm::raw_ostream &c,
+                                 llvm::raw_ostream &h, llvm::raw_ostream &cases, llvm::raw_ostream &workspaceCases,
+                                 bool &emitted) {
+  emitted = false;
+  const std::string n = s.name, gatherName = n + "_cache_gather_tok_gpu",
+                    tokName = n + "_prefill_cache_prepare_tok_gpu", tcName = n + "_prefill_tc_gpu";
+  auto gather = gm.lookupSymbol<mlir::func::FuncOp>(n + "_cache_gather_tok");
+  auto split = gm.lookupSymbol<mlir::func::FuncOp>(n + "_decode_split");
+  auto merge = gm.lookupSymbol<mlir::func::FuncOp>(n + "_decode_merge");
+  if (!gather || !split || !merge || !funcs.count(gatherName) || !funcs.count(tokName) || !funcs.count(tcName))
+    return "";
+  const std::string H = std::to_string(s.heads), G = std::to_string(s.kvHeads), D = std::to_string(s.headDim),
+                    Dv = std::to_string(s.valueDim);
+  auto find = [](const std::vector<CacheBuffer> &from, const std::string &name) -> const CacheBuffer * {
+    for (const CacheBuffer &b : from)
+      if (b.name == name)
+        return &b;
+    return nullptr;
+  };
+  std::vector<CacheBuffer> splitBufs = namedBuffers(split), mergeBufs = namedBuffers(merge),
+                           gatherBufs = namedBuffers(gather);
+  // The buffers: q, q_pos, the cache's, the kernel inputs, out [, lse],
+  // the workspace.
+  std::vector<CacheBuffer> bufs;
+  for (const char *name : {"q", "q_pos"}) {
+    const CacheBuffer *b = find(splitBufs, name);
+    if (!b)
+      return std::string("no decode buffer '") + name + "'";
+    bufs.push_back(*b);
+  }
+  const size_t cacheAt = bufs.size();
+  for (const CacheBuffer &b : gatherBufs)
+    if (!llvm::is_contained({"k_rows", "v_rows", "pos_rows"}, b.name))
+      bufs.push_back(b);
+  const size_t cacheCount = bufs.size() - cacheAt, inputsAt = bufs.size();
+  for (const KernelInput &in : s.inputs) {
+    const CacheBuffer *b = find(splitBufs, in.name);
+    if (!b)
+      return "no decode buffer for the kernel input '" + in.name + "'";
+    bufs.push_back(*b);
+  }
+  const size_t outAt = bufs.size();
+  for (const char *name : {"out", "lse"})
+    if (const CacheBuffer *b = find(mergeBufs, name))
+      bufs.push_back(*b);
+    else if (std::string(name) == "out" || s.lse)
+      return std::string("no decode buffer '") + name + "'";
+  const size_t workspaceAt = bufs.size();
+  bufs.push_back({"workspace", mlir::MemRefType::get({mlir::ShapedType::kDynamic},
+                                                     mlir::IntegerType::get(gm.getContext(), 8))});
+  auto indexOf = [&](const std::string &name) -> long {
+    for (size_t i = cacheAt; i < cacheAt + cacheCount; ++i)
+      if (bufs[i].name == name)
+        return (long)i;
+    return -1;
+  };
+  const long pageTable = indexOf("page_table"), kCache = indexOf("k_cache"), posCache = indexOf("pos_cache");
+  if (kCache < 0 || posCache < 0)
+    return "no k_cache or pos_cache";
+  int64_t pageSize = 0;
+  if (pageTable >= 0) {
+    auto t = bufs[posCache].type; // [pages][page_size]
+    if (t.isDynamicDim(1))
+      return "a paged cache whose page size is not static";
+    pageSize = t.getDimSize(1);
+  }
+
+  // The gather's parameters: the cache buffers, the workspace's rows, seq.
+  std::vector<KernelArg> gatherArgs;
+  for (size_t i = cacheAt; i < cacheAt + cacheCount; ++i) {
+    KernelArg a{"b[" + std::to_string(i) + "].data", {}};
+    for (int64_t d = 0; d < bufs[i].type.getRank(); ++d)
+      a.dims.push_back("b[" + std::to_string(i) + "].sizes[" + std::to_string(d) + "]");
+    gatherArgs.push_back(a);
+  }
+  gatherArgs.push_back({"k", {"lk", G, D}});
+  gatherArgs.push_back({"v", {"lk", G, Dv}});
+  gatherArgs.push_back({"k_pos", {"lk"}});
+  gatherArgs.push_back({"", {"seq"}});
+  // The prefill's, over the gathered rows (C names as in NAME_prefill_gpu).
+  std::vector<KernelArg> prepare, rows, tok, tcArgs;
+  prefillArgs(s, far, prepare, rows);
+  tensorCoreArgs(s, prepare, rows, tok, tcArgs);
+  for (auto [kernel, args] : {std::pair{gatherName, &gatherArgs}, std::pair{tokName, &tok}, std::pair{tcName, &tcArgs}})
+    if (std::string why = checkSignature(funcs[kernel], *args); !why.empty())
+      return kernel + " has " + why;
+
+  // The tensor-core prefill takes bf16 or f16 K and V (2 bytes); f32 for completeness.
+  auto bytesOf = [](DType t) -> int64_t { return t == DType::F32 ? 4 : 2; };
+  const int64_t kBytes = bytesOf(s.kType), vBytes = bytesOf(s.vType);
+  const std::string qRow = H + " * " + D + " * 4", kRow = G + " * " + D + " * 4";
+  std::string sizes = "ws_round(lq * " + qRow + ") + ws_round(len * " + kRow + ")";
+  if (far)
+    sizes += " + ws_round(lq * " + qRow + ") + ws_round(len * " + kRow + ")";
+  sizes += " + ws_round(len * " + G + " * " + D + " * " + std::to_string(kBytes) + ") + ws_round(len * " + G +
+           " * " + Dv + " * " + std::to_string(vBytes) + ") + ws_round(len * 8)";
+  c << "int64_t " << n << "_prefill_cache_gpu_workspace(int64_t lq, int64_t len) {\n"
+    << "  if (lq < 0 || len < 0) return -1;\n"
+    << "  return " << sizes << ";\n}\n\n";
+  emitShapeTable(c, n + "_prefill_cache_shapes", bufs);
+  const std::string what = n + "_prefill_cache_gpu";
+  auto fail = [&](const std::string &fmt, const std::string &args) {
+    return "    attnc_cuda_fail(&library, \"" + what + ": " + fmt + "\"" + (args.empty() ? "" : ", " + args) +
+           ");\n    return -1;\n  }\n";
+  };
+  c << "int " << what << "(const " << lib << "_gpu_buffer *b, int64_t num, int64_t seq, int64_t len, void *stream) {\n"
+    << "  uint64_t p[ATTNC_CUDA_MAX_PARAMS];\n  int n;\n  attnc_CUfunction gather, prepare, rows;\n"
+    << "  int64_t items, lq, lk, batch, sequences, capacity, need;\n"
+    << "  const void *q, *k, *v;\n  const int64_t *q_pos, *k_pos;\n  void *out;\n"
+    << "  float *lse, *qf, *kf" << (far ? ", *qg, *kg" : "") << ";\n  char *ws;\n";
+  for (size_t i = 0; i < s.inputs.size(); ++i)
+    c << "  const void *" << s.inputs[i].name << ";\n  int64_t " << s.inputs[i].name << "_n0"
+      << (s.inputs[i].dims.size() == 2 ? ", " + s.inputs[i].name + "_n1" : "") << ";\n";
+  c << "  if (check_buffers(\"" << what << "\", " << n << "_prefill_cache_shapes, " << bufs.size()
+    << ", b, num)) return -1;\n"
+    << "  lq = b[0].sizes[0];\n"
+    << "  if (b[1].sizes[0] != lq || b[" << outAt << "].sizes[0] != lq"
+    << (s.lse ? " || b[" + std::to_string(outAt + 1) + "].sizes[0] != lq" : "") << ") {\n"
+    << fail(std::string(s.lse ? "q_pos, out and lse" : "q_pos and out") + " must have q's %lld rows", "(long long)lq");
+  if (pageTable >= 0)
+    c << "  sequences = b[" << pageTable << "].sizes[0];\n  capacity = b[" << pageTable << "].sizes[1] * "
+      << pageSize << ";\n";
+  else
+    c << "  sequences = b[" << kCache << "].sizes[0];\n  capacity = b[" << posCache << "].sizes[1];\n";
+  c << "  if (seq < 0 || seq >= sequences) {\n"
+    << fail("sequence %lld is not in the cache (%lld sequences)", "(long long)seq, (long long)sequences")
+    << "  if (len < 0 || len > capacity) {\n"
+    << fail("len %lld is past the cache's capacity of %lld tokens", "(long long)len, (long long)capacity")
+    << "  need = " << n << "_prefill_cache_gpu_workspace(lq, len);\n"
+    << "  if (b[" << workspaceAt << "].sizes[0] < need) {\n"
+    << fail("the workspace has %lld bytes, needs %lld (" + n + "_prefill_cache_gpu_workspace)",
+            "(long long)b[" + std::to_string(workspaceAt) + "].sizes[0], (long long)need")
+    << "  if (!attnc_cuda_tensor_cores()) {\n"
+    << fail("runs on tensor cores only (ATTNC_GPU_CUDA_CORES is set)", "")
+    << "  if (lq == 0) return 0;\n"
+    << "  q = b[0].data;\n  q_pos = (const int64_t *)b[1].data;\n  out = b[" << outAt << "].data;\n"
+    << "  lse = " << (s.lse ? "(float *)b[" + std::to_string(outAt + 1) + "].data" : std::string("NULL")) << ";\n"
+    << "  (void)lse;\n";
+  for (size_t i = 0; i < s.inputs.size(); ++i) {
+    const std::string at = std::to_string(inputsAt + i), name = s.inputs[i].name;
+    c << "  " << name << " = b[" << at << "].data;\n  " << name << "_n0 = b[" << at << "].sizes[0];\n";
+    if (s.inputs[i].dims.size() == 2)
+      c << "  " << name << "_n1 = b[" << at << "].sizes[1];\n";
+  }
+  c << "  /* The workspace: qf, kf" << (far ? ", qg, kg" : "") << " (the prefill's scratch), then the gathered K, V and positions. */\n"
+    << "  ws = (char *)b[" << workspaceAt << "].data;\n"
+    << "  qf = (float *)ws;\n  ws += ws_round(lq * " << qRow << ");\n"
+    << "  kf = (float *)ws;\n  ws += ws_round(len * " << kRow << ");\n";
+  if (far)
+    c << "  qg = (float *)ws;\n  ws += ws_round(lq * " << qRow << ");\n"
+      << "  kg = (float *)ws;\n  ws += ws_round(len * " << kRow << ");\n";
+  c << "  k = ws;\n  ws += ws_round(len * " << G << " * " << D << " * " << kBytes << ");\n"
+    << "  v = ws;\n  ws += ws_round(len * " << G << " * " << Dv << " * " << vBytes << ");\n"
+    << "  k_pos = (const int64_t *)ws;\n"
+    << "  lk = len;\n  batch = seq;\n"
+    << "  if (len > 0) {\n"
+    << "    if (attnc_cuda_function(&library, \"" << gatherName << "\", &gather)) return -1;\n";
+  emitPushes(c, gatherArgs, "    ");
+  c << "    /* The sequence's rows out of the cache: a (token, KV head) per thread. */\n"
+    << "    items = len * " << G << ";\n"
+    << "    if (attnc_cuda_launch(&library, gather, \"" << gatherName
+    << "\", (unsigned)((items + 127) / 128), 1, 128, p, n, stream)) return -1;\n  }\n"
+    << "  {\n";
+  emitTensorCorePrepare(c, tokName, tcName, tok, tcArgs);
+  c << "    /* Tensor cores: a block per (query tile, head), its shape the loaded image's. */\n"
+    << "    items = " << tcName << "_block_queries();\n"
+    << "    return attnc_cuda_launch_shared(&library, rows, \"" << tcName
+    << "\", (unsigned)((lq + items - 1) / items), " << s.heads << ", " << tcName << "_block_threads(), "
+    << tcName << "_dynamic_shared(), p, n, stream);\n  }\n}\n\n";
+
+  h << "/* " << n << ", prefill over the cache (tensor cores): the queries q [lq][" << H << "][" << D
+    << "] at q_pos attend to\n * the first `len` tokens of cache sequence `seq` under the spec's mask by positions\n"
+    << " * (kernel inputs at batch index seq). Buffers " << bufs.size() << ", in this order:\n"
+    << commentLines(describeBuffers(bufs) + ".")
+    << " * The workspace (device memory) holds at least " << n << "_prefill_cache_gpu_workspace(lq, len)\n"
+    << " * bytes. Append the chunk's tokens first (NAME_append_gpu), then call this. */\n"
+    << "int64_t " << n << "_prefill_cache_gpu_workspace(int64_t lq, int64_t len);\n"
+    << "int " << what << "(const " << lib << "_gpu_buffer *b, int64_t num, int64_t seq, int64_t len, void *stream);\n\n";
+  cases << "  if (!strcmp(spec, \"" << n << "\")) return " << what << "(b, num, seq, len, stream);\n";
+  workspaceCases << "  if (!strcmp(spec, \"" << n << "\")) return " << n << "_prefill_cache_gpu_workspace(lq, len);\n";
+  emitted = true;
+  return "";
+}
+
 /// The model operations of attn-add-model-ops: LIB_gpu_rmsnorm (a row per
 /// block in the GPU pipeline's form) and LIB_gpu_swiglu (an element per
 /// thread). An error message on a signature mismatch.
@@ -709,6 +906,8 @@ int attnc::runBuildGPU(const std::vector<Spec> &specs, const BuildOptions &opts)
   llvm::raw_string_ostream dc(dispatch);
   std::string decodeCases, appendCases, varlenCases; // LIB_gpu_decode's, LIB_gpu_append's, LIB_gpu_prefill_varlen's
   llvm::raw_string_ostream varlenDispatch(varlenCases);
+  std::string prefillCacheCases, workspaceCases; // LIB_gpu_prefill_cache's, LIB_gpu_prefill_cache_workspace's
+  llvm::raw_string_ostream prefillCacheDispatch(prefillCacheCases), workspaceDispatch(workspaceCases);
   llvm::raw_string_ostream decodeDispatch(decodeCases), appendDispatch(appendCases);
   // kernel -> compute capability major -> bytes of dynamic shared memory,
   // and the block's queries and threads.
@@ -817,6 +1016,11 @@ int attnc::runBuildGPU(const std::vector<Spec> &specs, const BuildOptions &opts)
                                             appendDispatch);
             !why.empty())
           return error("internal: the GPU cache kernels of " + n + ": " + why);
+        bool cachePrefill = false;
+        if (std::string why = emitPrefillCacheGlue(lib, s, far, gm, funcs, c, h, prefillCacheDispatch,
+                                                   workspaceDispatch, cachePrefill);
+            !why.empty())
+          return error("internal: the GPU prefill over the cache of " + n + ": " + why);
       }
       if (std::string why = emitModelOpsGlue(lib, funcs, c, h); !why.empty())
         return error("internal: the GPU model operations: " + why);
@@ -904,6 +1108,8 @@ int attnc::runBuildGPU(const std::vector<Spec> &specs, const BuildOptions &opts)
       << "                        shapes[i].sizes[d] >= 0 ? \"\" : \">= \", (long long)(shapes[i].sizes[d] >= 0 ? shapes[i].sizes[d] : 0));\n"
       << "        return -1;\n      }\n"
       << "  }\n  return 0;\n}\n\n"
+      << "/* Workspace parts start 256-byte aligned. */\n"
+      << "static __attribute__((unused)) int64_t ws_round(int64_t bytes) { return (bytes + 255) / 256 * 256; }\n\n"
       << "static const char *const spec_names[] = {";
   for (const Spec &sp : specs)
     src << "\"" << sp.name << "\", ";
@@ -917,6 +1123,12 @@ int attnc::runBuildGPU(const std::vector<Spec> &specs, const BuildOptions &opts)
       << "int " << lib << "_gpu_prefill_varlen(const char *spec, const " << lib << "_gpu_prefill_varlen_args *a) {\n"
       << varlenCases
       << "  attnc_cuda_fail(&library, \"no spec '%s' in this library\", spec);\n  return -1;\n}\n\n"
+      << "int " << lib << "_gpu_prefill_cache(const char *spec, const " << lib
+      << "_gpu_buffer *b, int64_t num, int64_t seq,\n    int64_t len, void *stream) {\n"
+      << prefillCacheCases
+      << "  attnc_cuda_fail(&library, \"no spec '%s' with a prefill over the cache in this library\", spec);\n  return -1;\n}\n\n"
+      << "int64_t " << lib << "_gpu_prefill_cache_workspace(const char *spec, int64_t lq, int64_t len) {\n"
+      << workspaceCases << "  return -1;\n}\n\n"
       << "int " << lib << "_gpu_decode(const char *spec, const " << lib << "_gpu_buffer *b, int64_t num, void *stream) {\n"
       << decodeCases
       << "  attnc_cuda_fail(&library, \"no spec '%s' with decode kernels in this library\", spec);\n  return -1;\n}\n\n"
@@ -997,7 +1209,12 @@ int attnc::runBuildGPU(const std::vector<Spec> &specs, const BuildOptions &opts)
      << "typedef struct { void *data; int64_t rank; int64_t sizes[4]; } " << lib << "_gpu_buffer;\n"
      << "int " << lib << "_gpu_decode(const char *spec, const " << lib << "_gpu_buffer *b, int64_t num, void *stream);\n"
      << "int " << lib << "_gpu_append(const char *spec, const " << lib << "_gpu_buffer *b, int64_t num, int64_t seq,\n"
-     << "    int64_t len, int32_t *status, void *stream);\n\n"
+     << "    int64_t len, int32_t *status, void *stream);\n"
+     << "/* Prefill over the cache by name (NAME_prefill_cache_gpu: specs with a tensor-core prefill and a\n"
+     << " * contiguous or paged cache), and the workspace it needs (-1: no such spec). */\n"
+     << "int " << lib << "_gpu_prefill_cache(const char *spec, const " << lib << "_gpu_buffer *b, int64_t num,\n"
+     << "    int64_t seq, int64_t len, void *stream);\n"
+     << "int64_t " << lib << "_gpu_prefill_cache_workspace(const char *spec, int64_t lq, int64_t len);\n\n"
      << header << "#ifdef __cplusplus\n}\n#endif\n\n#endif\n";
 
   std::string headerPath = path(lib + "_gpu.h"), loaderPath = path("attnc_cuda.h"),

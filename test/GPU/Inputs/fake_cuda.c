@@ -525,7 +525,7 @@ static int emulate(const char *name, unsigned gx, unsigned gy, unsigned gz, unsi
   int rows = 0, tc = 0, append = 0, split = 0;
   /* Work items: prefill and model-operation rows, token preparation, the
    * decode merge. */
-  for (const char *const *sfx = (const char *const[]){"_rows_gpu", "_prepare_tok_gpu",
+  for (const char *const *sfx = (const char *const[]){"_rows_gpu", "_prepare_tok_gpu", "_gather_tok_gpu",
                                                         "_decode_merge_gpu", 0};
        *sfx; ++sfx)
     rows |= len > strlen(*sfx) && !strcmp(name + len - strlen(*sfx), *sfx);

@@ -81,5 +81,32 @@ int main(void) {
                                     P(0xb1000), NULL);
     printf("t5_bias_prefill_varlen_gpu: %d (%s)\n", rc, glib_gpu_error());
   }
+  /* Prefill over the cache (mistral_7b's paged cache, as for decode): 3
+   * queries over the first 40 tokens of sequence 1, then bad arguments. */
+  {
+    int64_t need = glib_gpu_prefill_cache_workspace("mistral_7b", 3, 40);
+    glib_gpu_buffer c[8] = {
+        {P(0x42000), 3, {3, 32, 128}},     {P(0x43000), 1, {3}},
+        {P(0x15000), 4, {10, 16, 8, 128}}, {P(0x16000), 4, {10, 16, 8, 128}},
+        {P(0x17000), 2, {10, 16}},         {P(0x18000), 2, {2, 5}},
+        {P(0x44000), 3, {3, 32, 128}},     {P(0x100000), 1, {need}}};
+    printf("workspace: %lld, unknown spec %lld\n", (long long)need,
+           (long long)glib_gpu_prefill_cache_workspace("t5_bias", 3, 40));
+    rc = glib_gpu_prefill_cache("mistral_7b", c, 8, 1, 40, P(0x99));
+    printf("glib_gpu_prefill_cache: %d (%s)\n", rc, glib_gpu_error());
+    rc = mistral_7b_prefill_cache_gpu(c, 8, 2, 40, NULL);
+    printf("seq 2: %d (%s)\n", rc, glib_gpu_error());
+    rc = mistral_7b_prefill_cache_gpu(c, 8, 1, 81, NULL);
+    printf("len 81: %d (%s)\n", rc, glib_gpu_error());
+    c[7].sizes[0] = need - 1;
+    rc = mistral_7b_prefill_cache_gpu(c, 8, 1, 40, NULL);
+    printf("small workspace: %d (%s)\n", rc, glib_gpu_error());
+    c[7].sizes[0] = need;
+    c[1].sizes[0] = 2;
+    rc = mistral_7b_prefill_cache_gpu(c, 8, 1, 40, NULL);
+    printf("q_pos rows: %d (%s)\n", rc, glib_gpu_error());
+    rc = glib_gpu_prefill_cache("t5_bias", c, 8, 1, 40, NULL);
+    printf("no cache: %d (%s)\n", rc, glib_gpu_error());
+  }
   return 0;
 }
