@@ -24,6 +24,12 @@
 //     tensor-core prefill) against the same reference; only specs whose
 //     masks keep no later key (case.txt's causal), others are skipped.
 //
+//   gpu-check --lib libX_gpu.so --name X --cache-prefill-batch CASE_DIR...
+//     The same calls as one batch after the last append
+//     (LIB_gpu_prefill_cache_varlen: entries sharing the cache sequence,
+//     plus the empty one); per-channel layouts are skipped (a later append
+//     requantizes the earlier tokens of a group).
+//
 //   gpu-check --lib libX_gpu.so --name X --varlen CASE_DIR...
 //     Each spec's prefill cases packed as one ragged batch (plus an empty
 //     sequence of each kind) through LIB_gpu_prefill_varlen; each case's
@@ -162,6 +168,8 @@ struct Library {
   // Libraries built before the prefill over the cache lack these.
   int (*prefillCache)(const char *, const Buffer *, int64_t, int64_t, int64_t, void *) = nullptr;
   int64_t (*prefillCacheWorkspace)(const char *, int64_t, int64_t) = nullptr;
+  int (*prefillCacheVarlen)(const char *, const Buffer *, int64_t, int64_t, const int64_t *, const int64_t *,
+                            const int64_t *, void *) = nullptr;
   const char *(*error)();
   int (*loadedArch)();
   const char *(*loadedImage)() = nullptr; // libraries built before it lack it
@@ -178,6 +186,7 @@ struct Library {
     *(void **)&prefillVarlen = dlsym(lib, (name + "_gpu_prefill_varlen").c_str());
     *(void **)&prefillCache = dlsym(lib, (name + "_gpu_prefill_cache").c_str());
     *(void **)&prefillCacheWorkspace = dlsym(lib, (name + "_gpu_prefill_cache_workspace").c_str());
+    *(void **)&prefillCacheVarlen = dlsym(lib, (name + "_gpu_prefill_cache_varlen").c_str());
     if (!prefill || !error || !loadedArch)
       die(path + " is not the GPU kernel library '" + name + "' (no " + name + "_gpu_prefill)");
   }
@@ -439,8 +448,38 @@ bool prefillCacheRows(const Case &c, const DeviceBuffer &dq, const DeviceBuffer 
 /// (the cache buffers' initial bytes, then each append and decode call)
 /// through LIB_gpu_append and LIB_gpu_decode, on one cache that persists
 /// across the calls, and gathers the queries' rows of each decode call.
+/// Whether a decode case's trace has a cache buffer named `name`.
+bool traceHasBuffer(const Case &c, const std::string &name) {
+  std::ifstream f(c.dir + "/trace/trace.txt");
+  for (std::string line; std::getline(f, line);) {
+    std::istringstream is(line);
+    std::string op, n;
+    if (is >> op >> n && op == "buffer" && n == name)
+      return true;
+  }
+  return false;
+}
+
+/// How runDecodeCase runs a trace's decode calls.
+enum class DecodeMode {
+  Decode,            // LIB_gpu_decode
+  CachePrefill,      // each call as LIB_gpu_prefill_cache (prefillCacheRows)
+  CachePrefillBatch, // all calls as one LIB_gpu_prefill_cache_varlen after the last append
+};
+
+/// One decode call of a trace, kept for the batch (DecodeMode::CachePrefillBatch).
+struct TraceCall {
+  std::vector<char> q, qPos, qSeq, lens;
+  int64_t rows, keep, i0;
+};
+bool prefillCacheBatch(const Case &c, const std::vector<TraceCall> &calls, const std::vector<Buffer> &cacheViews,
+                       const std::vector<Buffer> &inputViews, DType outType, std::vector<double> &out,
+                       std::vector<double> &lse, std::string &error);
+
 bool runDecodeCase(const Case &c, std::vector<double> &out, std::vector<double> &lse, std::string &error,
-                   bool cachePrefill = false) {
+                   DecodeMode mode = DecodeMode::Decode) {
+  const bool cachePrefill = mode == DecodeMode::CachePrefill;
+  std::vector<TraceCall> calls;
   if (!library.decode || !library.append)
     die("the GPU kernel library has no decode/append entry points (built before they existed?)");
   const int64_t H = c.heads, G = c.kvHeads, D = c.headDim, Dv = c.valueDim;
@@ -525,6 +564,10 @@ bool runDecodeCase(const Case &c, std::vector<double> &out, std::vector<double> 
       fill(plse.ptr, 0xff, plse.bytes);
       fill(dout.ptr, 0xff, dout.bytes);
       fill(dlse.ptr, 0xff, dlse.bytes);
+      if (mode == DecodeMode::CachePrefillBatch) {
+        calls.push_back({q, qp, qs, lens, rows, keep, i0});
+        continue;
+      }
       if (cachePrefill) {
         // The call's rows as one prefill over the cache: the kept rows all
         // read one sequence (its longest lens), the last row the empty one.
@@ -563,6 +606,93 @@ bool runDecodeCase(const Case &c, std::vector<double> &out, std::vector<double> 
       die(dir + "trace.txt: unknown line '" + line + "'");
     }
   }
+  if (mode == DecodeMode::CachePrefillBatch)
+    return prefillCacheBatch(c, calls, cacheViews, inputViews, outType, out, lse, error);
+  return true;
+}
+
+/// --cache-prefill-batch: every decode call of the trace as entries of one
+/// LIB_gpu_prefill_cache_varlen call after the last append: a call's kept
+/// rows as one entry over its sequence's first max(lens) tokens (earlier
+/// tokens do not change with later appends, masks keep no later key), its
+/// last row as an entry over the empty sequence (exactly 0). Entries share
+/// the cache sequence, as batched requests over a shared prefix do.
+bool prefillCacheBatch(const Case &c, const std::vector<TraceCall> &calls, const std::vector<Buffer> &cacheViews,
+                       const std::vector<Buffer> &inputViews, DType outType, std::vector<double> &out,
+                       std::vector<double> &lse, std::string &error) {
+  const int64_t H = c.heads, D = c.headDim, Dv = c.valueDim;
+  const size_t qRow = H * D * dtypeBytes(c.dtype), oRow = H * Dv * dtypeBytes(outType);
+  struct Entry { const TraceCall *call; int64_t first, count, seq, len; };
+  std::vector<Entry> entries;
+  for (const TraceCall &k : calls) {
+    std::vector<int64_t> seqOf(k.rows), lenOf(k.rows);
+    std::memcpy(seqOf.data(), k.qSeq.data(), k.rows * 8);
+    std::memcpy(lenOf.data(), k.lens.data(), k.rows * 8);
+    if (k.keep > 0) {
+      Entry e{&k, 0, k.keep, seqOf[0], 0};
+      for (int64_t r = 0; r < k.keep; ++r)
+        e.len = std::max(e.len, lenOf[r]);
+      entries.push_back(e);
+    }
+    entries.push_back({&k, k.keep, 1, seqOf[k.keep], lenOf[k.keep]});
+  }
+  const int64_t nseq = (int64_t)entries.size();
+  std::vector<int64_t> cuQ(nseq + 1, 0), cuK(nseq + 1, 0), seqs(nseq);
+  std::vector<char> q, qPos;
+  for (int64_t e = 0; e < nseq; ++e) {
+    const Entry &en = entries[e];
+    q.insert(q.end(), en.call->q.begin() + en.first * qRow, en.call->q.begin() + (en.first + en.count) * qRow);
+    qPos.insert(qPos.end(), en.call->qPos.begin() + en.first * 8, en.call->qPos.begin() + (en.first + en.count) * 8);
+    cuQ[e + 1] = cuQ[e] + en.count;
+    cuK[e + 1] = cuK[e] + en.len;
+    seqs[e] = en.seq;
+  }
+  const int64_t totalQ = cuQ[nseq], totalK = cuK[nseq];
+  const int64_t bytes = library.prefillCacheWorkspace(c.spec.c_str(), totalQ, totalK);
+  if (bytes < 0) {
+    error = "no prefill over the cache for this spec";
+    return false;
+  }
+  DeviceBuffer dq(q.data(), q.size()), dqp(qPos.data(), qPos.size()), dcq(cuQ.data(), cuQ.size() * 8),
+      dck(cuK.data(), cuK.size() * 8), work(std::max<int64_t>(bytes, 1)), dout(totalQ * oRow), dlse(totalQ * H * 4);
+  fill(work.ptr, 0xff, work.bytes);
+  fill(dout.ptr, 0xff, dout.bytes);
+  fill(dlse.ptr, 0xff, dlse.bytes);
+  std::vector<Buffer> b = {view(dq, {totalQ, H, D}), view(dqp, {totalQ}), view(dcq, {nseq + 1}),
+                           view(dck, {nseq + 1})};
+  b.insert(b.end(), cacheViews.begin(), cacheViews.end());
+  b.insert(b.end(), inputViews.begin(), inputViews.end());
+  b.push_back(view(dout, {totalQ, H, Dv}));
+  if (c.lse)
+    b.push_back(view(dlse, {totalQ, H}));
+  b.push_back(view(work, {bytes}));
+  if (library.prefillCacheVarlen(c.spec.c_str(), b.data(), (int64_t)b.size(), nseq, seqs.data(), cuQ.data(),
+                                 cuK.data(), nullptr)) {
+    error = library.error();
+    return false;
+  }
+  synchronize("the batched prefill over the cache");
+  std::vector<char> ob(totalQ * oRow), lb(totalQ * H * 4);
+  toHost(ob.data(), dout.ptr, ob.size());
+  toHost(lb.data(), dlse.ptr, lb.size());
+  std::vector<double> o = decode(ob, outType), l = decode(lb, DType::F32);
+  for (int64_t e = 0; e < nseq; ++e) {
+    const Entry &en = entries[e];
+    const int64_t q0 = cuQ[e];
+    if (en.first == en.call->keep) { // the row over the empty sequence
+      for (int64_t j = 0; j < H * Dv; ++j)
+        if (o[q0 * H * Dv + j] != 0.0) {
+          error = "batch entry " + std::to_string(e) + " (an empty sequence) gave " +
+                  std::to_string(o[q0 * H * Dv + j]) + ", not 0";
+          return false;
+        }
+      continue;
+    }
+    std::copy(o.begin() + q0 * H * Dv, o.begin() + (q0 + en.count) * H * Dv, out.begin() + en.call->i0 * H * Dv);
+    std::copy(l.begin() + q0 * H, l.begin() + (q0 + en.count) * H, lse.begin() + en.call->i0 * H);
+  }
+  std::printf("%s %s: batch of %lld entries, %lld queries over %lld gathered keys\n", c.spec.c_str(),
+              c.config.c_str(), (long long)nseq, (long long)totalQ, (long long)totalK);
   return true;
 }
 
@@ -1017,7 +1147,8 @@ int benchCachePrefill(const std::string &spec, const std::string &shape, const s
 int main(int argc, char **argv) {
   std::string lib, name, benchSpec, shape, lens;
   int repeats = 10;
-  bool decodeBench = false, varlen = false, varlenBench = false, cachePrefill = false, cachePrefillBench = false;
+  bool decodeBench = false, varlen = false, varlenBench = false, cachePrefill = false, cachePrefillBench = false,
+       cachePrefillBatch = false;
   std::string seqs;
   int64_t batch = 1, page = 16, chunk = 512;
   std::vector<std::string> dirs;
@@ -1038,6 +1169,7 @@ int main(int argc, char **argv) {
     else if (a == "--seqs") seqs = value();
     else if (a == "--varlen") varlen = true;
     else if (a == "--cache-prefill") cachePrefill = true;
+    else if (a == "--cache-prefill-batch") cachePrefill = cachePrefillBatch = true;
     else if (a == "--batch") batch = std::atoll(value().c_str());
     else if (a == "--page") page = std::atoll(value().c_str());
     else if (a == "--shape") shape = value();
@@ -1067,19 +1199,25 @@ int main(int argc, char **argv) {
   if (varlen)
     runVarlen(dirs, passed, failed);
   int skipped = 0;
-  if (cachePrefill && (!library.prefillCache || !library.prefillCacheWorkspace))
+  if (cachePrefill && (!library.prefillCache || !library.prefillCacheWorkspace || !library.prefillCacheVarlen))
     die("--cache-prefill: the library has no " + name + "_gpu_prefill_cache (built before it existed?)");
   for (const std::string &d : varlen ? std::vector<std::string>() : dirs) {
     Case c = readCase(d);
     std::vector<double> out, lse;
     std::string error;
-    if (cachePrefill && (!c.decode || !c.causal || library.prefillCacheWorkspace(c.spec.c_str(), 1, 1) < 0)) {
+    if (cachePrefill && (!c.decode || !c.causal || library.prefillCacheWorkspace(c.spec.c_str(), 1, 1) < 0 ||
+                         (cachePrefillBatch && traceHasBuffer(c, "seq_len")))) {
       // Only decode traces of masks without later keys, and specs that
-      // have the prefill over the cache (tensor cores; no ring).
+      // have the prefill over the cache (tensor cores; no ring). A batch
+      // runs after the last append: not per-channel layouts, whose codes a
+      // later append changes (seq_len: tokens of completed groups).
       ++skipped;
       continue;
     }
-    if (!(c.decode ? runDecodeCase(c, out, lse, error, cachePrefill) : runCase(c, out, lse, error))) {
+    const DecodeMode mode = cachePrefillBatch ? DecodeMode::CachePrefillBatch
+                            : cachePrefill    ? DecodeMode::CachePrefill
+                                              : DecodeMode::Decode;
+    if (!(c.decode ? runDecodeCase(c, out, lse, error, mode) : runCase(c, out, lse, error))) {
       std::printf("%s %s: ERROR %s\n", c.spec.c_str(), c.config.c_str(), error.c_str());
       ++failed;
       continue;
@@ -1091,8 +1229,8 @@ int main(int argc, char **argv) {
   const char *image = library.loadedImage ? library.loadedImage() : nullptr;
   std::string cubin = (image ? std::string(image) : "sm_" + std::to_string(arch)) + " cubin";
   if (cachePrefill)
-    std::printf("gpu-check: prefill over the cache: %d case(s) skipped (no such kernel, a ring, or a mask that"
-                " keeps later keys)\n", skipped);
+    std::printf("gpu-check: prefill over the cache: %d case(s) skipped (no such kernel, a ring, a mask that"
+                " keeps later keys%s)\n", skipped, cachePrefillBatch ? ", a per-channel layout" : "");
   std::printf("gpu-check: kernels %s; %d passed, %d failed\n",
               arch > 0 ? cubin.c_str() : arch == 0 ? "PTX (JIT)" : "not loaded", passed, failed);
   return failed ? 1 : 0;

@@ -10,7 +10,8 @@
 #      (ATTNC_GPU_CUDA_CORES=1); each mode also packs every spec's cases
 #      into one ragged batch (gpu-check --varlen, NAME_prefill_varlen_gpu),
 #      and the tensor-core modes replay the decode traces' calls as prefills
-#      over the cache (gpu-check --cache-prefill, NAME_prefill_cache_gpu);
+#      over the cache (gpu-check --cache-prefill, NAME_prefill_cache_gpu; and
+#      as one batch per trace, --cache-prefill-batch);
 #   3. times prefill side by side, attnc (wgmma and mma.sync) vs PyTorch SDPA
 #      and FlexAttention (bench.py over bench/specs/gpu; LENS, REPEATS,
 #      NO_FLEX=1 to adjust);
@@ -77,6 +78,14 @@ for mode in tensor-cores mma-sync cuda-cores; do
     ((st)) && rc=1
     grep -E "FAIL|ERROR|run:" "$clog" | head -20
     echo "cache prefill ($mode): $(tail -1 "$clog")"
+    # The same calls as one batch per trace (NAME_prefill_cache_varlen_gpu).
+    blog="$LOGS/gpu-check-cache-prefill-batch-$mode.txt"
+    timeout -k 5 40 ./gpu-check --lib $lib --name attn_kernels --cache-prefill-batch cases/*/ > "$blog" 2>&1
+    st=$?
+    ((st == 124 || st == 137)) && echo "run: gpu-check --cache-prefill-batch ($mode) timed out after 40 s" >> "$blog"
+    ((st)) && rc=1
+    grep -E "FAIL|ERROR|run:" "$blog" | head -20
+    echo "cache prefill batch ($mode): $(tail -1 "$blog")"
   fi
 done
 echo "== prefill: attnc vs PyTorch SDPA / FlexAttention (bf16, batch 1)"

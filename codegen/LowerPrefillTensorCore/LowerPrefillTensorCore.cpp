@@ -238,7 +238,7 @@ private:
   /// A rows x cols view of `window` (1-D, dynamic shared memory) at
   /// element `offset`, for ldmatrix and cp.async's 2-D indexing.
   Value windowTile(OpBuilder &ob, Value window, int64_t offset, int64_t rows, int64_t cols);
-  /// `cache`: NAME_prefill_cache_prepare_tok, the preparation of a chunk of
+  /// `cache`: NAME_prefill_cache[_varlen]_prepare_tok, the preparation of
   /// queries over rows gathered from the spec's cache (NAME_cache_gather_tok,
   /// attn-lower-cache-kernels): keys the cache stores rotated (on_write) are
   /// only rounded, not rotated again.
@@ -418,7 +418,8 @@ void TensorCoreBuilder::build() {
   if ((isa_and_nonnull<ContiguousCacheAttr>(cache) || isa_and_nonnull<PagedCacheAttr>(cache)) &&
       (!remapWindow || onRead)) {
     rotateKeys = onRead || !rope;
-    buildPrepareToken(/*varlen=*/false, /*cache=*/true);
+    for (bool varlen : {false, true}) // a batch: the sequences' rows gathered one after another
+      buildPrepareToken(varlen, /*cache=*/true);
     rotateKeys = true;
   }
 }
@@ -477,8 +478,8 @@ void TensorCoreBuilder::buildPrepareToken(bool varlen, bool cache) {
   b.setInsertionPointToEnd(module.getBody());
   auto f = b.create<func::FuncOp>(
       loc,
-      (variant.getSymName() +
-       (varlen ? "_prefill_varlen_prepare_tok" : cache ? "_prefill_cache_prepare_tok" : "_prefill_prepare_tok"))
+      (variant.getSymName() + (cache ? "_prefill_cache" : "_prefill") +
+       (varlen ? "_varlen_prepare_tok" : "_prepare_tok"))
           .str(),
       b.getFunctionType(argTypes, {}));
   if (cache) // attn-outline-gpu-kernels: the trailing index is the global thread id.

@@ -36,6 +36,11 @@ attn.variant @w {
 // CACHE: memref.store %{{.*}}, %[[CKH]]
 // CACHE: memref.store %{{.*}}, %[[CKL]]
 // CACHE: return
+// A batch over the cache: the varlen preparation's arguments, each packed
+// token's entry found by binary search, keys again not rotated.
+// CACHE-LABEL: func.func @w_prefill_cache_varlen_prepare_tok(
+// CACHE-SAME: memref<?xi64>, %{{.*}}: memref<?xi64>, %{{.*}}: index) attributes {attn.thread_item}
+// CACHE: scf.while
 
 // Shared memory: one key tile of K, of K's low parts and of V (16 keys: 32
 // for head dims up to 64, where each warp owns two tiles of 16 rows, halved

@@ -590,7 +590,7 @@ std::string emitCacheGlue(const std::string &lib, const std::string &n, int64_t 
 std::string emitPrefillCacheGlue(const std::string &lib, const Spec &s, bool far, mlir::gpu::GPUModuleOp gm,
                                  std::map<std::string, mlir::gpu::GPUFuncOp> &funcs, llvm::raw_ostream &c,
                                  llvm::raw_ostream &h, llvm::raw_ostream &cases, llvm::raw_ostream &workspaceCases,
-                                 bool &emitted) {
+                                 llvm::raw_ostream &varlenCases, bool &emitted) {
   emitted = false;
   const std::string n = s.name, gatherName = n + "_cache_gather_tok_gpu",
                     tokName = n + "_prefill_cache_prepare_tok_gpu", tcName = n + "_prefill_tc_gpu";
@@ -768,6 +768,145 @@ std::string emitPrefillCacheGlue(const std::string &lib, const Spec &s, bool far
     << "int " << what << "(const " << lib << "_gpu_buffer *b, int64_t num, int64_t seq, int64_t len, void *stream);\n\n";
   cases << "  if (!strcmp(spec, \"" << n << "\")) return " << what << "(b, num, seq, len, stream);\n";
   workspaceCases << "  if (!strcmp(spec, \"" << n << "\")) return " << n << "_prefill_cache_gpu_workspace(lq, len);\n";
+
+  // A batch (NAME_prefill_cache_varlen_gpu, FlashInfer's batch prefill over
+  // a paged cache): entry e is queries cu_q[e] .. cu_q[e+1]-1 over the first
+  // cu_k[e+1] - cu_k[e] tokens of cache sequence seq_host[e]. The gather runs
+  // once per entry into the packed workspace rows cu_k[e].., then the varlen
+  // preparation and tensor-core kernel run the batch in two launches.
+  const std::string varTokName = n + "_prefill_cache_varlen_prepare_tok_gpu",
+                    varTcName = n + "_prefill_varlen_tc_gpu", vwhat = n + "_prefill_cache_varlen_gpu";
+  if (!funcs.count(varTokName) || !funcs.count(varTcName))
+    return "no " + varTokName + " or " + varTcName;
+  std::vector<CacheBuffer> vbufs(bufs.begin(), bufs.begin() + 2);
+  for (const char *name : {"cu_q", "cu_k"})
+    vbufs.push_back({name, mlir::MemRefType::get({mlir::ShapedType::kDynamic},
+                                                 mlir::IntegerType::get(gm.getContext(), 64))});
+  vbufs.insert(vbufs.end(), bufs.begin() + 2, bufs.end());
+  auto shifted = [](size_t i) { return std::to_string(i + 2); };
+  KernelArg cuQ{"cu_q", {"nseq + 1"}}, cuK{"cu_k", {"nseq + 1"}};
+  std::vector<KernelArg> varTok = tok, varTc, varGather;
+  varTok.push_back(cuQ), varTok.push_back(cuK);
+  for (const KernelArg &a : tcArgs) {
+    if (a.ptr.empty() && a.dims.size() == 1 && a.dims[0] == "batch") {
+      varTc.push_back(cuQ), varTc.push_back(cuK);
+      continue;
+    }
+    varTc.push_back(a);
+  }
+  for (size_t i = cacheAt; i < cacheAt + cacheCount; ++i) {
+    KernelArg a{"b[" + shifted(i) + "].data", {}};
+    for (int64_t d = 0; d < vbufs[i + 2].type.getRank(); ++d)
+      a.dims.push_back("b[" + shifted(i) + "].sizes[" + std::to_string(d) + "]");
+    varGather.push_back(a);
+  }
+  varGather.push_back({"(const char *)k + k0 * " + G + " * " + D + " * " + std::to_string(kBytes), {"lk", G, D}});
+  varGather.push_back({"(const char *)v + k0 * " + G + " * " + Dv + " * " + std::to_string(vBytes), {"lk", G, Dv}});
+  varGather.push_back({"k_pos + k0", {"lk"}});
+  varGather.push_back({"", {"seq"}});
+  for (auto [kernel, args] : {std::pair{varTokName, &varTok}, std::pair{varTcName, &varTc}})
+    if (std::string why = checkSignature(funcs[kernel], *args); !why.empty())
+      return kernel + " has " + why;
+  emitShapeTable(c, n + "_prefill_cache_varlen_shapes", vbufs);
+  auto vfail = [&](const std::string &fmt, const std::string &args, const std::string &in = "") {
+    return in + "    attnc_cuda_fail(&library, \"" + vwhat + ": " + fmt + "\"" + (args.empty() ? "" : ", " + args) +
+           ");\n" + in + "    return -1;\n" + in + "  }\n";
+  };
+  const std::string vOut = shifted(outAt), vWs = shifted(workspaceAt);
+  c << "int " << vwhat << "(const " << lib << "_gpu_buffer *b, int64_t num, int64_t nseq, const int64_t *seq_host,\n"
+    << "    const int64_t *cu_q_host, const int64_t *cu_k_host, void *stream) {\n"
+    << "  uint64_t p[ATTNC_CUDA_MAX_PARAMS];\n  int n;\n  attnc_CUfunction gather, prepare, rows;\n"
+    << "  int64_t items, lq, lk, len, seq, sequences, capacity, need, e, k0, longest = 0;\n"
+    << "  const void *q, *k, *v;\n  const int64_t *q_pos, *k_pos, *cu_q, *cu_k;\n  void *out;\n"
+    << "  float *lse, *qf, *kf" << (far ? ", *qg, *kg" : "") << ";\n  char *ws;\n";
+  for (size_t i = 0; i < s.inputs.size(); ++i)
+    c << "  const void *" << s.inputs[i].name << ";\n  int64_t " << s.inputs[i].name << "_n0"
+      << (s.inputs[i].dims.size() == 2 ? ", " + s.inputs[i].name + "_n1" : "") << ";\n";
+  c << "  if (check_buffers(\"" << vwhat << "\", " << n << "_prefill_cache_varlen_shapes, " << vbufs.size()
+    << ", b, num)) return -1;\n"
+    << "  if (nseq < 0 || nseq > 65535 || !seq_host || !cu_q_host || !cu_k_host || cu_q_host[0] != 0 ||\n"
+    << "      cu_k_host[0] != 0) {\n"
+    << vfail("nseq must be 0..65535 and seq_host, cu_q_host and cu_k_host given, the offsets from 0", "")
+    << "  if (b[2].sizes[0] != nseq + 1 || b[3].sizes[0] != nseq + 1) {\n"
+    << vfail("cu_q and cu_k must have nseq + 1 = %lld entries", "(long long)(nseq + 1)");
+  if (pageTable >= 0)
+    c << "  sequences = b[" << shifted(pageTable) << "].sizes[0];\n  capacity = b[" << shifted(pageTable)
+      << "].sizes[1] * " << pageSize << ";\n";
+  else
+    c << "  sequences = b[" << shifted(kCache) << "].sizes[0];\n  capacity = b[" << shifted(posCache)
+      << "].sizes[1];\n";
+  c << "  for (e = 0; e < nseq; ++e) {\n"
+    << "    lq = cu_q_host[e + 1] - cu_q_host[e], len = cu_k_host[e + 1] - cu_k_host[e];\n"
+    << "    if (lq < 0 || len < 0) {\n"
+    << vfail("entry %lld has a negative length", "(long long)e", "  ")
+    << "    if (seq_host[e] < 0 || seq_host[e] >= sequences) {\n"
+    << vfail("entry %lld: sequence %lld is not in the cache (%lld sequences)",
+             "(long long)e, (long long)seq_host[e], (long long)sequences", "  ")
+    << "    if (len > capacity) {\n"
+    << vfail("entry %lld: len %lld is past the cache's capacity of %lld tokens",
+             "(long long)e, (long long)len, (long long)capacity", "  ")
+    << "    if (lq > longest) longest = lq;\n  }\n"
+    << "  lq = cu_q_host[nseq], len = cu_k_host[nseq];\n"
+    << "  if (b[0].sizes[0] != lq || b[1].sizes[0] != lq || b[" << vOut << "].sizes[0] != lq"
+    << (s.lse ? " || b[" + shifted(outAt + 1) + "].sizes[0] != lq" : "") << ") {\n"
+    << vfail(std::string(s.lse ? "q, q_pos, out and lse" : "q, q_pos and out") +
+                 " must have cu_q_host[nseq] = %lld rows",
+             "(long long)lq")
+    << "  need = " << n << "_prefill_cache_gpu_workspace(lq, len);\n"
+    << "  if (b[" << vWs << "].sizes[0] < need) {\n"
+    << vfail("the workspace has %lld bytes, needs %lld (" + n +
+                 "_prefill_cache_gpu_workspace of the total queries and keys)",
+             "(long long)b[" + vWs + "].sizes[0], (long long)need")
+    << "  if (!attnc_cuda_tensor_cores()) {\n"
+    << vfail("runs on tensor cores only (ATTNC_GPU_CUDA_CORES is set)", "")
+    << "  if (lq == 0) return 0;\n"
+    << "  q = b[0].data;\n  q_pos = (const int64_t *)b[1].data;\n"
+    << "  cu_q = (const int64_t *)b[2].data;\n  cu_k = (const int64_t *)b[3].data;\n"
+    << "  out = b[" << vOut << "].data;\n"
+    << "  lse = " << (s.lse ? "(float *)b[" + shifted(outAt + 1) + "].data" : std::string("NULL")) << ";\n"
+    << "  (void)lse;\n";
+  for (size_t i = 0; i < s.inputs.size(); ++i) {
+    const std::string at = shifted(inputsAt + i), name = s.inputs[i].name;
+    c << "  " << name << " = b[" << at << "].data;\n  " << name << "_n0 = b[" << at << "].sizes[0];\n";
+    if (s.inputs[i].dims.size() == 2)
+      c << "  " << name << "_n1 = b[" << at << "].sizes[1];\n";
+  }
+  c << "  /* The workspace as for " << what << ", sized for the totals. */\n"
+    << "  ws = (char *)b[" << vWs << "].data;\n"
+    << "  qf = (float *)ws;\n  ws += ws_round(lq * " << qRow << ");\n"
+    << "  kf = (float *)ws;\n  ws += ws_round(len * " << kRow << ");\n";
+  if (far)
+    c << "  qg = (float *)ws;\n  ws += ws_round(lq * " << qRow << ");\n"
+      << "  kg = (float *)ws;\n  ws += ws_round(len * " << kRow << ");\n";
+  c << "  k = ws;\n  ws += ws_round(len * " << G << " * " << D << " * " << kBytes << ");\n"
+    << "  v = ws;\n  ws += ws_round(len * " << G << " * " << Dv << " * " << vBytes << ");\n"
+    << "  k_pos = (const int64_t *)ws;\n"
+    << "  if (len > 0 && attnc_cuda_function(&library, \"" << gatherName << "\", &gather)) return -1;\n"
+    << "  /* Each entry's rows out of the cache into packed rows cu_k[e]..: a (token, KV head) per thread. */\n"
+    << "  for (e = 0; e < nseq; ++e) {\n"
+    << "    k0 = cu_k_host[e];\n    lk = cu_k_host[e + 1] - k0;\n    seq = seq_host[e];\n"
+    << "    if (lk == 0) continue;\n";
+  emitPushes(c, varGather, "    ");
+  c << "    items = lk * " << G << ";\n"
+    << "    if (attnc_cuda_launch(&library, gather, \"" << gatherName
+    << "\", (unsigned)((items + 127) / 128), 1, 128, p, n, stream)) return -1;\n  }\n"
+    << "  lk = len;\n  {\n";
+  emitTensorCorePrepare(c, varTokName, varTcName, varTok, varTc);
+  c << "    /* A block per (query tile, head, entry); tiles past an entry's queries return. */\n"
+    << "    items = " << tcName << "_block_queries();\n"
+    << "    return attnc_cuda_launch_grid(&library, rows, \"" << varTcName
+    << "\", (unsigned)((longest + items - 1) / items), " << s.heads << ", (unsigned)nseq, " << tcName
+    << "_block_threads(), " << tcName << "_dynamic_shared(), p, n, stream);\n  }\n}\n\n";
+  h << "/* " << n << ", a batch over the cache: entry e is queries cu_q[e] .. cu_q[e+1]-1 (packed) over the\n"
+    << " * first cu_k[e+1] - cu_k[e] tokens of cache sequence seq_host[e] (entries may share a sequence;\n"
+    << " * kernel inputs at batch index e). cu_q, cu_k on the device, the same nseq + 1 offsets on the\n"
+    << " * host (from 0, never decreasing). Buffers " << vbufs.size() << ", in this order:\n"
+    << commentLines(describeBuffers(vbufs) + ".")
+    << " * The workspace holds " << n << "_prefill_cache_gpu_workspace(cu_q_host[nseq], cu_k_host[nseq]) bytes. */\n"
+    << "int " << vwhat << "(const " << lib << "_gpu_buffer *b, int64_t num, int64_t nseq, const int64_t *seq_host,\n"
+    << "    const int64_t *cu_q_host, const int64_t *cu_k_host, void *stream);\n\n";
+  varlenCases << "  if (!strcmp(spec, \"" << n << "\")) return " << vwhat
+              << "(b, num, nseq, seq_host, cu_q_host, cu_k_host, stream);\n";
   emitted = true;
   return "";
 }
@@ -906,8 +1045,10 @@ int attnc::runBuildGPU(const std::vector<Spec> &specs, const BuildOptions &opts)
   llvm::raw_string_ostream dc(dispatch);
   std::string decodeCases, appendCases, varlenCases; // LIB_gpu_decode's, LIB_gpu_append's, LIB_gpu_prefill_varlen's
   llvm::raw_string_ostream varlenDispatch(varlenCases);
-  std::string prefillCacheCases, workspaceCases; // LIB_gpu_prefill_cache's, LIB_gpu_prefill_cache_workspace's
-  llvm::raw_string_ostream prefillCacheDispatch(prefillCacheCases), workspaceDispatch(workspaceCases);
+  // LIB_gpu_prefill_cache's, LIB_gpu_prefill_cache_workspace's, LIB_gpu_prefill_cache_varlen's
+  std::string prefillCacheCases, workspaceCases, prefillCacheVarlenCases;
+  llvm::raw_string_ostream prefillCacheDispatch(prefillCacheCases), workspaceDispatch(workspaceCases),
+      prefillCacheVarlenDispatch(prefillCacheVarlenCases);
   llvm::raw_string_ostream decodeDispatch(decodeCases), appendDispatch(appendCases);
   // kernel -> compute capability major -> bytes of dynamic shared memory,
   // and the block's queries and threads.
@@ -1018,7 +1159,7 @@ int attnc::runBuildGPU(const std::vector<Spec> &specs, const BuildOptions &opts)
           return error("internal: the GPU cache kernels of " + n + ": " + why);
         bool cachePrefill = false;
         if (std::string why = emitPrefillCacheGlue(lib, s, far, gm, funcs, c, h, prefillCacheDispatch,
-                                                   workspaceDispatch, cachePrefill);
+                                                   workspaceDispatch, prefillCacheVarlenDispatch, cachePrefill);
             !why.empty())
           return error("internal: the GPU prefill over the cache of " + n + ": " + why);
       }
@@ -1129,6 +1270,11 @@ int attnc::runBuildGPU(const std::vector<Spec> &specs, const BuildOptions &opts)
       << "  attnc_cuda_fail(&library, \"no spec '%s' with a prefill over the cache in this library\", spec);\n  return -1;\n}\n\n"
       << "int64_t " << lib << "_gpu_prefill_cache_workspace(const char *spec, int64_t lq, int64_t len) {\n"
       << workspaceCases << "  return -1;\n}\n\n"
+      << "int " << lib << "_gpu_prefill_cache_varlen(const char *spec, const " << lib
+      << "_gpu_buffer *b, int64_t num, int64_t nseq,\n    const int64_t *seq_host, const int64_t *cu_q_host, "
+         "const int64_t *cu_k_host, void *stream) {\n"
+      << prefillCacheVarlenCases
+      << "  attnc_cuda_fail(&library, \"no spec '%s' with a prefill over the cache in this library\", spec);\n  return -1;\n}\n\n"
       << "int " << lib << "_gpu_decode(const char *spec, const " << lib << "_gpu_buffer *b, int64_t num, void *stream) {\n"
       << decodeCases
       << "  attnc_cuda_fail(&library, \"no spec '%s' with decode kernels in this library\", spec);\n  return -1;\n}\n\n"
@@ -1214,7 +1360,9 @@ int attnc::runBuildGPU(const std::vector<Spec> &specs, const BuildOptions &opts)
      << " * contiguous or paged cache), and the workspace it needs (-1: no such spec). */\n"
      << "int " << lib << "_gpu_prefill_cache(const char *spec, const " << lib << "_gpu_buffer *b, int64_t num,\n"
      << "    int64_t seq, int64_t len, void *stream);\n"
-     << "int64_t " << lib << "_gpu_prefill_cache_workspace(const char *spec, int64_t lq, int64_t len);\n\n"
+     << "int64_t " << lib << "_gpu_prefill_cache_workspace(const char *spec, int64_t lq, int64_t len);\n"
+     << "int " << lib << "_gpu_prefill_cache_varlen(const char *spec, const " << lib << "_gpu_buffer *b, int64_t num,\n"
+     << "    int64_t nseq, const int64_t *seq_host, const int64_t *cu_q_host, const int64_t *cu_k_host, void *stream);\n\n"
      << header << "#ifdef __cplusplus\n}\n#endif\n\n#endif\n";
 
   std::string headerPath = path(lib + "_gpu.h"), loaderPath = path("attnc_cuda.h"),

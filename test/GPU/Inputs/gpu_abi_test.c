@@ -108,5 +108,31 @@ int main(void) {
     rc = glib_gpu_prefill_cache("t5_bias", c, 8, 1, 40, NULL);
     printf("no cache: %d (%s)\n", rc, glib_gpu_error());
   }
+  /* A batch over the cache: entries of 3, 0 and 200 queries over the first
+   * 40, 7 and 80 tokens of sequences 1, 0 and 1; device offsets at
+   * 0x45000/0x46000, their host copies here. */
+  {
+    int64_t seqs[3] = {1, 0, 1}, cq[4] = {0, 3, 3, 203}, ck[4] = {0, 40, 47, 127}, bad[4] = {0, 40, 30, 127};
+    int64_t need = glib_gpu_prefill_cache_workspace("mistral_7b", 203, 127);
+    glib_gpu_buffer c[10] = {
+        {P(0x42000), 3, {203, 32, 128}},   {P(0x43000), 1, {203}},
+        {P(0x45000), 1, {4}},              {P(0x46000), 1, {4}},
+        {P(0x15000), 4, {10, 16, 8, 128}}, {P(0x16000), 4, {10, 16, 8, 128}},
+        {P(0x17000), 2, {10, 16}},         {P(0x18000), 2, {2, 5}},
+        {P(0x44000), 3, {203, 32, 128}},   {P(0x200000), 1, {need}}};
+    rc = glib_gpu_prefill_cache_varlen("mistral_7b", c, 10, 3, seqs, cq, ck, P(0x99));
+    printf("glib_gpu_prefill_cache_varlen: %d (%s)\n", rc, glib_gpu_error());
+    rc = mistral_7b_prefill_cache_varlen_gpu(c, 10, 3, seqs, cq, bad, NULL);
+    printf("decreasing key offsets: %d (%s)\n", rc, glib_gpu_error());
+    seqs[2] = 2;
+    rc = mistral_7b_prefill_cache_varlen_gpu(c, 10, 3, seqs, cq, ck, NULL);
+    printf("entry sequence 2: %d (%s)\n", rc, glib_gpu_error());
+    seqs[2] = 1;
+    ck[3] = 128;
+    rc = mistral_7b_prefill_cache_varlen_gpu(c, 10, 3, seqs, cq, ck, NULL);
+    printf("entry len 81: %d (%s)\n", rc, glib_gpu_error());
+    rc = mistral_7b_prefill_cache_varlen_gpu(c, 10, 2, seqs, cq, ck, NULL);
+    printf("nseq 2: %d (%s)\n", rc, glib_gpu_error());
+  }
   return 0;
 }
