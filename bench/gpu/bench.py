@@ -47,6 +47,22 @@ VARIANTS = [
 ]
 
 
+def gpu_check_line(args, extra, prefix, keys):
+    """Runs gpu-check with `extra` arguments; the floats after each of `keys`
+    on its output line starting with `prefix` (None each if absent), and a
+    note (the last output line, or "timeout") when there is none."""
+    cmd = [args.gpu_check, "--lib", args.lib, "--name", args.name] + extra + ["--repeats", str(args.repeats)]
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout).stdout
+    except subprocess.TimeoutExpired:
+        return [None] * len(keys), "timeout"
+    for line in out.splitlines():
+        if line.startswith(prefix):
+            w = line.split()
+            return [float(w[w.index(k) + 1]) for k in keys], ""
+    return [None] * len(keys), (out.strip().splitlines()[-1] if out.strip() else "no output")
+
+
 def visible_pairs(kind, param, L):
     if kind == "window":
         w = param
@@ -216,21 +232,9 @@ def cache_prefill_table(args, torch):
         c = min(C, L)
         pairs = c * (L - c) + c * (c + 1) // 2
         tf = lambda ms: "-" if not ms else f"{ms:.3f} ms {4.0 * D * H * pairs / (ms * 1e-3) / 1e12:.1f} TF/s"
-        cmd = [args.gpu_check, "--lib", args.lib, "--name", args.name, "--bench-cache-prefill", spec,
-               "--shape", f"{H},{G},{D},bf16", "--len", str(L), "--chunk", str(c), "--page", "16",
-               "--repeats", str(args.repeats)]
-        a = rows = None
-        note = ""
-        try:
-            out = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout).stdout
-            for line in out.splitlines():
-                if line.startswith(f"bench-cache-prefill {spec} {L} {c}:"):
-                    w = line.split()
-                    a, rows = float(w[w.index("median_ms") + 1]), float(w[w.index("decode_rows_ms") + 1])
-            if a is None:
-                note = out.strip().splitlines()[-1] if out.strip() else "no output"
-        except subprocess.TimeoutExpired:
-            note = "timeout"
+        (a, rows), note = gpu_check_line(
+            args, ["--bench-cache-prefill", spec, "--shape", f"{H},{G},{D},bf16", "--len", str(L), "--chunk", str(c),
+                   "--page", "16"], f"bench-cache-prefill {spec} {L} {c}:", ["median_ms", "decode_rows_ms"])
         sdpa = flex = None
         if torch:
             import torch.nn.functional as F
@@ -284,20 +288,9 @@ def varlen_table(args, torch):
     seqs = [int(x) for x in args.varlen_seqs.split(",")]
     pairs = sum(L * (L + 1) // 2 for L in seqs)
     tf = lambda ms: "-" if not ms else f"{ms:.3f} ms {4.0 * D * H * pairs / (ms * 1e-3) / 1e12:.1f} TF/s"
-    cmd = [args.gpu_check, "--lib", args.lib, "--name", args.name, "--bench-varlen", spec,
-           "--shape", f"{H},{G},{D},bf16", "--seqs", args.varlen_seqs, "--repeats", str(args.repeats)]
-    one = loop = None
-    note = ""
-    try:
-        out = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout).stdout
-        for line in out.splitlines():
-            if line.startswith(f"bench-varlen {spec} "):
-                w = line.split()
-                one, loop = float(w[w.index("median_ms") + 1]), float(w[w.index("loop_ms") + 1])
-        if one is None:
-            note = out.strip().splitlines()[-1] if out.strip() else "no output"
-    except subprocess.TimeoutExpired:
-        note = "timeout"
+    (one, loop), note = gpu_check_line(
+        args, ["--bench-varlen", spec, "--shape", f"{H},{G},{D},bf16", "--seqs", args.varlen_seqs],
+        f"bench-varlen {spec} ", ["median_ms", "loop_ms"])
     sdpa = flex = None
     if torch:
         import torch.nn.functional as F

@@ -180,6 +180,39 @@ void emitTensorCorePrepare(llvm::raw_ostream &c, const std::string &tokName, con
   emitPushes(c, tc, "    ");
 }
 
+/// The ragged-batch forms of the tensor-core pair's arguments: the device
+/// offsets cu_q, cu_k (nseq + 1 each) after the preparation's, and in place
+/// of the kernel's batch index.
+void varlenArgs(const std::vector<KernelArg> &tok, const std::vector<KernelArg> &tc, std::vector<KernelArg> &varTok,
+                std::vector<KernelArg> &varTc) {
+  KernelArg cuQ{"cu_q", {"nseq + 1"}}, cuK{"cu_k", {"nseq + 1"}};
+  varTok = tok;
+  varTok.push_back(cuQ), varTok.push_back(cuK);
+  varTc.clear();
+  for (const KernelArg &a : tc) {
+    if (a.ptr.empty() && a.dims.size() == 1 && a.dims[0] == "batch") {
+      varTc.push_back(cuQ), varTc.push_back(cuK);
+      continue;
+    }
+    varTc.push_back(a);
+  }
+}
+
+/// The tensor-core kernel's launch (its parameters pushed): a block per
+/// (query tile of `queries`, head[, entry of `entries`]), the block shape and
+/// dynamic shared memory of `shape` (NAME_prefill_tc_gpu) in the loaded image.
+void emitTensorCoreLaunch(llvm::raw_ostream &c, const std::string &kernel, const std::string &shape, int64_t heads,
+                          const std::string &queries, const std::string &entries = "") {
+  c << "    items = " << shape << "_block_queries();\n";
+  if (entries.empty())
+    c << "    return attnc_cuda_launch_shared(&library, rows, \"" << kernel << "\", (unsigned)((" << queries
+      << " + items - 1) / items), " << heads << ", ";
+  else
+    c << "    return attnc_cuda_launch_grid(&library, rows, \"" << kernel << "\", (unsigned)((" << queries
+      << " + items - 1) / items), " << heads << ", (unsigned)" << entries << ", ";
+  c << shape << "_block_threads(), " << shape << "_dynamic_shared(), p, n, stream);\n";
+}
+
 /// NAME_prefill_varlen_gpu: a ragged batch (cumulative sequence lengths,
 /// as the CPU header's NAME_prefill_varlen). With tensor cores, two launches
 /// whatever the batch: the varlen preparation (a packed token per thread)
@@ -195,16 +228,8 @@ std::string emitVarlenGlue(const Spec &s, bool far, bool tc, const std::vector<K
   const std::string tokName = n + "_prefill_varlen_prepare_tok_gpu", tcName = n + "_prefill_varlen_tc_gpu";
   // The packed totals stand in for lq and lk; the batch index is the
   // sequence (cu_q, cu_k replace it).
-  KernelArg cuQ{"cu_q", {"nseq + 1"}}, cuK{"cu_k", {"nseq + 1"}};
-  std::vector<KernelArg> varTok = tok, varTc;
-  varTok.push_back(cuQ), varTok.push_back(cuK);
-  for (const KernelArg &a : tcArgs) {
-    if (a.ptr.empty() && a.dims.size() == 1 && a.dims[0] == "batch") {
-      varTc.push_back(cuQ), varTc.push_back(cuK);
-      continue;
-    }
-    varTc.push_back(a);
-  }
+  std::vector<KernelArg> varTok, varTc;
+  varlenArgs(tok, tcArgs, varTok, varTc);
   if (tc)
     for (auto [kernel, args] : {std::pair{tokName, &varTok}, std::pair{tcName, &varTc}}) {
       auto it = funcs.find(kernel);
@@ -261,11 +286,9 @@ std::string emitVarlenGlue(const Spec &s, bool far, bool tc, const std::vector<K
     // The varlen kernel comes from the same builder as NAME_prefill_tc: the
     // same block shape and window.
     const std::string shape = n + "_prefill_tc_gpu";
-    c << "    /* A block per (query tile, head, sequence); tiles past a sequence's queries return. */\n"
-      << "    items = " << shape << "_block_queries();\n"
-      << "    return attnc_cuda_launch_grid(&library, rows, \"" << tcName
-      << "\", (unsigned)((longest + items - 1) / items), " << s.heads << ", (unsigned)nseq, " << shape
-      << "_block_threads(), " << shape << "_dynamic_shared(), p, n, stream);\n  }\n";
+    c << "    /* A block per (query tile, head, sequence); tiles past a sequence's queries return. */\n";
+    emitTensorCoreLaunch(c, tcName, shape, s.heads, "longest", "nseq");
+    c << "  }\n";
   }
   c << "  /* CUDA cores: the single-sequence kernels per sequence. */\n"
     << "  for (b = 0; b < nseq; ++b) {\n"
@@ -688,19 +711,59 @@ std::string emitPrefillCacheGlue(const std::string &lib, const Spec &s, bool far
     << "  if (lq < 0 || len < 0) return -1;\n"
     << "  return " << sizes << ";\n}\n\n";
   emitShapeTable(c, n + "_prefill_cache_shapes", bufs);
-  const std::string what = n + "_prefill_cache_gpu";
-  auto fail = [&](const std::string &fmt, const std::string &args) {
-    return "    attnc_cuda_fail(&library, \"" + what + ": " + fmt + "\"" + (args.empty() ? "" : ", " + args) +
-           ");\n    return -1;\n  }\n";
+  const std::string what = n + "_prefill_cache_gpu", vwhat = n + "_prefill_cache_varlen_gpu";
+  // The body of `if (...) {`: the error set, -1 returned; `in` indents it.
+  auto failOf = [&](const std::string &fn, const std::string &fmt, const std::string &args,
+                    const std::string &in = "") {
+    return in + "    attnc_cuda_fail(&library, \"" + fn + ": " + fmt + "\"" + (args.empty() ? "" : ", " + args) +
+           ");\n" + in + "    return -1;\n" + in + "  }\n";
   };
-  c << "int " << what << "(const " << lib << "_gpu_buffer *b, int64_t num, int64_t seq, int64_t len, void *stream) {\n"
-    << "  uint64_t p[ATTNC_CUDA_MAX_PARAMS];\n  int n;\n  attnc_CUfunction gather, prepare, rows;\n"
-    << "  int64_t items, lq, lk, batch, sequences, capacity, need;\n"
-    << "  const void *q, *k, *v;\n  const int64_t *q_pos, *k_pos;\n  void *out;\n"
-    << "  float *lse, *qf, *kf" << (far ? ", *qg, *kg" : "") << ";\n  char *ws;\n";
-  for (size_t i = 0; i < s.inputs.size(); ++i)
-    c << "  const void *" << s.inputs[i].name << ";\n  int64_t " << s.inputs[i].name << "_n0"
-      << (s.inputs[i].dims.size() == 2 ? ", " + s.inputs[i].name + "_n1" : "") << ";\n";
+  auto fail = [&](const std::string &fmt, const std::string &args) { return failOf(what, fmt, args); };
+  // Shared by both entry points: the kernel inputs' locals, bound to the
+  // buffers from `at` on; the workspace's parts (qf, kf [, qg, kg], then
+  // the gathered K, V and positions) for lq queries and len keys.
+  auto declareInputs = [&] {
+    for (const KernelInput &in : s.inputs)
+      c << "  const void *" << in.name << ";\n  int64_t " << in.name << "_n0"
+        << (in.dims.size() == 2 ? ", " + in.name + "_n1" : "") << ";\n";
+  };
+  auto bindInputs = [&](size_t at) {
+    for (size_t i = 0; i < s.inputs.size(); ++i) {
+      const std::string b = "b[" + std::to_string(at + i) + "]", name = s.inputs[i].name;
+      c << "  " << name << " = " << b << ".data;\n  " << name << "_n0 = " << b << ".sizes[0];\n";
+      if (s.inputs[i].dims.size() == 2)
+        c << "  " << name << "_n1 = " << b << ".sizes[1];\n";
+    }
+  };
+  auto carveWorkspace = [&](const std::string &buffer) {
+    c << "  ws = (char *)" << buffer << ".data;\n"
+      << "  qf = (float *)ws;\n  ws += ws_round(lq * " << qRow << ");\n"
+      << "  kf = (float *)ws;\n  ws += ws_round(len * " << kRow << ");\n";
+    if (far)
+      c << "  qg = (float *)ws;\n  ws += ws_round(lq * " << qRow << ");\n"
+        << "  kg = (float *)ws;\n  ws += ws_round(len * " << kRow << ");\n";
+    c << "  k = ws;\n  ws += ws_round(len * " << G << " * " << D << " * " << kBytes << ");\n"
+      << "  v = ws;\n  ws += ws_round(len * " << G << " * " << Dv << " * " << vBytes << ");\n"
+      << "  k_pos = (const int64_t *)ws;\n";
+  };
+  // The gather's launch over `tokens` tokens (a C expression), `args` pushed.
+  auto launchGather = [&](const std::vector<KernelArg> &args, const std::string &tokens) {
+    emitPushes(c, args, "    ");
+    c << "    items = " << tokens << " * " << G << ";\n"
+      << "    if (attnc_cuda_launch(&library, gather, \"" << gatherName
+      << "\", (unsigned)((items + 127) / 128), 1, 128, p, n, stream)) return -1;\n";
+  };
+  // A function's opening: its signature and the locals both share.
+  auto open = [&](const std::string &signature, const std::string &moreInts, const std::string &morePtrs) {
+    c << signature << " {\n"
+      << "  uint64_t p[ATTNC_CUDA_MAX_PARAMS];\n  int n;\n  attnc_CUfunction gather, prepare, rows;\n"
+      << "  int64_t items, lq, lk, sequences, capacity, need" << moreInts << ";\n"
+      << "  const void *q, *k, *v;\n  const int64_t *q_pos, *k_pos" << morePtrs << ";\n  void *out;\n"
+      << "  float *lse, *qf, *kf" << (far ? ", *qg, *kg" : "") << ";\n  char *ws;\n";
+    declareInputs();
+  };
+  open("int " + what + "(const " + lib + "_gpu_buffer *b, int64_t num, int64_t seq, int64_t len, void *stream)",
+       ", batch", "");
   c << "  if (check_buffers(\"" << what << "\", " << n << "_prefill_cache_shapes, " << bufs.size()
     << ", b, num)) return -1;\n"
     << "  lq = b[0].sizes[0];\n"
@@ -726,37 +789,19 @@ std::string emitPrefillCacheGlue(const std::string &lib, const Spec &s, bool far
     << "  q = b[0].data;\n  q_pos = (const int64_t *)b[1].data;\n  out = b[" << outAt << "].data;\n"
     << "  lse = " << (s.lse ? "(float *)b[" + std::to_string(outAt + 1) + "].data" : std::string("NULL")) << ";\n"
     << "  (void)lse;\n";
-  for (size_t i = 0; i < s.inputs.size(); ++i) {
-    const std::string at = std::to_string(inputsAt + i), name = s.inputs[i].name;
-    c << "  " << name << " = b[" << at << "].data;\n  " << name << "_n0 = b[" << at << "].sizes[0];\n";
-    if (s.inputs[i].dims.size() == 2)
-      c << "  " << name << "_n1 = b[" << at << "].sizes[1];\n";
-  }
-  c << "  /* The workspace: qf, kf" << (far ? ", qg, kg" : "") << " (the prefill's scratch), then the gathered K, V and positions. */\n"
-    << "  ws = (char *)b[" << workspaceAt << "].data;\n"
-    << "  qf = (float *)ws;\n  ws += ws_round(lq * " << qRow << ");\n"
-    << "  kf = (float *)ws;\n  ws += ws_round(len * " << kRow << ");\n";
-  if (far)
-    c << "  qg = (float *)ws;\n  ws += ws_round(lq * " << qRow << ");\n"
-      << "  kg = (float *)ws;\n  ws += ws_round(len * " << kRow << ");\n";
-  c << "  k = ws;\n  ws += ws_round(len * " << G << " * " << D << " * " << kBytes << ");\n"
-    << "  v = ws;\n  ws += ws_round(len * " << G << " * " << Dv << " * " << vBytes << ");\n"
-    << "  k_pos = (const int64_t *)ws;\n"
-    << "  lk = len;\n  batch = seq;\n"
+  bindInputs(inputsAt);
+  c << "  /* The workspace: qf, kf" << (far ? ", qg, kg" : "") << " (the prefill's scratch), then the gathered K, V and positions. */\n";
+  carveWorkspace("b[" + std::to_string(workspaceAt) + "]");
+  c << "  lk = len;\n  batch = seq;\n"
     << "  if (len > 0) {\n"
     << "    if (attnc_cuda_function(&library, \"" << gatherName << "\", &gather)) return -1;\n";
-  emitPushes(c, gatherArgs, "    ");
-  c << "    /* The sequence's rows out of the cache: a (token, KV head) per thread. */\n"
-    << "    items = len * " << G << ";\n"
-    << "    if (attnc_cuda_launch(&library, gather, \"" << gatherName
-    << "\", (unsigned)((items + 127) / 128), 1, 128, p, n, stream)) return -1;\n  }\n"
-    << "  {\n";
+  c << "    /* The sequence's rows out of the cache: a (token, KV head) per thread. */\n";
+  launchGather(gatherArgs, "len");
+  c << "  }\n  {\n";
   emitTensorCorePrepare(c, tokName, tcName, tok, tcArgs);
-  c << "    /* Tensor cores: a block per (query tile, head), its shape the loaded image's. */\n"
-    << "    items = " << tcName << "_block_queries();\n"
-    << "    return attnc_cuda_launch_shared(&library, rows, \"" << tcName
-    << "\", (unsigned)((lq + items - 1) / items), " << s.heads << ", " << tcName << "_block_threads(), "
-    << tcName << "_dynamic_shared(), p, n, stream);\n  }\n}\n\n";
+  c << "    /* Tensor cores: a block per (query tile, head), its shape the loaded image's. */\n";
+  emitTensorCoreLaunch(c, tcName, tcName, s.heads, "lq");
+  c << "  }\n}\n\n";
 
   h << "/* " << n << ", prefill over the cache (tensor cores): the queries q [lq][" << H << "][" << D
     << "] at q_pos attend to\n * the first `len` tokens of cache sequence `seq` under the spec's mask by positions\n"
@@ -775,7 +820,7 @@ std::string emitPrefillCacheGlue(const std::string &lib, const Spec &s, bool far
   // once per entry into the packed workspace rows cu_k[e].., then the varlen
   // preparation and tensor-core kernel run the batch in two launches.
   const std::string varTokName = n + "_prefill_cache_varlen_prepare_tok_gpu",
-                    varTcName = n + "_prefill_varlen_tc_gpu", vwhat = n + "_prefill_cache_varlen_gpu";
+                    varTcName = n + "_prefill_varlen_tc_gpu";
   if (!funcs.count(varTokName) || !funcs.count(varTcName))
     return "no " + varTokName + " or " + varTcName;
   std::vector<CacheBuffer> vbufs(bufs.begin(), bufs.begin() + 2);
@@ -784,16 +829,8 @@ std::string emitPrefillCacheGlue(const std::string &lib, const Spec &s, bool far
                                                  mlir::IntegerType::get(gm.getContext(), 64))});
   vbufs.insert(vbufs.end(), bufs.begin() + 2, bufs.end());
   auto shifted = [](size_t i) { return std::to_string(i + 2); };
-  KernelArg cuQ{"cu_q", {"nseq + 1"}}, cuK{"cu_k", {"nseq + 1"}};
-  std::vector<KernelArg> varTok = tok, varTc, varGather;
-  varTok.push_back(cuQ), varTok.push_back(cuK);
-  for (const KernelArg &a : tcArgs) {
-    if (a.ptr.empty() && a.dims.size() == 1 && a.dims[0] == "batch") {
-      varTc.push_back(cuQ), varTc.push_back(cuK);
-      continue;
-    }
-    varTc.push_back(a);
-  }
+  std::vector<KernelArg> varTok, varTc, varGather;
+  varlenArgs(tok, tcArgs, varTok, varTc);
   for (size_t i = cacheAt; i < cacheAt + cacheCount; ++i) {
     KernelArg a{"b[" + shifted(i) + "].data", {}};
     for (int64_t d = 0; d < vbufs[i + 2].type.getRank(); ++d)
@@ -809,19 +846,12 @@ std::string emitPrefillCacheGlue(const std::string &lib, const Spec &s, bool far
       return kernel + " has " + why;
   emitShapeTable(c, n + "_prefill_cache_varlen_shapes", vbufs);
   auto vfail = [&](const std::string &fmt, const std::string &args, const std::string &in = "") {
-    return in + "    attnc_cuda_fail(&library, \"" + vwhat + ": " + fmt + "\"" + (args.empty() ? "" : ", " + args) +
-           ");\n" + in + "    return -1;\n" + in + "  }\n";
+    return failOf(vwhat, fmt, args, in);
   };
   const std::string vOut = shifted(outAt), vWs = shifted(workspaceAt);
-  c << "int " << vwhat << "(const " << lib << "_gpu_buffer *b, int64_t num, int64_t nseq, const int64_t *seq_host,\n"
-    << "    const int64_t *cu_q_host, const int64_t *cu_k_host, void *stream) {\n"
-    << "  uint64_t p[ATTNC_CUDA_MAX_PARAMS];\n  int n;\n  attnc_CUfunction gather, prepare, rows;\n"
-    << "  int64_t items, lq, lk, len, seq, sequences, capacity, need, e, k0, longest = 0;\n"
-    << "  const void *q, *k, *v;\n  const int64_t *q_pos, *k_pos, *cu_q, *cu_k;\n  void *out;\n"
-    << "  float *lse, *qf, *kf" << (far ? ", *qg, *kg" : "") << ";\n  char *ws;\n";
-  for (size_t i = 0; i < s.inputs.size(); ++i)
-    c << "  const void *" << s.inputs[i].name << ";\n  int64_t " << s.inputs[i].name << "_n0"
-      << (s.inputs[i].dims.size() == 2 ? ", " + s.inputs[i].name + "_n1" : "") << ";\n";
+  open("int " + vwhat + "(const " + lib + "_gpu_buffer *b, int64_t num, int64_t nseq, const int64_t *seq_host,\n"
+       "    const int64_t *cu_q_host, const int64_t *cu_k_host, void *stream)",
+       ", len, seq, e, k0, longest = 0", ", *cu_q, *cu_k");
   c << "  if (check_buffers(\"" << vwhat << "\", " << n << "_prefill_cache_varlen_shapes, " << vbufs.size()
     << ", b, num)) return -1;\n"
     << "  if (nseq < 0 || nseq > 65535 || !seq_host || !cu_q_host || !cu_k_host || cu_q_host[0] != 0 ||\n"
@@ -865,38 +895,20 @@ std::string emitPrefillCacheGlue(const std::string &lib, const Spec &s, bool far
     << "  out = b[" << vOut << "].data;\n"
     << "  lse = " << (s.lse ? "(float *)b[" + shifted(outAt + 1) + "].data" : std::string("NULL")) << ";\n"
     << "  (void)lse;\n";
-  for (size_t i = 0; i < s.inputs.size(); ++i) {
-    const std::string at = shifted(inputsAt + i), name = s.inputs[i].name;
-    c << "  " << name << " = b[" << at << "].data;\n  " << name << "_n0 = b[" << at << "].sizes[0];\n";
-    if (s.inputs[i].dims.size() == 2)
-      c << "  " << name << "_n1 = b[" << at << "].sizes[1];\n";
-  }
-  c << "  /* The workspace as for " << what << ", sized for the totals. */\n"
-    << "  ws = (char *)b[" << vWs << "].data;\n"
-    << "  qf = (float *)ws;\n  ws += ws_round(lq * " << qRow << ");\n"
-    << "  kf = (float *)ws;\n  ws += ws_round(len * " << kRow << ");\n";
-  if (far)
-    c << "  qg = (float *)ws;\n  ws += ws_round(lq * " << qRow << ");\n"
-      << "  kg = (float *)ws;\n  ws += ws_round(len * " << kRow << ");\n";
-  c << "  k = ws;\n  ws += ws_round(len * " << G << " * " << D << " * " << kBytes << ");\n"
-    << "  v = ws;\n  ws += ws_round(len * " << G << " * " << Dv << " * " << vBytes << ");\n"
-    << "  k_pos = (const int64_t *)ws;\n"
-    << "  if (len > 0 && attnc_cuda_function(&library, \"" << gatherName << "\", &gather)) return -1;\n"
+  bindInputs(inputsAt + 2);
+  c << "  /* The workspace as for " << what << ", sized for the totals. */\n";
+  carveWorkspace("b[" + vWs + "]");
+  c << "  if (len > 0 && attnc_cuda_function(&library, \"" << gatherName << "\", &gather)) return -1;\n"
     << "  /* Each entry's rows out of the cache into packed rows cu_k[e]..: a (token, KV head) per thread. */\n"
     << "  for (e = 0; e < nseq; ++e) {\n"
     << "    k0 = cu_k_host[e];\n    lk = cu_k_host[e + 1] - k0;\n    seq = seq_host[e];\n"
     << "    if (lk == 0) continue;\n";
-  emitPushes(c, varGather, "    ");
-  c << "    items = lk * " << G << ";\n"
-    << "    if (attnc_cuda_launch(&library, gather, \"" << gatherName
-    << "\", (unsigned)((items + 127) / 128), 1, 128, p, n, stream)) return -1;\n  }\n"
-    << "  lk = len;\n  {\n";
+  launchGather(varGather, "lk");
+  c << "  }\n  lk = len;\n  {\n";
   emitTensorCorePrepare(c, varTokName, varTcName, varTok, varTc);
-  c << "    /* A block per (query tile, head, entry); tiles past an entry's queries return. */\n"
-    << "    items = " << tcName << "_block_queries();\n"
-    << "    return attnc_cuda_launch_grid(&library, rows, \"" << varTcName
-    << "\", (unsigned)((longest + items - 1) / items), " << s.heads << ", (unsigned)nseq, " << tcName
-    << "_block_threads(), " << tcName << "_dynamic_shared(), p, n, stream);\n  }\n}\n\n";
+  c << "    /* A block per (query tile, head, entry); tiles past an entry's queries return. */\n";
+  emitTensorCoreLaunch(c, varTcName, tcName, s.heads, "longest", "nseq");
+  c << "  }\n}\n\n";
   h << "/* " << n << ", a batch over the cache: entry e is queries cu_q[e] .. cu_q[e+1]-1 (packed) over the\n"
     << " * first cu_k[e+1] - cu_k[e] tokens of cache sequence seq_host[e] (entries may share a sequence;\n"
     << " * kernel inputs at batch index e). cu_q, cu_k on the device, the same nseq + 1 offsets on the\n"
@@ -1134,11 +1146,9 @@ int attnc::runBuildGPU(const std::vector<Spec> &specs, const BuildOptions &opts)
         if (tc) {
           c << "  if (attnc_cuda_tensor_cores()) {\n";
           emitTensorCorePrepare(c, tokName, tcName, tok, tcArgs);
-          c << "    /* Tensor cores: a block per (query tile, head), its shape the loaded image's. */\n"
-            << "    items = " << tcName << "_block_queries();\n"
-            << "    return attnc_cuda_launch_shared(&library, rows, \"" << tcName
-            << "\", (unsigned)((lq + items - 1) / items), " << s.heads << ", " << tcName
-            << "_block_threads(), " << tcName << "_dynamic_shared(), p, n, stream);\n  }\n";
+          c << "    /* Tensor cores: a block per (query tile, head), its shape the loaded image's. */\n";
+          emitTensorCoreLaunch(c, tcName, tcName, s.heads, "lq");
+          c << "  }\n";
         }
         c << "  if (attnc_cuda_function(&library, \"" << prepName << "\", &prepare) ||\n"
           << "      attnc_cuda_function(&library, \"" << rowsName << "\", &rows)) return -1;\n";
