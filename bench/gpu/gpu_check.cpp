@@ -21,8 +21,10 @@
 //   gpu-check --lib libX_gpu.so --name X --cache-prefill CASE_DIR...
 //     The decode traces again, each decode call's rows as one prefill over
 //     the cache (LIB_gpu_prefill_cache: the cache's rows gathered, then the
-//     tensor-core prefill) against the same reference; only specs whose
-//     masks keep no later key (case.txt's causal), others are skipped.
+//     tensor-core prefill) against the same reference. Where the spec's
+//     masks keep no later key (case.txt's causal) a call's rows are one
+//     prefill over its longest lens; elsewhere each row alone over its own
+//     lens (what decode shows it).
 //
 //   gpu-check --lib libX_gpu.so --name X --cache-prefill-batch CASE_DIR...
 //     The same calls as one batch after the last append
@@ -378,7 +380,8 @@ Buffer view(const DeviceBuffer &b, std::vector<int64_t> sizes) {
 /// instead of LIB_gpu_decode. Rows [0, keep) read one sequence with growing
 /// lens; with a mask that keeps no later key (case.txt's causal), a prefill
 /// of those queries over the sequence's first max(lens) tokens gives the
-/// decode's answer. The last row reads the empty sequence: exactly 0.
+/// decode's answer; otherwise each row is a prefill over its own lens. The
+/// last row reads the empty sequence: exactly 0.
 bool prefillCacheRows(const Case &c, const DeviceBuffer &dq, const DeviceBuffer &dqp, const std::vector<char> &qs,
                       const std::vector<char> &lens, int64_t rows, int64_t keep,
                       const std::vector<Buffer> &cacheViews, const std::vector<Buffer> &inputViews, DType outType,
@@ -393,7 +396,7 @@ bool prefillCacheRows(const Case &c, const DeviceBuffer &dq, const DeviceBuffer 
   // Calls: the kept rows, then the last row alone.
   struct Part { int64_t first, count, seq, len; };
   std::vector<Part> parts;
-  if (keep > 0) {
+  if (keep > 0 && c.causal) {
     Part p{0, keep, seqOf[0], 0};
     for (int64_t r = 0; r < keep; ++r) {
       if (seqOf[r] != p.seq)
@@ -401,6 +404,10 @@ bool prefillCacheRows(const Case &c, const DeviceBuffer &dq, const DeviceBuffer 
       p.len = std::max(p.len, lenOf[r]);
     }
     parts.push_back(p);
+  } else {
+    // A mask that keeps later keys: each row alone over its own lens.
+    for (int64_t r = 0; r < keep; ++r)
+      parts.push_back({r, 1, seqOf[r], lenOf[r]});
   }
   parts.push_back({keep, 1, seqOf[keep], lenOf[keep]});
   for (const Part &p : parts) {
@@ -438,8 +445,8 @@ bool prefillCacheRows(const Case &c, const DeviceBuffer &dq, const DeviceBuffer 
         }
       continue;
     }
-    std::copy(o.begin(), o.end(), out.begin() + i0 * H * Dv);
-    std::copy(l.begin(), l.end(), lse.begin() + i0 * H);
+    std::copy(o.begin(), o.end(), out.begin() + (i0 + p.first) * H * Dv);
+    std::copy(l.begin(), l.end(), lse.begin() + (i0 + p.first) * H);
   }
   return true;
 }
@@ -628,11 +635,14 @@ bool prefillCacheBatch(const Case &c, const std::vector<TraceCall> &calls, const
     std::vector<int64_t> seqOf(k.rows), lenOf(k.rows);
     std::memcpy(seqOf.data(), k.qSeq.data(), k.rows * 8);
     std::memcpy(lenOf.data(), k.lens.data(), k.rows * 8);
-    if (k.keep > 0) {
+    if (k.keep > 0 && c.causal) {
       Entry e{&k, 0, k.keep, seqOf[0], 0};
       for (int64_t r = 0; r < k.keep; ++r)
         e.len = std::max(e.len, lenOf[r]);
       entries.push_back(e);
+    } else {
+      for (int64_t r = 0; r < k.keep; ++r) // each row alone (a mask that keeps later keys)
+        entries.push_back({&k, r, 1, seqOf[r], lenOf[r]});
     }
     entries.push_back({&k, k.keep, 1, seqOf[k.keep], lenOf[k.keep]});
   }
@@ -688,8 +698,9 @@ bool prefillCacheBatch(const Case &c, const std::vector<TraceCall> &calls, const
         }
       continue;
     }
-    std::copy(o.begin() + q0 * H * Dv, o.begin() + (q0 + en.count) * H * Dv, out.begin() + en.call->i0 * H * Dv);
-    std::copy(l.begin() + q0 * H, l.begin() + (q0 + en.count) * H, lse.begin() + en.call->i0 * H);
+    const int64_t row = en.call->i0 + en.first;
+    std::copy(o.begin() + q0 * H * Dv, o.begin() + (q0 + en.count) * H * Dv, out.begin() + row * H * Dv);
+    std::copy(l.begin() + q0 * H, l.begin() + (q0 + en.count) * H, lse.begin() + row * H);
   }
   std::printf("%s %s: batch of %lld entries, %lld queries over %lld gathered keys\n", c.spec.c_str(),
               c.config.c_str(), (long long)nseq, (long long)totalQ, (long long)totalK);
@@ -1205,12 +1216,13 @@ int main(int argc, char **argv) {
     Case c = readCase(d);
     std::vector<double> out, lse;
     std::string error;
-    if (cachePrefill && (!c.decode || !c.causal || library.prefillCacheWorkspace(c.spec.c_str(), 1, 1) < 0 ||
-                         (cachePrefillBatch && traceHasBuffer(c, "seq_len")))) {
-      // Only decode traces of masks without later keys, and specs that
-      // have the prefill over the cache (tensor cores; no ring). A batch
-      // runs after the last append: not per-channel layouts, whose codes a
-      // later append changes (seq_len: tokens of completed groups).
+    if (cachePrefill && (!c.decode || library.prefillCacheWorkspace(c.spec.c_str(), 1, 1) < 0 ||
+                         (cachePrefillBatch && (traceHasBuffer(c, "seq_len") || !c.inputs.empty())))) {
+      // Only decode traces of specs that have the prefill over the cache
+      // (tensor cores; no ring). A batch runs after the last append: not
+      // per-channel layouts, whose codes a later append changes (seq_len:
+      // tokens of completed groups); nor kernel inputs, which a batch reads
+      // at its entry's index where the trace read its sequence's.
       ++skipped;
       continue;
     }
@@ -1229,8 +1241,8 @@ int main(int argc, char **argv) {
   const char *image = library.loadedImage ? library.loadedImage() : nullptr;
   std::string cubin = (image ? std::string(image) : "sm_" + std::to_string(arch)) + " cubin";
   if (cachePrefill)
-    std::printf("gpu-check: prefill over the cache: %d case(s) skipped (no such kernel, a ring, a mask that"
-                " keeps later keys%s)\n", skipped, cachePrefillBatch ? ", a per-channel layout" : "");
+    std::printf("gpu-check: prefill over the cache: %d case(s) skipped (not a decode trace, no such kernel, a"
+                " ring%s)\n", skipped, cachePrefillBatch ? ", a per-channel layout, kernel inputs" : "");
   std::printf("gpu-check: kernels %s; %d passed, %d failed\n",
               arch > 0 ? cubin.c_str() : arch == 0 ? "PTX (JIT)" : "not loaded", passed, failed);
   return failed ? 1 : 0;
