@@ -275,6 +275,15 @@ private:
   /// position, so the tensor-core prefill runs a chunk of queries over the
   /// cache.
   void buildGather();
+  /// Per-channel layouts: the tokens of sequence `seq` in complete groups
+  /// (read from the codes; the rest from the residual); null otherwise.
+  Value quantizedEnd(OpBuilder &ob, Value seq) {
+    int64_t G = L.tokenGroup();
+    if (!G)
+      return Value();
+    Value stored = toIndex(ob, ob.create<memref::LoadOp>(loc, seqLen, seq));
+    return ob.create<arith::MulIOp>(loc, ob.create<arith::DivUIOp>(loc, stored, idxc(ob, G)), idxc(ob, G));
+  }
 
   CacheLayoutInfo L;
   int64_t H = 0, Hkv = 0, D = 0, Dv = 0, group = 0;
@@ -810,11 +819,7 @@ void CacheKernelBuilder::buildGather() {
   auto body = b.create<scf::IfOp>(loc, inRange, /*withElseRegion=*/false);
   b.setInsertionPointToStart(&body.getThenRegion().front());
   auto slot = slotOf(b, seq, t);
-  Value quantEnd;
-  if (int64_t G = L.tokenGroup()) {
-    Value stored = toIndex(b, b.create<memref::LoadOp>(loc, seqLen, seq));
-    quantEnd = b.create<arith::MulIOp>(loc, b.create<arith::DivUIOp>(loc, stored, idxc(b, G)), idxc(b, G));
-  }
+  Value quantEnd = quantizedEnd(b, seq);
   for (bool key : {true, false}) {
     Value out = key ? kOut : vOut;
     Type el = cast<MemRefType>(out.getType()).getElementType();
@@ -1135,11 +1140,7 @@ void CacheKernelBuilder::buildSplit() {
     T = b.create<arith::MinUIOp>(loc, T, tokenCapacity(b));
   // Per-channel quantization: tokens of complete groups are read from the
   // codes, the rest from the residual.
-  Value quantEnd;
-  if (int64_t G = L.tokenGroup()) {
-    Value stored = toIndex(b, b.create<memref::LoadOp>(loc, seqLen, seq));
-    quantEnd = b.create<arith::MulIOp>(loc, b.create<arith::DivUIOp>(loc, stored, idxc(b, G)), idxc(b, G));
-  }
+  Value quantEnd = quantizedEnd(b, seq);
   // Resident keys: all T, or for a ring the sinks plus the last W window
   // tokens; resident index r is a ring key's position inside the cache.
   Value R = T, nSinks, winStart;
