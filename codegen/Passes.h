@@ -77,8 +77,10 @@ void buildLowerToPTXPipeline(OpPassManager &pm, const std::string &chip,
 /// then that module lowered to NVVM and serialized to PTX.
 /// `wgmma`: the tensor-core prefill's products by Hopper's warpgroup MMA
 /// (sm_90a only; see usesWarpgroupMma).
-/// `maxBlockQueries`: attn-lower-prefill-tensor-core's max-block-queries.
-void buildOutlineGPUPipeline(OpPassManager &pm, bool wgmma = false, int64_t maxBlockQueries = 128);
+/// `tensorCore`: attn-lower-prefill-tensor-core's options (block, stages,
+/// key tile), its `wgmma` ignored.
+void buildOutlineGPUPipeline(OpPassManager &pm, bool wgmma = false,
+                             const AttnLowerPrefillTensorCorePassOptions &tensorCore = {});
 /// The architectures whose tensor-core prefill runs on wgmma: sm_90a (the
 /// "a" features are not forward compatible: sm_100a has no wgmma).
 inline bool usesWarpgroupMma(const std::string &chip) { return chip == "sm_90a"; }

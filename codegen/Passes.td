@@ -241,13 +241,32 @@ def AttnLowerPrefillTensorCorePass : Pass<"attn-lower-prefill-tensor-core", "mli
     registers, B: K or V in shared memory through matrix descriptors, core
     matrices without swizzle), emitted as inline PTX that carries the attribute
     `attnc.wgmma` so attn-emulate-gpu-on-cpu can run it on the CPU.
+
+    Tuning: `stages=2` gives K and V two shared buffers each (V(j + 1) and
+    K(j + 2) copied during tile j; each `nvgpu.device_async_wait` leaves two
+    groups in flight; the tiles then live in dynamic shared memory for
+    mma.sync too; one stage where two would pass the budget), `key-tile`
+    sets the keys per tile. Each kernel states its pipeline as
+    `attn.tensor_core_pipeline` = [stages, keys per tile].
   }];
   let options = [
     Option<"wgmma", "wgmma", "bool", /*default=*/"false",
            "Products by wgmma.mma_async (sm_90a) instead of mma.sync">,
     Option<"maxBlockQueries", "max-block-queries", "int64_t", /*default=*/"128",
            "Queries per block at most: 64 keeps blocks of one warpgroup above "
-           "head dim 64 (to time the two shapes side by side)">
+           "head dim 64 (to time the two shapes side by side)">,
+    Option<"stages", "stages", "int64_t", /*default=*/"1",
+           "Shared buffers per K and V tile: 1 (V(j) and K(j + 1) copied during "
+           "tile j), or 2 (V(j + 1) and K(j + 2): each copy a tile and a half "
+           "ahead; where the shared memory budget allows, else 1)">,
+    Option<"keyTile", "key-tile", "int64_t", /*default=*/"0",
+           "Keys per tile (16, 32, 64 or 128; 0: 64, or 32 above head dim 128, "
+           "with two row tiles per warp, halved for lse)">,
+    Option<"overlap", "overlap", "bool", /*default=*/"false",
+           "wgmma only: QK^T of tile j + 1 and P V of tile j issued without "
+           "waiting, the softmax of tile j + 1 running while P V(j) does "
+           "(FlashAttention-3's intra-warpgroup pipelining; two stages, one "
+           "block barrier per key tile)">
   ];
   let dependentDialects = [
     "mlir::gpu::GPUDialect", "mlir::func::FuncDialect", "mlir::LLVM::LLVMDialect",

@@ -84,7 +84,8 @@ void mlir::attn::buildLowerToPTXPipeline(OpPassManager &pm, const std::string &c
   buildGPUModuleToBinaryPipeline(pm, chip, libdevice);
 }
 
-void mlir::attn::buildOutlineGPUPipeline(OpPassManager &pm, bool wgmma, int64_t maxBlockQueries) {
+void mlir::attn::buildOutlineGPUPipeline(OpPassManager &pm, bool wgmma,
+                                          const AttnLowerPrefillTensorCorePassOptions &tensorCoreOptions) {
   // The model's element-wise operations ride along in every GPU library
   // (attn-run --device cuda runs them between its cuBLAS products).
   AttnAddModelOpsPassOptions modelOps;
@@ -92,9 +93,8 @@ void mlir::attn::buildOutlineGPUPipeline(OpPassManager &pm, bool wgmma, int64_t 
   pm.addPass(createAttnAddModelOpsPass(modelOps));
   // Tensor-core functions first: they read the variants, which
   // attn-lower-to-loops replaces.
-  AttnLowerPrefillTensorCorePassOptions tensorCore;
+  AttnLowerPrefillTensorCorePassOptions tensorCore = tensorCoreOptions;
   tensorCore.wgmma = wgmma;
-  tensorCore.maxBlockQueries = maxBlockQueries;
   pm.addPass(createAttnLowerPrefillTensorCorePass(tensorCore));
   AttnLowerCacheKernelsPassOptions cache;
   cache.chunk = kGPUCacheChunk;

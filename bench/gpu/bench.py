@@ -22,13 +22,17 @@ attnc's single NAME_prefill_varlen_gpu call against its own per-sequence
 calls, SDPA per sequence and FlexAttention with a document mask. Then a
 chunk of queries over a paged cache (cache_prefill_table): attnc's prefill
 over the cache against its decode rows, SDPA and FlexAttention over
-contiguous K/V. Last, Self-Extend (remap_table): attnc's tensor cores against
-its CUDA cores.
+contiguous K/V. Then Self-Extend (remap_table): attnc's tensor cores against
+its CUDA cores. Last, the tuning table (tune_table): the default build against
+builds with other tensor-core pipelines (--tune-lib: attnc build --gpu-stages
+2, --gpu-key-tile 128, --gpu-overlap), so one GPU run says which to make the
+default.
 
 Usage: bench.py --gpu-check ./gpu-check --lib ./libgpu_bench_gpu.so --name gpu_bench
                 [--alt-lib LABEL=lib/mma/libgpu_bench_gpu.so ...]
                 [--lens 1024,4096,16384] [--decode-lens 1024,4096,16384,32768]
                 [--batches 1,16] [--repeats 10] [--no-flex]
+                [--tune-lib LABEL=lib/tune-s2/libgpu_bench_gpu.so ...] [--tune-lens 4096,16384]
 """
 import argparse
 import math
@@ -279,6 +283,32 @@ def remap_table(args):
         print(f"| {row[0]} | {L} | {fmt(tc, L)} | {fmt(cc, L)} | {ratio} |" + (f" {note}" if note else ""), flush=True)
 
 
+TUNE_VARIANTS = ["gpu_causal_gqa4_d128", "gpu_causal_gqa8_d64", "gpu_swa4096_d128", "gpu_softcap_d128"]
+
+
+def tune_table(args):
+    """The tensor-core prefill's pipeline choices, each build timed on the same
+    shapes as the first table: the default (one stage, 64-key tiles; 32 at
+    head dim 64) against each --tune-lib, with the best one's speed-up."""
+    tunes = [(a.split("=", 1) if "=" in a else ("alt", a)) for a in args.tune_lib]
+    if not tunes:
+        return
+    rows = {r[0]: r for r in VARIANTS}
+    print("| tensor-core pipeline (bf16) | L | default |" + "".join(f" {label} |" for label, _ in tunes) + " best / default |")
+    print("|---|---|---|" + "---|" * (len(tunes) + 1))
+    for spec in TUNE_VARIANTS:
+        row = rows[spec]
+        for L in [int(x) for x in args.tune_lens.split(",")]:
+            base, why = time_attnc(args, row, L)
+            timed = [time_attnc(args, row, L, path) for _, path in tunes]
+            cells = "".join(" - |" if ms is None else f" {ms:.3f} ms {tflops(row, L, ms):.1f} TF/s |" for ms, _ in timed)
+            best = min((ms for ms, _ in timed if ms), default=None)
+            ratio = f"{base / best:.2f}x" if base and best else "-"
+            note = " ".join(x for x in [why] + [w for _, w in timed] if x)
+            base_cell = "-" if base is None else f"{base:.3f} ms {tflops(row, L, base):.1f} TF/s"
+            print(f"| {spec} | {L} | {base_cell} |{cells} {ratio} |" + (f" {note}" if note else ""), flush=True)
+
+
 def varlen_table(args, torch):
     """A ragged batch (cumulative sequence lengths) of causal sequences: one
     NAME_prefill_varlen_gpu call against NAME_prefill_gpu per sequence, SDPA
@@ -342,6 +372,11 @@ def main():
     ap.add_argument("--alt-lib", action="append", default=[],
                     help="LABEL=PATH: another build of the same specs (e.g. the mma.sync prefill, 64-query "
                          "blocks), timed alongside in its own column; repeatable")
+    ap.add_argument("--tune-lib", action="append", default=[],
+                    help="LABEL=PATH: a build of the same specs with another tensor-core pipeline (attnc build "
+                         "--gpu-stages, --gpu-key-tile, --gpu-overlap), timed against the default in the last "
+                         "table; repeatable")
+    ap.add_argument("--tune-lens", default="4096,16384")
     args = ap.parse_args()
     lens = [int(x) for x in args.lens.split(",")]
     try:
@@ -371,6 +406,7 @@ def main():
     varlen_table(args, torch)
     cache_prefill_table(args, torch)
     remap_table(args)
+    tune_table(args)
 
 
 if __name__ == "__main__":

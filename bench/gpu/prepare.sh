@@ -7,7 +7,11 @@
 #                       the benchmark variants in bench/specs/gpu; in lib/mma the same
 #                       two built for sm_80,sm_90 (the mma.sync prefill on an H100), and
 #                       in lib/q64 the benchmark variants with 64-query blocks
-#                       (--gpu-block-queries 64: one warpgroup above head dim 64)
+#                       (--gpu-block-queries 64: one warpgroup above head dim 64); in
+#                       lib/tune-* the benchmark variants and four checked specs built for
+#                       sm_90a with other tensor-core pipelines (--gpu-stages 2,
+#                       --gpu-key-tile 128, --gpu-overlap): run.sh checks them on those specs' cases,
+#                       then bench.py's tuning table times them against the default
 #   carry/cases.tar.xz  every spec's gpu_* prefill cases (attnc-check --gpu-cases
 #                       --save-reference): inputs and the float64 reference; their 7
 #                       queries reach warp 0 only, so three specs also get gpu_blocks
@@ -45,6 +49,15 @@ cp "$WORK"/mma/lib*_gpu.so "$WORK/lib/mma/"
 "$BUILD/bin/attnc" build "$ROOT"/bench/specs/gpu/*.attn -o "$WORK/q64" --name gpu_bench --gpu-arch sm_80,sm_90a \
   --gpu-block-queries 64
 cp "$WORK"/q64/libgpu_bench_gpu.so "$WORK/lib/q64/"
+CHECKED=("$ROOT/specs/mistral_7b.attn" "$ROOT/specs/off_by_one.attn" "$ROOT/specs/gpt_oss_sinks.attn" "${EXTRA[@]}")
+for tune in "s2:--gpu-stages 2" "k128:--gpu-key-tile 128" "ov:--gpu-overlap"; do
+  name=${tune%%:*}
+  # shellcheck disable=SC2086 # the flags split on purpose
+  "$BUILD/bin/attnc" build "$ROOT"/bench/specs/gpu/*.attn "${CHECKED[@]}" -o "$WORK/tune-$name" --name gpu_bench \
+    --gpu-arch sm_90a ${tune#*:}
+  mkdir -p "$WORK/lib/tune-$name"
+  cp "$WORK/tune-$name/libgpu_bench_gpu.so" "$WORK/lib/tune-$name/"
+done
 tar -C "$WORK" -cJf "$CARRY/lib.tar.xz" lib
 "$BUILD/bin/attnc-check" --dtype spec --gpu-cases --save-reference --work "$WORK/cases" "$ROOT"/specs/*.attn "${EXTRA[@]}" \
   > "$CARRY/cpu-check.txt" || { tail "$CARRY/cpu-check.txt"; echo "prepare: the CPU kernels fail the cases"; exit 1; }

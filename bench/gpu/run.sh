@@ -12,9 +12,11 @@
 #      and the tensor-core modes replay the decode traces' calls as prefills
 #      over the cache (gpu-check --cache-prefill, NAME_prefill_cache_gpu; and
 #      as one batch per trace, --cache-prefill-batch);
+#      The tuning builds (lib/tune-*: two stages, 128-key tiles, overlap) run
+#      their four specs' cases and prefills over the cache;
 #   3. times prefill side by side, attnc (wgmma and mma.sync) vs PyTorch SDPA
 #      and FlexAttention (bench.py over bench/specs/gpu; LENS, REPEATS,
-#      NO_FLEX=1 to adjust);
+#      NO_FLEX=1 to adjust), and last the tuning builds against the default;
 #   4. runs attn-run --device cuda (cuBLAS dense layers, the generated
 #      attention and RMSNorm/SwiGLU kernels) on a SmolLM2-135M-shaped model:
 #      its perplexity against the CPU's (carried), then generation speed.
@@ -88,6 +90,17 @@ for mode in tensor-cores mma-sync cuda-cores; do
     echo "cache prefill batch ($mode): $(tail -1 "$blog")"
   fi
 done
+echo "== correctness (tuning builds: other tensor-core pipelines, sm_90a)"
+checked=()
+for d in cases/{mistral_7b,off_by_one,gpt_oss_sinks,tc_remap_small}.*/; do [[ -d $d ]] && checked+=("$d"); done
+for t in lib/tune-*/; do
+  label=$(basename "$t") tlog="$LOGS/gpu-check-$(basename "$t").txt"
+  { timeout -k 5 40 ./gpu-check --lib "$t/libgpu_bench_gpu.so" --name gpu_bench "${checked[@]}"; echo "status $?"
+    timeout -k 5 30 ./gpu-check --lib "$t/libgpu_bench_gpu.so" --name gpu_bench --cache-prefill "${checked[@]}"; echo "status $?"; } > "$tlog" 2>&1
+  grep -q "^status [1-9]" "$tlog" && rc=1
+  grep -E "FAIL|ERROR|status [1-9]" "$tlog" | head -10
+  echo "$label: $(grep -E '^gpu-check.*passed' "$tlog" | tr '\n' ' ')"
+done
 echo "== prefill: attnc vs PyTorch SDPA / FlexAttention (bf16, batch 1)"
 flex=""
 [[ -n ${NO_FLEX:-} ]] && flex=--no-flex
@@ -96,6 +109,8 @@ bench_s=$(( ${BUDGET:-520} - SECONDS - 170 ))
 echo "(benchmark time limit ${bench_s} s)"
 timeout -k 5 $bench_s python3 "$ROOT/bench/gpu/bench.py" --gpu-check ./gpu-check --lib ./lib/libgpu_bench_gpu.so --name gpu_bench \
   --alt-lib "mma.sync=./lib/mma/libgpu_bench_gpu.so" --alt-lib "64-query blocks=./lib/q64/libgpu_bench_gpu.so" \
+  --tune-lib "2 stages=./lib/tune-s2/libgpu_bench_gpu.so" --tune-lib "128-key tiles=./lib/tune-k128/libgpu_bench_gpu.so" \
+  --tune-lib "overlap=./lib/tune-ov/libgpu_bench_gpu.so" \
   --lens "${LENS:-1024,4096,16384}" --repeats "${REPEATS:-5}" $flex 2>&1 | tee "$LOGS/bench.txt"
 st=${PIPESTATUS[0]}
 ((st == 124 || st == 137)) && echo "run: the benchmark timed out after ${bench_s} s" | tee -a "$LOGS/bench.txt"

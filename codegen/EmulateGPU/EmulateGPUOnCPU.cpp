@@ -25,6 +25,12 @@
 //                                          a warpgroup collective reading shared memory
 //                                          through the descriptors, then _acc(i) per
 //                                          register
+//   an async chain (`async` in the dict) -> the same, its accumulators queued by
+//                                          attnc_emu_wgmma_stash/_commit_async and
+//                                          its results NaN
+//   inline PTX marked attnc.wgmma_wait   -> attnc_emu_wgmma_wait(pending, groups,
+//                                          registers), then _take(i, operand) per
+//                                          output: the completed chains' values
 //   the dynamic shared memory global     -> a host global of 227 KiB (the most a block
 //     (attnc.dynamic_shared)               may ask for); a function marked
 //                                          attn.dynamic_shared_bytes first calls
@@ -48,6 +54,8 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/Builders.h"
+
+#include <limits>
 
 namespace mlir::attn {
 #define GEN_PASS_DEF_ATTNEMULATEGPUONCPUPASS
@@ -213,8 +221,23 @@ struct AttnEmulateGPUOnCPUPass
       } else if (auto inlineAsm = dyn_cast<LLVM::InlineAsmOp>(op)) {
         auto emulate = inlineAsm->getAttrOfType<StringAttr>("attnc.emulate");
         auto chain = inlineAsm->getAttrOfType<DictionaryAttr>("attnc.wgmma");
+        auto wait = inlineAsm->getAttrOfType<DictionaryAttr>("attnc.wgmma_wait");
         if (emulate && emulate.getValue() == "fence_proxy_async") {
           call(b, loc, "attnc_emu_fence_proxy_async", {}, Type());
+        } else if (wait) {
+          // The completed chains' accumulators, oldest first, from the
+          // runtime's queue (the operands, where nothing was in flight).
+          auto groups = cast<DenseI64ArrayAttr>(wait.get("groups")).asArrayRef();
+          auto c64 = [&](int64_t v) { return (Value)b.create<arith::ConstantIntOp>(loc, v, 64); };
+          call(b, loc, "attnc_emu_wgmma_wait",
+               {c64(cast<IntegerAttr>(wait.get("pending")).getInt()), c64(groups.size()),
+                c64(inlineAsm.getOperands().size())},
+               Type());
+          SmallVector<Value> elems;
+          for (auto [i, operand] : llvm::enumerate(inlineAsm.getOperands()))
+            elems.push_back(call(b, loc, "attnc_emu_wgmma_take", {c64(i), operand}, f32));
+          if (failed(replaceFields(inlineAsm, elems, dead)))
+            return signalPassFailure();
         } else if (chain) {
           // Operands: [accumulators in], per step a0..a3 and the descriptor,
           // a zero (the PTX's scale-d predicate), the window's address.
@@ -238,6 +261,16 @@ struct AttnEmulateGPUOnCPUPass
           for (int64_t i = 0; i < regs; ++i) {
             Value d = call(b, loc, "attnc_emu_wgmma_acc", {c64(i)}, f32);
             elems.push_back(accumulate ? b.create<arith::AddFOp>(loc, operands[i], d).getResult() : d);
+          }
+          if (auto async = chain.getAs<BoolAttr>("async"); async && async.getValue()) {
+            // Committed, not waited for: the values wait in the runtime's
+            // queue for the wgmma_wait that completes the chain; the
+            // registers read NaN until then.
+            for (int64_t i = 0; i < regs; ++i)
+              call(b, loc, "attnc_emu_wgmma_stash", {c64(i), elems[i]}, Type());
+            call(b, loc, "attnc_emu_wgmma_commit_async", {c64(regs)}, Type());
+            Value nan = b.create<arith::ConstantOp>(loc, b.getF32FloatAttr(std::numeric_limits<float>::quiet_NaN()));
+            elems.assign(regs, nan);
           }
           if (failed(replaceFields(inlineAsm, elems, dead)))
             return signalPassFailure();

@@ -24,7 +24,10 @@
 //    shared memory by asynchronous copies (cp.async, 16 bytes, zero-filled
 //    past the last key; loads and stores when a base is not 16-byte
 //    aligned), pipelined as FlashAttention-2 does with one buffer each: V(j)
-//    lands while QK^T(j) runs, K(j + 1) while the softmax and P V(j) run.
+//    lands while QK^T(j) runs, K(j + 1) while the softmax and P V(j) run;
+//    with the `stages` option two buffers each, V(j + 1) and K(j + 2)
+//    issued during tile j (each wait leaves two groups in flight). The
+//    `key-tile` option sets the keys per tile.
 //    Each warp computes its (16 T) x KT scores with mma.sync m16n8k16 (f32
 //    accumulation) on B operands read by ldmatrix (rows padded so its 8 rows
 //    hit distinct banks), applies scale, the score expression and the
@@ -71,7 +74,13 @@
 // steps, commit, wait) marked `attnc.wgmma` for the CPU emulation; after
 // each cp.async wait a fence.proxy.async orders the copies before the
 // tensor cores' reads. MLIR 19's nvgpu warpgroup ops take A from shared
-// memory only and the 128-byte swizzle only.
+// memory only and the 128-byte swizzle only. With the `overlap` option
+// (FlashAttention-3's intra-warpgroup pipelining) the chains of QK^T(j + 1)
+// and P V(j) are committed without a wait; a wgmma.wait_group 1 (tied to
+// the scores' registers) completes the scores while P V(j) runs on into the
+// softmax of tile j + 1, and a wait_group 0 (tied to O) precedes O's
+// rescaling. The loop carries the next tile's scores; two stages, one block
+// barrier per key tile.
 //
 //===----------------------------------------------------------------------===//
 #include "codegen/LowerToLoops/TiledPrefill.h"
@@ -106,8 +115,9 @@ constexpr double kNegInf = -std::numeric_limits<double>::infinity();
 
 class TensorCoreBuilder : public TiledPrefillEmitter {
 public:
-  TensorCoreBuilder(VariantOp variant, ModuleOp module, bool wgmma, int64_t maxBlockQueries)
-      : TiledPrefillEmitter(variant, module), wgmma(wgmma), maxBlockQueries(maxBlockQueries) {}
+  TensorCoreBuilder(VariantOp variant, ModuleOp module, const AttnLowerPrefillTensorCorePassOptions &options)
+      : TiledPrefillEmitter(variant, module), wgmma(options.wgmma), maxBlockQueries(options.maxBlockQueries),
+        stages(options.stages), keyTileOption(options.keyTile), overlap(options.overlap) {}
   /// Why the variant gets no tensor-core kernel, or "" when it does.
   std::string unsupported();
   void build();
@@ -117,6 +127,18 @@ private:
   bool wgmma = false;
   /// The pass's max-block-queries (64: one warpgroup above head dim 64).
   int64_t maxBlockQueries = 128;
+  /// Buffers per K and V tile: 2 lets tile j + 1's V and j + 2's K land
+  /// during tile j (1: FlashAttention-2's one buffer each). Falls back to 1
+  /// where two would not fit the shared memory budget.
+  int64_t stages = 1;
+  /// Keys per tile from the pass's key-tile option (0: the default).
+  int64_t keyTileOption = 0;
+  /// wgmma only: FlashAttention-3's intra-warpgroup pipelining. QK^T of
+  /// tile j + 1 and P V of tile j are issued without waiting; the wait
+  /// for the scores leaves P V running while the softmax of tile j + 1
+  /// runs. Needs two stages (K(j + 1) and V(j) read while V(j + 1) and
+  /// K(j + 2) land); one block barrier per key tile.
+  bool overlap = false;
   Type elem; // bf16 or f16
   int64_t H = 0, Hkv = 0, D = 0, Dv = 0, keyTile = 64;
   /// Tiles of 16 query rows per warp (tensorCoreRowTiles).
@@ -196,23 +218,42 @@ private:
   /// the scores and the O accumulators (head dim 256) spilled (ptxas sm_90:
   /// gemma2 48/80 bytes, prefix_lm 84/128).
   bool qInSharedMemory() const { return !wgmma && rowTiles * D * (split ? 2 : 1) >= 256; }
-  /// Elements of the mma.sync form's window when Q is in shared memory
-  /// (dynamic shared memory: 66 KiB at head dim 256, 64 queries): the K tile, K's
-  /// remainder, the V tile, the block's Q rows and Q's remainder, each row
-  /// padded by kRowPad as the static tiles are.
+  /// The mma.sync form's tiles live in one window of dynamic shared memory
+  /// (else in static shared buffers, 48 KiB at most): with Q in shared
+  /// memory, with two stages, or with tiles too large for static memory.
+  bool paddedWindow() const { return !wgmma && (qShared || stages > 1 || !staticTilesFit()); }
+  /// One stage's padded tiles fit PTX's 48 KiB of static shared memory (less
+  /// 1 KiB for the contiguity flag): not with 128-key tiles at head dim 128.
+  bool staticTilesFit() const {
+    int64_t elems = keyTile * ((D + kRowPad) * (split ? 2 : 1) + Dv + kRowPad);
+    return elems * elem.getIntOrFloatBitWidth() / 8 <= 47 * 1024;
+  }
+  /// Elements of the mma.sync form's window (66 KiB at head dim 256, 64
+  /// queries, one stage): per stage the K tile, K's remainder and the V
+  /// tile (the stages' K tiles one after another as rows of one view, and
+  /// so the remainders and V), then with qShared the block's Q rows and Q's
+  /// remainder, each row padded by kRowPad as the static tiles are.
   int64_t paddedWindowElems() const {
-    int64_t parts = split ? 2 : 1;
-    return (keyTile * parts + 64 * rowTiles * warpgroups * parts) * (D + kRowPad) + keyTile * (Dv + kRowPad);
+    int64_t parts = split ? 2 : 1, qRows = qShared ? 64 * rowTiles * warpgroups * parts : 0;
+    return (keyTile * parts * stages + qRows) * (D + kRowPad) + keyTile * stages * (Dv + kRowPad);
   }
+  /// Elements of one stage of the wgmma window: the K tile, K's remainder
+  /// (split), the V tile, each in core-matrix order.
+  int64_t wgmmaStageElems() const { return keyTile * D * (split ? 2 : 1) + keyTile * Dv; }
   /// Elements of the wgmma kernel's shared window (dynamic shared memory):
-  /// the K tile, K's remainder (split), the V tile, the block's Q rows and
-  /// Q's remainder (split), each in core-matrix order.
+  /// the stages, then the block's Q rows and Q's remainder (split).
   int64_t wgmmaWindowElems() const {
-    int64_t parts = split ? 2 : 1;
-    return keyTile * D * parts + keyTile * Dv + 64 * rowTiles * warpgroups * D * parts;
+    return stages * wgmmaStageElems() + 64 * rowTiles * warpgroups * D * (split ? 2 : 1);
   }
+  /// `async`: committed but not waited for; the results are valid only
+  /// as the outputs of a later wgmmaWait.
   SmallVector<Value> wgmmaChain(OpBuilder &ob, int64_t n, bool transB, ArrayRef<Value> accIn,
-                                ArrayRef<WgmmaStep> steps, Value window);
+                                ArrayRef<WgmmaStep> steps, Value window, bool async = false);
+  /// wgmma.wait_group `pending`: the chains committed before the last
+  /// `pending` complete. `groups` are the accumulators of the chains it
+  /// completes, oldest first; returns them as the wait's outputs (tied
+  /// operands, so LLVM orders every later use after the wait).
+  SmallVector<SmallVector<Value>> wgmmaWait(OpBuilder &ob, int64_t pending, ArrayRef<SmallVector<Value>> groups);
   /// Orders this thread's generic-proxy writes of shared memory (cp.async,
   /// st.shared) before the async proxy's reads (wgmma).
   void fenceProxyAsync(OpBuilder &ob) {
@@ -295,7 +336,7 @@ Value TensorCoreBuilder::sharedBuffer(StringRef suffix, int64_t rows, int64_t co
 /// while the tensor cores own them. `window` (the shared buffer's address)
 /// is an operand the PTX does not use: the CPU emulation reads B through it.
 SmallVector<Value> TensorCoreBuilder::wgmmaChain(OpBuilder &ob, int64_t n, bool transB, ArrayRef<Value> accIn,
-                                                 ArrayRef<WgmmaStep> steps, Value window) {
+                                                 ArrayRef<WgmmaStep> steps, Value window, bool async) {
   const int64_t regs = n / 2;
   const bool zeroInit = accIn.empty();
   std::string text, constraints;
@@ -336,7 +377,7 @@ SmallVector<Value> TensorCoreBuilder::wgmmaChain(OpBuilder &ob, int64_t n, bool 
     cs << ",l";
     next += perStep;
   }
-  os << "wgmma.commit_group.sync.aligned;\nwgmma.wait_group.sync.aligned 0;\n}";
+  os << "wgmma.commit_group.sync.aligned;\n" << (async ? "" : "wgmma.wait_group.sync.aligned 0;\n") << "}";
   operands.push_back(ob.create<arith::ConstantIntOp>(loc, 0, 32));
   operands.push_back(window);
   cs << ",r,l,~{memory}";
@@ -350,10 +391,45 @@ SmallVector<Value> TensorCoreBuilder::wgmmaChain(OpBuilder &ob, int64_t n, bool 
                                     ob.getNamedAttr("accumulate", ob.getBoolAttr(!zeroInit)),
                                     ob.getNamedAttr("steps", ob.getI64IntegerAttr(steps.size())),
                                     ob.getNamedAttr("a_shared", ob.getBoolAttr(aShared)),
-                                    ob.getNamedAttr("f16", ob.getBoolAttr(elem.isF16()))}));
+                                    ob.getNamedAttr("f16", ob.getBoolAttr(elem.isF16())),
+                                    ob.getNamedAttr("async", ob.getBoolAttr(async))}));
   SmallVector<Value> out;
   for (int64_t i = 0; i < regs; ++i)
     out.push_back(ob.create<LLVM::ExtractValueOp>(loc, op.getResult(0), ArrayRef<int64_t>{i}));
+  return out;
+}
+
+SmallVector<SmallVector<Value>> TensorCoreBuilder::wgmmaWait(OpBuilder &ob, int64_t pending,
+                                                              ArrayRef<SmallVector<Value>> groups) {
+  std::string constraints;
+  llvm::raw_string_ostream cs(constraints);
+  SmallVector<Value> operands;
+  SmallVector<int64_t> sizes;
+  for (const auto &g : groups) {
+    operands.append(g.begin(), g.end());
+    sizes.push_back(g.size());
+  }
+  for (size_t i = 0; i < operands.size(); ++i)
+    cs << (i ? "," : "") << "=f";
+  for (size_t i = 0; i < operands.size(); ++i)
+    cs << "," << i;
+  cs << ",~{memory}";
+  Type f32 = ob.getF32Type();
+  auto result = LLVM::LLVMStructType::getLiteral(ob.getContext(), SmallVector<Type>(operands.size(), f32));
+  auto op = ob.create<LLVM::InlineAsmOp>(loc, result, operands,
+                                         "wgmma.wait_group.sync.aligned " + std::to_string(pending) + ";",
+                                         constraints, /*has_side_effects=*/true, /*is_align_stack=*/false,
+                                         LLVM::AsmDialectAttr(), ArrayAttr());
+  op->setAttr("attnc.wgmma_wait", ob.getDictionaryAttr({ob.getNamedAttr("pending", ob.getI64IntegerAttr(pending)),
+                                                        ob.getNamedAttr("groups", ob.getDenseI64ArrayAttr(sizes))}));
+  SmallVector<SmallVector<Value>> out;
+  int64_t at = 0;
+  for (int64_t size : sizes) {
+    SmallVector<Value> g;
+    for (int64_t i = 0; i < size; ++i, ++at)
+      g.push_back(ob.create<LLVM::ExtractValueOp>(loc, op.getResult(0), ArrayRef<int64_t>{at}));
+    out.push_back(g);
+  }
   return out;
 }
 
@@ -390,15 +466,23 @@ void TensorCoreBuilder::build() {
   rowTiles = tensorCoreRowTiles(D, Dv);
   // Two row tiles hold twice the scores: 32 keys keep them in registers
   // (64 keys spilled 17 words at head dim 64, ptxas sm_90).
-  keyTile = (std::max(D, Dv) > 128 || rowTiles > 1 ? 32 : 64) / (split ? 2 : 1);
+  keyTile = keyTileOption ? keyTileOption : (std::max(D, Dv) > 128 || rowTiles > 1 ? 32 : 64) / (split ? 2 : 1);
   qShared = qInSharedMemory();
-  const int64_t elemBytes = elem.getIntOrFloatBitWidth() / 8;
-  auto windowBytes = [&] { return (wgmma ? wgmmaWindowElems() : qShared ? paddedWindowElems() : 0) * elemBytes; };
+  const int64_t elemBytes = elem.getIntOrFloatBitWidth() / 8, budget = wgmma ? kSharedBudgetSm90a : kSharedBudgetSm80;
+  auto windowBytes = [&] { return (wgmma ? wgmmaWindowElems() : paddedWindow() ? paddedWindowElems() : 0) * elemBytes; };
+  // The block's shape first (with one stage), then a second stage where it
+  // still fits.
+  const int64_t wantStages = stages;
+  stages = 1;
   if (rowTiles == 1 && maxBlockQueries >= 128) {
     warpgroups = 2;
-    if (windowBytes() > (wgmma ? kSharedBudgetSm90a : kSharedBudgetSm80))
+    if (windowBytes() > budget)
       warpgroups = 1; // mma.sync at head dim 256 with Q in shared memory: 99 KiB
   }
+  overlap = overlap && wgmma; // (an mma.sync image of the same build keeps its pipeline)
+  stages = overlap ? 2 : wantStages;
+  if (windowBytes() > budget)
+    stages = 1, overlap = false; // e.g. mma.sync at head dim 256 (Q in shared memory): 99 KiB with one
   threads = 128 * warpgroups;
   rope = dyn_cast<RopeAttr>(variant.getPosition());
   if (rope)
@@ -611,10 +695,12 @@ void TensorCoreBuilder::buildKernel(bool varlen) {
   // What the launch must give (attnc build's glue reads them per image):
   // queries and threads per block, and the dynamic shared memory.
   f->setAttr("attn.tensor_core_block", b.getDenseI64ArrayAttr({queriesPerBlock(), threads}));
-  if (wgmma || qShared)
+  if (wgmma || paddedWindow())
     f->setAttr("attn.dynamic_shared_bytes",
                b.getI64IntegerAttr((wgmma ? wgmmaWindowElems() : paddedWindowElems()) *
                                    elem.getIntOrFloatBitWidth() / 8));
+  // The K/V pipeline (stages, keys per tile), for tests and tuning reports.
+  f->setAttr("attn.tensor_core_pipeline", b.getDenseI64ArrayAttr({stages, keyTile, overlap ? 1 : 0}));
   SmallVector<Value> fa(f.getArguments().begin(), f.getArguments().end());
   const unsigned kArgs = keyArgs();
   unsigned next = kArgs + 5 + (varlen ? 1 : 0);
@@ -686,7 +772,8 @@ void TensorCoreBuilder::emitSegment(OpBuilder &ob, const HeadSegment &seg, Value
   Type f32 = ob.getF32Type();
   auto ld = [&](Value m, ValueRange ix) { return (Value)ob.create<memref::LoadOp>(loc, m, ix); };
   auto minIdx = [&](Value a, Value c) { return (Value)ob.create<arith::MinUIOp>(loc, a, c); };
-  auto add = [&](Value a, int64_t c) { return (Value)ob.create<arith::AddIOp>(loc, a, idxc(ob, c)); };
+  auto addAt = [&](OpBuilder &ab, Value a, int64_t c) { return (Value)ab.create<arith::AddIOp>(loc, a, idxc(ab, c)); };
+  auto add = [&](Value a, int64_t c) { return addAt(ob, a, c); };
 
   Value tid = ob.create<gpu::ThreadIdOp>(loc, gpu::Dimension::x);
   Value tile = ob.create<gpu::BlockIdOp>(loc, gpu::Dimension::x);
@@ -814,8 +901,11 @@ void TensorCoreBuilder::emitSegment(OpBuilder &ob, const HeadSegment &seg, Value
   // adjacent along a tile's columns are 128 bytes apart, along its rows 16
   // cols bytes. The window is dynamic shared memory (over the 48 KiB of
   // static shared memory from head dim 128 on: the launch asks for it).
+  // With two stages, tile j's K and V sit in stage (j / KT) % 2 (first
+  // keys are multiples of KT): the next stage's rows in the mma.sync
+  // views, the next wgmmaStageElems() of the wgmma window.
   Value window, windowAddr, wgQBytes;
-  const int64_t kOff = 0, kLoOff = KT * D, vOff = KT * D * (split ? 2 : 1), qOff = vOff + KT * Dv,
+  const int64_t kOff = 0, kLoOff = KT * D, vOff = KT * D * (split ? 2 : 1), qOff = stages * wgmmaStageElems(),
                 qLoOff = qOff + queriesPerBlock * D;
   auto coreIndex = [&](OpBuilder &cb, Value r, Value c, int64_t cols) {
     auto div = [&](Value x, int64_t d) { return (Value)cb.create<arith::DivUIOp>(loc, x, idxc(cb, d)); };
@@ -857,21 +947,25 @@ void TensorCoreBuilder::emitSegment(OpBuilder &ob, const HeadSegment &seg, Value
       Value at = lb.create<arith::AddIOp>(loc, coreIndex(lb, r, c, D), idxc(lb, lo ? qLoOff : qOff));
       lb.create<memref::StoreOp>(loc, x, window, ValueRange{at});
     });
-  } else if (qShared) {
-    // The padded tiles of the static form, and the block's Q rows (and
-    // Q's remainder) the same way, in one window of dynamic shared memory.
+  } else if (paddedWindow()) {
+    // The padded tiles of the static form (every stage's), and the block's
+    // Q rows (and Q's remainder) the same way, in one window of dynamic
+    // shared memory.
     window = dynamicWindow(ob, paddedWindowElems());
-    const int64_t kRow = D + kRowPad, vRow = Dv + kRowPad, kTiles = KT * kRow * (split ? 2 : 1);
-    kSh = windowTile(ob, window, 0, KT, kRow);
-    kShLo = split ? windowTile(ob, window, KT * kRow, KT, kRow) : Value();
-    vSh = windowTile(ob, window, kTiles, KT, vRow);
-    qSh = windowTile(ob, window, kTiles + KT * vRow, queriesPerBlock, kRow);
-    qShLo = split ? windowTile(ob, window, kTiles + KT * vRow + queriesPerBlock * kRow, queriesPerBlock, kRow)
-                  : Value();
-    // Row r of the block at row r of the padded Q tile.
-    stageQ([&](OpBuilder &lb, Value r, Value c, Value x, bool lo) {
-      lb.create<memref::StoreOp>(loc, x, lo ? qShLo : qSh, ValueRange{r, c});
-    });
+    const int64_t kRow = D + kRowPad, vRow = Dv + kRowPad, rows = KT * stages,
+                  kTiles = rows * kRow * (split ? 2 : 1);
+    kSh = windowTile(ob, window, 0, rows, kRow);
+    kShLo = split ? windowTile(ob, window, rows * kRow, rows, kRow) : Value();
+    vSh = windowTile(ob, window, kTiles, rows, vRow);
+    if (qShared) {
+      qSh = windowTile(ob, window, kTiles + rows * vRow, queriesPerBlock, kRow);
+      qShLo = split ? windowTile(ob, window, kTiles + rows * vRow + queriesPerBlock * kRow, queriesPerBlock, kRow)
+                    : Value();
+      // Row r of the block at row r of the padded Q tile.
+      stageQ([&](OpBuilder &lb, Value r, Value c, Value x, bool lo) {
+        lb.create<memref::StoreOp>(loc, x, lo ? qShLo : qSh, ValueRange{r, c});
+      });
+    }
   } else {
     kSh = sharedBuffer("_tc_k_smem", KT, D + kRowPad), vSh = sharedBuffer("_tc_v_smem", KT, Dv + kRowPad);
     kShLo = split ? sharedBuffer("_tc_k_lo_smem", KT, D + kRowPad) : Value();
@@ -916,8 +1010,30 @@ void TensorCoreBuilder::emitSegment(OpBuilder &ob, const HeadSegment &seg, Value
   // copy e then takes row (e / 8 / (cols / 8)) 8 + e % 8, columns
   // (e / 8) % (cols / 8) 8 .. + 7: a warp's 32 copies read 8 rows x 64
   // contiguous bytes and write 512 contiguous bytes.
+  // The tile's stage: KT (mma.sync rows) or wgmmaStageElems() apart.
+  auto stageOf = [&](OpBuilder &sb, Value j0) {
+    if (stages == 1)
+      return idxc(sb, 0);
+    return (Value)sb.create<arith::RemUIOp>(loc, sb.create<arith::DivUIOp>(loc, j0, idxc(sb, KT)), idxc(sb, stages));
+  };
+  auto stageRow = [&](OpBuilder &sb, Value stage) { return (Value)sb.create<arith::MulIOp>(loc, stage, idxc(sb, KT)); };
   auto issueTile = [&](OpBuilder &ib, Value j0, Value src, Value dst, int64_t cols, Value aligned, int64_t off) {
     const int64_t units = cols / kCopyElems;
+    // Where the tile starts: a row of the mma.sync views (none: row 0),
+    // an element of the wgmma window.
+    auto tileStart = [&](OpBuilder &lb) -> Value {
+      if (stages == 1)
+        return wgmma ? idxc(lb, off) : Value();
+      Value stage = stageOf(lb, j0);
+      if (!wgmma)
+        return stageRow(lb, stage);
+      return lb.create<arith::AddIOp>(loc, lb.create<arith::MulIOp>(loc, stage, idxc(lb, wgmmaStageElems())),
+                                      idxc(lb, off));
+    };
+    auto plusStart = [&](OpBuilder &lb, Value x) {
+      Value first = tileStart(lb);
+      return first ? (Value)lb.create<arith::AddIOp>(loc, x, first) : x;
+    };
     auto ifOp = ib.create<scf::IfOp>(loc, aligned, /*withElseRegion=*/true);
     OpBuilder tb = ifOp.getThenBodyBuilder();
     tb.create<scf::ForOp>(loc, tid, idxc(tb, KT * units), idxc(tb, threads), ValueRange{},
@@ -930,12 +1046,11 @@ void TensorCoreBuilder::emitSegment(OpBuilder &ob, const HeadSegment &seg, Value
             loc, lb.create<arith::MulIOp>(loc, lb.create<arith::DivUIOp>(loc, e8, idxc(lb, units)), idxc(lb, 8)),
             lb.create<arith::RemUIOp>(loc, e, idxc(lb, 8)));
         c = lb.create<arith::MulIOp>(loc, lb.create<arith::RemUIOp>(loc, e8, idxc(lb, units)), idxc(lb, kCopyElems));
-        at.push_back(lb.create<arith::AddIOp>(loc, lb.create<arith::MulIOp>(loc, e, idxc(lb, kCopyElems)),
-                                              idxc(lb, off)));
+        at.push_back(plusStart(lb, lb.create<arith::MulIOp>(loc, e, idxc(lb, kCopyElems))));
       } else {
         r = lb.create<arith::DivUIOp>(loc, e, idxc(lb, units));
         c = lb.create<arith::MulIOp>(loc, lb.create<arith::RemUIOp>(loc, e, idxc(lb, units)), idxc(lb, kCopyElems));
-        at = {r, c};
+        at = {plusStart(lb, r), c};
       }
       Value j = lb.create<arith::AddIOp>(loc, j0, r);
       Value count = lb.create<arith::SelectOp>(loc, cmpi(lb, P::ult, j, lk), idxc(lb, kCopyElems), idxc(lb, 0));
@@ -949,9 +1064,11 @@ void TensorCoreBuilder::emitSegment(OpBuilder &ob, const HeadSegment &seg, Value
                           [&](OpBuilder &lb, Location, Value e, ValueRange) {
       Value r = lb.create<arith::DivUIOp>(loc, e, idxc(lb, cols));
       Value c = lb.create<arith::RemUIOp>(loc, e, idxc(lb, cols));
-      SmallVector<Value, 2> at = {r, c};
+      SmallVector<Value, 2> at;
       if (wgmma)
-        at = {lb.create<arith::AddIOp>(loc, coreIndex(lb, r, c, cols), idxc(lb, off))};
+        at = {plusStart(lb, coreIndex(lb, r, c, cols))};
+      else
+        at = {plusStart(lb, r), c};
       Value j = lb.create<arith::AddIOp>(loc, j0, r);
       Value x = lb.create<memref::LoadOp>(loc, src, ValueRange{lb.create<arith::MinUIOp>(loc, j, lkLast), kvh, c});
       Value zero = lb.create<arith::ConstantOp>(loc, lb.getFloatAttr(elem, 0.0));
@@ -976,16 +1093,31 @@ void TensorCoreBuilder::emitSegment(OpBuilder &ob, const HeadSegment &seg, Value
     return (Value)db.create<arith::OrIOp>(loc, start, i64c(db, (lbo >> 4) << 16 | (sbo >> 4) << 32));
   };
   auto commit = [&](OpBuilder &ib) { return (Value)ib.create<nvgpu::DeviceAsyncCreateGroupOp>(loc, tokenType, ValueRange{}); };
-  // The prologue: K of the first tile in flight before the loop.
-  ob.create<scf::IfOp>(loc, cmpi(ob, P::ult, jBegin, jEnd), [&](OpBuilder &tb, Location) {
-    issueK(tb, jBegin);
-    tb.create<scf::YieldOp>(loc);
-  });
-  // Every wait is for all committed groups (wait_group 0); the token only
-  // names one.
-  Value firstGroup = commit(ob);
-  auto waitAll = [&](OpBuilder &ib) {
-    ib.create<nvgpu::DeviceAsyncWaitOp>(loc, firstGroup, ib.getI32IntegerAttr(0));
+  // Copies of the tile at key j0 (K, or V) when there is one, then a
+  // commit either way: every thread commits the same groups in the same
+  // order, so a wait can count them.
+  auto issueIfAny = [&](OpBuilder &ib, Value j0, bool isK) {
+    ib.create<scf::IfOp>(loc, cmpi(ib, P::ult, j0, jEnd), [&](OpBuilder &tb, Location) {
+      if (isK)
+        issueK(tb, j0);
+      else
+        issueTile(tb, j0, v, vSh, Dv, vAligned, vOff);
+      tb.create<scf::YieldOp>(loc);
+    });
+    return commit(ib);
+  };
+  // The prologue: K of the first tile in flight before the loop; with two
+  // stages also its V and the next tile's K (groups K0, V0, K1).
+  Value firstGroup = issueIfAny(ob, jBegin, /*isK=*/true);
+  if (stages > 1) {
+    issueIfAny(ob, jBegin, /*isK=*/false);
+    issueIfAny(ob, add(jBegin, KT), /*isK=*/true);
+  }
+  // One stage: every wait is for all committed groups (wait_group 0). Two:
+  // the two groups committed last may stay in flight (the token only names
+  // one group; the count is what the wait uses).
+  auto waitTile = [&](OpBuilder &ib) {
+    ib.create<nvgpu::DeviceAsyncWaitOp>(loc, firstGroup, ib.getI32IntegerAttr(stages > 1 ? 2 : 0));
   };
 
   // One ldmatrix of four 8x8 matrices: lane l gives the address of row
@@ -1022,6 +1154,56 @@ void TensorCoreBuilder::emitSegment(OpBuilder &ob, const HeadSegment &seg, Value
     return regs;
   };
 
+  // The wgmma window's K and V of the tile at key j0: bytes past stage 0's
+  // (null with one stage).
+  auto stageBytesOf = [&](OpBuilder &bb, Value j0) -> Value {
+    if (!wgmma || stages == 1)
+      return Value();
+    return bb.create<arith::MulIOp>(loc, toI64(bb, stageOf(bb, j0)),
+                                    i64c(bb, wgmmaStageElems() * elem.getIntOrFloatBitWidth() / 8));
+  };
+  // wgmma: the scores of row tile mt in one chain (A: its Q rows, B: the
+  // key tile, both K-major: LBO 128 bytes along the head dim, SBO 16 D
+  // along rows); its registers 4 f + e are those of mma.sync fragment f.
+  auto scoreChains = [&](OpBuilder &bb, Value stageBytes, bool async) {
+    SmallVector<SmallVector<Value>> scores(MT);
+    for (int64_t mt = 0; mt < MT; ++mt) {
+      SmallVector<WgmmaStep> steps;
+      // A: the product's 64 Q rows, K-major like the K tile.
+      for (int64_t kc = 0; kc < D / 16; ++kc) {
+        Value hiDesc = descriptor(bb, kOff + kc * 16 * 8, 128, 16 * D, stageBytes);
+        Value qDesc = descriptor(bb, qOff + mt * 64 * D + kc * 16 * 8, 128, 16 * D, wgQBytes);
+        if (split) { // the small terms first, as below
+          steps.push_back({{}, hiDesc, descriptor(bb, qLoOff + mt * 64 * D + kc * 16 * 8, 128, 16 * D, wgQBytes)});
+          steps.push_back({{}, descriptor(bb, kLoOff + kc * 16 * 8, 128, 16 * D, stageBytes), qDesc});
+        }
+        steps.push_back({{}, hiDesc, qDesc});
+      }
+      scores[mt] = wgmmaChain(bb, KT, /*transB=*/false, {}, steps, windowAddr, async);
+    }
+    return scores;
+  };
+  // wgmma: O += P V per row tile, one chain over the key tile (MN-major B:
+  // V, trans-b; LBO 16 Dv bytes along keys, SBO 128 along value columns);
+  // p[mt]: the probabilities in score-fragment order, o[mt] O's fragments.
+  auto pvChains = [&](OpBuilder &bb, Value stageBytes, ArrayRef<SmallVector<SmallVector<Value, 4>>> p,
+                      ArrayRef<SmallVector<SmallVector<Value, 4>>> o, bool async) {
+    SmallVector<SmallVector<Value>> acc(MT);
+    for (int64_t mt = 0; mt < MT; ++mt) {
+      SmallVector<WgmmaStep> steps;
+      for (int64_t kc = 0; kc < KT / 16; ++kc) {
+        const auto &lo = p[mt][2 * kc], &hi = p[mt][2 * kc + 1];
+        steps.push_back({{pack(bb, lo[0], lo[1]), pack(bb, lo[2], lo[3]), pack(bb, hi[0], hi[1]), pack(bb, hi[2], hi[3])},
+                         descriptor(bb, vOff + kc * 16 * Dv, 16 * Dv, 128, stageBytes), Value()});
+      }
+      SmallVector<Value> accIn;
+      for (auto &frag : o[mt])
+        accIn.append(frag.begin(), frag.end());
+      acc[mt] = wgmmaChain(bb, Dv, /*transB=*/true, accIn, steps, windowAddr, async);
+    }
+    return acc;
+  };
+
   // Carried per row tile: m, l of rows A and B; O fragments (Dv / 8 of 4
   // f32).
   // (A second pass starts from the first pass's state.)
@@ -1031,18 +1213,52 @@ void TensorCoreBuilder::emitSegment(OpBuilder &ob, const HeadSegment &seg, Value
     for (int64_t i = 0; i < Dv / 8 * 4; ++i)
       init.push_back(f32c(ob, 0));
   }
+  const size_t stateSize = init.size();
+  // With overlap the loop also carries the scores of its tile (KT / 2 per
+  // row tile), computed the iteration before: the first tile's here, once
+  // K(0) has landed (groups K0, V0, K1 committed: two may stay in flight).
+  SmallVector<Type> scoreTypes(MT * KT / 2, f32);
+  if (overlap) {
+    waitTile(ob);
+    fenceProxyAsync(ob);
+    ob.create<gpu::BarrierOp>(loc);
+    auto first = ob.create<scf::IfOp>(loc, scoreTypes, cmpi(ob, P::ult, jBegin, jEnd), /*withElseRegion=*/true);
+    OpBuilder tb = first.getThenBodyBuilder();
+    SmallVector<Value> flat;
+    for (auto &chain : scoreChains(tb, stageBytesOf(tb, jBegin), /*async=*/false))
+      flat.append(chain.begin(), chain.end());
+    tb.create<scf::YieldOp>(loc, flat);
+    OpBuilder eb = first.getElseBodyBuilder();
+    eb.create<scf::YieldOp>(loc, SmallVector<Value>(MT * KT / 2, f32c(eb, 0)));
+    init.append(first.getResults().begin(), first.getResults().end());
+  }
   // FlashAttention-2's pipeline with one K and one V buffer: V(j) lands
-  // while QK^T(j) runs, K(j + 1) while the softmax and P V(j) run.
+  // while QK^T(j) runs, K(j + 1) while the softmax and P V(j) run. With two
+  // stages V(j + 1) and K(j + 2) are issued instead, each a tile and a half
+  // ahead of its use (groups in flight at each wait: two).
   auto keyLoop = ob.create<scf::ForOp>(loc, jBegin, jEnd, idxc(ob, KT), init,
                                        [&](OpBuilder &kb, Location, Value j0, ValueRange carried) {
+    // This tile's stage: its rows r in the mma.sync views at tileRow(r),
+    // its K and V in the wgmma window stageBytes past stage 0's.
+    Value stage = stages > 1 ? stageOf(kb, j0) : Value();
+    Value sRow = stage && !wgmma ? stageRow(kb, stage) : Value();
+    auto tileRow = [&](int64_t r) { return sRow ? addAt(kb, sRow, r) : idxc(kb, r); };
+    Value stageBytes = stageBytesOf(kb, j0);
     // K(j) has landed (each thread waits for its own copies, the barrier
-    // publishes everyone's) and no warp still reads V(j - 1).
-    waitAll(kb);
-    if (wgmma)
-      fenceProxyAsync(kb);
-    kb.create<gpu::BarrierOp>(loc);
-    issueTile(kb, j0, v, vSh, Dv, vAligned, vOff);
-    commit(kb);
+    // publishes everyone's) and no warp still reads V(j - 1). (With
+    // overlap the copies are synchronized once per tile, before P V.)
+    if (!overlap) {
+      waitTile(kb);
+      if (wgmma)
+        fenceProxyAsync(kb);
+      kb.create<gpu::BarrierOp>(loc);
+      if (stages > 1) {
+        issueIfAny(kb, addAt(kb, j0, KT), /*isK=*/false);
+      } else {
+        issueTile(kb, j0, v, vSh, Dv, vAligned, vOff);
+        commit(kb);
+      }
+    }
 
     // Scores of the warp's MT x 16 rows x KT keys: per row tile KT / 8
     // fragments of 4, two at a time (one ldmatrix gives the B operands of
@@ -1057,25 +1273,12 @@ void TensorCoreBuilder::emitSegment(OpBuilder &ob, const HeadSegment &seg, Value
     auto keyPosition = [&](OpBuilder &bb, int64_t key) {
       return (Value)bb.create<memref::LoadOp>(loc, kPos, ValueRange{bb.create<arith::MinUIOp>(loc, keyIndex(bb, key), lkLast)});
     };
-    // wgmma: the scores of row tile mt in one chain (A: its Q rows, B: the
-    // key tile, both K-major: LBO 128 bytes along the head dim, SBO 16 D
-    // along rows); its registers 4 f + e are those of mma.sync fragment f.
     SmallVector<SmallVector<Value>> wgScores(MT);
-    if (wgmma)
-      for (int64_t mt = 0; mt < MT; ++mt) {
-        SmallVector<WgmmaStep> steps;
-        // A: the product's 64 Q rows, K-major like the K tile.
-        for (int64_t kc = 0; kc < D / 16; ++kc) {
-          Value hiDesc = descriptor(kb, kOff + kc * 16 * 8, 128, 16 * D);
-          Value qDesc = descriptor(kb, qOff + mt * 64 * D + kc * 16 * 8, 128, 16 * D, wgQBytes);
-          if (split) { // the small terms first, as below
-            steps.push_back({{}, hiDesc, descriptor(kb, qLoOff + mt * 64 * D + kc * 16 * 8, 128, 16 * D, wgQBytes)});
-            steps.push_back({{}, descriptor(kb, kLoOff + kc * 16 * 8, 128, 16 * D), qDesc});
-          }
-          steps.push_back({{}, hiDesc, qDesc});
-        }
-        wgScores[mt] = wgmmaChain(kb, KT, /*transB=*/false, {}, steps, windowAddr);
-      }
+    if (overlap) // computed the iteration before
+      for (int64_t mt = 0; mt < MT; ++mt)
+        wgScores[mt].assign(carried.begin() + stateSize + mt * KT / 2, carried.begin() + stateSize + (mt + 1) * KT / 2);
+    else if (wgmma)
+      wgScores = scoreChains(kb, stageBytes, /*async=*/false);
     // Q in shared memory: all the tile's products first, a column block of
     // Q (16 dims) at a time, so each A operand is read once per key tile
     // (one ldmatrix per row tile, and for split one more) and feeds KT / 8
@@ -1095,9 +1298,10 @@ void TensorCoreBuilder::emitSegment(OpBuilder &ob, const HeadSegment &seg, Value
             aLo[mt] = ldmatrix4(kb, qShLo, row0, idxc(kb, kc * 16), false, /*rowsFirst=*/true);
         }
         for (int64_t nb = 0; nb < KT / 8; nb += 2) {
-          SmallVector<Value, 4> kHi = ldmatrix4(kb, kSh, idxc(kb, nb * 8), idxc(kb, kc * 16), false), kLo;
+          Value kRow0 = tileRow(nb * 8);
+          SmallVector<Value, 4> kHi = ldmatrix4(kb, kSh, kRow0, idxc(kb, kc * 16), false), kLo;
           if (split)
-            kLo = ldmatrix4(kb, kShLo, idxc(kb, nb * 8), idxc(kb, kc * 16), false);
+            kLo = ldmatrix4(kb, kShLo, kRow0, idxc(kb, kc * 16), false);
           for (int64_t mt = 0; mt < MT; ++mt)
             for (int i = 0; i < 2; ++i) {
               auto accRef = MutableArrayRef<Value>(wgScores[mt]).slice((nb + i) * 4, 4);
@@ -1123,9 +1327,10 @@ void TensorCoreBuilder::emitSegment(OpBuilder &ob, const HeadSegment &seg, Value
             for (int64_t e = 0; e < 4; ++e)
               c[mt * 2 + i][e] = wgScores[mt][(nb + i) * 4 + e];
       for (int64_t kc = 0; kc < (wgmma || qShared ? 0 : D / 16); ++kc) {
-        SmallVector<Value, 4> kHi = ldmatrix4(kb, kSh, idxc(kb, nb * 8), idxc(kb, kc * 16), false), kLo;
+        Value kRow0 = tileRow(nb * 8);
+        SmallVector<Value, 4> kHi = ldmatrix4(kb, kSh, kRow0, idxc(kb, kc * 16), false), kLo;
         if (split)
-          kLo = ldmatrix4(kb, kShLo, idxc(kb, nb * 8), idxc(kb, kc * 16), false);
+          kLo = ldmatrix4(kb, kShLo, kRow0, idxc(kb, kc * 16), false);
         for (int64_t mt = 0; mt < MT; ++mt)
           for (int i = 0; i < 2; ++i) {
             SmallVector<Value, 4> &acc = c[mt * 2 + i];
@@ -1206,23 +1411,32 @@ void TensorCoreBuilder::emitSegment(OpBuilder &ob, const HeadSegment &seg, Value
     for (int64_t i = 0; i < (int64_t)flat.size(); ++i)
       s[i / (KT / 2)][i % (KT / 2) / 4][i % 4] = masked.getResult(i);
 
-    // V(j) has landed and no warp still reads K(j): K(j + 1) goes next.
-    waitAll(kb);
-    if (wgmma)
-      fenceProxyAsync(kb);
-    kb.create<gpu::BarrierOp>(loc);
-    Value jNext = kb.create<arith::AddIOp>(loc, j0, idxc(kb, KT));
-    kb.create<scf::IfOp>(loc, cmpi(kb, P::ult, jNext, jEnd), [&](OpBuilder &tb, Location) {
-      issueK(tb, jNext);
-      tb.create<scf::YieldOp>(loc);
-    });
-    commit(kb);
+    // V(j) has landed and no warp still reads K(j): K(j + 1) goes next
+    // (K(j + 2) with two stages, into K(j)'s buffer).
+    if (!overlap) {
+      waitTile(kb);
+      if (wgmma)
+        fenceProxyAsync(kb);
+      kb.create<gpu::BarrierOp>(loc);
+      issueIfAny(kb, addAt(kb, j0, KT * stages), /*isK=*/true);
+    }
 
+    // With overlap O is the previous tile's P V, still in flight: waited
+    // for here, after this tile's softmax statistics could start.
+    SmallVector<Value> current(carried.begin(), carried.begin() + stateSize);
+    if (overlap) {
+      SmallVector<SmallVector<Value>> pending(MT);
+      for (int64_t mt = 0; mt < MT; ++mt)
+        pending[mt].assign(current.begin() + mt * stride + 4, current.begin() + (mt + 1) * stride);
+      auto done = wgmmaWait(kb, 0, pending);
+      for (int64_t mt = 0; mt < MT; ++mt)
+        llvm::copy(done[mt], current.begin() + mt * stride + 4);
+    }
     // Online softmax per row; P (rounded to the dtype) times V.
     SmallVector<Value> next;
     SmallVector<SmallVector<SmallVector<Value, 4>>> o(MT);
     for (int64_t mt = 0; mt < MT; ++mt) {
-      auto state = carried.drop_front(mt * stride);
+      auto state = ArrayRef<Value>(current).drop_front(mt * stride);
       Value corr[2], mNew[2], lNew[2];
       for (int r = 0; r < 2; ++r) {
         Value mx = f32c(kb, kNegInf);
@@ -1252,21 +1466,54 @@ void TensorCoreBuilder::emitSegment(OpBuilder &ob, const HeadSegment &seg, Value
         o[mt].push_back(frag);
       }
     }
-    if (wgmma) // per row tile one chain over the key tile (MN-major B: V, trans-b; LBO 16 Dv bytes along keys, SBO 128 along value columns)
-      for (int64_t mt = 0; mt < MT; ++mt) {
-        SmallVector<WgmmaStep> steps;
-        for (int64_t kc = 0; kc < KT / 16; ++kc) {
-          const auto &lo = s[mt][2 * kc], &hi = s[mt][2 * kc + 1];
-          steps.push_back({{pack(kb, lo[0], lo[1]), pack(kb, lo[2], lo[3]), pack(kb, hi[0], hi[1]), pack(kb, hi[2], hi[3])},
-                           descriptor(kb, vOff + kc * 16 * Dv, 16 * Dv, 128), Value()});
-        }
-        SmallVector<Value> accIn;
-        for (auto &frag : o[mt])
-          accIn.append(frag.begin(), frag.end());
-        SmallVector<Value> acc = wgmmaChain(kb, Dv, /*transB=*/true, accIn, steps, windowAddr);
+    SmallVector<Value> nextScores;
+    if (wgmma && !overlap) {
+      SmallVector<SmallVector<Value>> acc = pvChains(kb, stageBytes, s, o, /*async=*/false);
+      for (int64_t mt = 0; mt < MT; ++mt)
         for (int64_t nv = 0; nv < Dv / 8; ++nv)
-          o[mt][nv] = {acc[nv * 4], acc[nv * 4 + 1], acc[nv * 4 + 2], acc[nv * 4 + 3]};
+          o[mt][nv] = {acc[mt][nv * 4], acc[mt][nv * 4 + 1], acc[mt][nv * 4 + 2], acc[mt][nv * 4 + 3]};
+    }
+    if (overlap) {
+      // V(j) and K(j + 1) have landed and every warpgroup's P V(j - 1) and
+      // QK^T(j) are done: V(j + 1) goes into V(j - 1)'s stage, K(j + 2)
+      // into K(j)'s. Then QK^T(j + 1) and P V(j) are issued, and the wait
+      // for the scores leaves P V(j) running into the next iteration's
+      // softmax (the scores' chains were committed first).
+      kb.create<nvgpu::DeviceAsyncWaitOp>(loc, firstGroup, kb.getI32IntegerAttr(0));
+      fenceProxyAsync(kb);
+      kb.create<gpu::BarrierOp>(loc);
+      issueIfAny(kb, addAt(kb, j0, KT), /*isK=*/false);
+      issueIfAny(kb, addAt(kb, j0, 2 * KT), /*isK=*/true);
+      Value jNext = addAt(kb, j0, KT);
+      SmallVector<Type> types(scoreTypes);
+      types.append(MT * Dv / 2, f32);
+      auto issue = kb.create<scf::IfOp>(loc, types, cmpi(kb, P::ult, jNext, jEnd), /*withElseRegion=*/true);
+      auto flat = [](ArrayRef<SmallVector<Value>> groups) {
+        SmallVector<Value> all;
+        for (const auto &g : groups)
+          all.append(g.begin(), g.end());
+        return all;
+      };
+      {
+        OpBuilder tb = issue.getThenBodyBuilder();
+        SmallVector<SmallVector<Value>> scores = scoreChains(tb, stageBytesOf(tb, jNext), /*async=*/true);
+        SmallVector<SmallVector<Value>> acc = pvChains(tb, stageBytes, s, o, /*async=*/true);
+        SmallVector<Value> yielded = flat(wgmmaWait(tb, MT, scores));
+        yielded.append(flat(acc));
+        tb.create<scf::YieldOp>(loc, yielded);
       }
+      {
+        OpBuilder eb = issue.getElseBodyBuilder(); // the last tile: no scores to come
+        SmallVector<Value> yielded(MT * KT / 2, f32c(eb, 0));
+        yielded.append(flat(pvChains(eb, stageBytes, s, o, /*async=*/true)));
+        eb.create<scf::YieldOp>(loc, yielded);
+      }
+      nextScores.assign(issue.getResults().begin(), issue.getResults().begin() + MT * KT / 2);
+      for (int64_t mt = 0; mt < MT; ++mt)
+        for (int64_t nv = 0; nv < Dv / 8; ++nv)
+          for (int64_t e = 0; e < 4; ++e)
+            o[mt][nv][e] = issue.getResult(MT * KT / 2 + mt * Dv / 2 + nv * 4 + e);
+    }
     for (int64_t kc = 0; kc < (wgmma ? 0 : KT / 16); ++kc) {
       SmallVector<SmallVector<Value, 4>> a;
       for (int64_t mt = 0; mt < MT; ++mt) {
@@ -1276,7 +1523,7 @@ void TensorCoreBuilder::emitSegment(OpBuilder &ob, const HeadSegment &seg, Value
       // One transposed ldmatrix: the B operands of 16 value columns, shared
       // by the row tiles.
       for (int64_t nv = 0; nv < Dv / 8; nv += 2) {
-        SmallVector<Value, 4> vRegs = ldmatrix4(kb, vSh, idxc(kb, kc * 16), idxc(kb, nv * 8), true);
+        SmallVector<Value, 4> vRegs = ldmatrix4(kb, vSh, tileRow(kc * 16), idxc(kb, nv * 8), true);
         for (int64_t mt = 0; mt < MT; ++mt) {
           o[mt][nv] = mma(kb, a[mt], {vRegs[0], vRegs[1]}, o[mt][nv]);
           o[mt][nv + 1] = mma(kb, a[mt], {vRegs[2], vRegs[3]}, o[mt][nv + 1]);
@@ -1291,9 +1538,18 @@ void TensorCoreBuilder::emitSegment(OpBuilder &ob, const HeadSegment &seg, Value
         layout.append(frag.begin(), frag.end());
     }
     next = layout;
+    next.append(nextScores.begin(), nextScores.end());
     kb.create<scf::YieldOp>(loc, next);
   });
-  carriedState.assign(keyLoop.getResults().begin(), keyLoop.getResults().end());
+  carriedState.assign(keyLoop.getResults().begin(), keyLoop.getResults().begin() + stateSize);
+  if (overlap) { // the last P V
+    SmallVector<SmallVector<Value>> pending(MT);
+    for (int64_t mt = 0; mt < MT; ++mt)
+      pending[mt].assign(carriedState.begin() + mt * stride + 4, carriedState.begin() + (mt + 1) * stride);
+    auto done = wgmmaWait(ob, 0, pending);
+    for (int64_t mt = 0; mt < MT; ++mt)
+      llvm::copy(done[mt], carriedState.begin() + mt * stride + 4);
+  }
   } // passes
 
   // Epilogue per row: the normalizer's extra logit, 1 / l, the dtype, lse.
@@ -1344,7 +1600,21 @@ struct AttnLowerPrefillTensorCorePass
         emitError(v.getLoc()) << "max-block-queries must be at least 64 (got " << static_cast<int64_t>(maxBlockQueries) << ")";
         return signalPassFailure();
       }
-      TensorCoreBuilder builder(v, module, wgmma, maxBlockQueries);
+      if (stages != 1 && stages != 2) {
+        emitError(v.getLoc()) << "stages must be 1 or 2 (got " << static_cast<int64_t>(stages) << ")";
+        return signalPassFailure();
+      }
+      if (keyTile != 0 && keyTile != 16 && keyTile != 32 && keyTile != 64 && keyTile != 128) {
+        emitError(v.getLoc()) << "key-tile must be 16, 32, 64 or 128 (got " << static_cast<int64_t>(keyTile) << ")";
+        return signalPassFailure();
+      }
+      AttnLowerPrefillTensorCorePassOptions options;
+      options.wgmma = wgmma;
+      options.maxBlockQueries = maxBlockQueries;
+      options.stages = stages;
+      options.keyTile = keyTile;
+      options.overlap = overlap;
+      TensorCoreBuilder builder(v, module, options);
       std::string why = builder.unsupported();
       if (!why.empty()) {
         v->setAttr("attn.tensor_core", StringAttr::get(&getContext(), "none: " + why));

@@ -181,7 +181,7 @@ attn.variant @w {
 // the function states for the launch.
 // WG-DAG: memref.global @w_tc_dynamic_smem : memref<0xbf16, #gpu.address_space<workgroup>> {alignment = 128 : i64, attnc.dynamic_shared}
 // WG-LABEL: func.func @w_prefill_tc(
-// WG-SAME: attributes {attn.dynamic_shared_bytes = 19456 : i64, attn.tensor_core_block = array<i64: 128, 128>}
+// WG-SAME: attributes {attn.dynamic_shared_bytes = 19456 : i64, attn.tensor_core_block = array<i64: 128, 128>, attn.tensor_core_pipeline = array<i64: 1, 16, 0>}
 // WG: %[[WIN:.*]] = memref.reinterpret_cast %{{.*}} to offset: [0], sizes: [9728], strides: [1] : memref<0xbf16, #gpu.address_space<workgroup>> to memref<9728xbf16, #gpu.address_space<workgroup>>
 // WG: %[[PTR:.*]] = memref.extract_aligned_pointer_as_index %[[WIN]]
 // WG: %[[ADDR:.*]] = arith.index_cast %[[PTR]] : index to i64
@@ -200,7 +200,7 @@ attn.variant @w {
 // of m64n16k16 (16-key tiles), A (Q) and B (K) both through descriptors,
 // K-major, from zero (pz false); the window's address rides along for the
 // emulation.
-// WG: llvm.inline_asm has_side_effects {attnc.wgmma = {a_shared = true, accumulate = false, f16 = false, n = 16 : i64, steps = 6 : i64, trans_b = false}} "{\0A.reg .pred pz;\0Asetp.ne.b32 pz, $20, 0;\0Awgmma.fence.sync.aligned;\0Awgmma.mma_async.sync.aligned.m64n16k16.f32.bf16.bf16 {$0, $1, $2, $3, $4, $5, $6, $7}, $8, $9, pz, 1, 1, 0, 0;
+// WG: llvm.inline_asm has_side_effects {attnc.wgmma = {a_shared = true, accumulate = false, async = false, f16 = false, n = 16 : i64, steps = 6 : i64, trans_b = false}} "{\0A.reg .pred pz;\0Asetp.ne.b32 pz, $20, 0;\0Awgmma.fence.sync.aligned;\0Awgmma.mma_async.sync.aligned.m64n16k16.f32.bf16.bf16 {$0, $1, $2, $3, $4, $5, $6, $7}, $8, $9, pz, 1, 1, 0, 0;
 // WG-SAME: wgmma.commit_group.sync.aligned;\0Awgmma.wait_group.sync.aligned 0;\0A}", "=f,=f,=f,=f,=f,=f,=f,=f,l,l,l,l,l,l,l,l,l,l,l,l,r,l,~{memory}"
 // WG-SAME: %[[ADDR]]
 // WG: llvm.inline_asm has_side_effects {attnc.wgmma = {a_shared = true, accumulate = false
@@ -209,7 +209,7 @@ attn.variant @w {
 // WG-NEXT: gpu.barrier
 // P V: A (P) in registers, V N-major (trans-b 1), the O fragments tied in
 // and out.
-// WG: llvm.inline_asm has_side_effects {attnc.wgmma = {a_shared = false, accumulate = true, f16 = false, n = 32 : i64, steps = 1 : i64, trans_b = true}} {{.*}}m64n32k16.f32.bf16.bf16 {{.*}}, 1, 1, 1, 1;{{.*}}"=f,=f,=f,=f,=f,=f,=f,=f,=f,=f,=f,=f,=f,=f,=f,=f,0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,r,r,r,r,l,r,l,~{memory}"
+// WG: llvm.inline_asm has_side_effects {attnc.wgmma = {a_shared = false, accumulate = true, async = false, f16 = false, n = 32 : i64, steps = 1 : i64, trans_b = true}} {{.*}}m64n32k16.f32.bf16.bf16 {{.*}}, 1, 1, 1, 1;{{.*}}"=f,=f,=f,=f,=f,=f,=f,=f,=f,=f,=f,=f,=f,=f,=f,=f,0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,r,r,r,r,l,r,l,~{memory}"
 // WG: llvm.inline_asm has_side_effects {attnc.wgmma = {a_shared = false, accumulate = true
 // WG: scf.yield
 // WGNOT-LABEL: func.func @w_prefill_tc(

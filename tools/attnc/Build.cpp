@@ -323,6 +323,15 @@ const char *attnc::cElementType(DType t) {
   return "void";
 }
 
+mlir::attn::AttnLowerPrefillTensorCorePassOptions attnc::tensorCoreOptions(const BuildOptions &options) {
+  mlir::attn::AttnLowerPrefillTensorCorePassOptions tensorCore;
+  tensorCore.maxBlockQueries = options.gpuBlockQueries;
+  tensorCore.stages = options.gpuStages;
+  tensorCore.keyTile = options.gpuKeyTile;
+  tensorCore.overlap = options.gpuOverlap;
+  return tensorCore;
+}
+
 bool attnc::amxDisabledByEnvironment() {
   const char *v = std::getenv("ATTNC_NO_AMX");
   return v && *v && std::string(v) != "0";
@@ -385,9 +394,8 @@ int attnc::runBuild(const std::vector<Spec> &specs, const BuildOptions &opts) {
     for (const std::string &arch : opts.gpuArchs)
       if (highest.empty() || number(arch) > number(highest))
         highest = arch;
-    mlir::attn::AttnLowerPrefillTensorCorePassOptions tensorCore;
+    mlir::attn::AttnLowerPrefillTensorCorePassOptions tensorCore = tensorCoreOptions(opts);
     tensorCore.wgmma = mlir::attn::usesWarpgroupMma(highest);
-    tensorCore.maxBlockQueries = opts.gpuBlockQueries;
     loops.addPass(mlir::attn::createAttnLowerPrefillTensorCorePass(tensorCore));
     lowering.cacheChunk = mlir::attn::kGPUCacheChunk;
     lowering.cacheBlockThreads = mlir::attn::kGPUDecodeThreads;

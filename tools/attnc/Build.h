@@ -2,6 +2,7 @@
 #ifndef ATTNC_TOOLS_ATTNC_BUILD_H
 #define ATTNC_TOOLS_ATTNC_BUILD_H
 
+#include "codegen/Passes.h"
 #include "dsl/Spec.h"
 
 namespace mlir {
@@ -33,7 +34,17 @@ struct BuildOptions {
   /// Queries per tensor-core block at most (128, or 64: one warpgroup above
   /// head dim 64; for timing the two shapes side by side).
   int64_t gpuBlockQueries = 128;
+  /// Shared buffers per K and V tile in the tensor-core prefill (1 or 2).
+  int64_t gpuStages = 1;
+  /// Keys per tensor-core tile (0: the pass's default).
+  int64_t gpuKeyTile = 0;
+  /// sm_90a: the softmax overlaps the tensor cores' P V (async wgmma).
+  bool gpuOverlap = false;
 };
+
+/// attn-lower-prefill-tensor-core's options from the --gpu-* tuning flags
+/// (wgmma left false: it follows each architecture).
+mlir::attn::AttnLowerPrefillTensorCorePassOptions tensorCoreOptions(const BuildOptions &options);
 
 /// ATTNC_NO_AMX=1 in the environment (same as --no-amx).
 bool amxDisabledByEnvironment();

@@ -1071,7 +1071,7 @@ int attnc::runBuildGPU(const std::vector<Spec> &specs, const BuildOptions &opts)
     if (!module)
       return error("could not generate MLIR");
     mlir::PassManager outline(&context);
-    mlir::attn::buildOutlineGPUPipeline(outline, mlir::attn::usesWarpgroupMma(arch.name), opts.gpuBlockQueries);
+    mlir::attn::buildOutlineGPUPipeline(outline, mlir::attn::usesWarpgroupMma(arch.name), tensorCoreOptions(opts));
     if (mlir::failed(outline.run(*module)))
       return error("outlining the GPU kernels failed");
     // Each architecture's tensor-core kernels may want dynamic shared memory

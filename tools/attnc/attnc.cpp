@@ -76,6 +76,21 @@ cl::opt<unsigned> buildGpuBlockQueries(
     cl::desc("Queries per tensor-core prefill block at most: 128 (default), or 64 to keep blocks of one "
              "warpgroup above head dim 64 (to time the two shapes side by side)"),
     cl::init(128), cl::sub(buildCommand));
+cl::opt<unsigned> buildGpuStages(
+    "gpu-stages",
+    cl::desc("Shared buffers per K and V tile in the tensor-core prefill: 1 (default), or 2 to issue each "
+             "tile's copies a tile and a half ahead (where the block's shared memory allows)"),
+    cl::init(1), cl::sub(buildCommand));
+cl::opt<unsigned> buildGpuKeyTile(
+    "gpu-key-tile",
+    cl::desc("Keys per tensor-core prefill tile: 16, 32, 64 or 128 (default: 64, or 32 above head dim 128 "
+             "or with two row tiles per warp, halved for lse)"),
+    cl::init(0), cl::sub(buildCommand));
+cl::opt<bool> buildGpuOverlap(
+    "gpu-overlap",
+    cl::desc("sm_90a: issue QK^T of the next key tile and P V of this one without waiting, so the softmax "
+             "runs while the tensor cores do (FlashAttention-3's intra-warpgroup pipelining; two stages)"),
+    cl::sub(buildCommand));
 cl::opt<std::string> buildPtxas("ptxas", cl::desc("ptxas for --gpu-arch (default: PATH, /usr/local/cuda/bin)"),
                                 cl::sub(buildCommand));
 cl::opt<std::string> buildLibdevice(
@@ -199,6 +214,18 @@ int main(int argc, char **argv) {
       return 1;
     }
     options.gpuBlockQueries = buildGpuBlockQueries;
+    if (buildGpuStages != 1 && buildGpuStages != 2) {
+      WithColor::error(errs(), "attnc build") << "--gpu-stages takes 1 or 2\n";
+      return 1;
+    }
+    options.gpuStages = buildGpuStages;
+    if (buildGpuKeyTile != 0 && buildGpuKeyTile != 16 && buildGpuKeyTile != 32 && buildGpuKeyTile != 64 &&
+        buildGpuKeyTile != 128) {
+      WithColor::error(errs(), "attnc build") << "--gpu-key-tile takes 16, 32, 64 or 128\n";
+      return 1;
+    }
+    options.gpuKeyTile = buildGpuKeyTile;
+    options.gpuOverlap = buildGpuOverlap;
     return attnc::runBuild(all, options);
   }
 

@@ -23,7 +23,8 @@
  * barrier. FAKE_SKIP_ITEM=N leaves rows item
  * (or decode split block) N unwritten, FAKE_MMA_DROP_C=1 makes mma ignore its accumulator (planted
  * bugs for the checker; FAKE_WGMMA_SWAP_LBO=1 decodes descriptors with LBO and SBO
- * swapped, FAKE_SKIP_FENCE=1 ignores fence.proxy.async, FAKE_SHRINK_SHARED=1 gives
+ * swapped, FAKE_SKIP_FENCE=1 ignores fence.proxy.async, FAKE_WGMMA_LAG=1 makes every
+ * wgmma.wait_group leave one more group in flight, FAKE_SHRINK_SHARED=1 gives
  * the emulated kernels half the dynamic shared memory of their launch), FAKE_MISALIGN=N offsets allocations by N bytes, FAKE_APPEND_STATUS=S,N makes the N-th append (from 0)
  * report status S. FAKE_QUIET=1 prints only loads. The same library
  * stands in for cuBLAS (cublasSgemm_v2, at the end). */
@@ -421,6 +422,61 @@ void attnc_emu_wgmma_ss(int64_t kind, int64_t n, int64_t trans, int64_t desc_a, 
 }
 float attnc_emu_wgmma_acc(int64_t i) { return (float)emu_wg_acc[emu_tid][i]; }
 
+/* Asynchronous chains (committed, not waited for): each thread's committed
+ * groups queue here, oldest first, with the accumulators the chain computed;
+ * the chain's registers read NaN until a wgmma.wait_group N completes it
+ * (every group but the N most recent). The wait states the register counts
+ * of the groups it expects to complete: it aborts where the queue says
+ * otherwise (a wait for the wrong group), and where nothing was in flight
+ * its outputs are its operands. */
+enum { EMU_WG_GROUPS = 8, EMU_WG_REGS = 128 };
+static float emu_wg_stash[EMU_THREADS][EMU_WG_REGS];
+static float emu_wg_queue[EMU_THREADS][EMU_WG_GROUPS][EMU_WG_REGS];
+static int64_t emu_wg_queue_regs[EMU_THREADS][EMU_WG_GROUPS], emu_wg_queued[EMU_THREADS];
+static float emu_wg_done[EMU_THREADS][EMU_WG_GROUPS * EMU_WG_REGS];
+static int64_t emu_wg_done_regs[EMU_THREADS];
+void attnc_emu_wgmma_stash(int64_t i, float v) { emu_wg_stash[emu_tid][i] = v; }
+void attnc_emu_wgmma_commit_async(int64_t regs) {
+  int64_t t = emu_tid, q = emu_wg_queued[t];
+  if (q == EMU_WG_GROUPS || regs > EMU_WG_REGS) {
+    fprintf(stderr, "fake: more than %d wgmma groups in flight\n", EMU_WG_GROUPS);
+    abort();
+  }
+  memcpy(emu_wg_queue[t][q], emu_wg_stash[t], sizeof(float) * (size_t)regs);
+  emu_wg_queue_regs[t][q] = regs;
+  emu_wg_queued[t] = q + 1;
+}
+void attnc_emu_wgmma_wait(int64_t pending, int64_t groups, int64_t regs) {
+  const char *lag = getenv("FAKE_WGMMA_LAG"); /* a planted wait one group short: leaves one more in flight */
+  if (lag && *lag == '1')
+    ++pending;
+  int64_t t = emu_tid, q = emu_wg_queued[t], done = q > pending ? q - pending : 0, at = 0;
+  emu_wg_done_regs[t] = 0;
+  if (done == 0)
+    return;
+  if (done != groups) {
+    fprintf(stderr, "fake: wgmma.wait_group %lld completes %lld groups; the kernel takes %lld\n", (long long)pending,
+            (long long)done, (long long)groups);
+    abort();
+  }
+  for (int64_t g = 0; g < done; ++g) {
+    memcpy(emu_wg_done[t] + at, emu_wg_queue[t][g], sizeof(float) * (size_t)emu_wg_queue_regs[t][g]);
+    at += emu_wg_queue_regs[t][g];
+  }
+  if (at != regs) {
+    fprintf(stderr, "fake: wgmma.wait_group %lld completes %lld registers; the kernel takes %lld\n", (long long)pending,
+            (long long)at, (long long)regs);
+    abort();
+  }
+  memmove(emu_wg_queue[t], emu_wg_queue[t][done], sizeof(emu_wg_queue[t][0]) * (size_t)(q - done));
+  memmove(emu_wg_queue_regs[t], emu_wg_queue_regs[t] + done, sizeof(int64_t) * (size_t)(q - done));
+  emu_wg_queued[t] = q - done;
+  emu_wg_done_regs[t] = at;
+}
+float attnc_emu_wgmma_take(int64_t i, float operand) {
+  return emu_wg_done_regs[emu_tid] ? emu_wg_done[emu_tid][i] : operand;
+}
+
 static struct {
   cpu_kernel k;
   uint64_t a[MAX_ARGS];
@@ -483,6 +539,7 @@ static int emulate_blocks(cpu_kernel k, const uint64_t *a, int n, unsigned gx, u
         emu_sp[t] = sp;
         emu_finished[t] = 0;
         emu_npending[t] = emu_groups[t] = 0;
+        emu_wg_queued[t] = 0;
         emu_at_barrier[t] = 0;
       }
       /* Warp by warp, each as far as it can go: warp 0's lanes run (round
