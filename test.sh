@@ -76,9 +76,10 @@ if [[ -z ${ATTNC_QUICK:-} ]]; then
     # test-minutes on a 2-core AMD Zen 3, and the remap one): they mostly run generated kernels,
     # which are not instrumented, and the code of theirs that is (attnc,
     # attnc-check, the GPU glue and emulation) runs under ASan in the other GPU
-    # and Exec tests (wgmma-ptx.test builds an emulated sm_90a library). The
+    # and Exec tests (wgmma-ptx.test builds an emulated sm_90a library;
+    # Codegen/attn-emulate-gpu-on-cpu.mlir the emulation's lowering). The
     # release suite above runs them.
-    python3 "$LIT" -s --filter-out 'GPU/gpu-decode-emulated|GPU/prefill-cache-emulated|GPU/tensor-core-emulated|GPU/tensor-core-remap-emulated|GPU/wgmma-emulated|Exec/tiles-property' \
+    python3 "$LIT" -s --filter-out 'GPU/gpu-decode-emulated|GPU/prefill-cache-emulated|GPU/tensor-core-emulated|GPU/tensor-core-pipeline-emulated|GPU/tensor-core-remap-emulated|GPU/wgmma-emulated|Exec/tiles-property' \
       --xunit-xml-output="$report/lit-asan.xml" build-asan/test
     count_lit "$report/lit-asan.xml" "lit under asan+ubsan"
   else
