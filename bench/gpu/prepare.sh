@@ -18,7 +18,8 @@
 #                       (150 queries: two blocks and every warp; ~6 MB each): off_by_one
 #                       (two warpgroups, Q in shared memory for mma.sync, lse), gpt_oss_sinks
 #                       (one warpgroup of two row tiles), and mistral_7b (two warpgroups, Q in
-#                       registers) unless the carry would pass 60 MiB
+#                       registers) unless cases and libraries would pass 61 MiB (the model
+#                       and the check log take 1.3 MiB of the 64 a call carries)
 #                       test/GPU/Inputs/tc_remap_small.attn is built and checked beside specs/:
 #                       its gpu, tiles and remap cases cross its Self-Extend window
 #   carry/cpu-check.txt the same cases on the CPU kernels (they must pass here first)
@@ -69,7 +70,7 @@ for config in tiles remap; do
     >> "$CARRY/cpu-check.txt" || { tail "$CARRY/cpu-check.txt"; echo "prepare: the CPU kernels fail $config"; exit 1; }
 done
 tar -C "$WORK" -cJf "$CARRY/cases.tar.xz" cases
-if [ $(( $(stat -c %s "$CARRY/cases.tar.xz") + $(stat -c %s "$CARRY/lib.tar.xz") )) -gt $(( 58 << 20 )) ]; then
+if [ $(( $(stat -c %s "$CARRY/cases.tar.xz") + $(stat -c %s "$CARRY/lib.tar.xz") )) -gt $(( 61 << 20 )) ]; then
   echo "prepare: the carry nears 64 MiB: mistral_7b's gpu_blocks case left out"
   rm -rf "$WORK"/cases/mistral_7b.gpu_blocks.*
   tar -C "$WORK" -cJf "$CARRY/cases.tar.xz" cases

@@ -22,7 +22,7 @@
 //     (a chain of wgmma.mma_async)         descriptor, window, first) per step (A in
 //                                          registers) or attnc_emu_wgmma_ss(kind, n,
 //                                          trans_b, A's descriptor, B's, window, first),
-//                                          a warpgroup collective reading shared memory
+//                                          a warpgroup collective (its 128 threads only) reading shared memory
 //                                          through the descriptors, then _acc(i) per
 //                                          register
 //   an async chain (`async` in the dict) -> the same, its accumulators queued by

@@ -1214,6 +1214,16 @@ void TensorCoreBuilder::emitSegment(OpBuilder &ob, const HeadSegment &seg, Value
       init.push_back(f32c(ob, 0));
   }
   const size_t stateSize = init.size();
+  // Overlap: O's fragments in `state` (the carried layout) are a P V in
+  // flight; replaced by the outputs of the wait that completes it.
+  auto waitForO = [&](OpBuilder &wb, MutableArrayRef<Value> state) {
+    SmallVector<SmallVector<Value>> pending(MT);
+    for (int64_t mt = 0; mt < MT; ++mt)
+      pending[mt].assign(state.begin() + mt * stride + 4, state.begin() + (mt + 1) * stride);
+    auto done = wgmmaWait(wb, 0, pending);
+    for (int64_t mt = 0; mt < MT; ++mt)
+      llvm::copy(done[mt], state.begin() + mt * stride + 4);
+  };
   // With overlap the loop also carries the scores of its tile (KT / 2 per
   // row tile), computed the iteration before: the first tile's here, once
   // K(0) has landed (groups K0, V0, K1 committed: two may stay in flight).
@@ -1424,14 +1434,8 @@ void TensorCoreBuilder::emitSegment(OpBuilder &ob, const HeadSegment &seg, Value
     // With overlap O is the previous tile's P V, still in flight: waited
     // for here, after this tile's softmax statistics could start.
     SmallVector<Value> current(carried.begin(), carried.begin() + stateSize);
-    if (overlap) {
-      SmallVector<SmallVector<Value>> pending(MT);
-      for (int64_t mt = 0; mt < MT; ++mt)
-        pending[mt].assign(current.begin() + mt * stride + 4, current.begin() + (mt + 1) * stride);
-      auto done = wgmmaWait(kb, 0, pending);
-      for (int64_t mt = 0; mt < MT; ++mt)
-        llvm::copy(done[mt], current.begin() + mt * stride + 4);
-    }
+    if (overlap)
+      waitForO(kb, current);
     // Online softmax per row; P (rounded to the dtype) times V.
     SmallVector<Value> next;
     SmallVector<SmallVector<SmallVector<Value, 4>>> o(MT);
@@ -1542,14 +1546,8 @@ void TensorCoreBuilder::emitSegment(OpBuilder &ob, const HeadSegment &seg, Value
     kb.create<scf::YieldOp>(loc, next);
   });
   carriedState.assign(keyLoop.getResults().begin(), keyLoop.getResults().begin() + stateSize);
-  if (overlap) { // the last P V
-    SmallVector<SmallVector<Value>> pending(MT);
-    for (int64_t mt = 0; mt < MT; ++mt)
-      pending[mt].assign(carriedState.begin() + mt * stride + 4, carriedState.begin() + (mt + 1) * stride);
-    auto done = wgmmaWait(ob, 0, pending);
-    for (int64_t mt = 0; mt < MT; ++mt)
-      llvm::copy(done[mt], carriedState.begin() + mt * stride + 4);
-  }
+  if (overlap) // the last P V
+    waitForO(ob, carriedState);
   } // passes
 
   // Epilogue per row: the normalizer's extra logit, 1 / l, the dtype, lse.

@@ -166,6 +166,29 @@ void attnc_emu_barrier(void) {
   emu_at_barrier[emu_tid] = 0;
 }
 
+/* A warpgroup's collective (wgmma): its 128 threads (a block of 128: all),
+ * not the block's. A thread waiting here is not runnable, so the scheduler
+ * moves on to later warps, which may then run ahead of this warpgroup up to
+ * the next block barrier: a warpgroup that refills a shared buffer another
+ * warpgroup's wgmma has yet to read is caught. */
+static int64_t emu_wgs_arrived[EMU_THREADS / 128], emu_wgs_generation[EMU_THREADS / 128];
+static int64_t emu_wgs_wait[EMU_THREADS]; /* the generation a thread waits out, or -1 */
+static void warpgroup_sync(void) {
+  int64_t wg = emu_tid / 128, g = emu_wgs_generation[wg], size = emu_block < 128 ? emu_block : 128;
+  if (++emu_wgs_arrived[wg] == size) {
+    emu_wgs_arrived[wg] = 0;
+    ++emu_wgs_generation[wg];
+    return;
+  }
+  emu_wgs_wait[emu_tid] = g;
+  while (emu_wgs_generation[wg] == g)
+    emu_yield();
+  emu_wgs_wait[emu_tid] = -1;
+}
+static int emu_waits_for_warpgroup(int64_t t) {
+  return emu_wgs_wait[t] >= 0 && emu_wgs_wait[t] == emu_wgs_generation[t / 128];
+}
+
 static void warp_sync(void) {
   int64_t w = emu_tid / 32, g = emu_warp_generation[w];
   if (++emu_warp_arrived[w] == 32) {
@@ -381,7 +404,7 @@ static void emu_wgmma(int64_t kind, int64_t n, int64_t trans, int a_shared, uint
   if (first)
     for (int64_t i = 0; i < n / 2; ++i)
       emu_wg_acc[t][i] = 0;
-  attnc_emu_barrier();
+  warpgroup_sync();
   for (int64_t u = 0; u < emu_block; ++u) {
     if (u / 128 == wg &&
         (emu_wg_desc[u][0] != (int64_t)desc_a || emu_wg_desc[u][1] != (int64_t)desc || emu_wg_window[u] != window)) {
@@ -407,7 +430,7 @@ static void emu_wgmma(int64_t kind, int64_t n, int64_t trans, int a_shared, uint
     }
     emu_wg_acc[t][i] += sum;
   }
-  attnc_emu_barrier();
+  warpgroup_sync();
 }
 /* A in registers: warp w's rows 16 w .. in mma.sync m16n8k16's A layout. */
 void attnc_emu_wgmma(int64_t kind, int64_t n, int64_t trans, uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3,
@@ -540,25 +563,30 @@ static int emulate_blocks(cpu_kernel k, const uint64_t *a, int n, unsigned gx, u
         emu_finished[t] = 0;
         emu_npending[t] = emu_groups[t] = 0;
         emu_wg_queued[t] = 0;
+        emu_wgs_wait[t] = -1;
         emu_at_barrier[t] = 0;
       }
       /* Warp by warp, each as far as it can go: warp 0's lanes run (round
        * robin, for their warp collectives) until each has returned or waits
-       * at a block barrier, then warp 1's... So a warp races ahead of the
+       * at a block barrier or its warpgroup's wgmma, then warp 1's... So a warp races ahead of the
        * others up to the next barrier, as a GPU may let it: a missing
        * barrier lets it overwrite shared data that later warps still read,
        * or read what they have not written yet. */
-      while (live > 0)
+      for (int64_t g = 0; g < EMU_THREADS / 128; ++g)
+        emu_wgs_arrived[g] = emu_wgs_generation[g] = 0;
+      while (live > 0) {
+        int progressed = 0;
         for (int w = 0; w < (int)block / 32; ++w) {
           long passes = 0;
           for (int ran = 1; ran;) {
             ran = 0;
             for (emu_tid = w * 32; emu_tid < (w + 1) * 32; ++emu_tid)
               if (!emu_finished[emu_tid] &&
-                  !(emu_at_barrier[emu_tid] && emu_barrier_gen[emu_tid] == emu_generation)) {
+                  !(emu_at_barrier[emu_tid] && emu_barrier_gen[emu_tid] == emu_generation) &&
+                  !emu_waits_for_warpgroup(emu_tid)) {
                 emu_switch(&emu_sched_sp, emu_sp[emu_tid]);
                 live -= emu_finished[emu_tid];
-                ran = 1;
+                ran = progressed = 1;
               }
             if (++passes > (1L << 24)) {
               fprintf(stderr, "fake: warp %d never reaches a barrier (lanes diverge at a warp collective?)\n", w);
@@ -566,6 +594,11 @@ static int emulate_blocks(cpu_kernel k, const uint64_t *a, int n, unsigned gx, u
             }
           }
         }
+        if (!progressed && live > 0) {
+          fprintf(stderr, "fake: every thread waits (a block barrier some never reach, or a wgmma some warps skip)\n");
+          abort();
+        }
+      }
     }
   return 0;
 }
