@@ -246,8 +246,14 @@ def AttnLowerPrefillTensorCorePass : Pass<"attn-lower-prefill-tensor-core", "mli
     K(j + 2) copied during tile j; each `nvgpu.device_async_wait` leaves two
     groups in flight; the tiles then live in dynamic shared memory for
     mma.sync too; one stage where two would pass the budget), `key-tile`
-    sets the keys per tile. Each kernel states its pipeline as
-    `attn.tensor_core_pipeline` = [stages, keys per tile].
+    sets the keys per tile, and `overlap` (wgmma only; two stages) commits
+    QK^T(j + 1) and P V(j) without waits: the loop carries the next tile's
+    scores, a `wgmma.wait_group 1` tied to them completes them while P V(j)
+    runs under the next softmax, a `wgmma.wait_group 0` tied to O precedes
+    its rescaling (the waits are inline PTX marked `attnc.wgmma_wait`, the
+    asynchronous chains carry `async = true`), one block barrier per tile.
+    Each kernel states its pipeline as `attn.tensor_core_pipeline` =
+    [stages, keys per tile, overlap].
   }];
   let options = [
     Option<"wgmma", "wgmma", "bool", /*default=*/"false",
