@@ -1250,8 +1250,7 @@ void TensorCoreBuilder::emitSegment(OpBuilder &ob, const HeadSegment &seg, Value
                                        [&](OpBuilder &kb, Location, Value j0, ValueRange carried) {
     // This tile's stage: its rows r in the mma.sync views at tileRow(r),
     // its K and V in the wgmma window stageBytes past stage 0's.
-    Value stage = stages > 1 ? stageOf(kb, j0) : Value();
-    Value sRow = stage && !wgmma ? stageRow(kb, stage) : Value();
+    Value sRow = stages > 1 && !wgmma ? stageRow(kb, stageOf(kb, j0)) : Value();
     auto tileRow = [&](int64_t r) { return sRow ? addAt(kb, sRow, r) : idxc(kb, r); };
     Value stageBytes = stageBytesOf(kb, j0);
     // K(j) has landed (each thread waits for its own copies, the barrier
